@@ -6,10 +6,10 @@
  * _exits without twill_close, as a crash right after the last acknowledgement would:
  * no checkpoint, every commit lives only in the log. The log format (docs/
  * storage-local.md): segment files that start with a 32-byte header whose first 8
- * bytes are "TWLOGSEG", followed by frames [u32 len][u32 crc32c][payload], little
- * endian, one frame per commit batch. The test walks the frames from the start of the
- * newest segment to find where the last frame begins, then, for EVERY byte offset
- * inside that frame, on a fresh copy of the pristine directory:
+ * bytes are "TWLOGSEG", followed by frames [u32 len][u32 crc32c(len ++ payload)]
+ * [payload], little endian, one frame per commit batch. The test walks the frames from the start of
+ * the newest segment to find where the last frame begins, then, for EVERY byte offset inside that
+ * frame, on a fresh copy of the pristine directory:
  *   - truncates the segment there and opens the database: it must open, hold exactly
  *     rows 1..K-1 with their values (the last commit is gone, the rest intact);
  *   - commits a new row and reopens: the new commit must have survived, i.e. recovery
@@ -191,7 +191,9 @@ static void walk_frames(const unsigned char *data, size_t size, segment *seg) {
     for (size_t off = SEG_HDR; off + FRAME_HDR <= size && seg->nframes < MAX_FRAMES;) {
         uint32_t len = le32(data + off);
         if (len > size - off - FRAME_HDR) break;
-        if (tw_crc32c(0, data + off + FRAME_HDR, len) != le32(data + off + 4)) seg->crc_ok = false;
+        /* The checksum covers the length field and the payload. */
+        uint32_t crc = tw_crc32c(tw_crc32c(0, data + off, 4), data + off + FRAME_HDR, len);
+        if (crc != le32(data + off + 4)) seg->crc_ok = false;
         if (seg->nframes == cap) {
             cap = cap ? cap * 2 : 64;
             size_t *ns = realloc(seg->starts, cap * sizeof *ns);
@@ -521,7 +523,9 @@ int main(int argc, char **argv) {
     }
     printf("  torn tail: %d of %d cut points recovered correctly\n", torn_ok, torn_total);
 
-    /* Damage before the tail: a byte of an early frame's payload, and of its crc. */
+    /* Damage before the tail, in a payload, a checksum and a length field. A damaged
+     * length cannot be trusted to find the next frame, but valid frames still follow,
+     * so this is not a torn tail either. */
     const segment *first = NULL;
     for (size_t i = 0; i < nseg && first == NULL; i++)
         if (segs[i].nframes >= 3) first = &segs[i];
@@ -537,6 +541,7 @@ int main(int argc, char **argv) {
         } flips[] = {
             {1, FRAME_HDR + 1, "flipped a payload byte of frame 1"},
             {0, 5, "flipped a crc32c byte of frame 0"},
+            {1, 0, "flipped a length byte of frame 1"},
         };
         for (size_t f = 0; f < sizeof flips / sizeof flips[0]; f++) {
             size_t fr = flips[f].frame;
