@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 DB ?= file://./twill-data
 
-.PHONY: all deps build run test test-asan format check-format clean
+.PHONY: all deps build run test test-asan bench format check-format clean
 
 all: build
 
@@ -29,6 +29,11 @@ test-asan: deps
 	@cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L 'unit|sql'
+
+# Benchmarks (bench/): builds and runs each one, its anchor (SQLite, ...) in the same
+# run. A benchmark prints figures; it is never part of `make test`.
+bench: build
+	@cmake --build $(BUILD) --target bench
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
