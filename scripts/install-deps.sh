@@ -6,6 +6,14 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang-format
       libpg-query-dev libprotobuf-c-dev libedit-dev libsqlite3-dev)
 
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    # Not Debian: nothing to check against. The CMake configure step names what it
+    # cannot find.
+    echo "twill: not a Debian system; make sure these (or their equivalents) are installed:" >&2
+    echo "    ${PKGS[*]}" >&2
+    exit 0
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -17,7 +25,7 @@ done
 cmd=(apt-get install -y --no-install-recommends "${missing[@]}")
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo apt-get update -qq && sudo "${cmd[@]}"
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive "${cmd[@]}"
         exit 0
     fi
     echo "twill: missing Debian packages: ${missing[*]}" >&2
