@@ -183,8 +183,9 @@ static int run_stmt(shell *sh, twill_stmt *st, const char *text, size_t len,
             /* Without a declared type, a column is numeric if all its values are. */
             int num = t == TWILL_TYPE_INT64 || t == TWILL_TYPE_DOUBLE;
             if (numeric[j] == -1 || (numeric[j] == 2 && !num)) numeric[j] = num ? 2 : 0;
-            const char *v = twill_column_text(st, j);
-            cells[j] = v ? v : "";
+            /* Converting a non-NULL value to text fails only when memory runs out;
+             * printing it as empty would show a wrong value. */
+            if (!(cells[j] = twill_column_text(st, j))) goto oom;
         }
         if (tf_add_row(tab, cells) != 0) goto oom;
     }
