@@ -439,6 +439,14 @@ static void test_middle_corruption(void) {
         TW_CHECK(st == NULL && strstr(e.msg, "offset") != NULL);
         if (st) st->ops->close(st);
     }
+    /* every single flipped byte before the last frame is corruption, never a torn tail */
+    int fails_before = tw_check_failed;
+    for (size_t at = 0; at < offs[N - 1] && tw_check_failed - fails_before < 10; at++) {
+        memcpy(b, orig, len);
+        b[at] ^= 0x20;
+        write_file(seg, b, len);
+        expect_open_corrupt(db, NULL);
+    }
     /* an LSN gap: drop frame 4 entirely */
     memcpy(b, orig, offs[3]);
     memcpy(b + offs[3], orig + offs[4], len - offs[4]);

@@ -360,11 +360,6 @@ static int seg_roll(tw_local *L, uint64_t first_lsn, tw_err *err) {
     return TWILL_OK;
 }
 
-typedef struct piece {
-    const uint8_t *ext; /* caller memory, or NULL for L->frame bytes [off, off+len) */
-    size_t off, len;
-} piece;
-
 int lcl_log_append(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n, uint64_t *lsn_out,
                    tw_err *err) {
     tw_local *L = (tw_local *)st;
@@ -388,8 +383,7 @@ int lcl_log_append(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n,
 
     pthread_mutex_lock(&L->mu);
     int rc = TWILL_OK;
-    piece *pcs = NULL;
-    struct iovec *iov = NULL;
+    struct iovec stack_iov[16], *iov = stack_iov;
     if (L->log_broken) {
         rc = tw_err_set(err, TWILL_IOERR, NULL,
                         "the log of %s is in an unknown state after an earlier write failure; "
@@ -409,14 +403,13 @@ int lcl_log_append(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n,
      * written straight from the caller's memory. One pwritev, one fdatasync. */
     tw_buf *b = &L->frame;
     tw_buf_reset(b);
-    size_t npcs = 2 * nbig + 1;
-    pcs = malloc(npcs * sizeof *pcs);
-    iov = malloc(npcs * sizeof *iov);
-    if (!pcs || !iov ||
-        tw_buf_reserve(b, LCL_FRAME_HDR + LCL_BATCH_HDR + LCL_REC_HDR * n + inline_bytes)) {
+    size_t niov = 2 * nbig + 1;
+    if (niov > sizeof stack_iov / sizeof *stack_iov) iov = malloc(niov * sizeof *iov);
+    if (!iov || tw_buf_reserve(b, LCL_FRAME_HDR + LCL_BATCH_HDR + LCL_REC_HDR * n + inline_bytes)) {
         rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory building a log frame");
         goto out;
     }
+    /* reserved up front: b->p stays put while iovecs point into it */
     uint8_t *h = b->p;
     tw_store_u32(h, (uint32_t)payload);
     tw_store_u64(h + 8, lsn);
@@ -431,32 +424,29 @@ int lcl_log_append(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n,
             if (recs[i].len) memcpy(b->p + b->len, recs[i].data, recs[i].len);
             b->len += recs[i].len;
         } else {
-            pcs[k++] = (piece){.off = start, .len = b->len - start};
-            pcs[k++] = (piece){.ext = recs[i].data, .len = recs[i].len};
+            iov[k++] = (struct iovec){b->p + start, b->len - start};
+            iov[k++] = (struct iovec){(void *)recs[i].data, recs[i].len};
             start = b->len;
         }
     }
-    if (b->len > start || k == 0) pcs[k++] = (piece){.off = start, .len = b->len - start};
-    uint32_t crc = tw_crc32c(0, b->p, 4);
-    for (size_t i = 0; i < k; i++) {
-        const uint8_t *base = pcs[i].ext ? pcs[i].ext : b->p + pcs[i].off;
-        size_t skip = i == 0 ? LCL_FRAME_HDR : 0; /* the crc field itself is not covered */
-        crc = tw_crc32c(crc, base + skip, pcs[i].len - skip);
-        iov[i].iov_base = (void *)base;
-        iov[i].iov_len = pcs[i].len;
-    }
-    tw_store_u32(b->p + 4, crc);
+    if (b->len > start) iov[k++] = (struct iovec){b->p + start, b->len - start};
+    /* the crc covers the length field and the payload, not itself */
+    uint32_t crc = tw_crc32c(0, h, 4);
+    crc = tw_crc32c(crc, h + LCL_FRAME_HDR, iov[0].iov_len - LCL_FRAME_HDR);
+    for (size_t i = 1; i < k; i++) crc = tw_crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+    tw_store_u32(h + 4, crc);
 
-    char name[LCL_NAME_MAX];
-    lcl_seg_name(name, s->first_lsn);
+    char name[LCL_NAME_MAX]; /* for messages only */
     uint64_t total = LCL_FRAME_HDR + payload;
     if (lcl_pwritev_full(L->log_fd, iov, (int)k, s->size) != 0) {
+        lcl_seg_name(name, s->first_lsn);
         rc = lcl_io_err(L, err, "append to", name);
         /* nothing of the batch may survive: cut the partial frame off again */
         if (ftruncate(L->log_fd, (off_t)s->size) != 0) L->log_broken = 1;
         goto out;
     }
     if (fdatasync(L->log_fd) != 0) {
+        lcl_seg_name(name, s->first_lsn);
         rc = lcl_io_err(L, err, "fdatasync", name);
         /* After a failed fdatasync the kernel may have dropped the dirty pages, so the
          * file's real contents are unknown: try to remove the frame, and accept no more
@@ -472,8 +462,7 @@ int lcl_log_append(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n,
 out:
     if (L->frame.cap > SCRATCH_KEEP) tw_buf_free(&L->frame);
     pthread_mutex_unlock(&L->mu);
-    free(pcs);
-    free(iov);
+    if (iov != stack_iov) free(iov);
     return rc;
 }
 
