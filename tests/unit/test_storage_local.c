@@ -121,6 +121,18 @@ static int count_files(const char *db, const char *prefix) {
     return n;
 }
 
+static uint64_t newest_segment(const char *db) {
+    DIR *d = opendir(db);
+    uint64_t newest = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        unsigned long long f;
+        if (sscanf(de->d_name, "log-%20llu.twl", &f) == 1 && f > newest) newest = f;
+    }
+    if (d) closedir(d);
+    return newest;
+}
+
 /* Batch `lsn` has 3 records whose sizes and bytes derive from the LSN. */
 static size_t rec_len(uint64_t lsn, uint32_t j) {
     return 5 + (size_t)((lsn * 37 + j * 53) % 40);
@@ -539,7 +551,14 @@ static void test_segments_and_truncate(void) {
     check_log(st, 20, N);
     ep = lease(st);
     append_n(st, ep, N + 1);
-    /* everything checkpointed: truncate rolls to a fresh segment and drops the rest */
+    /* a small last segment is kept by truncate... */
+    TW_CHECK_RC(st->ops->ckpt_finish(st, N, &e), TWILL_OK, &e);
+    uint64_t last_seg = newest_segment(db);
+    TW_CHECK_RC(st->ops->log_truncate(st, N, &e), TWILL_OK, &e);
+    TW_CHECK(newest_segment(db) == last_seg && count_files(db, "log-") == 1);
+    check_log(st, N, N + 1);
+    tw_local_set_segment_limit(st, 512);
+    /* ...a big one is rolled over, so that everything checkpointed can be dropped */
     TW_CHECK_RC(st->ops->ckpt_finish(st, N + 1, &e), TWILL_OK, &e);
     TW_CHECK_RC(st->ops->log_truncate(st, N + 1, &e), TWILL_OK, &e);
     TW_CHECK(count_files(db, "log-") == 1);

@@ -31,6 +31,7 @@
 #define INLINE_MAX 4096 /* records at least this long are written from the caller's memory */
 #define RD_CHUNK (1u << 20)
 #define MIN_FRAME_PAYLOAD (LCL_BATCH_HDR + LCL_REC_HDR)
+#define TRUNCATE_ROLL_MIN (1u << 20)
 #define SCRATCH_KEEP (1u << 20) /* larger append scratch buffers are freed after use */
 
 typedef unsigned long long ull;
@@ -576,8 +577,11 @@ int lcl_log_truncate(tw_storage *st, uint64_t below, tw_err *err) {
     }
     if (L->nsegs == 0) goto out;
     const lcl_seg *last = &L->segs[L->nsegs - 1];
-    /* the last segment is where appends go; start a new one so the old one can go */
-    if (last->last_lsn >= last->first_lsn && last->last_lsn <= below) {
+    /* The last segment is where appends go; start a new one so the old one can go —
+     * unless it is small: the engine truncates after every checkpoint, and rolling a
+     * few KiB each time would cost file creations and directory fsyncs for nothing. */
+    uint64_t worth = L->seg_limit < TRUNCATE_ROLL_MIN ? L->seg_limit : TRUNCATE_ROLL_MIN;
+    if (last->last_lsn >= last->first_lsn && last->last_lsn <= below && last->size >= worth) {
         if ((rc = seg_roll(L, L->durable_lsn + 1, err)) != TWILL_OK) goto out;
     }
     /* Oldest first, each removal made durable before the next: after a crash the
