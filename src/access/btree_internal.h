@@ -10,6 +10,7 @@
 #include "access/btree.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* ---- pager internals ---------------------------------------------------------------- */
 
@@ -27,6 +28,103 @@ uint32_t tw_pager_free_count(tw_pager *pg);
 #define TW_PAGE_INTERNAL 2
 #define TW_PAGE_OVERFLOW 3
 #define TW_PAGE_FREE_TRUNK 4
+
+/* ---- btree node format (docs/access.md) -------------------------------------------- */
+
+/* Node header. */
+#define BT_HDR 16
+#define BT_OFF_N 2       /* u16 number of cells */
+#define BT_OFF_CELL_LO 4 /* u16 start of the cell area (cells grow down from the page end) */
+#define BT_OFF_FRAG 6    /* u16 bytes of dead cells inside the cell area */
+#define BT_OFF_RIGHT 8   /* u32 internal: the rightmost child */
+#define BT_USABLE (TW_PAGE_SIZE - BT_HDR)
+
+/* Cells, leaf and internal alike: u16 klen | u32 word | key bytes | ...
+ * Leaf: word = value length, BT_VAL_OVF set when the value lives in an overflow chain;
+ * then comes the inline value, or the u32 first overflow page. Internal: word = the
+ * child page holding keys below this cell's key (and >= the previous cell's key). */
+#define BT_CELL_HDR 6
+#define BT_VAL_OVF 0x80000000u
+/* Four maximal leaf cells (plus slots) fill a page exactly, so a split of any full leaf
+ * yields two halves that fit. Bigger entries move their value to overflow pages. */
+#define BT_LEAF_MAX_CELL (BT_USABLE / 4 - 2)
+#define BT_INT_MAX_CELL (BT_CELL_HDR + TW_BTREE_MAX_KEY)
+#define BT_MAX_CELLS (BT_USABLE / (BT_CELL_HDR + 2))
+#define BT_MAX_DEPTH 32
+
+/* Overflow page: u8 type | 3 pad | u32 next page (0 = last) | data. */
+#define BT_OVF_NEXT 4
+#define BT_OVF_DATA 8
+#define BT_OVF_CAP (TW_PAGE_SIZE - BT_OVF_DATA)
+
+static inline unsigned bt_n(const uint8_t *p) {
+    return tw_load_u16(p + BT_OFF_N);
+}
+static inline unsigned bt_cell_lo(const uint8_t *p) {
+    return tw_load_u16(p + BT_OFF_CELL_LO);
+}
+static inline unsigned bt_frag(const uint8_t *p) {
+    return tw_load_u16(p + BT_OFF_FRAG);
+}
+static inline unsigned bt_slot(const uint8_t *p, unsigned i) {
+    return tw_load_u16(p + BT_HDR + 2 * i);
+}
+static inline const uint8_t *bt_cell(const uint8_t *p, unsigned i) {
+    return p + bt_slot(p, i);
+}
+static inline unsigned bt_cell_klen(const uint8_t *c) {
+    return tw_load_u16(c);
+}
+static inline uint32_t bt_cell_word(const uint8_t *c) {
+    return tw_load_u32(c + 2);
+}
+
+/* memcmp order, the shorter key first when one is a prefix of the other. */
+static inline int bt_keycmp(const void *a, size_t alen, const void *b, size_t blen) {
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c;
+    return (alen > blen) - (alen < blen);
+}
+
+/* Cheap O(1) header sanity check done on every page a tree operation touches. */
+static inline int bt_node_hdr_ok(const uint8_t *p) {
+    unsigned n = bt_n(p), lo = bt_cell_lo(p);
+    return (p[0] == TW_PAGE_LEAF || p[0] == TW_PAGE_INTERNAL) && n <= BT_MAX_CELLS &&
+           lo >= BT_HDR + 2 * n && lo <= TW_PAGE_SIZE && bt_frag(p) <= TW_PAGE_SIZE - lo;
+}
+
+/* Size of cell i in bytes, or 0 when the cell runs outside the page (corruption). */
+size_t bt_cell_size(const uint8_t *p, unsigned i);
+/* Full O(n) structural check of one node: every cell inside the cell area, sizes adding
+ * up with the fragment count, keys within TW_BTREE_MAX_KEY. 0 when sound. */
+int bt_node_check(const uint8_t *p);
+/* Lower-bound search: *idx = first cell with key >= key, *eq when equal. -1 when a probed
+ * cell is out of bounds (corruption). */
+int bt_search(const uint8_t *p, const void *key, size_t klen, unsigned *idx, int *eq);
+
+void bt_node_init(uint8_t *p, unsigned type);
+/* Free bytes (contiguous gap plus fragments). */
+size_t bt_node_free(const uint8_t *p);
+/* Inserts a cell at slot idx; the caller checked bt_node_free >= len + 2. Returns -1
+ * (page untouched) when the compaction this needs finds the node damaged. */
+int bt_node_insert(uint8_t *p, unsigned idx, const void *cell, size_t len);
+/* Removes cell idx whose size (bt_cell_size) is `size`. */
+void bt_node_remove(uint8_t *p, unsigned idx, size_t size);
+/* Writes a node made of the given cells into dst (which must not hold any of them). */
+void bt_node_build(uint8_t *dst, unsigned type, const uint8_t *const *cells, const uint16_t *lens,
+                   unsigned n, uint32_t right);
+/* Child i of an internal node, i == n meaning the rightmost child; 0 (never a valid
+ * child) when the cell is out of bounds. */
+uint32_t bt_child(const uint8_t *p, unsigned i);
+void bt_set_child(uint8_t *p, unsigned i, uint32_t pgno);
+
+/* Overflow chains of `vlen` bytes (vlen fixes the chain length, which bounds walks). */
+int bt_ovf_write(tw_pager *pg, const uint8_t *val, size_t vlen, uint32_t *head, tw_err *err);
+int bt_ovf_read(tw_pager *pg, uint32_t head, size_t vlen, tw_buf *out, tw_err *err);
+int bt_ovf_free(tw_pager *pg, uint32_t head, size_t vlen, tw_err *err);
+/* Appends the chain's page numbers (u32, native order) to *list. */
+int bt_ovf_collect(tw_pager *pg, uint32_t head, size_t vlen, tw_buf *list, tw_err *err);
 
 /* ---- btree internals ---------------------------------------------------------------- */
 

@@ -70,6 +70,7 @@ struct tw_pager {
     size_t nframes;  /* frames in the hash table */
     flist lru, dirty;
     tw_frame *hdr;
+    tw_frame *trunk; /* the free list's head trunk, pinned while the list is non-empty */
     /* Cached header fields; the header page is rewritten whenever they change. */
     uint32_t page_count, free_head, free_count;
     atomic_uint_fast64_t gen;
@@ -318,6 +319,18 @@ void tw_pager_mark_dirty(tw_pager *pg, tw_frame *f) {
     pthread_mutex_unlock(&pg->mu);
 }
 
+/* Pins and checks the free-list trunk `pgno`. */
+static int trunk_get(tw_pager *pg, uint32_t pgno, tw_frame **out, tw_err *err) {
+    int rc = tw_pager_get(pg, pgno, out, err);
+    if (rc) return rc;
+    const uint8_t *d = (*out)->data;
+    if (d[0] != TW_PAGE_FREE_TRUNK || tw_load_u32(d + TRUNK_COUNT) > TRUNK_CAP) {
+        tw_pager_unpin(pg, *out);
+        return tw_err_set(err, TWILL_CORRUPT, NULL, "free-list trunk page %u is damaged", pgno);
+    }
+    return TWILL_OK;
+}
+
 int tw_pager_alloc(tw_pager *pg, tw_frame **out, tw_err *err) {
     /* Reserve the frame first so nothing below can fail after the free list changed. */
     pthread_mutex_lock(&pg->mu);
@@ -327,40 +340,39 @@ int tw_pager_alloc(tw_pager *pg, tw_frame **out, tw_err *err) {
     if (!spare) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory allocating a page");
 
     uint32_t pgno;
+    tw_frame *old_trunk = NULL;
     if (head != 0) {
-        tw_frame *t;
-        int rc = tw_pager_get(pg, head, &t, err);
-        if (rc) {
-            frame_free(spare);
-            return rc;
-        }
-        uint8_t *d = t->data;
+        uint8_t *d = pg->trunk->data;
         uint32_t n = tw_load_u32(d + TRUNK_COUNT);
-        uint32_t next = tw_load_u32(d + TRUNK_NEXT);
-        if (d[0] != TW_PAGE_FREE_TRUNK || n > TRUNK_CAP) {
-            tw_pager_unpin(pg, t);
-            frame_free(spare);
-            return tw_err_set(err, TWILL_CORRUPT, NULL, "free-list trunk page %u is damaged", head);
-        }
-        pthread_mutex_lock(&pg->mu);
         if (n > 0) {
             pgno = tw_load_u32(d + TRUNK_ENTRIES + 4 * (n - 1));
             if (pgno == 0 || pgno >= pg->page_count) {
-                pthread_mutex_unlock(&pg->mu);
-                tw_pager_unpin(pg, t);
                 frame_free(spare);
                 return tw_err_set(err, TWILL_CORRUPT, NULL,
                                   "free-list trunk page %u lists invalid page %u", head, pgno);
             }
             tw_store_u32(d + TRUNK_COUNT, n - 1);
-            mark_dirty_locked(pg, t);
+            pthread_mutex_lock(&pg->mu);
+            mark_dirty_locked(pg, pg->trunk);
         } else {
-            pgno = head; /* an empty trunk is itself the last free page it describes */
+            /* An empty trunk is itself the last free page it describes. The next trunk
+             * is pinned before anything changes, as reading it may fail. */
+            uint32_t next = tw_load_u32(d + TRUNK_NEXT);
+            tw_frame *nt = NULL;
+            if (next != 0) {
+                int rc = trunk_get(pg, next, &nt, err);
+                if (rc) {
+                    frame_free(spare);
+                    return rc;
+                }
+            }
+            pgno = head;
+            old_trunk = pg->trunk;
+            pg->trunk = nt;
+            pthread_mutex_lock(&pg->mu);
             pg->free_head = next;
         }
         pg->free_count--;
-        pthread_mutex_unlock(&pg->mu);
-        tw_pager_unpin(pg, t);
     } else {
         pthread_mutex_lock(&pg->mu);
         if (pg->page_count == UINT32_MAX) {
@@ -369,10 +381,8 @@ int tw_pager_alloc(tw_pager *pg, tw_frame **out, tw_err *err) {
             return tw_err_set(err, TWILL_ERROR, "53100", "database is full (%u pages)", UINT32_MAX);
         }
         pgno = pg->page_count++;
-        pthread_mutex_unlock(&pg->mu);
     }
-
-    pthread_mutex_lock(&pg->mu);
+    if (old_trunk && --old_trunk->pins == 0 && !old_trunk->dirty) list_push(&pg->lru, old_trunk);
     tw_frame *f = install_zeroed_locked(pg, pgno, spare);
     hdr_sync_locked(pg);
     pthread_mutex_unlock(&pg->mu);
@@ -402,40 +412,23 @@ int tw_pager_free(tw_pager *pg, uint32_t pgno, tw_err *err) {
         hash_remove(pg, f);
         f->dirty = 0;
     }
-    uint32_t head = pg->free_head;
-    pthread_mutex_unlock(&pg->mu);
-
-    if (head != 0) {
-        tw_frame *t;
-        int rc = tw_pager_get(pg, head, &t, err);
-        if (rc) {
-            frame_free(f);
-            return rc;
-        }
-        uint8_t *d = t->data;
+    /* The head trunk stays pinned, so freeing never reads: callers free pages after
+     * they changed the tree, when failing would leak them. */
+    if (pg->free_head != 0) {
+        uint8_t *d = pg->trunk->data;
         uint32_t n = tw_load_u32(d + TRUNK_COUNT);
-        if (d[0] != TW_PAGE_FREE_TRUNK || n > TRUNK_CAP) {
-            tw_pager_unpin(pg, t);
-            frame_free(f);
-            return tw_err_set(err, TWILL_CORRUPT, NULL, "free-list trunk page %u is damaged", head);
-        }
         if (n < TRUNK_CAP) {
             tw_store_u32(d + TRUNK_ENTRIES + 4 * n, pgno);
             tw_store_u32(d + TRUNK_COUNT, n + 1);
-            pthread_mutex_lock(&pg->mu);
-            mark_dirty_locked(pg, t);
+            mark_dirty_locked(pg, pg->trunk);
             pg->free_count++;
             hdr_sync_locked(pg);
             pthread_mutex_unlock(&pg->mu);
-            tw_pager_unpin(pg, t);
             frame_free(f);
             return TWILL_OK;
         }
-        tw_pager_unpin(pg, t);
     }
-
     /* No trunk with room: the freed page becomes the new head trunk. */
-    pthread_mutex_lock(&pg->mu);
     if (!f) f = take_frame(pg);
     if (!f) {
         pthread_mutex_unlock(&pg->mu);
@@ -443,12 +436,14 @@ int tw_pager_free(tw_pager *pg, uint32_t pgno, tw_err *err) {
     }
     tw_frame *t = install_zeroed_locked(pg, pgno, f);
     t->data[0] = TW_PAGE_FREE_TRUNK;
-    tw_store_u32(t->data + TRUNK_NEXT, head);
+    tw_store_u32(t->data + TRUNK_NEXT, pg->free_head);
     tw_store_u32(t->data + TRUNK_COUNT, 0);
+    tw_frame *old = pg->trunk;
+    if (old && --old->pins == 0 && !old->dirty) list_push(&pg->lru, old);
+    pg->trunk = t; /* keeps the pin install_zeroed_locked took */
     pg->free_head = pgno;
     pg->free_count++;
     hdr_sync_locked(pg);
-    if (--t->pins == 0 && !t->dirty) list_push(&pg->lru, t);
     pthread_mutex_unlock(&pg->mu);
     return TWILL_OK;
 }
@@ -583,6 +578,7 @@ static int load_header(tw_pager *pg, tw_err *err) {
     pg->page_count = count;
     pg->free_head = head;
     pg->free_count = nfree;
+    if (head != 0) return trunk_get(pg, head, &pg->trunk, err);
     return TWILL_OK;
 }
 

@@ -45,6 +45,7 @@ typedef struct memstore {
     mem_batch *log;
     size_t nlog, log_cap;
 
+    int no_history;
     long fault[TW_MEMSTORE_FAULT_COUNT];
     tw_memstore_stats stats;
 } memstore;
@@ -302,6 +303,11 @@ static int ms_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     }
     for (size_t i = 0; i < m->nstage; i++) {
         mem_page *p = &m->pages[m->stage[i].pgno];
+        if (m->no_history) {
+            for (size_t j = 0; j < p->n; j++) free(p->v[j].img);
+            m->stats.pages_stored -= p->n;
+            p->n = 0;
+        }
         p->v[p->n].lsn = lsn;
         p->v[p->n].img = m->stage[i].img;
         p->n++;
@@ -399,6 +405,13 @@ void tw_memstore_fail(tw_storage *st, tw_memstore_fault f, long skip) {
     memstore *m = ms(st);
     pthread_mutex_lock(&m->mu);
     m->fault[f] = skip < 0 ? -1 : skip;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void tw_memstore_keep_history(tw_storage *st, int on) {
+    memstore *m = ms(st);
+    pthread_mutex_lock(&m->mu);
+    m->no_history = !on;
     pthread_mutex_unlock(&m->mu);
 }
 

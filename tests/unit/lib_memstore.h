@@ -34,6 +34,11 @@ typedef enum tw_memstore_fault {
  * TWILL_IOERR (once). skip < 0 disarms. */
 void tw_memstore_fail(tw_storage *st, tw_memstore_fault f, long skip);
 
+/* With history off (it is on by default), publishing a page drops its older versions,
+ * which keeps long randomized tests small; as-of reads below the newest version of a
+ * page then find nothing. */
+void tw_memstore_keep_history(tw_storage *st, int on);
+
 /* Drops every staged (unpublished) page image, as a crash would. */
 void tw_memstore_crash(tw_storage *st);
 
