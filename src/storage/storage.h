@@ -22,8 +22,11 @@
  *
  * Recovery = newest published checkpoint + log_scan(checkpoint_lsn, durable_lsn].
  * Every call returns a TWILL_* code and, on failure, fills `err` (which may be NULL).
- * A handle is used by one thread at a time unless a backend documents otherwise;
- * the engine serializes its calls. Backends pass tests/unit/storage_conformance.c.
+ * The engine serializes its calls, except page_read, which buffer-pool misses on
+ * reader threads may issue concurrently with any other op: backends must allow that.
+ * A backend may take exclusive ownership already at open (TWILL_BUSY from its open
+ * function), since open itself repairs a torn tail. Backends pass the suite in
+ * tests/unit/lib_storage_conformance.c.
  */
 #ifndef TW_STORAGE_H
 #define TW_STORAGE_H
@@ -71,14 +74,16 @@ typedef struct tw_storage_ops {
     int (*lease_renew)(tw_storage *st, uint64_t epoch, tw_err *err);
     int (*lease_release)(tw_storage *st, uint64_t epoch, tw_err *err);
 
-    /* commit log. n >= 1 records; *lsn_out = meta.durable_lsn + 1 on success. On any
-     * failure nothing of the batch is visible to a later scan or open. */
+    /* commit log. n >= 1 records; *lsn_out = meta.durable_lsn + 1 on success. After a
+     * failure the batch's fate is unknown (its frame may have reached the disk before
+     * the sync failed): the engine stops writing and recovers by reopening. */
     int (*log_append)(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n,
                       uint64_t *lsn_out, tw_err *err);
     /* Visits every record of batches with from < lsn <= to. */
     int (*log_scan)(tw_storage *st, uint64_t from, uint64_t to, tw_log_visit_fn fn, void *arg,
                     tw_err *err);
-    /* Batches with lsn <= below may be discarded (they are covered by a checkpoint). */
+    /* Batches with lsn <= below (below <= meta.checkpoint_lsn) may be discarded; a
+     * later scan from below that point may skip them. */
     int (*log_truncate)(tw_storage *st, uint64_t below, tw_err *err);
 
     /* page store. *found_out = 0 (and buf zeroed) when no published image <= as_of
