@@ -186,20 +186,20 @@ static int descend(tw_pager *pg, uint32_t root, const void *key, size_t klen, bt
 static unsigned choose_split(const uint16_t *lens, unsigned m, unsigned idx, int leaf,
                              int at_edge) {
     size_t total = 0;
-    for (unsigned i = 0; i < m; i++) total += lens[i] + 2u;
+    for (unsigned i = 0; i < m; i++) total += lens[i] + (size_t)BT_SLOT;
     if (at_edge && leaf) return idx == 0 ? 1 : m - 1;
     if (at_edge) return idx == 0 ? 1 : m - 2;
     unsigned best = 1, lo = 1, hi = leaf ? m - 1 : m - 2;
     size_t best_max = SIZE_MAX, left = 0;
-    for (unsigned k = 0; k < lo; k++) left += lens[k] + 2u;
+    for (unsigned k = 0; k < lo; k++) left += lens[k] + (size_t)BT_SLOT;
     for (unsigned k = lo; k <= hi; k++) {
-        size_t right = total - left - (leaf ? 0 : lens[k] + 2u);
+        size_t right = total - left - (leaf ? 0 : lens[k] + (size_t)BT_SLOT);
         size_t mx = left > right ? left : right;
         if (left <= BT_USABLE && right <= BT_USABLE && mx < best_max) {
             best_max = mx;
             best = k;
         }
-        left += lens[k] + 2u;
+        left += lens[k] + (size_t)BT_SLOT;
     }
     return best;
 }
@@ -228,7 +228,7 @@ static int apply_insert(tw_pager *pg, bt_path *path, int replace, const uint8_t 
         uint32_t pgno = tw_frame_pgno(f);
         tw_pager_mark_dirty(pg, f);
         size_t oldsz = replace ? bt_cell_size(p, idx) : 0;
-        if (bt_node_free(p) + (replace ? oldsz + 2 : 0) >= clen + 2) {
+        if (bt_node_free(p) + (replace ? oldsz + BT_SLOT : 0) >= clen + BT_SLOT) {
             if (replace) bt_node_remove(p, idx, oldsz);
             if (bt_node_insert(p, idx, cell, clen)) return corrupt(err, pgno, "damaged node");
             return TWILL_OK;
@@ -339,12 +339,12 @@ int tw_btree_put(tw_pager *pg, uint32_t root, const void *key, size_t klen, cons
         /* The replaced value's chain is listed now, so freeing it later cannot fail. */
         if (old.ovf && (rc = bt_ovf_collect(pg, old.ovf, old.vlen, &oldchain, err))) goto fail;
     }
-    if (bt_node_free(leaf) + (eq ? oldsz + 2 : 0) < clen + 2) {
+    if (bt_node_free(leaf) + (eq ? oldsz + BT_SLOT : 0) < clen + BT_SLOT) {
         /* A split cascade: reserve a page per level that may split (two at the root),
          * assuming the largest separator, so that applying it cannot fail. */
         int need = d == 0 ? 2 : 1;
         for (int a = d - 1; a >= 0; a--) {
-            if (bt_node_free(tw_frame_data(path.f[a])) >= BT_INT_MAX_CELL + 2) break;
+            if (bt_node_free(tw_frame_data(path.f[a])) >= BT_INT_MAX_CELL + BT_SLOT) break;
             need += a == 0 ? 2 : 1;
         }
         for (; nres < need; nres++)
@@ -458,7 +458,7 @@ int tw_btree_delete(tw_pager *pg, uint32_t root, const void *key, size_t klen, i
     tw_frame *collapse = NULL;
     int root_act = ROOT_KEEP;
     int x_empty = bt_n(leaf) == 1;
-    size_t x_used = node_used(leaf) - oldsz - 2;
+    size_t x_used = node_used(leaf) - oldsz - BT_SLOT;
     int lv = d;
     while (lv > 0) {
         uint8_t *p = tw_frame_data(path.f[lv - 1]);
@@ -468,7 +468,7 @@ int tw_btree_delete(tw_pager *pg, uint32_t root, const void *key, size_t klen, i
             lv--;
             if (pn == 0) continue; /* the parent's only child: it empties too */
             unsigned j = pi < pn ? pi : pn - 1;
-            x_used = node_used(p) - bt_cell_size(p, j) - 2;
+            x_used = node_used(p) - bt_cell_size(p, j) - BT_SLOT;
             x_empty = 0;
             continue;
         }
@@ -483,7 +483,7 @@ int tw_btree_delete(tw_pager *pg, uint32_t root, const void *key, size_t klen, i
             goto fail;
         }
         size_t merged =
-            x_used + node_used(s) + (x[0] == TW_PAGE_INTERNAL ? bt_cell_size(p, j) + 2 : 0);
+            x_used + node_used(s) + (x[0] == TW_PAGE_INTERNAL ? bt_cell_size(p, j) + BT_SLOT : 0);
         if (merged > BT_USABLE) {
             tw_pager_unpin(pg, sf);
             break;
@@ -491,7 +491,7 @@ int tw_btree_delete(tw_pager *pg, uint32_t root, const void *key, size_t klen, i
         act[lv] = ACT_MERGE;
         sib[lv] = sf;
         sib_left[lv] = si < pi;
-        x_used = node_used(p) - bt_cell_size(p, j) - 2;
+        x_used = node_used(p) - bt_cell_size(p, j) - BT_SLOT;
         lv--;
     }
     if (d > 0 && act[1] != ACT_NONE) {

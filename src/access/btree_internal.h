@@ -37,7 +37,14 @@ uint32_t tw_pager_free_count(tw_pager *pg);
 #define BT_OFF_CELL_LO 4 /* u16 start of the cell area (cells grow down from the page end) */
 #define BT_OFF_FRAG 6    /* u16 bytes of dead cells inside the cell area */
 #define BT_OFF_RIGHT 8   /* u32 internal: the rightmost child */
+#define BT_OFF_PLEN 12   /* u16 length of a prefix every key in the node shares */
 #define BT_USABLE (TW_PAGE_SIZE - BT_HDR)
+
+/* Slot array entry: u16 cell offset | u32 head. The head is the four key bytes after the
+ * node's shared prefix, big-endian and zero-padded, so a binary search compares integers
+ * inside the slot array and touches a cell only when heads tie. Heads order like keys:
+ * a head that differs decides, an equal head needs the full comparison. */
+#define BT_SLOT 6
 
 /* Cells, leaf and internal alike: u16 klen | u32 word | key bytes | ...
  * Leaf: word = value length, BT_VAL_OVF set when the value lives in an overflow chain;
@@ -47,9 +54,9 @@ uint32_t tw_pager_free_count(tw_pager *pg);
 #define BT_VAL_OVF 0x80000000u
 /* Four maximal leaf cells (plus slots) fill a page exactly, so a split of any full leaf
  * yields two halves that fit. Bigger entries move their value to overflow pages. */
-#define BT_LEAF_MAX_CELL (BT_USABLE / 4 - 2)
+#define BT_LEAF_MAX_CELL (BT_USABLE / 4 - BT_SLOT)
 #define BT_INT_MAX_CELL (BT_CELL_HDR + TW_BTREE_MAX_KEY)
-#define BT_MAX_CELLS (BT_USABLE / (BT_CELL_HDR + 2))
+#define BT_MAX_CELLS (BT_USABLE / (BT_CELL_HDR + BT_SLOT))
 #define BT_MAX_DEPTH 32
 
 /* Overflow page: u8 type | 3 pad | u32 next page (0 = last) | data. */
@@ -66,8 +73,21 @@ static inline unsigned bt_cell_lo(const uint8_t *p) {
 static inline unsigned bt_frag(const uint8_t *p) {
     return tw_load_u16(p + BT_OFF_FRAG);
 }
+static inline unsigned bt_plen(const uint8_t *p) {
+    return tw_load_u16(p + BT_OFF_PLEN);
+}
 static inline unsigned bt_slot(const uint8_t *p, unsigned i) {
-    return tw_load_u16(p + BT_HDR + 2 * i);
+    return tw_load_u16(p + BT_HDR + BT_SLOT * i);
+}
+static inline uint32_t bt_head(const uint8_t *p, unsigned i) {
+    return tw_load_u32(p + BT_HDR + BT_SLOT * i + 2);
+}
+/* The head of a key suffix: its first four bytes, big-endian, zero-padded. */
+static inline uint32_t bt_key_head(const uint8_t *k, size_t len) {
+    if (len >= 4) return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+    uint32_t h = 0;
+    for (size_t i = 0; i < len; i++) h |= (uint32_t)k[i] << (24 - 8 * i);
+    return h;
 }
 static inline const uint8_t *bt_cell(const uint8_t *p, unsigned i) {
     return p + bt_slot(p, i);
@@ -91,13 +111,15 @@ static inline int bt_keycmp(const void *a, size_t alen, const void *b, size_t bl
 static inline int bt_node_hdr_ok(const uint8_t *p) {
     unsigned n = bt_n(p), lo = bt_cell_lo(p);
     return (p[0] == TW_PAGE_LEAF || p[0] == TW_PAGE_INTERNAL) && n <= BT_MAX_CELLS &&
-           lo >= BT_HDR + 2 * n && lo <= TW_PAGE_SIZE && bt_frag(p) <= TW_PAGE_SIZE - lo;
+           lo >= BT_HDR + BT_SLOT * n && lo <= TW_PAGE_SIZE && bt_frag(p) <= TW_PAGE_SIZE - lo &&
+           bt_plen(p) <= TW_BTREE_MAX_KEY;
 }
 
 /* Size of cell i in bytes, or 0 when the cell runs outside the page (corruption). */
 size_t bt_cell_size(const uint8_t *p, unsigned i);
 /* Full O(n) structural check of one node: every cell inside the cell area, sizes adding
- * up with the fragment count, keys within TW_BTREE_MAX_KEY. 0 when sound. */
+ * up with the fragment count, keys within TW_BTREE_MAX_KEY and sharing the node prefix,
+ * heads matching their keys. 0 when sound. */
 int bt_node_check(const uint8_t *p);
 /* Lower-bound search: *idx = first cell with key >= key, *eq when equal. -1 when a probed
  * cell is out of bounds (corruption). */
@@ -106,12 +128,14 @@ int bt_search(const uint8_t *p, const void *key, size_t klen, unsigned *idx, int
 void bt_node_init(uint8_t *p, unsigned type);
 /* Free bytes (contiguous gap plus fragments). */
 size_t bt_node_free(const uint8_t *p);
-/* Inserts a cell at slot idx; the caller checked bt_node_free >= len + 2. Returns -1
- * (page untouched) when the compaction this needs finds the node damaged. */
+/* Inserts a cell at slot idx; the caller checked bt_node_free >= len + BT_SLOT. A key
+ * outside the node prefix shortens the prefix (rewriting the heads). Returns -1 (page
+ * untouched) when the O(n) work this may need finds the node damaged. */
 int bt_node_insert(uint8_t *p, unsigned idx, const void *cell, size_t len);
 /* Removes cell idx whose size (bt_cell_size) is `size`. */
 void bt_node_remove(uint8_t *p, unsigned idx, size_t size);
-/* Writes a node made of the given cells into dst (which must not hold any of them). */
+/* Writes a node made of the given cells (in key order) into dst, which must not hold any
+ * of them; the prefix is the one its first and last keys share. */
 void bt_node_build(uint8_t *dst, unsigned type, const uint8_t *const *cells, const uint16_t *lens,
                    unsigned n, uint32_t right);
 /* Child i of an internal node, i == n meaning the rightmost child; 0 (never a valid

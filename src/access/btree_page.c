@@ -27,30 +27,76 @@ size_t bt_cell_size(const uint8_t *p, unsigned i) {
     return sz;
 }
 
+static size_t lcp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+    size_t n = al < bl ? al : bl, i = 0;
+    while (i < n && a[i] == b[i]) i++;
+    return i;
+}
+
+static void put_slot(uint8_t *p, unsigned i, unsigned off, uint32_t head) {
+    uint8_t *s = p + BT_HDR + BT_SLOT * i;
+    tw_store_u16(s, (uint16_t)off);
+    tw_store_u32(s + 2, head);
+}
+
+static uint32_t cell_head(const uint8_t *c, unsigned plen) {
+    return bt_key_head(c + BT_CELL_HDR + plen, bt_cell_klen(c) - plen);
+}
+
 int bt_node_check(const uint8_t *p) {
     if (!bt_node_hdr_ok(p)) return -1;
-    unsigned n = bt_n(p);
+    unsigned n = bt_n(p), plen = bt_plen(p);
     size_t sum = 0;
     for (unsigned i = 0; i < n; i++) {
         size_t sz = bt_cell_size(p, i);
         if (!sz) return -1;
         sum += sz;
+        const uint8_t *c = bt_cell(p, i);
+        if (bt_cell_klen(c) < plen || bt_head(p, i) != cell_head(c, plen)) return -1;
+        if (i > 0 && memcmp(c + BT_CELL_HDR, bt_cell(p, 0) + BT_CELL_HDR, plen) != 0) return -1;
     }
     if (sum + bt_frag(p) != (size_t)TW_PAGE_SIZE - bt_cell_lo(p)) return -1;
     return 0;
 }
 
-int bt_search(const uint8_t *p, const void *key, size_t klen, unsigned *idx, int *eq) {
-    unsigned lo = 0, hi = bt_n(p), cell_lo = bt_cell_lo(p);
+int bt_search(const uint8_t *p, const void *key_, size_t klen, unsigned *idx, int *eq) {
+    const uint8_t *key = key_;
+    unsigned n = bt_n(p), plen = bt_plen(p), cell_lo = bt_cell_lo(p);
     *eq = 0;
+    if (n == 0) {
+        *idx = 0;
+        return 0;
+    }
+    if (plen) {
+        /* Outside the node's prefix, the key sorts before or after every entry. */
+        unsigned off = bt_slot(p, 0);
+        if (off < cell_lo || off > TW_PAGE_SIZE - BT_CELL_HDR - plen) return -1;
+        size_t m = klen < plen ? klen : plen;
+        int r = m ? memcmp(key, p + off + BT_CELL_HDR, m) : 0;
+        if (r == 0 && klen < plen) r = -1;
+        if (r) {
+            *idx = r < 0 ? 0 : n;
+            return 0;
+        }
+        key += plen;
+    }
+    size_t ks = klen - plen;
+    uint32_t h = bt_key_head(key, ks);
+    unsigned lo = 0, hi = n;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
-        unsigned off = bt_slot(p, mid);
-        if (off < cell_lo || off > TW_PAGE_SIZE - BT_CELL_HDR) return -1;
-        const uint8_t *c = p + off;
-        unsigned ck = bt_cell_klen(c);
-        if (ck > TW_PAGE_SIZE - BT_CELL_HDR - off) return -1;
-        int r = bt_keycmp(c + BT_CELL_HDR, ck, key, klen);
+        uint32_t sh = bt_head(p, mid);
+        int r;
+        if (sh != h) {
+            r = sh < h ? -1 : 1;
+        } else {
+            unsigned off = bt_slot(p, mid);
+            if (off < cell_lo || off > TW_PAGE_SIZE - BT_CELL_HDR) return -1;
+            const uint8_t *c = p + off;
+            unsigned ck = bt_cell_klen(c);
+            if (ck < plen || ck > TW_PAGE_SIZE - BT_CELL_HDR - off) return -1;
+            r = bt_keycmp(c + BT_CELL_HDR + plen, ck - plen, key, ks);
+        }
         if (r < 0) {
             lo = mid + 1;
         } else if (r > 0) {
@@ -72,21 +118,26 @@ void bt_node_init(uint8_t *p, unsigned type) {
 }
 
 size_t bt_node_free(const uint8_t *p) {
-    return bt_cell_lo(p) - (BT_HDR + 2 * bt_n(p)) + bt_frag(p);
+    return bt_cell_lo(p) - (BT_HDR + BT_SLOT * bt_n(p)) + bt_frag(p);
 }
 
 void bt_node_build(uint8_t *dst, unsigned type, const uint8_t *const *cells, const uint16_t *lens,
                    unsigned n, uint32_t right) {
     bt_node_init(dst, type);
+    unsigned plen = 0;
+    if (n > 0)
+        plen = (unsigned)lcp(cells[0] + BT_CELL_HDR, bt_cell_klen(cells[0]),
+                             cells[n - 1] + BT_CELL_HDR, bt_cell_klen(cells[n - 1]));
     unsigned lo = TW_PAGE_SIZE;
     for (unsigned i = 0; i < n; i++) {
         lo -= lens[i];
         memcpy(dst + lo, cells[i], lens[i]);
-        tw_store_u16(dst + BT_HDR + 2 * i, (uint16_t)lo);
+        put_slot(dst, i, lo, cell_head(cells[i], plen));
     }
     tw_store_u16(dst + BT_OFF_N, (uint16_t)n);
     tw_store_u16(dst + BT_OFF_CELL_LO, (uint16_t)lo);
     tw_store_u32(dst + BT_OFF_RIGHT, right);
+    tw_store_u16(dst + BT_OFF_PLEN, (uint16_t)plen);
 }
 
 /* Squeezes out dead cell bytes so the free space is one gap. */
@@ -98,7 +149,7 @@ static int node_compact(uint8_t *p) {
         size_t sz = bt_cell_size(p, i);
         lo -= (unsigned)sz;
         memcpy(tmp + lo, bt_cell(p, i), sz);
-        tw_store_u16(p + BT_HDR + 2 * i, (uint16_t)lo);
+        tw_store_u16(p + BT_HDR + BT_SLOT * i, (uint16_t)lo);
     }
     memcpy(p + lo, tmp + lo, TW_PAGE_SIZE - lo);
     tw_store_u16(p + BT_OFF_CELL_LO, (uint16_t)lo);
@@ -106,14 +157,31 @@ static int node_compact(uint8_t *p) {
     return 0;
 }
 
-int bt_node_insert(uint8_t *p, unsigned idx, const void *cell, size_t len) {
-    unsigned n = bt_n(p);
-    if (bt_cell_lo(p) - (BT_HDR + 2 * n) < len + 2 && node_compact(p)) return -1;
+int bt_node_insert(uint8_t *p, unsigned idx, const void *cell_, size_t len) {
+    const uint8_t *cell = cell_;
+    unsigned n = bt_n(p), plen = bt_plen(p);
+    if (n == 0) {
+        plen = 0; /* a node's prefix is chosen when it is built from several keys */
+    } else if (plen) {
+        unsigned off = bt_slot(p, 0);
+        if (off < bt_cell_lo(p) || off > TW_PAGE_SIZE - BT_CELL_HDR - plen) return -1;
+        unsigned keep =
+            (unsigned)lcp(cell + BT_CELL_HDR, bt_cell_klen(cell), p + off + BT_CELL_HDR, plen);
+        if (keep < plen) {
+            /* The new key leaves the prefix: shorten it and re-derive every head. */
+            if (bt_node_check(p)) return -1;
+            plen = keep;
+            for (unsigned i = 0; i < n; i++)
+                put_slot(p, i, bt_slot(p, i), cell_head(bt_cell(p, i), plen));
+        }
+    }
+    tw_store_u16(p + BT_OFF_PLEN, (uint16_t)plen);
+    if (bt_cell_lo(p) - (BT_HDR + BT_SLOT * n) < len + BT_SLOT && node_compact(p)) return -1;
     unsigned lo = bt_cell_lo(p) - (unsigned)len;
     memcpy(p + lo, cell, len);
     uint8_t *slots = p + BT_HDR;
-    memmove(slots + 2 * (idx + 1), slots + 2 * idx, 2 * (n - idx));
-    tw_store_u16(slots + 2 * idx, (uint16_t)lo);
+    memmove(slots + BT_SLOT * (idx + 1), slots + BT_SLOT * idx, BT_SLOT * (n - idx));
+    put_slot(p, idx, lo, cell_head(cell, plen));
     tw_store_u16(p + BT_OFF_N, (uint16_t)(n + 1));
     tw_store_u16(p + BT_OFF_CELL_LO, (uint16_t)lo);
     return 0;
@@ -126,7 +194,7 @@ void bt_node_remove(uint8_t *p, unsigned idx, size_t size) {
     else
         tw_store_u16(p + BT_OFF_FRAG, (uint16_t)(bt_frag(p) + size));
     uint8_t *slots = p + BT_HDR;
-    memmove(slots + 2 * idx, slots + 2 * (idx + 1), 2 * (n - idx - 1));
+    memmove(slots + BT_SLOT * idx, slots + BT_SLOT * (idx + 1), BT_SLOT * (n - idx - 1));
     tw_store_u16(p + BT_OFF_N, (uint16_t)(n - 1));
     if (n == 1) {
         tw_store_u16(p + BT_OFF_CELL_LO, (uint16_t)TW_PAGE_SIZE);

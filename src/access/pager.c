@@ -150,20 +150,20 @@ static void hash_remove(tw_pager *pg, tw_frame *f) {
     pg->nframes--;
 }
 
+/* A frame and its page share one allocation, the header right before the data, so a
+ * lookup that touches the frame also brings the page header's cache lines close. */
+#define FRAME_HDR 64
+_Static_assert(sizeof(tw_frame) <= FRAME_HDR, "frame header fits before the page");
+
 static void frame_free(tw_frame *f) {
-    if (!f) return;
-    free(f->data);
     free(f);
 }
 
 static tw_frame *frame_alloc(void) {
-    tw_frame *f = calloc(1, sizeof *f);
+    tw_frame *f = aligned_alloc(64, FRAME_HDR + TW_PAGE_SIZE);
     if (!f) return NULL;
-    f->data = aligned_alloc(64, TW_PAGE_SIZE);
-    if (!f->data) {
-        free(f);
-        return NULL;
-    }
+    memset(f, 0, sizeof *f);
+    f->data = (uint8_t *)f + FRAME_HDR;
     return f;
 }
 
@@ -587,8 +587,9 @@ int tw_pager_open(tw_storage *st, size_t cache_pages, tw_pager **out, tw_err *er
     if (!pg) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory opening the pager");
     pg->st = st;
     pg->cap = cache_pages < MIN_CAPACITY ? MIN_CAPACITY : cache_pages;
+    /* The table grows with the frames actually resident, not with the capacity: a big,
+     * mostly empty bucket array would cost a cache miss on every lookup. */
     pg->nbuckets = 64;
-    while (pg->nbuckets < pg->cap && pg->nbuckets < ((size_t)1 << 24)) pg->nbuckets *= 2;
     pg->buckets = calloc(pg->nbuckets, sizeof *pg->buckets);
     atomic_init(&pg->gen, 0);
     if (!pg->buckets) {

@@ -403,8 +403,8 @@ static void test_values(void) {
     tw_memstore_keep_history(st, 0);
     OK(tw_pager_open(st, 32, &pg, &err));
     OK(tw_btree_create(pg, &root, &err));
-    static const size_t sizes[] = {0,    1,    2030, 2033, 2034,  2035,  2036,   2040,
-                                   3000, 8183, 8184, 8185, 16368, 16369, 100000, 1u << 20};
+    static const size_t sizes[] = {0,    1,    2029, 2030, 2031, 2033,  2034,  2035,   2036,
+                                   2040, 3000, 8183, 8184, 8185, 16368, 16369, 100000, 1u << 20};
     const size_t ns = sizeof sizes / sizeof sizes[0];
     for (int round = 0; round < 3; round++) {
         for (size_t i = 0; i < ns; i++) {
@@ -597,8 +597,8 @@ static void test_sequential_fill(void) {
         for (int b = 0; b < 8; b++) k[b] = (uint8_t)((uint64_t)r >> (56 - 8 * b));
         OK(tw_btree_put(pg, down, k, 8, v, 16, &err));
     }
-    /* Each entry takes 6 + 8 + 16 bytes plus a 2-byte slot. */
-    uint64_t ideal = (uint64_t)N / (BT_USABLE / 32) + 1, pu, pd;
+    /* Each entry takes a cell header, key, value and slot. */
+    uint64_t ideal = (uint64_t)N / (BT_USABLE / (BT_CELL_HDR + 8 + 16 + BT_SLOT)) + 1, pu, pd;
     OK(tw_btree_check(pg, up, &pu, &err));
     OK(tw_btree_check(pg, down, &pd, &err));
     CHECK(pu <= ideal + ideal / 50 + 3);
