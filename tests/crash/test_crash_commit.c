@@ -3,8 +3,9 @@
  * and check after every kill that each acknowledged commit survived, exactly once,
  * and that no transaction survived half-way.
  *
- * Each round forks a child that opens file://<tmp>/db, creates t(id BIGINT PRIMARY KEY,
- * v TEXT) if absent and commits rows with increasing ids through prepared statements:
+ * Each round starts a child (fork + exec of this program with --child) that opens
+ * file://<tmp>/db, creates t(id BIGINT PRIMARY KEY, v TEXT) if absent and commits rows
+ * with increasing ids through prepared statements:
  *
  *   single  autocommit INSERT (id = x, v = 's')
  *   txn     BEGIN; INSERT ids a..a+n-1 with v = 'txn:a:n'; UPDATE the single row
@@ -618,6 +619,7 @@ static void usage(FILE *f) {
             "  --seed S    random seed (default: $TWILL_CRASH_SEED, else from the clock)\n"
             "  --keep      keep the temporary directory even when every round passed\n"
             "  --help      show this help\n"
+            "  (--child URL FD THREADS FIRST_ID SEED is the writer process's internal entry.)\n"
             "\n"
             "The temporary directory is created under $TWILL_TEST_TMP (else $TMPDIR, else\n"
             "/tmp) and kept when a round fails. Exit status: 0 if every round passed.\n",
@@ -648,6 +650,15 @@ static void run_child_round(const char *url, const round_plan *plan, int64_t fir
         perror("pipe2");
         exit(2);
     }
+    /* The child re-executes this program: a fresh process, so it inherits no state of
+     * the library the parent has been using (helper threads do not survive fork). */
+    char fd_s[16], threads_s[16], first_s[32], seed_s[32];
+    snprintf(fd_s, sizeof fd_s, "%d", fds[1]);
+    snprintf(threads_s, sizeof threads_s, "%d", plan->threads);
+    snprintf(first_s, sizeof first_s, "%" PRId64, first_id);
+    snprintf(seed_s, sizeof seed_s, "%" PRIu64, plan->child_seed);
+    char *args[] = {"test_crash_commit", "--child", (char *)url, fd_s,
+                    threads_s,           first_s,   seed_s,      NULL};
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -656,13 +667,9 @@ static void run_child_round(const char *url, const round_plan *plan, int64_t fir
         exit(2);
     }
     if (pid == 0) {
-        close(fds[0]);
-        child_cfg cfg = {.url = url,
-                         .ack_fd = fds[1],
-                         .threads = plan->threads,
-                         .first_id = first_id,
-                         .seed = plan->child_seed};
-        child_main(&cfg);
+        /* Only async-signal-safe calls until exec: the parent may have threads. */
+        if (fcntl(fds[1], F_SETFD, 0) == 0) execv("/proc/self/exe", args);
+        _exit(7);
     }
     close(fds[1]);
     ack_reader ar = {.fd = fds[0]};
@@ -696,7 +703,25 @@ static void run_child_round(const char *url, const round_plan *plan, int64_t fir
     }
 }
 
+/* test_crash_commit --child URL ACK_FD THREADS FIRST_ID SEED: one writer process. */
+static int child_entry(int argc, char **argv) {
+    uint64_t fd, threads, first, seed;
+    if (argc != 7 || !parse_u64(argv[3], &fd) || !parse_u64(argv[4], &threads) ||
+        !parse_u64(argv[5], &first) || !parse_u64(argv[6], &seed) || fd > INT32_MAX ||
+        threads < 1 || threads > MULTI_THREADS || first < 1 || first > INT64_MAX) {
+        fprintf(stderr, "test_crash_commit: bad --child arguments\n");
+        return 2;
+    }
+    child_cfg cfg = {.url = argv[2],
+                     .ack_fd = (int)fd,
+                     .threads = (int)threads,
+                     .first_id = (int64_t)first,
+                     .seed = seed};
+    child_main(&cfg);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--child") == 0) return child_entry(argc, argv);
     uint64_t rounds = DEFAULT_ROUNDS, seed = 0;
     bool have_seed = false, keep = false;
     const char *env = getenv("TWILL_CRASH_ROUNDS");
