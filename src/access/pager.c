@@ -6,10 +6,11 @@
  * (modified since the last checkpoint, pinned or not), or no list (clean and pinned).
  * Page 0 (the header) stays pinned for the pager's life.
  *
- * Two locks: `mu` guards the frame table and lists and is held only for short, non-
- * blocking work; `io_mu` serializes calls into the storage handle (which is single-
- * threaded by contract). A miss inserts a LOADING frame, drops `mu` for the read and
- * wakes waiters when done, so hits on other pages are never stuck behind a slow read.
+ * One mutex, `mu`, guards the frame table and lists and is held only for short, non-
+ * blocking work. A miss inserts a LOADING frame, drops `mu` for the read and wakes
+ * waiters when done, so hits (and misses on other pages: storage.h lets page_read run
+ * concurrently with anything) are never stuck behind a slow read. The checkpoint's
+ * writes are serialized by the caller's exclusive latch.
  */
 #include "access/pager.h"
 #include "access/btree_internal.h"
@@ -64,7 +65,6 @@ struct tw_pager {
     size_t cap;
     pthread_mutex_t mu;
     pthread_cond_t loaded;
-    pthread_mutex_t io_mu;
     tw_frame **buckets;
     size_t nbuckets; /* power of two */
     size_t nframes;  /* frames in the hash table */
@@ -277,9 +277,7 @@ int tw_pager_get(tw_pager *pg, uint32_t pgno, tw_frame **out, tw_err *err) {
     pthread_mutex_unlock(&pg->mu);
 
     int found = 0;
-    pthread_mutex_lock(&pg->io_mu);
     int rc = pg->st->ops->page_read(pg->st, pgno, TW_LSN_MAX, f->data, &found, NULL, err);
-    pthread_mutex_unlock(&pg->io_mu);
     if (rc == TWILL_OK && !found) memset(f->data, 0, TW_PAGE_SIZE);
 
     pthread_mutex_lock(&pg->mu);
@@ -487,7 +485,6 @@ int tw_pager_checkpoint(tw_pager *pg, uint64_t lsn, tw_err *err) {
      * `mu` is dropped for the storage calls. */
     tw_page_image batch[CKPT_BATCH];
     int rc = TWILL_OK;
-    pthread_mutex_lock(&pg->io_mu);
     pthread_mutex_lock(&pg->mu);
     tw_frame *f = pg->dirty.head;
     pthread_mutex_unlock(&pg->mu);
@@ -503,7 +500,6 @@ int tw_pager_checkpoint(tw_pager *pg, uint64_t lsn, tw_err *err) {
         rc = pg->st->ops->ckpt_write(pg->st, lsn, batch, n, err);
     }
     if (rc == TWILL_OK) rc = pg->st->ops->ckpt_finish(pg->st, lsn, err);
-    pthread_mutex_unlock(&pg->io_mu);
     if (rc != TWILL_OK)
         return tw_err_set(err, rc, NULL, "checkpoint at lsn %llu failed", (unsigned long long)lsn);
 
@@ -598,10 +594,8 @@ int tw_pager_open(tw_storage *st, size_t cache_pages, tw_pager **out, tw_err *er
     }
     int locks = 0;
     if (pthread_mutex_init(&pg->mu, NULL) == 0) locks++;
-    if (locks == 1 && pthread_mutex_init(&pg->io_mu, NULL) == 0) locks++;
-    if (locks == 2 && pthread_cond_init(&pg->loaded, NULL) == 0) locks++;
-    if (locks != 3) {
-        if (locks > 1) pthread_mutex_destroy(&pg->io_mu);
+    if (locks == 1 && pthread_cond_init(&pg->loaded, NULL) == 0) locks++;
+    if (locks != 2) {
         if (locks > 0) pthread_mutex_destroy(&pg->mu);
         free(pg->buckets);
         free(pg);
@@ -626,7 +620,6 @@ void tw_pager_close(tw_pager *pg) {
     }
     free(pg->buckets);
     pthread_cond_destroy(&pg->loaded);
-    pthread_mutex_destroy(&pg->io_mu);
     pthread_mutex_destroy(&pg->mu);
     free(pg);
 }

@@ -6,6 +6,7 @@
 #include "access/btree_internal.h"
 #include "lib_memstore.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -893,6 +894,93 @@ out:
     if (st) st->ops->close(st);
 }
 
+typedef struct reader_arg {
+    tw_pager *pg;
+    uint32_t root;
+    uint32_t n;
+    uint64_t seed;
+    int bad, errors;
+} reader_arg;
+
+/* Readers share the tree as under the engine's shared latch: point gets and cursor
+ * walks, with a pool small enough that misses and evictions race. */
+static void *reader(void *p) {
+    reader_arg *a = p;
+    tw_buf val = {0};
+    tw_btcursor *c = NULL;
+    if (tw_btcursor_open(a->pg, a->root, &c, NULL)) {
+        a->errors++;
+        return NULL;
+    }
+    for (int i = 0; i < 4000; i++) {
+        uint32_t k = (uint32_t)(mix(a->seed + (uint64_t)i) % a->n);
+        uint8_t kb[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
+        int found;
+        if (i % 8) {
+            if (tw_btree_get(a->pg, a->root, kb, 4, &val, &found, NULL)) {
+                a->errors++;
+                continue;
+            }
+            a->bad += !found || val.len != 100 || memcmp(val.p, kb, 4) != 0;
+            continue;
+        }
+        /* A short range walk from k. */
+        if (tw_btcursor_seek(c, kb, 4, NULL)) {
+            a->errors++;
+            continue;
+        }
+        for (uint32_t j = k; j < k + 50 && j < a->n; j++) {
+            size_t kl;
+            const uint8_t *g = tw_btcursor_key(c, &kl);
+            uint32_t got =
+                kl == 4 ? (uint32_t)g[0] << 24 | (uint32_t)g[1] << 16 | (uint32_t)g[2] << 8 | g[3]
+                        : UINT32_MAX;
+            a->bad += !tw_btcursor_valid(c) || got != j;
+            if (tw_btcursor_next(c, NULL)) {
+                a->errors++;
+                break;
+            }
+        }
+    }
+    tw_btcursor_close(c);
+    tw_buf_free(&val);
+    return NULL;
+}
+
+static void test_concurrent_readers(void) {
+    tw_storage *st = NULL;
+    tw_pager *pg = NULL;
+    uint32_t root;
+    enum { N = 20000, T = 4 };
+    uint8_t v[100];
+    OK(tw_memstore_open(&st, &err));
+    OK(tw_pager_open(st, 16, &pg, &err));
+    OK(tw_btree_create(pg, &root, &err));
+    for (uint32_t k = 0; k < N; k++) {
+        uint8_t kb[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
+        memset(v, (int)k, sizeof v);
+        memcpy(v, kb, 4);
+        OK(tw_btree_put(pg, root, kb, 4, v, sizeof v, &err));
+    }
+    OK(checkpoint(st, pg, &err)); /* clean pages can be evicted while readers run */
+    pthread_t th[T];
+    reader_arg args[T];
+    for (int i = 0; i < T; i++) {
+        args[i] = (reader_arg){pg, root, N, (uint64_t)i * 1000003u, 0, 0};
+        CHECK(pthread_create(&th[i], NULL, reader, &args[i]) == 0);
+    }
+    int bad = 0, errors = 0;
+    for (int i = 0; i < T; i++) {
+        pthread_join(th[i], NULL);
+        bad += args[i].bad;
+        errors += args[i].errors;
+    }
+    CHECK(bad == 0 && errors == 0);
+out:
+    tw_pager_close(pg);
+    if (st) st->ops->close(st);
+}
+
 int main(void) {
     tw_err_clear(&err);
     model = calloc(MODEL_CAP, sizeof *model);
@@ -905,6 +993,7 @@ int main(void) {
     test_drop();
     test_sequential_fill();
     test_io_failure();
+    test_concurrent_readers();
     test_random_model();
     free(model);
     free(vbuf);
