@@ -10,7 +10,8 @@ TWILL=${1:?usage: test_shell.sh PATH-TO-twill}
 base=${TWILL_TEST_TMP:-${TMPDIR:-/tmp}}
 mkdir -p "$base" || exit 1
 tmp=$(mktemp -d "$base/shell.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 db="file://$tmp/db"
 failures=0
 
@@ -19,13 +20,18 @@ fail() {
     failures=$((failures + 1))
 }
 
+# A hung statement fails its own check instead of the whole test's ctest timeout.
+limit=
+command -v timeout >/dev/null 2>&1 && limit="timeout 60"
+
 # run NAME EXPECTED_RC CMD... : runs CMD with stdout in $tmp/out and stderr in
 # $tmp/err and checks the exit code.
 run() {
     name=$1 want=$2
     shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
+    $limit "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
+    [ "$rc" -eq 124 ] && [ -n "$limit" ] && echo "  ($name: killed after 60 s)" >>"$tmp/err"
     if [ "$rc" -ne "$want" ]; then
         fail "$name: exit code $rc, expected $want"
         sed 's/^/  stdout: /' "$tmp/out" >&2
@@ -118,6 +124,27 @@ expect_out stdin <<'EOF'
 
 EOF
 
+# --- statement boundaries: ';' inside literals, comments and parentheses ------------
+cat >"$tmp/edge.sql" <<'EOF'
+SELECT $$a;b$$ AS d, E'it\'s;' AS e, 'x''y;' AS q, (1 +
+  /* c; /* nested; */ ; */ 2) AS n; SELECT 'multi
+line' AS m, 1.5 AS f, true AS b, NULL AS z
+EOF
+run scanner 0 "$TWILL" "$db" <"$tmp/edge.sql"
+expect_out scanner <<'EOF'
+  d  |   e   |  q   | n 
+-----+-------+------+---
+ a;b | it's; | x'y; | 3
+(1 row)
+
+   m   |  f  | b | z 
+-------+-----+---+---
+ multi+| 1.5 | t | 
+ line  |     |   | 
+(1 row)
+
+EOF
+
 # --- errors: SQLSTATE, exit code 1, stop at the first error unless told otherwise ---
 run syntax-error 1 "$TWILL" "$db" "SELEC 1" "INSERT INTO t VALUES (10, 'not run')"
 expect_grep syntax-error "$tmp/err" "ERROR:  "
@@ -158,7 +185,7 @@ grep -qF "two" "$tmp/out" && fail "quit: statements after \\q ran"
 # --- interactive, through a pseudo-terminal (optional: needs script(1)) -------------
 if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
     printf 'SELECT 40 + 2\n  AS answer;\n\\q\n' >"$tmp/tty.in"
-    HOME=$tmp script -qec "'$TWILL' '$db'" /dev/null <"$tmp/tty.in" >"$tmp/tty.out" 2>&1
+    HOME=$tmp $limit script -qec "'$TWILL' '$db'" /dev/null <"$tmp/tty.in" >"$tmp/tty.out" 2>&1
     tr -d '\r' <"$tmp/tty.out" >"$tmp/tty.txt"
     expect_grep interactive "$tmp/tty.txt" "twill=> "
     expect_grep interactive "$tmp/tty.txt" "twill-> "
