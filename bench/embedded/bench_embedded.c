@@ -215,8 +215,10 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
-/* One side's run of one metric: value in units per second, or < 0 on failure. */
-static double run_side(int metric, const side_ops *ops, void *h, const options *o) {
+/* One side's run of one metric: value in units per second, or < 0 on failure.
+ * *committed counts the rows the commit workloads reported committed into c. */
+static double run_side(int metric, const side_ops *ops, void *h, const options *o,
+                       int64_t *committed) {
     bench_result r = {0};
     int rc = -1;
     int64_t span = o->rows < SCAN_SPAN ? o->rows : SCAN_SPAN;
@@ -241,6 +243,18 @@ static double run_side(int metric, const side_ops *ops, void *h, const options *
         break;
     }
     if (rc != 0 || r.secs <= 0) return -1;
+    if (metric == M_COMMIT1 || metric == M_COMMIT8) {
+        /* A commit that reported success must be there: a benchmark of commits that
+         * did not happen would be worse than none. */
+        int64_t n = 0;
+        *committed += r.count;
+        if (ops->count_rows(h, "c", &n) != 0) return -1;
+        if (n != *committed) {
+            fprintf(stderr, "bench: %s: table c has %lld rows, but %lld commits were reported\n",
+                    ops->name, (long long)n, (long long)*committed);
+            return -1;
+        }
+    }
     return (double)r.count / r.secs;
 }
 
@@ -274,6 +288,7 @@ int main(int argc, char **argv) {
     /* The point and range workloads read the rows the bulk insert wrote, so the bulk
      * insert always runs when they do (reported only if asked for). */
     bool loaded[2] = {false, false};
+    int64_t committed[2] = {0, 0};
     for (int m = 0; m < M_COUNT && failures == 0; m++) {
         bool wanted = o.only < 0 || o.only == m;
         bool needed = m == M_BULK && (o.only == M_POINT || o.only == M_RANGE);
@@ -285,7 +300,7 @@ int main(int argc, char **argv) {
                 continue;
             }
             fprintf(stderr, "bench: %s on %s ...\n", metric_names[m], sides[s]->name);
-            v[s] = run_side(m, sides[s], handles[s], &o);
+            v[s] = run_side(m, sides[s], handles[s], &o, &committed[s]);
             if (m == M_BULK && v[s] >= 0) loaded[s] = true;
             if (v[s] < 0)
                 fprintf(stderr, "bench: %s on %s FAILED\n", metric_names[m], sides[s]->name);

@@ -61,6 +61,8 @@ typedef struct side_ops {
     /* `threads` threads, each with its own session / connection, commit single-row
      * INSERTs into c (durably, autocommit) with ids above id_base; count = commits. */
     int (*commits)(void *h, int threads, int64_t id_base, double seconds, bench_result *out);
+    /* SELECT count(*) FROM table: checks that what was reported done is there. */
+    int (*count_rows)(void *h, const char *table, int64_t *out);
     void (*close)(void *h);
 } side_ops;
 

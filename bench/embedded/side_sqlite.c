@@ -129,8 +129,14 @@ static int sq_point_select(void *h, int64_t rows, double seconds, uint64_t seed,
                 sqlite3_finalize(sel);
                 return fail(q->db, "point select", rc);
             }
+            if (sqlite3_column_int64(sel, 0) != bench_row_k(id)) {
+                sqlite3_finalize(sel);
+                fprintf(stderr, "bench: sqlite: point select of id %lld returned a wrong row\n",
+                        (long long)id);
+                return -1;
+            }
             sqlite3_column_text(sel, 1); /* materialize the text, as Twill's column_text does */
-            sink += sqlite3_column_int64(sel, 0) + sqlite3_column_bytes(sel, 1);
+            sink += sqlite3_column_bytes(sel, 1);
             rc = sqlite3_step(sel);
             if (rc != SQLITE_DONE) {
                 sqlite3_finalize(sel);
@@ -216,6 +222,22 @@ static int sq_commits(void *h, int threads, int64_t id_base, double seconds, ben
     return bench_run_workers(threads, h, id_base, sq_commit_worker, seconds, out);
 }
 
+static int sq_count_rows(void *h, const char *table, int64_t *out) {
+    sq_side *q = h;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st = NULL;
+    if (prepare(q->db, sql, &st) != 0) return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return fail(q->db, sql, rc);
+    }
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
 static void sq_close(void *h) {
     sq_side *q = h;
     int rc = sqlite3_close(q->db);
@@ -230,5 +252,6 @@ const side_ops side_sqlite = {
     .point_select = sq_point_select,
     .range_scan = sq_range_scan,
     .commits = sq_commits,
+    .count_rows = sq_count_rows,
     .close = sq_close,
 };

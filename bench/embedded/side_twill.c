@@ -110,7 +110,13 @@ static int tw_point_select(void *h, int64_t rows, double seconds, uint64_t seed,
                 return fail(t->s, rc == TWILL_DONE ? "point select found no row" : "point select",
                             rc);
             }
-            sink += twill_column_int64(sel, 0) + twill_column_bytes(sel, 1);
+            if (twill_column_int64(sel, 0) != bench_row_k(id)) {
+                twill_finalize(sel);
+                fprintf(stderr, "bench: twill: point select of id %lld returned a wrong row\n",
+                        (long long)id);
+                return -1;
+            }
+            sink += twill_column_bytes(sel, 1);
             rc = twill_step(sel);
             if (rc != TWILL_DONE) {
                 twill_finalize(sel);
@@ -200,6 +206,22 @@ static int tw_commits(void *h, int threads, int64_t id_base, double seconds, ben
     return bench_run_workers(threads, h, id_base, tw_commit_worker, seconds, out);
 }
 
+static int tw_count_rows(void *h, const char *table, int64_t *out) {
+    tw_side *t = h;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    twill_stmt *st = NULL;
+    if (prepare(t->s, sql, &st) != 0) return -1;
+    int rc = twill_step(st);
+    if (rc != TWILL_ROW) {
+        twill_finalize(st);
+        return fail(t->s, sql, rc);
+    }
+    *out = twill_column_int64(st, 0);
+    twill_finalize(st);
+    return 0;
+}
+
 static void tw_close(void *h) {
     tw_side *t = h;
     twill_session_close(t->s);
@@ -215,5 +237,6 @@ const side_ops side_twill = {
     .point_select = tw_point_select,
     .range_scan = tw_range_scan,
     .commits = tw_commits,
+    .count_rows = tw_count_rows,
     .close = tw_close,
 };
