@@ -114,6 +114,7 @@ static int run_meta(shell *sh, const char *line) {
             sh->errors++;
             return -1;
         }
+        if (n == 2) shell_report(sh, "\\timing: extra argument ignored\n");
         sh->timing = v;
         printf("Timing is %s.\n", v ? "on" : "off");
         return 0;
