@@ -35,19 +35,19 @@ extern "C" {
 #define TWILL_ENGINE_ABI_VERSION 1
 
 /* Result codes. */
-#define TWILL_OK 0        /* success */
-#define TWILL_ERROR 1     /* SQL error: see twill_sqlstate() for the class */
-#define TWILL_MISUSE 2    /* API misuse: NULL or closed handle, bad argument, wrong state */
-#define TWILL_NOMEM 3     /* out of memory */
-#define TWILL_IOERR 4     /* storage I/O failed (SQLSTATE 58030) */
-#define TWILL_CORRUPT 5   /* the database is damaged (SQLSTATE XX001) */
-#define TWILL_BUSY 6      /* another process holds the database / sessions still open */
-#define TWILL_CONFLICT 7  /* serialization failure: retry the transaction (SQLSTATE 40001) */
-#define TWILL_RANGE 8     /* parameter or column index out of range */
-#define TWILL_NOTSUP 9    /* not supported (SQLSTATE 0A000) */
-#define TWILL_FENCED 10   /* this writer lost its lease; no more writes are accepted */
-#define TWILL_ROW 100     /* twill_step: a row is ready */
-#define TWILL_DONE 101    /* twill_step: the statement has finished */
+#define TWILL_OK 0       /* success */
+#define TWILL_ERROR 1    /* SQL error: see twill_sqlstate() for the class */
+#define TWILL_MISUSE 2   /* API misuse: NULL or closed handle, bad argument, wrong state */
+#define TWILL_NOMEM 3    /* out of memory */
+#define TWILL_IOERR 4    /* storage I/O failed (SQLSTATE 58030) */
+#define TWILL_CORRUPT 5  /* the database is damaged (SQLSTATE XX001) */
+#define TWILL_BUSY 6     /* another process holds the database / sessions still open */
+#define TWILL_CONFLICT 7 /* serialization failure: retry the transaction (SQLSTATE 40001) */
+#define TWILL_RANGE 8    /* parameter or column index out of range */
+#define TWILL_NOTSUP 9   /* not supported (SQLSTATE 0A000) */
+#define TWILL_FENCED 10  /* this writer lost its lease; no more writes are accepted */
+#define TWILL_ROW 100    /* twill_step: a row is ready */
+#define TWILL_DONE 101   /* twill_step: the statement has finished */
 
 /* Column and value types. */
 #define TWILL_TYPE_NULL 0

@@ -55,23 +55,23 @@ static twill_db *free_dbs;
 static twill_session *free_sessions;
 static twill_stmt *free_stmts;
 
-#define POP_FREE(list, type)                                                                      \
-    do {                                                                                          \
-        pthread_mutex_lock(&free_mu);                                                             \
-        h = list;                                                                                 \
-        if (h) list = h->free_next;                                                               \
-        pthread_mutex_unlock(&free_mu);                                                           \
-        if (!h) h = malloc(sizeof(type));                                                         \
-        if (h) memset(h, 0, sizeof(type));                                                        \
+#define POP_FREE(list, type)                                                                       \
+    do {                                                                                           \
+        pthread_mutex_lock(&free_mu);                                                              \
+        h = list;                                                                                  \
+        if (h) list = h->free_next;                                                                \
+        pthread_mutex_unlock(&free_mu);                                                            \
+        if (!h) h = malloc(sizeof(type));                                                          \
+        if (h) memset(h, 0, sizeof(type));                                                         \
     } while (0)
 
-#define PUSH_FREE(list, h)                                                                        \
-    do {                                                                                          \
-        (h)->magic = MAGIC_DEAD;                                                                  \
-        pthread_mutex_lock(&free_mu);                                                             \
-        (h)->free_next = list;                                                                    \
-        list = (h);                                                                               \
-        pthread_mutex_unlock(&free_mu);                                                           \
+#define PUSH_FREE(list, h)                                                                         \
+    do {                                                                                           \
+        (h)->magic = MAGIC_DEAD;                                                                   \
+        pthread_mutex_lock(&free_mu);                                                              \
+        (h)->free_next = list;                                                                     \
+        list = (h);                                                                                \
+        pthread_mutex_unlock(&free_mu);                                                            \
     } while (0)
 
 static _Thread_local tw_err open_err;
@@ -86,20 +86,34 @@ const char *twill_version(void) {
 
 const char *twill_errstr(int code) {
     switch (code) {
-    case TWILL_OK: return "ok";
-    case TWILL_ERROR: return "SQL error";
-    case TWILL_MISUSE: return "API misuse";
-    case TWILL_NOMEM: return "out of memory";
-    case TWILL_IOERR: return "I/O error";
-    case TWILL_CORRUPT: return "database is damaged";
-    case TWILL_BUSY: return "database is busy";
-    case TWILL_CONFLICT: return "serialization failure";
-    case TWILL_RANGE: return "index out of range";
-    case TWILL_NOTSUP: return "not supported";
-    case TWILL_FENCED: return "writer was fenced";
-    case TWILL_ROW: return "row ready";
-    case TWILL_DONE: return "done";
-    default: return "unknown result code";
+    case TWILL_OK:
+        return "ok";
+    case TWILL_ERROR:
+        return "SQL error";
+    case TWILL_MISUSE:
+        return "API misuse";
+    case TWILL_NOMEM:
+        return "out of memory";
+    case TWILL_IOERR:
+        return "I/O error";
+    case TWILL_CORRUPT:
+        return "database is damaged";
+    case TWILL_BUSY:
+        return "database is busy";
+    case TWILL_CONFLICT:
+        return "serialization failure";
+    case TWILL_RANGE:
+        return "index out of range";
+    case TWILL_NOTSUP:
+        return "not supported";
+    case TWILL_FENCED:
+        return "writer was fenced";
+    case TWILL_ROW:
+        return "row ready";
+    case TWILL_DONE:
+        return "done";
+    default:
+        return "unknown result code";
     }
 }
 
@@ -123,7 +137,8 @@ static int parse_options(const char *opts, tw_engine_opts *eo, tw_err *err) {
         errno = 0;
         unsigned long long n = strtoull(v, &end, 10);
         if (end == v || errno || (*end && *end != ' ' && *end != '&' && *end != ','))
-            return tw_err_set(err, TWILL_MISUSE, "22023", "option %.*s needs a number", (int)klen, p);
+            return tw_err_set(err, TWILL_MISUSE, "22023", "option %.*s needs a number", (int)klen,
+                              p);
         if (klen == 8 && !memcmp(p, "cache_mb", 8)) {
             if (n == 0 || n > (1ull << 20))
                 return tw_err_set(err, TWILL_MISUSE, "22023", "cache_mb must be 1..1048576");
@@ -269,8 +284,7 @@ int twill_in_transaction(const twill_session *s) {
 
 /* ---- statements ---- */
 
-int twill_prepare(twill_session *s, const char *sql, int len, twill_stmt **out,
-                  const char **tail) {
+int twill_prepare(twill_session *s, const char *sql, int len, twill_stmt **out, const char **tail) {
     if (out) *out = NULL;
     if (tail) *tail = sql;
     if (!session_ok(s)) return TWILL_MISUSE;
@@ -405,7 +419,8 @@ int64_t twill_column_int64(twill_stmt *st, int col) {
     column(st, col, &a);
     switch (a.type) {
     case TWILL_TYPE_INT64:
-    case TWILL_TYPE_BOOL: return a.i;
+    case TWILL_TYPE_BOOL:
+        return a.i;
     case TWILL_TYPE_DOUBLE:
         /* Saturate instead of the undefined out-of-range conversion. */
         if (a.d != a.d) return 0;
@@ -416,7 +431,8 @@ int64_t twill_column_int64(twill_stmt *st, int col) {
         const char *t = twill_column_text(st, col);
         return t ? strtoll(t, NULL, 10) : 0;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -425,13 +441,16 @@ double twill_column_double(twill_stmt *st, int col) {
     column(st, col, &a);
     switch (a.type) {
     case TWILL_TYPE_INT64:
-    case TWILL_TYPE_BOOL: return (double)a.i;
-    case TWILL_TYPE_DOUBLE: return a.d;
+    case TWILL_TYPE_BOOL:
+        return (double)a.i;
+    case TWILL_TYPE_DOUBLE:
+        return a.d;
     case TWILL_TYPE_TEXT: {
         const char *t = twill_column_text(st, col);
         return t ? strtod(t, NULL) : 0.0;
     }
-    default: return 0.0;
+    default:
+        return 0.0;
     }
 }
 

@@ -44,9 +44,8 @@ static int build_record(tw_txn *t, tw_err *err) {
         uint64_t table = table_of(n->key);
         tw_ws_version *v = n->ver;
         if (v->cid + 1 <= drop_cid(t, table)) continue; /* written before the table was dropped */
-        if (tw_wal_append_op(b, v->deleted ? TW_OP_DELETE : TW_OP_PUT, table,
-                             n->key + TW_WS_PREFIX, n->klen - TW_WS_PREFIX, v->val,
-                             v->deleted ? 0 : v->vlen))
+        if (tw_wal_append_op(b, v->deleted ? TW_OP_DELETE : TW_OP_PUT, table, n->key + TW_WS_PREFIX,
+                             n->klen - TW_WS_PREFIX, v->val, v->deleted ? 0 : v->vlen))
             return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory building the commit record");
     }
     return TWILL_OK;

@@ -173,10 +173,11 @@ static int remember_purge(tw_engine *eng, const uint8_t *ckey, size_t cklen, uin
     return TWILL_OK;
 }
 
-static int apply_op(tw_engine *eng, const tw_wal_op *op, uint64_t lsn, int keep_old,
-                    tw_buf *row, tw_buf *old, tw_err *err) {
+static int apply_op(tw_engine *eng, const tw_wal_op *op, uint64_t lsn, int keep_old, tw_buf *row,
+                    tw_buf *old, tw_err *err) {
     int rc;
-    if (op->kind == TW_OP_DROP_TABLE) return drop_table_tree(eng, op->table, keep_old ? lsn : 0, err);
+    if (op->kind == TW_OP_DROP_TABLE)
+        return drop_table_tree(eng, op->table, keep_old ? lsn : 0, err);
     uint32_t root = tw_engine_root(eng, op->table);
     if (!root) {
         if (op->kind == TW_OP_DELETE) return TWILL_OK;
@@ -191,9 +192,9 @@ static int apply_op(tw_engine *eng, const tw_wal_op *op, uint64_t lsn, int keep_
                 return tw_err_set(err, TWILL_CORRUPT, "XX001", "damaged row header");
             tw_ws_make_prefix(ckey, op->table);
             memcpy(ckey + TW_WS_PREFIX, op->key, op->klen);
-            if (tw_versions_push(&eng->versions, ckey, TW_WS_PREFIX + op->klen,
-                                 tw_load_u64(old->p), lsn, old->p[8] & TW_ROW_TOMBSTONE,
-                                 old->p + TW_ROW_HDR, old->len - TW_ROW_HDR))
+            if (tw_versions_push(&eng->versions, ckey, TW_WS_PREFIX + op->klen, tw_load_u64(old->p),
+                                 lsn, old->p[8] & TW_ROW_TOMBSTONE, old->p + TW_ROW_HDR,
+                                 old->len - TW_ROW_HDR))
                 return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
         }
     }
@@ -207,8 +208,7 @@ static int apply_op(tw_engine *eng, const tw_wal_op *op, uint64_t lsn, int keep_
     tw_buf_put_u8(row, op->kind == TW_OP_DELETE ? TW_ROW_TOMBSTONE : 0);
     tw_buf_append(row, op->val, op->vlen);
     if ((rc = tw_btree_put(eng->pg, root, op->key, op->klen, row->p, row->len, err))) return rc;
-    if (op->kind == TW_OP_DELETE &&
-        remember_purge(eng, ckey, TW_WS_PREFIX + op->klen, lsn))
+    if (op->kind == TW_OP_DELETE && remember_purge(eng, ckey, TW_WS_PREFIX + op->klen, lsn))
         return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     return TWILL_OK;
 }
@@ -247,8 +247,7 @@ void tw_engine_collect(tw_engine *eng, uint64_t oldest) {
         size_t klen = p->cklen - TW_WS_PREFIX;
         /* Only remove the tombstone this entry was made for, not a newer row. */
         if (root && !tw_btree_get(eng->pg, root, key, klen, &row, &found, NULL) && found &&
-            row.len >= TW_ROW_HDR && tw_load_u64(row.p) == p->lsn &&
-            (row.p[8] & TW_ROW_TOMBSTONE))
+            row.len >= TW_ROW_HDR && tw_load_u64(row.p) == p->lsn && (row.p[8] & TW_ROW_TOMBSTONE))
             tw_btree_delete(eng->pg, root, key, klen, NULL, NULL);
         eng->purge_head = p->next;
         if (!eng->purge_head) eng->purge_tail = NULL;

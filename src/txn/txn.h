@@ -40,9 +40,9 @@ typedef struct tw_txn tw_txn;
 typedef struct tw_cursor tw_cursor;
 
 typedef struct tw_engine_opts {
-    size_t cache_pages;  /* buffer pool capacity in pages (0: default) */
-    int create;          /* create if absent */
-    size_t ckpt_dirty;   /* checkpoint when this many pages are dirty (0: default) */
+    size_t cache_pages; /* buffer pool capacity in pages (0: default) */
+    int create;         /* create if absent */
+    size_t ckpt_dirty;  /* checkpoint when this many pages are dirty (0: default) */
 } tw_engine_opts;
 
 /* Opens the database at `url`: storage, lease, newest checkpoint, replay of the log. */
@@ -55,10 +55,10 @@ int tw_engine_checkpoint(tw_engine *eng, tw_err *err);
 uint64_t tw_engine_visible_lsn(tw_engine *eng);
 
 typedef struct tw_engine_stats {
-    uint64_t commits;       /* transactions committed with writes */
-    uint64_t batches;       /* log appends (commits / batches = mean group size) */
-    uint64_t max_batch;     /* largest group */
-    uint64_t conflicts;     /* commits refused with 40001 */
+    uint64_t commits;   /* transactions committed with writes */
+    uint64_t batches;   /* log appends (commits / batches = mean group size) */
+    uint64_t max_batch; /* largest group */
+    uint64_t conflicts; /* commits refused with 40001 */
     uint64_t checkpoints;
     uint64_t cache_hits, cache_misses;
 } tw_engine_stats;

@@ -66,8 +66,8 @@ static void grow(tw_versions *vs) {
     vs->nbuckets = nb;
 }
 
-int tw_versions_push(tw_versions *vs, const uint8_t *ckey, size_t cklen, uint64_t from,
-                     uint64_t to, int deleted, const void *val, size_t vlen) {
+int tw_versions_push(tw_versions *vs, const uint8_t *ckey, size_t cklen, uint64_t from, uint64_t to,
+                     int deleted, const void *val, size_t vlen) {
     uint64_t h = hash_bytes(ckey, cklen);
     tw_vkey *k = find_key(vs, ckey, cklen, h);
     if (!k) {

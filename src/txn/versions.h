@@ -27,8 +27,8 @@ typedef struct tw_versions {
 int tw_versions_init(tw_versions *vs);
 void tw_versions_free(tw_versions *vs);
 /* Saves the version of ckey that was current in [from, to). */
-int tw_versions_push(tw_versions *vs, const uint8_t *ckey, size_t cklen, uint64_t from,
-                     uint64_t to, int deleted, const void *val, size_t vlen);
+int tw_versions_push(tw_versions *vs, const uint8_t *ckey, size_t cklen, uint64_t from, uint64_t to,
+                     int deleted, const void *val, size_t vlen);
 /* The version of ckey current at `snapshot`: 1 and (*deleted, *val, *vlen) if saved, 0 if
  * no saved version covers it (the row did not exist at the snapshot). */
 int tw_versions_lookup(const tw_versions *vs, const uint8_t *ckey, size_t cklen, uint64_t snapshot,

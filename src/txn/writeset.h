@@ -41,8 +41,8 @@ typedef struct tw_writeset {
     tw_ws_node *last;
     int height;
     uint64_t rng;
-    size_t count;      /* distinct keys */
-    size_t bytes;      /* payload bytes, for sizing the commit record */
+    size_t count; /* distinct keys */
+    size_t bytes; /* payload bytes, for sizing the commit record */
     tw_ws_chunk *chunks;
     uint8_t *arena_p, *arena_end;
 } tw_writeset;

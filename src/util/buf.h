@@ -29,7 +29,8 @@ void tw_buf_free(tw_buf *b);
 
 static inline void tw_store_u32(void *p, uint32_t v) {
     uint8_t *b = p;
-    b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16), b[3] = (uint8_t)(v >> 24);
+    b[0] = (uint8_t)v, b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)(v >> 16),
+    b[3] = (uint8_t)(v >> 24);
 }
 static inline uint32_t tw_load_u32(const void *p) {
     const uint8_t *b = p;

@@ -35,16 +35,27 @@ void tw_err_copy(tw_err *dst, const tw_err *src) {
 
 const char *tw_code_sqlstate(int code) {
     switch (code) {
-    case TWILL_OK: return "00000";
-    case TWILL_NOMEM: return "53200";
-    case TWILL_IOERR: return "58030";
-    case TWILL_CORRUPT: return "XX001";
-    case TWILL_BUSY: return "55006";
-    case TWILL_CONFLICT: return "40001";
-    case TWILL_NOTSUP: return "0A000";
-    case TWILL_FENCED: return "25006";
-    case TWILL_RANGE: return "22023";
-    case TWILL_MISUSE: return "55000";
-    default: return "XX000";
+    case TWILL_OK:
+        return "00000";
+    case TWILL_NOMEM:
+        return "53200";
+    case TWILL_IOERR:
+        return "58030";
+    case TWILL_CORRUPT:
+        return "XX001";
+    case TWILL_BUSY:
+        return "55006";
+    case TWILL_CONFLICT:
+        return "40001";
+    case TWILL_NOTSUP:
+        return "0A000";
+    case TWILL_FENCED:
+        return "25006";
+    case TWILL_RANGE:
+        return "22023";
+    case TWILL_MISUSE:
+        return "55000";
+    default:
+        return "XX000";
     }
 }

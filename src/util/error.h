@@ -16,9 +16,9 @@
 #define TW_ERRMSG_MAX 512
 
 typedef struct tw_err {
-    int code;                 /* TWILL_OK when no error */
-    char sqlstate[6];         /* "00000" when no error */
-    int pos;                  /* 1-based position in the statement text, 0 unknown */
+    int code;         /* TWILL_OK when no error */
+    char sqlstate[6]; /* "00000" when no error */
+    int pos;          /* 1-based position in the statement text, 0 unknown */
     char msg[TW_ERRMSG_MAX];
 } tw_err;
 

@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 static int failures, checks;
-#define CHECK(c)                                                                                  \
-    do {                                                                                          \
-        checks++;                                                                                 \
-        if (!(c)) {                                                                               \
-            failures++;                                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                 \
-        }                                                                                         \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(c)) {                                                                                \
+            failures++;                                                                            \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
+        }                                                                                          \
     } while (0)
 
 static char dir[512], url[600];
@@ -52,8 +52,8 @@ static void test_example(void) {
     CHECK(twill_bind_int64(st, 3, 1) == TWILL_RANGE);
     CHECK(twill_finalize(st) == TWILL_OK);
 
-    CHECK(twill_prepare(s, "SELECT id, body FROM notes WHERE id >= ? ORDER BY id", -1, &st,
-                        NULL) == TWILL_OK);
+    CHECK(twill_prepare(s, "SELECT id, body FROM notes WHERE id >= ? ORDER BY id", -1, &st, NULL) ==
+          TWILL_OK);
     CHECK(twill_column_count(st) == 2);
     CHECK(strcmp(twill_column_name(st, 0), "id") == 0);
     CHECK(strcmp(twill_column_name(st, 1), "body") == 0);

@@ -11,23 +11,23 @@
 #include <unistd.h>
 
 static int failures, checks;
-#define CHECK(c)                                                                                  \
-    do {                                                                                          \
-        checks++;                                                                                 \
-        if (!(c)) {                                                                               \
-            failures++;                                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                 \
-        }                                                                                         \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(c)) {                                                                                \
+            failures++;                                                                            \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
+        }                                                                                          \
     } while (0)
-#define OK(expr)                                                                                  \
-    do {                                                                                          \
-        tw_err_clear(&err);                                                                       \
-        int rc_ = (expr);                                                                         \
-        checks++;                                                                                 \
-        if (rc_ != TWILL_OK) {                                                                    \
-            failures++;                                                                           \
-            fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #expr, rc_, err.msg);    \
-        }                                                                                         \
+#define OK(expr)                                                                                   \
+    do {                                                                                           \
+        tw_err_clear(&err);                                                                        \
+        int rc_ = (expr);                                                                          \
+        checks++;                                                                                  \
+        if (rc_ != TWILL_OK) {                                                                     \
+            failures++;                                                                            \
+            fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__, __LINE__, #expr, rc_, err.msg);     \
+        }                                                                                          \
     } while (0)
 
 static tw_err err;
