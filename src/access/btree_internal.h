@@ -99,10 +99,25 @@ static inline uint32_t bt_cell_word(const uint8_t *c) {
     return tw_load_u32(c + 2);
 }
 
+/* memcmp's sign. Keys are mostly short, and a call into libc costs more than the
+ * comparison itself, so short runs compare 8 bytes at a time inline. */
+static inline int bt_bytecmp(const void *a_, const void *b_, size_t n) {
+    const uint8_t *a = a_, *b = b_;
+    if (n > 32) return memcmp(a, b, n);
+    for (; n >= 8; a += 8, b += 8, n -= 8) {
+        uint64_t x = (uint64_t)bt_key_head(a, 4) << 32 | bt_key_head(a + 4, 4);
+        uint64_t y = (uint64_t)bt_key_head(b, 4) << 32 | bt_key_head(b + 4, 4);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    for (; n > 0; a++, b++, n--)
+        if (*a != *b) return *a < *b ? -1 : 1;
+    return 0;
+}
+
 /* memcmp order, the shorter key first when one is a prefix of the other. */
 static inline int bt_keycmp(const void *a, size_t alen, const void *b, size_t blen) {
     size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
+    int c = n ? bt_bytecmp(a, b, n) : 0;
     if (c) return c;
     return (alen > blen) - (alen < blen);
 }

@@ -72,7 +72,7 @@ int bt_search(const uint8_t *p, const void *key_, size_t klen, unsigned *idx, in
         unsigned off = bt_slot(p, 0);
         if (off < cell_lo || off > TW_PAGE_SIZE - BT_CELL_HDR - plen) return -1;
         size_t m = klen < plen ? klen : plen;
-        int r = m ? memcmp(key, p + off + BT_CELL_HDR, m) : 0;
+        int r = m ? bt_bytecmp(key, p + off + BT_CELL_HDR, m) : 0;
         if (r == 0 && klen < plen) r = -1;
         if (r) {
             *idx = r < 0 ? 0 : n;

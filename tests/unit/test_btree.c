@@ -306,6 +306,29 @@ static int verify_gets(tw_pager *pg, uint32_t root, tw_err *e) {
 
 /* ---- tests ------------------------------------------------------------------------------ */
 
+static int sign(int x) {
+    return (x > 0) - (x < 0);
+}
+
+/* The inline comparison agrees with memcmp order on every length and byte value. */
+static void test_keycmp(void) {
+    uint8_t a[80], b[80];
+    int bad = 0;
+    for (int t = 0; t < 200000; t++) {
+        size_t al = rnd() % 70, bl = rnd() % 70, common = rnd() % 70;
+        fill_bytes(a, sizeof a, rnd());
+        fill_bytes(b, sizeof b, rnd());
+        memcpy(b, a, common); /* long shared prefixes, like real keys */
+        if (rnd() % 4 == 0 && common < sizeof b) b[common] = (uint8_t)(a[common] ^ 0x80);
+        size_t n = al < bl ? al : bl;
+        int want = n ? sign(memcmp(a, b, n)) : 0;
+        if (!want) want = sign((int)al - (int)bl);
+        bad += sign(bt_keycmp(a, al, b, bl)) != want;
+        bad += sign(bt_keycmp(b, bl, a, al)) != -want;
+    }
+    CHECK(bad == 0);
+}
+
 static void test_basic(void) {
     tw_storage *st = NULL;
     tw_pager *pg = NULL;
@@ -986,6 +1009,7 @@ int main(void) {
     model = calloc(MODEL_CAP, sizeof *model);
     vbuf = malloc((1u << 20) + 64);
     if (!model || !vbuf) return 1;
+    test_keycmp();
     test_basic();
     test_values();
     test_cursor_stability();
