@@ -1,0 +1,274 @@
+#include "sql/catalog.h"
+
+#include "sql/codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void tw_catalog_ref(tw_catalog *c) {
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+}
+
+void tw_catalog_unref(tw_catalog *c) {
+    if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    tw_arena_free(&c->mem);
+    free(c->tables);
+    free(c->indexes);
+    free(c);
+}
+
+tw_table *tw_catalog_table(const tw_catalog *c, const char *name) {
+    for (int i = 0; i < c->ntables; i++)
+        if (!strcmp(c->tables[i]->name, name)) return c->tables[i];
+    return NULL;
+}
+
+tw_index *tw_catalog_index(const tw_catalog *c, const char *name) {
+    for (int i = 0; i < c->nindexes; i++)
+        if (!strcmp(c->indexes[i]->name, name)) return c->indexes[i];
+    return NULL;
+}
+
+int tw_table_column(const tw_table *t, const char *name) {
+    for (int i = 0; i < t->ncols; i++)
+        if (!strcmp(t->cols[i].name, name)) return i;
+    return -1;
+}
+
+static int put_str(tw_buf *b, const char *s) {
+    size_t n = strlen(s);
+    return tw_buf_put_varint(b, n) || tw_buf_append(b, s, n);
+}
+
+int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err) {
+    tw_buf b = {0};
+    int rc = tw_buf_put_u8(&b, 'T') || tw_buf_put_varint(&b, def->id) ||
+             tw_buf_put_varint(&b, (uint64_t)def->ncols);
+    for (int i = 0; !rc && i < def->ncols; i++) {
+        const tw_column *c = &def->cols[i];
+        rc = put_str(&b, c->name) || tw_buf_put_u8(&b, c->type.ty) ||
+             tw_buf_put_varint(&b, (uint64_t)(c->type.mod + 1)) || tw_buf_put_u8(&b, c->notnull) ||
+             tw_buf_put_u8(&b, c->has_default);
+        if (!rc && c->has_default) {
+            tw_buf v = {0};
+            uint8_t kind = (uint8_t)tw_type_kind(c->type.ty);
+            rc = tw_row_encode(&v, &c->defval, &kind, 1) || tw_buf_put_varint(&b, v.len) ||
+                 tw_buf_append(&b, v.p, v.len);
+            tw_buf_free(&v);
+        }
+    }
+    rc = rc || tw_buf_put_varint(&b, (uint64_t)def->npk);
+    for (int i = 0; !rc && i < def->npk; i++) rc = tw_buf_put_varint(&b, (uint64_t)def->pk[i]);
+    if (rc) {
+        tw_buf_free(&b);
+        return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    rc = tw_txn_put(t, TW_CATALOG_TABLE, def->name, strlen(def->name), b.p, b.len, err);
+    tw_buf_free(&b);
+    return rc;
+}
+
+int tw_catalog_put_index(tw_txn *t, const tw_index *def, tw_err *err) {
+    tw_buf b = {0};
+    int rc = tw_buf_put_u8(&b, 'I') || tw_buf_put_varint(&b, def->id) ||
+             put_str(&b, def->table_name) || tw_buf_put_u8(&b, def->unique) ||
+             tw_buf_put_varint(&b, (uint64_t)def->ncols);
+    for (int i = 0; !rc && i < def->ncols; i++) rc = tw_buf_put_varint(&b, (uint64_t)def->cols[i]);
+    if (rc) {
+        tw_buf_free(&b);
+        return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    rc = tw_txn_put(t, TW_CATALOG_TABLE, def->name, strlen(def->name), b.p, b.len, err);
+    tw_buf_free(&b);
+    return rc;
+}
+
+int tw_catalog_delete(tw_txn *t, const char *name, tw_err *err) {
+    return tw_txn_delete(t, TW_CATALOG_TABLE, name, strlen(name), err);
+}
+
+/* ---- decoding ---- */
+
+typedef struct rd {
+    const uint8_t *p, *end;
+    int bad;
+} rd;
+
+static uint64_t rd_varint(rd *r) {
+    uint64_t v = 0;
+    if (tw_get_varint(&r->p, r->end, &v)) r->bad = 1;
+    return v;
+}
+
+static uint8_t rd_u8(rd *r) {
+    if (r->p >= r->end) {
+        r->bad = 1;
+        return 0;
+    }
+    return *r->p++;
+}
+
+static char *rd_str(rd *r, tw_arena *a) {
+    uint64_t n = rd_varint(r);
+    if (r->bad || (uint64_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    char *s = tw_arena_strndup(a, (const char *)r->p, (size_t)n);
+    r->p += n;
+    if (!s) r->bad = 1;
+    return s;
+}
+
+static int decode_table(tw_catalog *c, const char *name, rd *r, tw_table **out) {
+    tw_arena *a = &c->mem;
+    tw_table *t = tw_arena_zalloc(a, sizeof *t);
+    if (!t) return TWILL_NOMEM;
+    t->name = tw_arena_strndup(a, name, strlen(name));
+    t->id = rd_varint(r);
+    uint64_t nc = rd_varint(r);
+    if (r->bad || nc > TW_MAX_COLUMNS) return TWILL_CORRUPT;
+    t->ncols = (int)nc;
+    t->cols = tw_arena_zalloc(a, sizeof *t->cols * (nc ? nc : 1));
+    t->kinds = tw_arena_zalloc(a, nc ? nc : 1);
+    if (!t->cols || !t->kinds || !t->name) return TWILL_NOMEM;
+    for (int i = 0; i < t->ncols && !r->bad; i++) {
+        tw_column *col = &t->cols[i];
+        col->name = rd_str(r, a);
+        col->type.ty = rd_u8(r);
+        col->type.mod = (int32_t)rd_varint(r) - 1;
+        col->notnull = rd_u8(r);
+        col->has_default = rd_u8(r);
+        t->kinds[i] = (uint8_t)tw_type_kind(col->type.ty);
+        if (col->has_default && !r->bad) {
+            uint64_t n = rd_varint(r);
+            if (r->bad || (uint64_t)(r->end - r->p) < n) return TWILL_CORRUPT;
+            /* Copy so the value outlives the cursor's buffer. */
+            uint8_t *copy = tw_arena_alloc(a, (size_t)n);
+            if (!copy) return TWILL_NOMEM;
+            memcpy(copy, r->p, (size_t)n);
+            r->p += n;
+            if (tw_row_decode(copy, (size_t)n, &col->defval, &t->kinds[i], 1, NULL))
+                return TWILL_CORRUPT;
+        }
+    }
+    uint64_t npk = rd_varint(r);
+    if (r->bad || npk > nc) return TWILL_CORRUPT;
+    t->npk = (int)npk;
+    t->pk = tw_arena_alloc(a, sizeof(int) * (npk ? npk : 1));
+    if (!t->pk) return TWILL_NOMEM;
+    for (int i = 0; i < t->npk; i++) {
+        uint64_t k = rd_varint(r);
+        if (k >= nc) return TWILL_CORRUPT;
+        t->pk[i] = (int)k;
+    }
+    if (r->bad) return TWILL_CORRUPT;
+    *out = t;
+    return TWILL_OK;
+}
+
+static int decode_index(tw_catalog *c, const char *name, rd *r, tw_index **out) {
+    tw_arena *a = &c->mem;
+    tw_index *x = tw_arena_zalloc(a, sizeof *x);
+    if (!x) return TWILL_NOMEM;
+    x->name = tw_arena_strndup(a, name, strlen(name));
+    x->id = rd_varint(r);
+    x->table_name = rd_str(r, a);
+    x->unique = rd_u8(r);
+    uint64_t n = rd_varint(r);
+    if (r->bad || n > TW_MAX_COLUMNS || !x->name) return TWILL_CORRUPT;
+    x->ncols = (int)n;
+    x->cols = tw_arena_alloc(a, sizeof(int) * (n ? n : 1));
+    if (!x->cols) return TWILL_NOMEM;
+    for (int i = 0; i < x->ncols; i++) x->cols[i] = (int)rd_varint(r);
+    if (r->bad) return TWILL_CORRUPT;
+    *out = x;
+    return TWILL_OK;
+}
+
+static int push(void ***arr, int *n, int *cap, void *p) {
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 8;
+        void **na = realloc(*arr, sizeof(void *) * (size_t)nc);
+        if (!na) return TWILL_NOMEM;
+        *arr = na;
+        *cap = nc;
+    }
+    (*arr)[(*n)++] = p;
+    return TWILL_OK;
+}
+
+int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err) {
+    *out = NULL;
+    tw_catalog *c = calloc(1, sizeof *c);
+    if (!c) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    c->refs = 1;
+    c->version = version;
+    int tcap = 0, icap = 0, rc;
+    tw_cursor *cur = NULL;
+    if ((rc = tw_cursor_open(t, TW_CATALOG_TABLE, &cur, err))) goto fail;
+    if ((rc = tw_cursor_seek(cur, "", 0, err))) goto fail;
+    while (tw_cursor_valid(cur)) {
+        size_t kl, vl;
+        const void *k = tw_cursor_key(cur, &kl);
+        const void *v = tw_cursor_value(cur, &vl);
+        char name[TW_TXN_MAX_KEY + 1];
+        if (kl > TW_TXN_MAX_KEY) kl = TW_TXN_MAX_KEY;
+        memcpy(name, k, kl);
+        name[kl] = '\0';
+        rd r = {v, (const uint8_t *)v + vl, 0};
+        uint8_t kind = rd_u8(&r);
+        if (kind == 'T') {
+            tw_table *tb;
+            if ((rc = decode_table(c, name, &r, &tb))) goto bad;
+            if (push((void ***)&c->tables, &c->ntables, &tcap, tb)) goto nomem;
+            if (tb->id > c->max_id) c->max_id = tb->id;
+        } else if (kind == 'I') {
+            tw_index *x;
+            if ((rc = decode_index(c, name, &r, &x))) goto bad;
+            if (push((void ***)&c->indexes, &c->nindexes, &icap, x)) goto nomem;
+            if (x->id > c->max_id) c->max_id = x->id;
+        } else {
+            rc = TWILL_CORRUPT;
+            goto bad;
+        }
+        if ((rc = tw_cursor_next(cur, err))) goto fail;
+    }
+    tw_cursor_close(cur);
+    cur = NULL;
+    /* Link indexes to their tables. */
+    for (int i = 0; i < c->nindexes; i++) {
+        tw_index *x = c->indexes[i];
+        tw_table *tb = tw_catalog_table(c, x->table_name);
+        if (!tb) continue; /* orphan: ignored */
+        for (int k = 0; k < x->ncols; k++)
+            if (x->cols[k] < 0 || x->cols[k] >= tb->ncols) {
+                rc = TWILL_CORRUPT;
+                goto bad;
+            }
+        x->table = tb;
+        tb->nidx++;
+    }
+    for (int i = 0; i < c->ntables; i++) {
+        tw_table *tb = c->tables[i];
+        tb->idx = tw_arena_alloc(&c->mem, sizeof(tw_index *) * (size_t)(tb->nidx + 1));
+        if (!tb->idx) goto nomem;
+        tb->nidx = 0;
+    }
+    for (int i = 0; i < c->nindexes; i++) {
+        tw_index *x = c->indexes[i];
+        if (x->table) x->table->idx[x->table->nidx++] = x;
+    }
+    *out = c;
+    return TWILL_OK;
+nomem:
+    rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    goto fail;
+bad:
+    rc = rc == TWILL_NOMEM ? tw_err_set(err, rc, NULL, "out of memory")
+                           : tw_err_set(err, TWILL_CORRUPT, "XX001", "corrupt catalog entry");
+fail:
+    if (cur) tw_cursor_close(cur);
+    tw_catalog_unref(c);
+    return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * catalog.h — table and index definitions, stored transactionally in the key-value
+ * layer and decoded into immutable, reference-counted snapshots.
+ *
+ * Storage: txn table TW_CATALOG_TABLE holds one row per relation (tables and indexes
+ * share PostgreSQL's relation namespace): key = name bytes, value = serialized
+ * definition (see docs/sql-internals.md). A snapshot (tw_catalog) is the decoded state
+ * as some transaction saw it; plans point into it and hold a reference.
+ */
+#ifndef TW_SQL_CATALOG_H
+#define TW_SQL_CATALOG_H
+
+#include "sql/arena.h"
+#include "sql/value.h"
+#include "txn/txn.h"
+
+#define TW_CATALOG_TABLE 1
+#define TW_FIRST_USER_ID 16
+#define TW_MAX_COLUMNS 1600
+
+typedef struct tw_column {
+    char *name;
+    tw_sqltype type;
+    uint8_t notnull;
+    uint8_t has_default;
+    tw_val defval; /* constant, already of the column's type */
+} tw_column;
+
+typedef struct tw_table tw_table;
+
+typedef struct tw_index {
+    char *name;
+    uint64_t id;
+    tw_table *table;
+    char *table_name;
+    uint8_t unique;
+    int ncols;
+    int *cols;
+} tw_index;
+
+struct tw_table {
+    char *name;
+    uint64_t id;
+    int ncols;
+    tw_column *cols;
+    uint8_t *kinds; /* runtime kind per column, for the row codec */
+    int npk;        /* 0: hidden int64 row id */
+    int *pk;
+    int nidx;
+    tw_index **idx;
+};
+
+typedef struct tw_catalog {
+    int refs;
+    uint64_t version; /* the db's catalog version this snapshot reflects */
+    tw_arena mem;
+    int ntables, nindexes;
+    tw_table **tables;
+    tw_index **indexes;
+    uint64_t max_id;
+} tw_catalog;
+
+/* Reads the whole catalog as transaction t sees it. */
+int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err);
+void tw_catalog_ref(tw_catalog *c);
+void tw_catalog_unref(tw_catalog *c);
+
+tw_table *tw_catalog_table(const tw_catalog *c, const char *name);
+tw_index *tw_catalog_index(const tw_catalog *c, const char *name);
+int tw_table_column(const tw_table *t, const char *name);
+
+/* Serialized writes. Definitions are plain structs (pointers borrowed). */
+int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err);
+int tw_catalog_put_index(tw_txn *t, const tw_index *def, tw_err *err);
+int tw_catalog_delete(tw_txn *t, const char *name, tw_err *err);
+
+#endif

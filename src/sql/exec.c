@@ -1,0 +1,927 @@
+#include "sql/exec.h"
+
+#include "sql/codec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct aggst {
+    int64_t count;
+    __int128 isum;
+    double dsum;
+    int is_float;
+    tw_val m; /* min / max */
+} aggst;
+
+typedef struct group {
+    struct group *next;
+    uint64_t hash;
+    size_t klen;
+    uint8_t *key;
+    tw_val *vals; /* group values then aggregate results */
+    aggst *st;
+} group;
+
+typedef struct nstate {
+    /* SCAN */
+    tw_cursor *cur;
+    int started, done, point, fetched;
+    tw_buf key, hi, val;
+    tw_val *row;
+    /* AGG */
+    group **buckets;
+    size_t nbuckets, ngroups;
+    group *glist, *gnext;
+    tw_arena gmem;
+    int agg_done;
+    /* SORT */
+    tw_val **rows;
+    size_t nrows, caprows, pos;
+    tw_arena smem;
+    /* PROJECT */
+    tw_val *out;
+    /* LIMIT */
+    int64_t limit, offset, seen;
+} nstate;
+
+struct tw_run {
+    const tw_plan *plan;
+    tw_exec_env env;
+    tw_arena arena; /* per-row evaluation memory */
+    nstate *st;
+    tw_buf b1, b2, b3, b4;
+    tw_val *newrow;
+};
+
+static int nomem(tw_err *err) {
+    return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+}
+
+int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err) {
+    tw_run *r = calloc(1, sizeof *r);
+    if (!r) return nomem(err);
+    r->plan = p;
+    r->st = calloc((size_t)(p->nnodes ? p->nnodes : 1), sizeof *r->st);
+    int width = p->table ? p->table->ncols : 1;
+    r->newrow = calloc((size_t)(width ? width : 1), sizeof(tw_val));
+    if (!r->st || !r->newrow) {
+        tw_run_free(r);
+        return nomem(err);
+    }
+    *out = r;
+    return TWILL_OK;
+}
+
+static void stop_node(tw_run *r, const tw_pnode *n) {
+    for (; n; n = n->child) {
+        nstate *s = &r->st[n->id];
+        if (s->cur) tw_cursor_close(s->cur);
+        s->cur = NULL;
+        s->started = s->done = s->fetched = 0;
+        if (s->buckets) free(s->buckets);
+        s->buckets = NULL;
+        s->nbuckets = s->ngroups = 0;
+        s->glist = s->gnext = NULL;
+        s->agg_done = 0;
+        tw_arena_reset(&s->gmem);
+        free(s->rows);
+        s->rows = NULL;
+        s->nrows = s->caprows = s->pos = 0;
+        tw_arena_reset(&s->smem);
+        s->seen = 0;
+    }
+}
+
+void tw_run_stop(tw_run *r) {
+    if (!r) return;
+    stop_node(r, r->plan->root);
+    stop_node(r, r->plan->scan);
+    tw_arena_reset(&r->arena);
+}
+
+void tw_run_free(tw_run *r) {
+    if (!r) return;
+    if (r->st) {
+        tw_run_stop(r);
+        for (int i = 0; i < r->plan->nnodes; i++) {
+            nstate *s = &r->st[i];
+            tw_buf_free(&s->key);
+            tw_buf_free(&s->hi);
+            tw_buf_free(&s->val);
+            free(s->row);
+            free(s->out);
+            tw_arena_free(&s->gmem);
+            tw_arena_free(&s->smem);
+        }
+    }
+    free(r->st);
+    free(r->newrow);
+    tw_arena_free(&r->arena);
+    tw_buf_free(&r->b1);
+    tw_buf_free(&r->b2);
+    tw_buf_free(&r->b3);
+    tw_buf_free(&r->b4);
+    free(r);
+}
+
+static tw_evalctx ctx_of(tw_run *r, const tw_val *row) {
+    return (tw_evalctx){.row = row, .params = r->env.params, .arena = &r->arena};
+}
+
+/* ---- keys ---- */
+
+static int key_too_long(const char *what, size_t n, tw_err *err) {
+    return tw_err_set(err, TWILL_ERROR, "54000",
+                      "index row size %zu exceeds maximum %d for index \"%s\"", n, TW_TXN_MAX_KEY,
+                      what);
+}
+
+static int pk_key(const tw_table *t, const tw_val *row, tw_buf *out, tw_err *err) {
+    tw_buf_reset(out);
+    for (int i = 0; i < t->npk; i++)
+        if (tw_key_put(out, &row[t->pk[i]], t->kinds[t->pk[i]])) return nomem(err);
+    if (out->len > TW_TXN_MAX_KEY) {
+        char nm[300];
+        snprintf(nm, sizeof nm, "%s_pkey", t->name);
+        return key_too_long(nm, out->len, err);
+    }
+    return TWILL_OK;
+}
+
+static int idx_key(const tw_table *t, const tw_index *x, const tw_val *row, const tw_buf *pk,
+                   tw_buf *out, int *has_null, tw_err *err) {
+    tw_buf_reset(out);
+    *has_null = 0;
+    for (int i = 0; i < x->ncols; i++) {
+        const tw_val *v = &row[x->cols[i]];
+        if (v->k == VK_NULL) *has_null = 1;
+        if (tw_key_put(out, v, t->kinds[x->cols[i]])) return nomem(err);
+    }
+    /* Unique entries without NULLs are keyed by their values alone, so a point read
+     * finds a conflict; the rest carry the primary key to stay distinct. */
+    if ((!x->unique || *has_null) && tw_buf_append(out, pk->p, pk->len)) return nomem(err);
+    if (out->len > TW_TXN_MAX_KEY) return key_too_long(x->name, out->len, err);
+    return TWILL_OK;
+}
+
+static void describe_key(const tw_table *t, const int *cols, int n, const tw_val *row, char *buf,
+                         size_t cap) {
+    tw_buf vb = {0};
+    size_t o = (size_t)snprintf(buf, cap, "Key (");
+    for (int i = 0; i < n && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", t->cols[cols[i]].name);
+    if (o < cap) o += (size_t)snprintf(buf + o, cap - o, ")=(");
+    for (int i = 0; i < n && o < cap; i++) {
+        tw_buf_reset(&vb);
+        const tw_val *v = &row[cols[i]];
+        if (v->k == VK_NULL)
+            tw_buf_append(&vb, "null", 4);
+        else
+            tw_val_out(v, t->cols[cols[i]].type.ty == TY_FLOAT4, &vb);
+        o += (size_t)snprintf(buf + o, cap - o, "%s%.*s", i ? ", " : "",
+                              (int)(vb.len > 100 ? 100 : vb.len), vb.p ? (const char *)vb.p : "");
+    }
+    if (o < cap) snprintf(buf + o, cap - o, ") already exists.");
+    tw_buf_free(&vb);
+}
+
+static int dup_error(const tw_table *t, const char *cname, const int *cols, int n,
+                     const tw_val *row, tw_err *err) {
+    char detail[300];
+    describe_key(t, cols, n, row, detail, sizeof detail);
+    return tw_err_set(err, TWILL_ERROR, "23505",
+                      "duplicate key value violates unique constraint \"%s\" (%s)", cname, detail);
+}
+
+/* ---- scans ---- */
+
+/* Converts v to the column's kind for key encoding. Returns 1 if usable, 0 if the
+ * access path must fall back to a full scan, -1 if no row can be equal to v. */
+static int key_value(tw_val *v, int kind) {
+    if (v->k == kind) return 1;
+    if (kind == VK_FLOAT && v->k == VK_INT) {
+        v->k = VK_FLOAT;
+        v->d = (double)v->i;
+        return 1;
+    }
+    if (kind == VK_INT && v->k == VK_FLOAT) {
+        if (v->d >= -9223372036854775808.0 && v->d < 9223372036854775808.0 && v->d == floor(v->d)) {
+            v->k = VK_INT;
+            v->i = (int64_t)v->d;
+            return 1;
+        }
+        return isnan(v->d) ? 0 : -1;
+    }
+    return 0;
+}
+
+static int scan_start(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
+    const tw_table *t = n->table;
+    const tw_access *a = &n->acc;
+    int rc;
+    s->started = 1;
+    s->done = 0;
+    s->point = 0;
+    s->fetched = 0;
+    tw_buf_reset(&s->key);
+    tw_buf_reset(&s->hi);
+    if (!s->row) {
+        s->row = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof(tw_val));
+        if (!s->row) return nomem(err);
+    }
+    int full = a->kind == ACC_FULL;
+    const uint8_t *kinds = t->kinds;
+    tw_evalctx c = ctx_of(r, NULL);
+    for (int i = 0; !full && i < a->neq; i++) {
+        tw_val v;
+        if ((rc = tw_eval(a->eq[i], &c, &v, err))) return rc;
+        if (v.k == VK_NULL) {
+            s->done = 1;
+            return TWILL_OK;
+        }
+        int u = key_value(&v, kinds[a->cols[i]]);
+        if (u < 0) {
+            s->done = 1;
+            return TWILL_OK;
+        }
+        if (u == 0)
+            full = 1;
+        else if (tw_key_put(&s->key, &v, kinds[a->cols[i]]))
+            return nomem(err);
+    }
+    if (!full && a->kind == ACC_PK_POINT) {
+        s->point = 1;
+        return TWILL_OK;
+    }
+    uint64_t table = a->kind == ACC_INDEX && !full ? a->idx->id : t->id;
+    if (full) {
+        tw_buf_reset(&s->key);
+        table = t->id;
+    } else {
+        if (tw_buf_append(&s->hi, s->key.p, s->key.len)) return nomem(err);
+        tw_val v;
+        if (a->hi) {
+            if ((rc = tw_eval(a->hi, &c, &v, err))) return rc;
+            if (v.k == VK_NULL) {
+                s->done = 1;
+                return TWILL_OK;
+            }
+            if (key_value(&v, kinds[a->cols[a->neq]]) == 1 &&
+                tw_key_put(&s->hi, &v, kinds[a->cols[a->neq]]))
+                return nomem(err);
+        }
+        if (a->lo) {
+            if ((rc = tw_eval(a->lo, &c, &v, err))) return rc;
+            if (v.k == VK_NULL) {
+                s->done = 1;
+                return TWILL_OK;
+            }
+            if (key_value(&v, kinds[a->cols[a->neq]]) == 1 &&
+                tw_key_put(&s->key, &v, kinds[a->cols[a->neq]]))
+                return nomem(err);
+        }
+    }
+    if (s->key.len > TW_TXN_MAX_KEY) {
+        s->done = 1; /* longer than any stored key: nothing can match */
+        return TWILL_OK;
+    }
+    s->fetched = full ? 2 : 1; /* 2: plain table scan, 1: bounded */
+    if (a->kind == ACC_INDEX && !full) s->fetched = 3;
+    if ((rc = tw_cursor_open(r->env.txn, table, &s->cur, err))) return rc;
+    return tw_cursor_seek(s->cur, s->key.p ? s->key.p : (const uint8_t *)"", s->key.len, err);
+}
+
+/* The primary key bytes of the scan's current row (for UPDATE / DELETE). */
+typedef struct curkey {
+    const void *p;
+    size_t n;
+} curkey;
+
+static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **row, tw_err *err) {
+    nstate *s = &r->st[n->id];
+    const tw_table *t = n->table;
+    int rc;
+    if (!s->started && (rc = scan_start(r, n, s, err))) return rc;
+    for (;;) {
+        if (s->done) return TWILL_DONE;
+        const void *data;
+        size_t dlen;
+        if (s->point) {
+            int found;
+            s->done = 1;
+            if ((rc = tw_txn_get(r->env.txn, t->id, s->key.p, s->key.len, TW_READ_SNAPSHOT, &s->val,
+                                 &found, err)))
+                return rc;
+            if (!found) return TWILL_DONE;
+            data = s->val.p;
+            dlen = s->val.len;
+            if (ck) ck->p = s->key.p, ck->n = s->key.len;
+        } else {
+            if (!tw_cursor_valid(s->cur)) {
+                s->done = 1;
+                return TWILL_DONE;
+            }
+            size_t klen;
+            const uint8_t *k = tw_cursor_key(s->cur, &klen);
+            if (s->fetched != 2) {
+                size_t m = klen < s->hi.len ? klen : s->hi.len;
+                if (m && memcmp(k, s->hi.p, m) > 0) {
+                    s->done = 1;
+                    return TWILL_DONE;
+                }
+            }
+            if (s->fetched == 3) {
+                /* index entry: value = primary key of the row */
+                size_t pl;
+                const void *pk = tw_cursor_value(s->cur, &pl);
+                if (tw_buf_set(&r->b4, pk, pl)) return nomem(err);
+                int found;
+                if ((rc = tw_cursor_next(s->cur, err))) return rc;
+                if ((rc = tw_txn_get(r->env.txn, t->id, r->b4.p, r->b4.len, TW_READ_SNAPSHOT,
+                                     &s->val, &found, err)))
+                    return rc;
+                if (!found) continue;
+                data = s->val.p;
+                dlen = s->val.len;
+                if (ck) ck->p = r->b4.p, ck->n = r->b4.len;
+            } else {
+                data = tw_cursor_value(s->cur, &dlen);
+                if (ck) {
+                    /* copy: the cursor moves on before the caller writes */
+                    if (tw_buf_set(&r->b4, k, klen)) return nomem(err);
+                    ck->p = r->b4.p, ck->n = r->b4.len;
+                }
+                if (tw_buf_set(&s->val, data, dlen)) return nomem(err);
+                data = s->val.p;
+                if ((rc = tw_cursor_next(s->cur, err))) return rc;
+            }
+        }
+        if ((rc = tw_row_decode(data, dlen, s->row, t->kinds, t->ncols, err))) return rc;
+        if (n->filter) {
+            int ok;
+            tw_evalctx c = ctx_of(r, s->row);
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = s->row;
+        return TWILL_ROW;
+    }
+}
+
+/* ---- aggregation ---- */
+
+static int copy_val(tw_arena *a, tw_val *dst, const tw_val *src) {
+    *dst = *src;
+    if (src->k == VK_TEXT || src->k == VK_BYTEA) {
+        char *p = tw_arena_strndup(a, src->s ? src->s : "", src->n);
+        if (!p) return TWILL_NOMEM;
+        dst->s = p;
+    }
+    return TWILL_OK;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
+
+static int agg_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *mem, tw_err *err) {
+    if (d->fn == AG_COUNT_STAR) {
+        a->count++;
+        return TWILL_OK;
+    }
+    if (v->k == VK_NULL) return TWILL_OK;
+    a->count++;
+    switch (d->fn) {
+    case AG_SUM:
+    case AG_AVG:
+        if (v->k == VK_INT)
+            a->isum += v->i;
+        else if (v->k == VK_FLOAT)
+            a->dsum += v->d, a->is_float = 1;
+        else
+            return tw_err_set(err, TWILL_ERROR, "42883", "sum/avg of a non-numeric value");
+        return TWILL_OK;
+    case AG_MIN:
+    case AG_MAX: {
+        if (a->count > 1) {
+            int c;
+            int rc = tw_val_cmp(v, &a->m, &c, err);
+            if (rc) return rc;
+            if ((d->fn == AG_MIN) ? c >= 0 : c <= 0) return TWILL_OK;
+        }
+        return copy_val(mem, &a->m, v) ? nomem(err) : TWILL_OK;
+    }
+    }
+    return TWILL_OK;
+}
+
+static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *err) {
+    switch (d->fn) {
+    case AG_COUNT_STAR:
+    case AG_COUNT:
+        out->k = VK_INT, out->i = a->count;
+        return TWILL_OK;
+    case AG_MIN:
+    case AG_MAX:
+        if (!a->count)
+            out->k = VK_NULL;
+        else
+            *out = a->m;
+        return TWILL_OK;
+    case AG_SUM:
+        if (!a->count)
+            out->k = VK_NULL;
+        else if (d->type.ty == TY_INT8) {
+            if (a->isum > INT64_MAX || a->isum < INT64_MIN)
+                return tw_err_set(err, TWILL_ERROR, "22003", "bigint out of range");
+            out->k = VK_INT;
+            out->i = (int64_t)a->isum;
+        } else {
+            out->k = VK_FLOAT;
+            out->d = a->dsum + (double)a->isum;
+        }
+        return TWILL_OK;
+    case AG_AVG:
+        if (!a->count)
+            out->k = VK_NULL;
+        else
+            out->k = VK_FLOAT, out->d = (a->dsum + (double)a->isum) / (double)a->count;
+        return TWILL_OK;
+    }
+    return TWILL_OK;
+}
+
+static group *new_group(nstate *s, const tw_pnode *n, const uint8_t *key, size_t klen, uint64_t h,
+                        const tw_val *gv) {
+    group *g = tw_arena_zalloc(&s->gmem, sizeof *g);
+    if (!g) return NULL;
+    g->hash = h;
+    g->klen = klen;
+    g->key = tw_arena_alloc(&s->gmem, klen ? klen : 1);
+    g->vals = tw_arena_zalloc(&s->gmem, sizeof(tw_val) * (size_t)(n->ncols ? n->ncols : 1));
+    g->st = tw_arena_zalloc(&s->gmem, sizeof(aggst) * (size_t)(n->naggs ? n->naggs : 1));
+    if (!g->key || !g->vals || !g->st) return NULL;
+    if (klen) memcpy(g->key, key, klen);
+    for (int i = 0; i < n->ngroup; i++)
+        if (copy_val(&s->gmem, &g->vals[i], &gv[i])) return NULL;
+    g->next = s->glist;
+    s->glist = g;
+    return g;
+}
+
+static int agg_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
+    int rc;
+    tw_val gv[64];
+    tw_val *gvals = n->ngroup <= 64 ? gv : calloc((size_t)n->ngroup, sizeof(tw_val));
+    if (!gvals) return nomem(err);
+    group *single = NULL;
+    if (n->ngroup == 0 && !(single = new_group(s, n, NULL, 0, 0, NULL))) {
+        rc = nomem(err);
+        goto out;
+    }
+    for (;;) {
+        const tw_val *row;
+        rc = node_next(r, n->child, &row, err);
+        if (rc == TWILL_DONE) break;
+        if (rc != TWILL_ROW) goto out;
+        tw_evalctx c = ctx_of(r, row);
+        group *g = single;
+        if (!g) {
+            tw_buf_reset(&r->b1);
+            for (int i = 0; i < n->ngroup; i++) {
+                if ((rc = tw_eval(n->group[i], &c, &gvals[i], err))) goto out;
+                if (tw_buf_put_u8(&r->b1, gvals[i].k) ||
+                    tw_key_put(&r->b1, &gvals[i], gvals[i].k)) {
+                    rc = nomem(err);
+                    goto out;
+                }
+            }
+            uint64_t h = hash_bytes(r->b1.p, r->b1.len);
+            if ((s->ngroups + 1) * 2 > s->nbuckets) {
+                size_t nb = s->nbuckets ? s->nbuckets * 2 : 64;
+                group **bk = calloc(nb, sizeof *bk);
+                if (!bk) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                for (group *x = s->glist; x; x = x->next) {
+                    size_t b = x->hash & (nb - 1);
+                    while (bk[b]) b = (b + 1) & (nb - 1);
+                    bk[b] = x;
+                }
+                free(s->buckets);
+                s->buckets = bk;
+                s->nbuckets = nb;
+            }
+            /* Linear probing over an array of group pointers. */
+            size_t b = h & (s->nbuckets - 1);
+            while (s->buckets[b] &&
+                   !(s->buckets[b]->hash == h && s->buckets[b]->klen == r->b1.len &&
+                     !memcmp(s->buckets[b]->key, r->b1.p, r->b1.len)))
+                b = (b + 1) & (s->nbuckets - 1);
+            g = s->buckets[b];
+            if (!g) {
+                if (!(g = new_group(s, n, r->b1.p, r->b1.len, h, gvals))) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                s->buckets[b] = g;
+                s->ngroups++;
+            }
+        }
+        for (int i = 0; i < n->naggs; i++) {
+            tw_val v = {0};
+            if (n->aggs[i].arg && (rc = tw_eval(n->aggs[i].arg, &c, &v, err))) goto out;
+            if ((rc = agg_accum(&n->aggs[i], &g->st[i], &v, &s->gmem, err))) goto out;
+        }
+        tw_arena_reset(&r->arena);
+    }
+    for (group *g = s->glist; g; g = g->next)
+        for (int i = 0; i < n->naggs; i++)
+            if ((rc = agg_result(&n->aggs[i], &g->st[i], &g->vals[n->ngroup + i], err))) goto out;
+    s->gnext = s->glist;
+    s->agg_done = 1;
+    rc = TWILL_OK;
+out:
+    if (gvals != gv) free(gvals);
+    return rc;
+}
+
+/* ---- sort ---- */
+
+static int cmp_rows(const void *pa, const void *pb, void *arg) {
+    const tw_pnode *n = arg;
+    const tw_val *a = *(tw_val *const *)pa, *b = *(tw_val *const *)pb;
+    for (int i = 0; i < n->nkeys; i++) {
+        const tw_sortkey *k = &n->keys[i];
+        const tw_val *x = &a[k->col], *y = &b[k->col];
+        int c;
+        if (x->k == VK_NULL || y->k == VK_NULL) {
+            if (x->k == y->k) continue;
+            return (x->k == VK_NULL) == (k->nulls_first != 0) ? -1 : 1;
+        }
+        if (tw_val_cmp(x, y, &c, NULL) != TWILL_OK) c = x->k < y->k ? -1 : x->k > y->k;
+        if (k->desc) c = -c;
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int limit_value(tw_run *r, const tw_expr *e, int64_t dflt, const char *what, int64_t *out,
+                       tw_err *err) {
+    *out = dflt;
+    if (!e) return TWILL_OK;
+    tw_val v;
+    tw_evalctx c = ctx_of(r, NULL);
+    int rc = tw_eval(e, &c, &v, err);
+    if (rc) return rc;
+    if (v.k == VK_NULL) return TWILL_OK;
+    if (v.k == VK_FLOAT) v.k = VK_INT, v.i = (int64_t)llrint(v.d);
+    if (v.k != VK_INT) return tw_err_set(err, TWILL_ERROR, "22P02", "invalid value for %s", what);
+    if (v.i < 0)
+        return tw_err_set(err, TWILL_ERROR, what[0] == 'L' ? "2201W" : "2201X",
+                          "%s must not be negative", what);
+    *out = v.i;
+    return TWILL_OK;
+}
+
+static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
+    int rc;
+    for (;;) {
+        const tw_val *row;
+        rc = node_next(r, n->child, &row, err);
+        if (rc == TWILL_DONE) break;
+        if (rc != TWILL_ROW) return rc;
+        if (s->nrows == s->caprows) {
+            size_t nc = s->caprows ? s->caprows * 2 : 64;
+            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
+            if (!nr) return nomem(err);
+            s->rows = nr;
+            s->caprows = nc;
+        }
+        tw_val *copy = tw_arena_alloc(&s->smem, sizeof(tw_val) * (size_t)n->ncols);
+        if (!copy) return nomem(err);
+        for (int i = 0; i < n->ncols; i++)
+            if (copy_val(&s->smem, &copy[i], &row[i])) return nomem(err);
+        s->rows[s->nrows++] = copy;
+        tw_arena_reset(&r->arena);
+    }
+    if (s->nrows > 1) qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, (void *)n);
+    s->started = 1;
+    return TWILL_OK;
+}
+
+static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err) {
+    nstate *s = &r->st[n->id];
+    int rc;
+    switch (n->kind) {
+    case PN_SCAN:
+        return scan_next(r, n, NULL, row, err);
+    case PN_ONEROW:
+        if (s->done) return TWILL_DONE;
+        s->done = 1;
+        if (n->filter) {
+            int ok;
+            tw_evalctx c = ctx_of(r, NULL);
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) return TWILL_DONE;
+        }
+        *row = NULL;
+        return TWILL_ROW;
+    case PN_AGG:
+        if (!s->agg_done && (rc = agg_fill(r, n, s, err))) return rc;
+        while (s->gnext) {
+            group *g = s->gnext;
+            s->gnext = g->next;
+            if (n->having) {
+                int ok;
+                tw_evalctx c = ctx_of(r, g->vals);
+                if ((rc = tw_eval_pred(n->having, &c, &ok, err))) return rc;
+                if (!ok) continue;
+            }
+            *row = g->vals;
+            return TWILL_ROW;
+        }
+        return TWILL_DONE;
+    case PN_PROJECT: {
+        const tw_val *in;
+        rc = node_next(r, n->child, &in, err);
+        if (rc != TWILL_ROW) return rc;
+        if (!s->out && !(s->out = calloc((size_t)(n->ncols ? n->ncols : 1), sizeof(tw_val))))
+            return nomem(err);
+        tw_evalctx c = ctx_of(r, in);
+        for (int i = 0; i < n->ncols; i++)
+            if ((rc = tw_eval(n->exprs[i], &c, &s->out[i], err))) return rc;
+        *row = s->out;
+        return TWILL_ROW;
+    }
+    case PN_SORT:
+        if (!s->started && (rc = sort_fill(r, n, s, err))) return rc;
+        if (s->pos >= s->nrows) return TWILL_DONE;
+        *row = s->rows[s->pos++];
+        return TWILL_ROW;
+    case PN_LIMIT:
+        if (!s->started) {
+            s->started = 1;
+            if ((rc = limit_value(r, n->limit, INT64_MAX, "LIMIT", &s->limit, err)) ||
+                (rc = limit_value(r, n->offset, 0, "OFFSET", &s->offset, err)))
+                return rc;
+            s->seen = 0;
+        }
+        while (s->offset > 0) {
+            rc = node_next(r, n->child, row, err);
+            if (rc != TWILL_ROW) return rc;
+            s->offset--;
+        }
+        if (s->seen >= s->limit) return TWILL_DONE;
+        rc = node_next(r, n->child, row, err);
+        if (rc == TWILL_ROW) s->seen++;
+        return rc;
+    }
+    return tw_err_set(err, TWILL_ERROR, "XX000", "unknown plan node");
+}
+
+int tw_run_start(tw_run *r, const tw_exec_env *env, tw_err *err) {
+    (void)err;
+    tw_run_stop(r);
+    r->env = *env;
+    return TWILL_OK;
+}
+
+int tw_run_next(tw_run *r, const tw_val **row, tw_err *err) {
+    tw_arena_reset(&r->arena);
+    return node_next(r, r->plan->root, row, err);
+}
+
+/* ---- DML ---- */
+
+static int check_row(const tw_table *t, tw_val *row, tw_err *err) {
+    for (int i = 0; i < t->ncols; i++)
+        if (row[i].k == VK_NULL && t->cols[i].notnull)
+            return tw_err_set(
+                err, TWILL_ERROR, "23502",
+                "null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+                t->cols[i].name, t->name);
+    return TWILL_OK;
+}
+
+/* Writes the index entries of one row. */
+static int index_put(tw_run *r, const tw_table *t, const tw_index *x, const tw_val *row,
+                     const tw_buf *pk, tw_err *err) {
+    int has_null, rc;
+    if ((rc = idx_key(t, x, row, pk, &r->b2, &has_null, err))) return rc;
+    if (x->unique && !has_null) {
+        int found;
+        if ((rc = tw_txn_get(r->env.txn, x->id, r->b2.p, r->b2.len, TW_READ_OWN_CURRENT, &r->b3,
+                             &found, err)))
+            return rc;
+        if (found) return dup_error(t, x->name, x->cols, x->ncols, row, err);
+    }
+    return tw_txn_put(r->env.txn, x->id, r->b2.p, r->b2.len, pk->p, pk->len, err);
+}
+
+static int index_del(tw_run *r, const tw_table *t, const tw_index *x, const tw_val *row,
+                     const tw_buf *pk, tw_err *err) {
+    int has_null, rc;
+    if ((rc = idx_key(t, x, row, pk, &r->b2, &has_null, err))) return rc;
+    return tw_txn_delete(r->env.txn, x->id, r->b2.p, r->b2.len, err);
+}
+
+static int insert_row(tw_run *r, const tw_table *t, tw_val *row, tw_err *err) {
+    int rc;
+    if ((rc = check_row(t, row, err))) return rc;
+    tw_buf *pk = &r->b1;
+    if (t->npk) {
+        if ((rc = pk_key(t, row, pk, err))) return rc;
+        int found;
+        if ((rc = tw_txn_get(r->env.txn, t->id, pk->p, pk->len, TW_READ_OWN_CURRENT, &r->b3, &found,
+                             err)))
+            return rc;
+        if (found) {
+            char nm[300];
+            snprintf(nm, sizeof nm, "%s_pkey", t->name);
+            return dup_error(t, nm, t->pk, t->npk, row, err);
+        }
+    } else {
+        int64_t id;
+        if ((rc = r->env.next_rowid(r->env.ud, r->env.txn, t->id, &id, err))) return rc;
+        tw_buf_reset(pk);
+        if (tw_key_put_i64(pk, id)) return nomem(err);
+    }
+    tw_buf_reset(&r->b3);
+    if (tw_row_encode(&r->b3, row, t->kinds, t->ncols)) return nomem(err);
+    if ((rc = tw_txn_put(r->env.txn, t->id, pk->p, pk->len, r->b3.p, r->b3.len, err))) return rc;
+    for (int i = 0; i < t->nidx; i++)
+        if ((rc = index_put(r, t, t->idx[i], row, pk, err))) return rc;
+    return TWILL_OK;
+}
+
+static int run_insert(tw_run *r, int64_t *changes, tw_err *err) {
+    const tw_plan *p = r->plan;
+    const tw_table *t = p->table;
+    int rc;
+    for (int k = 0; k < p->nrows; k++) {
+        tw_arena_reset(&r->arena);
+        tw_evalctx c = ctx_of(r, NULL);
+        for (int i = 0; i < t->ncols; i++) {
+            tw_expr *e = p->rows[k][i];
+            if (!e) {
+                r->newrow[i] = t->cols[i].has_default ? t->cols[i].defval : (tw_val){.k = VK_NULL};
+                continue;
+            }
+            if ((rc = tw_eval(e, &c, &r->newrow[i], err))) return rc;
+        }
+        if ((rc = insert_row(r, t, r->newrow, err))) return rc;
+        ++*changes;
+    }
+    return TWILL_OK;
+}
+
+static int same_bytes(const tw_buf *a, const tw_buf *b) {
+    return a->len == b->len && (!a->len || !memcmp(a->p, b->p, a->len));
+}
+
+static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
+    const tw_plan *p = r->plan;
+    const tw_table *t = p->table;
+    int rc;
+    tw_buf oldpk = {0}, newpk = {0}, k1 = {0}, k2 = {0};
+    for (;;) {
+        const tw_val *row;
+        curkey ck;
+        tw_arena_reset(&r->arena);
+        rc = scan_next(r, p->scan, &ck, &row, err);
+        if (rc == TWILL_DONE) {
+            rc = TWILL_OK;
+            break;
+        }
+        if (rc != TWILL_ROW) break;
+        rc = TWILL_OK;
+        if (tw_buf_set(&oldpk, ck.p, ck.n)) {
+            rc = nomem(err);
+            break;
+        }
+        if (p->kind == PL_DELETE) {
+            if ((rc = tw_txn_delete(r->env.txn, t->id, oldpk.p, oldpk.len, err))) break;
+            for (int i = 0; i < t->nidx && !rc; i++)
+                rc = index_del(r, t, t->idx[i], row, &oldpk, err);
+            if (rc) break;
+            ++*changes;
+            continue;
+        }
+        /* UPDATE: every SET expression sees the old row. */
+        memcpy(r->newrow, row, sizeof(tw_val) * (size_t)t->ncols);
+        tw_evalctx c = ctx_of(r, row);
+        for (int i = 0; i < p->nset && !rc; i++)
+            rc = tw_eval(p->setexprs[i], &c, &r->newrow[p->setcols[i]], err);
+        if (rc || (rc = check_row(t, r->newrow, err))) break;
+        int pk_changed = 0;
+        if (t->npk) {
+            if ((rc = pk_key(t, r->newrow, &newpk, err))) break;
+            pk_changed = !same_bytes(&oldpk, &newpk);
+        } else if (tw_buf_set(&newpk, oldpk.p, oldpk.len)) {
+            rc = nomem(err);
+            break;
+        }
+        if (pk_changed) {
+            int found;
+            if ((rc = tw_txn_get(r->env.txn, t->id, newpk.p, newpk.len, TW_READ_OWN_CURRENT, &r->b3,
+                                 &found, err)))
+                break;
+            if (found) {
+                char nm[300];
+                snprintf(nm, sizeof nm, "%s_pkey", t->name);
+                rc = dup_error(t, nm, t->pk, t->npk, r->newrow, err);
+                break;
+            }
+            if ((rc = tw_txn_delete(r->env.txn, t->id, oldpk.p, oldpk.len, err))) break;
+        }
+        /* Index maintenance: only entries whose key or payload changes. */
+        for (int i = 0; i < t->nidx && !rc; i++) {
+            const tw_index *x = t->idx[i];
+            int hn1, hn2;
+            if ((rc = idx_key(t, x, row, &oldpk, &k1, &hn1, err)) ||
+                (rc = idx_key(t, x, r->newrow, &newpk, &k2, &hn2, err)))
+                break;
+            if (same_bytes(&k1, &k2) && !pk_changed) continue;
+            if ((rc = tw_txn_delete(r->env.txn, x->id, k1.p, k1.len, err))) break;
+            if (same_bytes(&k1, &k2))
+                rc = tw_txn_put(r->env.txn, x->id, k2.p, k2.len, newpk.p, newpk.len, err);
+            else
+                rc = index_put(r, t, x, r->newrow, &newpk, err);
+        }
+        if (rc) break;
+        tw_buf_reset(&r->b3);
+        if (tw_row_encode(&r->b3, r->newrow, t->kinds, t->ncols)) {
+            rc = nomem(err);
+            break;
+        }
+        if ((rc = tw_txn_put(r->env.txn, t->id, newpk.p, newpk.len, r->b3.p, r->b3.len, err)))
+            break;
+        ++*changes;
+    }
+    tw_buf_free(&oldpk);
+    tw_buf_free(&newpk);
+    tw_buf_free(&k1);
+    tw_buf_free(&k2);
+    return rc;
+}
+
+int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err) {
+    tw_run_stop(r);
+    r->env = *env;
+    *changes = 0;
+    int rc = r->plan->kind == PL_INSERT ? run_insert(r, changes, err)
+                                        : run_update_delete(r, changes, err);
+    tw_run_stop(r);
+    return rc;
+}
+
+int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err) {
+    tw_cursor *cur = NULL;
+    tw_buf pk = {0}, key = {0}, tmp = {0};
+    tw_val *row = calloc((size_t)(tab->ncols ? tab->ncols : 1), sizeof(tw_val));
+    int rc = row ? TWILL_OK : nomem(err);
+    if (!rc) rc = tw_cursor_open(t, tab->id, &cur, err);
+    if (!rc) rc = tw_cursor_seek(cur, "", 0, err);
+    while (!rc && tw_cursor_valid(cur)) {
+        size_t kl, vl;
+        const void *k = tw_cursor_key(cur, &kl);
+        const void *v = tw_cursor_value(cur, &vl);
+        if (tw_buf_set(&pk, k, kl)) {
+            rc = nomem(err);
+            break;
+        }
+        if ((rc = tw_row_decode(v, vl, row, tab->kinds, tab->ncols, err))) break;
+        int has_null;
+        if ((rc = idx_key(tab, x, row, &pk, &key, &has_null, err))) break;
+        if (x->unique && !has_null) {
+            int found;
+            if ((rc = tw_txn_get(t, x->id, key.p, key.len, TW_READ_OWN_CURRENT, &tmp, &found, err)))
+                break;
+            if (found) {
+                char detail[300];
+                describe_key(tab, x->cols, x->ncols, row, detail, sizeof detail);
+                char *dup = strstr(detail, " already exists.");
+                if (dup) snprintf(dup, 20, " is duplicated.");
+                rc = tw_err_set(err, TWILL_ERROR, "23505",
+                                "could not create unique index \"%s\" (%s)", x->name, detail);
+                break;
+            }
+        }
+        if ((rc = tw_txn_put(t, x->id, key.p, key.len, pk.p, pk.len, err))) break;
+        rc = tw_cursor_next(cur, err);
+    }
+    if (cur) tw_cursor_close(cur);
+    free(row);
+    tw_buf_free(&pk);
+    tw_buf_free(&key);
+    tw_buf_free(&tmp);
+    return rc;
+}

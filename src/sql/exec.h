@@ -1,0 +1,42 @@
+/*
+ * exec.h — running plans over a transaction.
+ *
+ * A tw_run is the mutable state of one plan's execution (cursors, buffers, sort and
+ * aggregation memory); it is allocated once per prepared statement and reused, so the
+ * steady state of a prepared point query allocates nothing. Operators are pull-based
+ * iterators; a row returned by tw_run_next is valid until the next call.
+ *
+ * Storage mapping (docs/sql-internals.md): table rows under the table id keyed by the
+ * encoded primary key (or a hidden int64 row id); each index under its own id keyed by
+ * the encoded index columns (+ the primary key unless the index is unique and the
+ * entry has no NULL), valued by the row's primary key bytes.
+ */
+#ifndef TW_SQL_EXEC_H
+#define TW_SQL_EXEC_H
+
+#include "sql/plan.h"
+
+typedef struct tw_exec_env {
+    tw_txn *txn;
+    const tw_val *params;
+    /* Allocates a hidden row id for a table without a primary key. */
+    int (*next_rowid)(void *ud, tw_txn *t, uint64_t table, int64_t *out, tw_err *err);
+    void *ud;
+} tw_exec_env;
+
+typedef struct tw_run tw_run;
+
+int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err);
+void tw_run_free(tw_run *r);
+/* Starts an execution (SELECT); stops any previous one. */
+int tw_run_start(tw_run *r, const tw_exec_env *env, tw_err *err);
+/* TWILL_ROW (*row = the visible columns), TWILL_DONE, or an error. */
+int tw_run_next(tw_run *r, const tw_val **row, tw_err *err);
+/* Closes cursors and releases per-execution memory; the run can start again. */
+void tw_run_stop(tw_run *r);
+/* INSERT / UPDATE / DELETE: all the work; *changes = affected rows. */
+int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err);
+/* Fills a new index from the table's rows (CREATE INDEX). */
+int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err);
+
+#endif

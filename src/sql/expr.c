@@ -1,0 +1,478 @@
+#include "sql/expr.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+static const char *kind_name(int k) {
+    static const char *const kn[] = {"unknown",          "boolean", "bigint",
+                                     "double precision", "text",    "bytea"};
+    return kn[k];
+}
+
+static int no_operator(const char *op, const tw_val *a, const tw_val *b, tw_err *err) {
+    return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: %s %s %s",
+                      kind_name(a->k), op, kind_name(b->k));
+}
+
+static int arith(const tw_expr *e, const tw_val *a, const tw_val *b, tw_val *out, tw_err *err) {
+    static const char *const opn[] = {"+", "-", "*", "/", "%"};
+    int op = e->op - EX_ADD;
+    if (a->k == VK_INT && b->k == VK_INT) {
+        int64_t r = 0;
+        int ovf = 0;
+        switch (e->op) {
+        case EX_ADD:
+            ovf = __builtin_add_overflow(a->i, b->i, &r);
+            break;
+        case EX_SUB:
+            ovf = __builtin_sub_overflow(a->i, b->i, &r);
+            break;
+        case EX_MUL:
+            ovf = __builtin_mul_overflow(a->i, b->i, &r);
+            break;
+        case EX_DIV:
+            if (b->i == 0) return tw_err_set(err, TWILL_ERROR, "22012", "division by zero");
+            if (a->i == INT64_MIN && b->i == -1)
+                ovf = 1;
+            else
+                r = a->i / b->i;
+            break;
+        case EX_MOD:
+            if (b->i == 0) return tw_err_set(err, TWILL_ERROR, "22012", "division by zero");
+            r = b->i == -1 ? 0 : a->i % b->i;
+            break;
+        }
+        int ty = ty_is_int(e->type.ty) ? e->type.ty : TY_INT8;
+        if (ovf)
+            return tw_err_set(err, TWILL_ERROR, "22003", "%s out of range",
+                              ty == TY_INT2   ? "smallint"
+                              : ty == TY_INT4 ? "integer"
+                                              : "bigint");
+        int rc = tw_int_check(r, ty, err);
+        if (rc) return rc;
+        out->k = VK_INT;
+        out->i = r;
+        return TWILL_OK;
+    }
+    if ((a->k == VK_INT || a->k == VK_FLOAT) && (b->k == VK_INT || b->k == VK_FLOAT) &&
+        e->op != EX_MOD) {
+        double x = a->k == VK_INT ? (double)a->i : a->d;
+        double y = b->k == VK_INT ? (double)b->i : b->d;
+        double r = 0;
+        switch (e->op) {
+        case EX_ADD:
+            r = x + y;
+            break;
+        case EX_SUB:
+            r = x - y;
+            break;
+        case EX_MUL:
+            r = x * y;
+            break;
+        case EX_DIV:
+            if (y == 0) return tw_err_set(err, TWILL_ERROR, "22012", "division by zero");
+            r = x / y;
+            break;
+        }
+        if (isinf(r) && isfinite(x) && isfinite(y))
+            return tw_err_set(err, TWILL_ERROR, "22003", "value out of range: overflow");
+        if (e->type.ty == TY_FLOAT4) r = (float)r;
+        out->k = VK_FLOAT;
+        out->d = r;
+        return TWILL_OK;
+    }
+    return no_operator(opn[op], a, b, err);
+}
+
+int tw_like(const char *s, size_t n, const char *p, size_t m, int ci) {
+    /* Iterative matcher with single-star backtracking: linear-ish, no recursion. */
+    size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
+    while (si < n) {
+        if (pi < m && p[pi] == '%') {
+            star_p = ++pi;
+            star_s = si;
+            continue;
+        }
+        if (pi < m) {
+            char pc = p[pi];
+            size_t adv = 1;
+            int lit = 0;
+            if (pc == '\\' && pi + 1 < m) pc = p[pi + 1], adv = 2, lit = 1;
+            char sc = s[si];
+            int eq = ci ? tolower((unsigned char)pc) == tolower((unsigned char)sc) : pc == sc;
+            if ((!lit && pc == '_') || eq) {
+                /* '_' matches one character: skip a whole UTF-8 sequence */
+                si++;
+                if (!lit && pc == '_')
+                    while (si < n && ((unsigned char)s[si] & 0xC0) == 0x80) si++;
+                pi += adv;
+                continue;
+            }
+        }
+        if (star_p == (size_t)-1) return 0;
+        pi = star_p;
+        si = ++star_s;
+    }
+    while (pi < m && p[pi] == '%') pi++;
+    return pi == m;
+}
+
+static int text_of(const tw_val *v, tw_arena *a, tw_val *out, tw_err *err) {
+    if (v->k == VK_TEXT) {
+        *out = *v;
+        return TWILL_OK;
+    }
+    return tw_val_cast(v, (tw_sqltype){TY_TEXT, -1}, 0, a, out, err);
+}
+
+static int eval_func(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
+    tw_val a;
+    int rc = tw_eval(e->args[0], c, &a, err);
+    if (rc) return rc;
+    if (a.k == VK_NULL) {
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    switch (e->aux) {
+    case TW_FN_ABS:
+        if (a.k == VK_INT) {
+            if (a.i == INT64_MIN || tw_int_check(-a.i, e->type.ty, NULL))
+                return tw_err_set(err, TWILL_ERROR, "22003", "integer out of range");
+            out->k = VK_INT;
+            out->i = a.i < 0 ? -a.i : a.i;
+            return TWILL_OK;
+        }
+        if (a.k == VK_FLOAT) {
+            out->k = VK_FLOAT;
+            out->d = fabs(a.d);
+            return TWILL_OK;
+        }
+        break;
+    case TW_FN_LOWER:
+    case TW_FN_UPPER: {
+        if (a.k != VK_TEXT) break;
+        char *s = tw_arena_alloc(c->arena, a.n + 1);
+        if (!s) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        for (size_t i = 0; i < a.n; i++)
+            s[i] = (char)(e->aux == TW_FN_LOWER ? tolower((unsigned char)a.s[i])
+                                                : toupper((unsigned char)a.s[i]));
+        out->k = VK_TEXT;
+        out->s = s;
+        out->n = a.n;
+        return TWILL_OK;
+    }
+    case TW_FN_LENGTH:
+        if (a.k == VK_TEXT) {
+            size_t chars = 0;
+            for (size_t i = 0; i < a.n; i++) chars += ((unsigned char)a.s[i] & 0xC0) != 0x80;
+            out->k = VK_INT;
+            out->i = (int64_t)chars;
+            return TWILL_OK;
+        }
+        if (a.k == VK_BYTEA) {
+            out->k = VK_INT;
+            out->i = (int64_t)a.n;
+            return TWILL_OK;
+        }
+        break;
+    }
+    return tw_err_set(err, TWILL_ERROR, "42883", "function does not exist for argument type %s",
+                      kind_name(a.k));
+}
+
+int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
+    tw_val a, b;
+    int rc, r;
+    switch (e->op) {
+    case EX_CONST:
+        *out = e->v;
+        return TWILL_OK;
+    case EX_COL:
+        *out = c->row[e->idx];
+        return TWILL_OK;
+    case EX_PARAM:
+        *out = c->params[e->idx];
+        return TWILL_OK;
+    case EX_AGG:
+        *out = c->aggs[e->idx];
+        return TWILL_OK;
+    case EX_CAST:
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        return tw_val_cast(&a, e->type, e->aux, c->arena, out, err);
+    case EX_COERCE:
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        if (ty_is_num(e->type.ty) && (a.k == VK_INT || a.k == VK_FLOAT)) {
+            *out = a;
+            return TWILL_OK;
+        }
+        return tw_val_cast(&a, e->type, 0, c->arena, out, err);
+    case EX_NEG:
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        if (a.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        if (a.k == VK_INT) {
+            int ty = ty_is_int(e->type.ty) ? e->type.ty : TY_INT8;
+            if (a.i == INT64_MIN || tw_int_check(-a.i, ty, NULL))
+                return tw_err_set(err, TWILL_ERROR, "22003", "%s out of range",
+                                  ty == TY_INT2   ? "smallint"
+                                  : ty == TY_INT4 ? "integer"
+                                                  : "bigint");
+            out->k = VK_INT;
+            out->i = -a.i;
+            return TWILL_OK;
+        }
+        if (a.k == VK_FLOAT) {
+            out->k = VK_FLOAT;
+            out->d = -a.d;
+            return TWILL_OK;
+        }
+        return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: - %s",
+                          kind_name(a.k));
+    case EX_ADD:
+    case EX_SUB:
+    case EX_MUL:
+    case EX_DIV:
+    case EX_MOD:
+        if ((rc = tw_eval(e->args[0], c, &a, err)) || (rc = tw_eval(e->args[1], c, &b, err)))
+            return rc;
+        if (a.k == VK_NULL || b.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        return arith(e, &a, &b, out, err);
+    case EX_CONCAT: {
+        if ((rc = tw_eval(e->args[0], c, &a, err)) || (rc = tw_eval(e->args[1], c, &b, err)))
+            return rc;
+        if (a.k == VK_NULL || b.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        int k = VK_TEXT;
+        if (a.k == VK_BYTEA && b.k == VK_BYTEA)
+            k = VK_BYTEA;
+        else if ((rc = text_of(&a, c->arena, &a, err)) || (rc = text_of(&b, c->arena, &b, err)))
+            return rc;
+        char *s = tw_arena_alloc(c->arena, a.n + b.n + 1);
+        if (!s) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        if (a.n) memcpy(s, a.s, a.n);
+        if (b.n) memcpy(s + a.n, b.s, b.n);
+        s[a.n + b.n] = '\0';
+        out->k = (uint8_t)k;
+        out->s = s;
+        out->n = a.n + b.n;
+        return TWILL_OK;
+    }
+    case EX_EQ:
+    case EX_NE:
+    case EX_LT:
+    case EX_LE:
+    case EX_GT:
+    case EX_GE:
+        if ((rc = tw_eval(e->args[0], c, &a, err)) || (rc = tw_eval(e->args[1], c, &b, err)))
+            return rc;
+        if (a.k == VK_NULL || b.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        if ((rc = tw_val_cmp(&a, &b, &r, err))) return rc;
+        out->k = VK_BOOL;
+        switch (e->op) {
+        case EX_EQ:
+            out->i = r == 0;
+            break;
+        case EX_NE:
+            out->i = r != 0;
+            break;
+        case EX_LT:
+            out->i = r < 0;
+            break;
+        case EX_LE:
+            out->i = r <= 0;
+            break;
+        case EX_GT:
+            out->i = r > 0;
+            break;
+        default:
+            out->i = r >= 0;
+            break;
+        }
+        return TWILL_OK;
+    case EX_DISTINCT:
+        if ((rc = tw_eval(e->args[0], c, &a, err)) || (rc = tw_eval(e->args[1], c, &b, err)))
+            return rc;
+        if (a.k == VK_NULL || b.k == VK_NULL)
+            r = (a.k == VK_NULL) != (b.k == VK_NULL);
+        else if ((rc = tw_val_cmp(&a, &b, &r, err)))
+            return rc;
+        out->k = VK_BOOL;
+        out->i = (r != 0) != (e->aux == 1);
+        return TWILL_OK;
+    case EX_AND:
+    case EX_OR: {
+        /* Three-valued: AND is FALSE if any FALSE, else NULL if any NULL. */
+        int saw_null = 0, stop = e->op == EX_OR;
+        for (int i = 0; i < e->nargs; i++) {
+            if ((rc = tw_eval(e->args[i], c, &a, err))) return rc;
+            if (a.k == VK_NULL) {
+                saw_null = 1;
+                continue;
+            }
+            if (a.k != VK_BOOL)
+                return tw_err_set(err, TWILL_ERROR, "42804",
+                                  "argument of %s must be type boolean, not type %s",
+                                  e->op == EX_AND ? "AND" : "OR", kind_name(a.k));
+            if ((a.i != 0) == stop) {
+                out->k = VK_BOOL;
+                out->i = stop;
+                return TWILL_OK;
+            }
+        }
+        if (saw_null)
+            out->k = VK_NULL;
+        else
+            out->k = VK_BOOL, out->i = !stop;
+        return TWILL_OK;
+    }
+    case EX_NOT:
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        if (a.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        if (a.k != VK_BOOL)
+            return tw_err_set(err, TWILL_ERROR, "42804",
+                              "argument of NOT must be type boolean, not type %s", kind_name(a.k));
+        out->k = VK_BOOL;
+        out->i = !a.i;
+        return TWILL_OK;
+    case EX_ISNULL:
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        out->k = VK_BOOL;
+        out->i = (a.k == VK_NULL) != (e->aux == 1);
+        return TWILL_OK;
+    case EX_BOOLTEST: {
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        int is_true = a.k == VK_BOOL && a.i, is_false = a.k == VK_BOOL && !a.i;
+        out->k = VK_BOOL;
+        switch (e->aux) {
+        case 0:
+            out->i = is_true;
+            break;
+        case 1:
+            out->i = !is_true;
+            break;
+        case 2:
+            out->i = is_false;
+            break;
+        default:
+            out->i = !is_false;
+            break;
+        }
+        return TWILL_OK;
+    }
+    case EX_IN: {
+        if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
+        if (a.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        int saw_null = 0;
+        for (int i = 1; i < e->nargs; i++) {
+            if ((rc = tw_eval(e->args[i], c, &b, err))) return rc;
+            if (b.k == VK_NULL) {
+                saw_null = 1;
+                continue;
+            }
+            if ((rc = tw_val_cmp(&a, &b, &r, err))) return rc;
+            if (r == 0) {
+                out->k = VK_BOOL;
+                out->i = e->aux != 1;
+                return TWILL_OK;
+            }
+        }
+        if (saw_null)
+            out->k = VK_NULL;
+        else
+            out->k = VK_BOOL, out->i = e->aux == 1;
+        return TWILL_OK;
+    }
+    case EX_LIKE:
+        if ((rc = tw_eval(e->args[0], c, &a, err)) || (rc = tw_eval(e->args[1], c, &b, err)))
+            return rc;
+        if (a.k == VK_NULL || b.k == VK_NULL) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+        if (a.k != VK_TEXT || b.k != VK_TEXT) return no_operator("~~", &a, &b, err);
+        out->k = VK_BOOL;
+        out->i = tw_like(a.s, a.n, b.s, b.n, e->aux & 2) != (e->aux & 1);
+        return TWILL_OK;
+    case EX_CASE: {
+        int n = e->nargs - (e->aux ? 1 : 0);
+        for (int i = 0; i + 1 < n; i += 2) {
+            int ok;
+            if ((rc = tw_eval_pred(e->args[i], c, &ok, err))) return rc;
+            if (ok) return tw_eval(e->args[i + 1], c, out, err);
+        }
+        if (e->aux) return tw_eval(e->args[e->nargs - 1], c, out, err);
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    case EX_COALESCE:
+        for (int i = 0; i < e->nargs; i++) {
+            if ((rc = tw_eval(e->args[i], c, out, err))) return rc;
+            if (out->k != VK_NULL) return TWILL_OK;
+        }
+        return TWILL_OK;
+    case EX_NULLIF:
+        if ((rc = tw_eval(e->args[0], c, &a, err)) || (rc = tw_eval(e->args[1], c, &b, err)))
+            return rc;
+        *out = a;
+        if (a.k != VK_NULL && b.k != VK_NULL) {
+            if ((rc = tw_val_cmp(&a, &b, &r, err))) return rc;
+            if (r == 0) out->k = VK_NULL;
+        }
+        return TWILL_OK;
+    case EX_FUNC:
+        return eval_func(e, c, out, err);
+    }
+    return tw_err_set(err, TWILL_ERROR, "XX000", "unknown expression node %d", e->op);
+}
+
+int tw_eval_pred(const tw_expr *e, tw_evalctx *c, int *ok, tw_err *err) {
+    tw_val v;
+    int rc = tw_eval(e, c, &v, err);
+    if (rc) return rc;
+    if (v.k == VK_NULL) {
+        *ok = 0;
+        return TWILL_OK;
+    }
+    if (v.k != VK_BOOL)
+        return tw_err_set(err, TWILL_ERROR, "42804",
+                          "argument of WHERE must be type boolean, not type %s", kind_name(v.k));
+    *ok = v.i != 0;
+    return TWILL_OK;
+}
+
+int tw_expr_equal(const tw_expr *a, const tw_expr *b) {
+    if (a->op != b->op || a->aux != b->aux || a->nargs != b->nargs || a->type.ty != b->type.ty)
+        return 0;
+    switch (a->op) {
+    case EX_CONST: {
+        if (a->v.k != b->v.k) return 0;
+        if (a->v.k == VK_NULL) return 1;
+        int r;
+        return tw_val_cmp(&a->v, &b->v, &r, NULL) == TWILL_OK && r == 0;
+    }
+    case EX_COL:
+    case EX_PARAM:
+    case EX_AGG:
+        return a->idx == b->idx;
+    }
+    for (int i = 0; i < a->nargs; i++)
+        if (!tw_expr_equal(a->args[i], b->args[i])) return 0;
+    return 1;
+}

@@ -1,0 +1,1845 @@
+#include "sql/plan.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef PgQuery__Node Node;
+
+#define N_(x) PG_QUERY__NODE__NODE_##x
+
+typedef struct actx {
+    tw_plan *p;
+    tw_arena *a;
+    tw_parsetree *tree;
+    size_t pos_base;
+    tw_err *err;
+    tw_catalog *cat;
+    /* name scope */
+    tw_table *table;
+    const char *alias;
+    int depth;
+    /* aggregation */
+    int agg_mode;             /* compiling over the aggregated row */
+    int in_agg;               /* inside an aggregate's argument */
+    const char *no_agg_where; /* non-NULL: aggregates not allowed here (clause name) */
+    int ngroup;
+    tw_expr **group;
+    int naggs, capaggs;
+    tw_aggdef *aggs;
+} actx;
+
+static int aerrv(actx *c, int loc, int code, const char *state, const char *fmt, va_list ap) {
+    int had = c->err && c->err->code != TWILL_OK;
+    tw_err_setv(c->err, code, state, fmt, ap);
+    if (!had && c->err && loc >= 0) {
+        size_t o = tw_parse_orig_offset(c->tree, (size_t)loc);
+        c->err->pos = o >= c->pos_base ? (int)(o - c->pos_base) + 1 : 0;
+    }
+    return code;
+}
+
+__attribute__((format(printf, 4, 5))) static int aerr(actx *c, int loc, const char *state,
+                                                      const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = aerrv(c, loc, TWILL_ERROR, state, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+__attribute__((format(printf, 3, 4))) static int notsup(actx *c, int loc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = aerrv(c, loc, TWILL_NOTSUP, "0A000", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int nomem(actx *c) {
+    return tw_err_set(c->err, TWILL_NOMEM, NULL, "out of memory");
+}
+
+static const char *node_name(const Node *n) {
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &pg_query__node__descriptor, (unsigned)n->node_case);
+    return f ? f->name : "?";
+}
+
+static tw_expr *mk(actx *c, int op, int nargs) {
+    tw_expr *e = tw_arena_zalloc(c->a, sizeof *e);
+    if (!e) return NULL;
+    e->op = (uint8_t)op;
+    e->type.mod = -1;
+    e->nargs = nargs;
+    if (nargs) {
+        e->args = tw_arena_zalloc(c->a, sizeof(tw_expr *) * (size_t)nargs);
+        if (!e->args) return NULL;
+    }
+    return e;
+}
+
+static char *lower_dup(actx *c, const char *s) {
+    size_t n = strlen(s);
+    char *d = tw_arena_strndup(c->a, s, n);
+    if (d)
+        for (size_t i = 0; i < n; i++) d[i] = (char)tolower((unsigned char)d[i]);
+    return d;
+}
+
+static const char *str_of(const Node *n) {
+    return n && n->node_case == N_(STRING) && n->string->sval ? n->string->sval : NULL;
+}
+
+/* ---- types ---- */
+
+static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
+    if (!tn || tn->n_names == 0) return notsup(c, -1, "type is not supported");
+    const char *name = str_of(tn->names[tn->n_names - 1]);
+    int loc = tn->location;
+    if (!name) return notsup(c, loc, "type is not supported");
+    if (tn->n_array_bounds) return notsup(c, loc, "array types are not supported");
+    if (tn->setof || tn->pct_type) return notsup(c, loc, "this type syntax is not supported");
+    int32_t mod = -1;
+    if (tn->n_typmods) {
+        const Node *m = tn->typmods[0];
+        if (tn->n_typmods != 1 || m->node_case != N_(A_CONST) ||
+            m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+            return notsup(c, loc, "type modifiers of %s are not supported", name);
+        mod = m->a_const->ival->ival;
+    }
+    out->mod = -1;
+    static const struct {
+        const char *n;
+        int ty;
+    } names[] = {{"int2", TY_INT2},     {"smallint", TY_INT2}, {"int4", TY_INT4},
+                 {"int", TY_INT4},      {"integer", TY_INT4},  {"int8", TY_INT8},
+                 {"bigint", TY_INT8},   {"float4", TY_FLOAT4}, {"real", TY_FLOAT4},
+                 {"float8", TY_FLOAT8}, {"text", TY_TEXT},     {"varchar", TY_VARCHAR},
+                 {"bpchar", TY_CHAR},   {"char", TY_CHAR},     {"bool", TY_BOOL},
+                 {"boolean", TY_BOOL},  {"bytea", TY_BYTEA},   {"float", TY_FLOAT8}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(names[i].n, name)) continue;
+        out->ty = (uint8_t)names[i].ty;
+        if (out->ty == TY_VARCHAR || out->ty == TY_CHAR) {
+            if (tn->n_typmods && mod < 1)
+                return aerr(c, loc, "22023", "length for type %s must be at least 1", name);
+            out->mod = mod;
+        } else if (!strcmp(name, "float") && mod > 0) {
+            if (mod > 53)
+                return aerr(c, loc, "22023", "precision for type float must be less than 54 bits");
+            out->ty = mod <= 24 ? TY_FLOAT4 : TY_FLOAT8;
+        } else if (tn->n_typmods) {
+            return notsup(c, loc, "type modifiers of %s are not supported", name);
+        }
+        return TWILL_OK;
+    }
+    if (!strcmp(name, "numeric") || !strcmp(name, "decimal"))
+        return notsup(c, loc, "type numeric is not supported yet (use double precision or bigint)");
+    if (strstr(name, "serial"))
+        return notsup(c, loc, "type %s is not supported yet (use a bigint primary key)", name);
+    return notsup(c, loc, "type %s is not supported", name);
+}
+
+static int same_class(int a, int b) {
+    if (a == TY_UNKNOWN || b == TY_UNKNOWN) return 1;
+    if (ty_is_num(a) && ty_is_num(b)) return 1;
+    if (ty_is_text(a) && ty_is_text(b)) return 1;
+    return a == b;
+}
+
+/* Coerces an untyped literal or parameter to type t (literals fold now). */
+static int coerce_unknown(actx *c, tw_expr **e, tw_sqltype t, int assign, int loc) {
+    tw_expr *x = *e;
+    if (x->type.ty != TY_UNKNOWN || t.ty == TY_UNKNOWN) return TWILL_OK;
+    if (x->op == EX_CONST) {
+        tw_val v;
+        int rc = tw_val_cast(&x->v, t, assign, c->a, &v, NULL);
+        if (rc) {
+            tw_err tmp;
+            tw_err_clear(&tmp);
+            tw_val_cast(&x->v, t, assign, c->a, &v, &tmp);
+            return aerr(c, loc, tmp.sqlstate, "%s", tmp.msg);
+        }
+        tw_expr *n = mk(c, EX_CONST, 0);
+        if (!n) return nomem(c);
+        n->v = v;
+        n->type = t;
+        *e = n;
+        return TWILL_OK;
+    }
+    tw_expr *n = mk(c, EX_COERCE, 1);
+    if (!n) return nomem(c);
+    n->args[0] = x;
+    n->type = t;
+    *e = n;
+    return TWILL_OK;
+}
+
+static tw_sqltype plain(tw_sqltype t) {
+    /* Comparisons ignore length modifiers. */
+    if (ty_is_text(t.ty)) return (tw_sqltype){TY_TEXT, -1};
+    return t;
+}
+
+static int unify(actx *c, tw_expr **a, tw_expr **b, int loc) {
+    int rc = coerce_unknown(c, a, plain((*b)->type), 0, loc);
+    if (!rc) rc = coerce_unknown(c, b, plain((*a)->type), 0, loc);
+    return rc;
+}
+
+static int type_error(actx *c, int loc, const char *op, tw_sqltype a, tw_sqltype b) {
+    char x[64], y[64];
+    return aerr(c, loc, "42883", "operator does not exist: %s %s %s", tw_type_name(a, x, sizeof x),
+                op, tw_type_name(b, y, sizeof y));
+}
+
+/* Assignment of an expression to a column of type t. */
+static int assign_to(actx *c, tw_expr **e, tw_sqltype t, const char *colname, int loc) {
+    tw_expr *x = *e;
+    if (x->type.ty == TY_UNKNOWN) {
+        if (x->op == EX_CONST || t.ty == TY_UNKNOWN) return coerce_unknown(c, e, t, 1, loc);
+    } else if (!same_class(x->type.ty, t.ty) && !(ty_is_text(t.ty) && ty_is_num(x->type.ty))) {
+        char a[64], b[64];
+        return aerr(c, loc, "42804", "column \"%s\" is of type %s but expression is of type %s",
+                    colname, tw_type_name(t, a, sizeof a), tw_type_name(x->type, b, sizeof b));
+    }
+    if (x->type.ty == t.ty && x->type.mod == t.mod) return TWILL_OK;
+    if (x->op == EX_CONST) {
+        tw_val v;
+        tw_err tmp;
+        tw_err_clear(&tmp);
+        if (tw_val_cast(&x->v, t, 1, c->a, &v, &tmp))
+            return aerr(c, loc, tmp.sqlstate, "%s", tmp.msg);
+        tw_expr *n = mk(c, EX_CONST, 0);
+        if (!n) return nomem(c);
+        n->v = v;
+        n->type = t;
+        *e = n;
+        return TWILL_OK;
+    }
+    tw_expr *n = mk(c, EX_CAST, 1);
+    if (!n) return nomem(c);
+    n->args[0] = x;
+    n->type = t;
+    n->aux = 1;
+    *e = n;
+    return TWILL_OK;
+}
+
+/* ---- expressions ---- */
+
+static int cx(actx *c, Node *n, tw_expr **out);
+
+static int is_agg_name(const char *s) {
+    return !strcmp(s, "count") || !strcmp(s, "sum") || !strcmp(s, "min") || !strcmp(s, "max") ||
+           !strcmp(s, "avg");
+}
+
+static int cx_const(actx *c, PgQuery__AConst *k, tw_expr **out) {
+    tw_expr *e = mk(c, EX_CONST, 0);
+    if (!e) return nomem(c);
+    *out = e;
+    if (k->isnull || k->val_case == PG_QUERY__A__CONST__VAL__NOT_SET) {
+        e->v.k = VK_NULL;
+        e->type.ty = TY_UNKNOWN;
+        return TWILL_OK;
+    }
+    switch (k->val_case) {
+    case PG_QUERY__A__CONST__VAL_IVAL:
+        e->v.k = VK_INT;
+        e->v.i = k->ival->ival;
+        e->type.ty = TY_INT4;
+        return TWILL_OK;
+    case PG_QUERY__A__CONST__VAL_FVAL: {
+        const char *s = k->fval->fval;
+        int64_t iv;
+        if (!strpbrk(s, ".eE") && tw_parse_int(s, strlen(s), TY_INT8, &iv, NULL) == TWILL_OK) {
+            e->v.k = VK_INT;
+            e->v.i = iv;
+            e->type.ty = TY_INT8;
+            return TWILL_OK;
+        }
+        if (!strpbrk(s, ".eE"))
+            return aerr(c, k->location, "22003", "value \"%s\" is out of range for type bigint", s);
+        tw_err tmp;
+        tw_err_clear(&tmp);
+        if (tw_parse_float(s, strlen(s), TY_FLOAT8, &e->v.d, &tmp))
+            return aerr(c, k->location, tmp.sqlstate, "%s", tmp.msg);
+        e->v.k = VK_FLOAT;
+        e->type.ty = TY_FLOAT8;
+        return TWILL_OK;
+    }
+    case PG_QUERY__A__CONST__VAL_BOOLVAL:
+        e->v.k = VK_BOOL;
+        e->v.i = k->boolval->boolval != 0;
+        e->type.ty = TY_BOOL;
+        return TWILL_OK;
+    case PG_QUERY__A__CONST__VAL_SVAL: {
+        const char *s = k->sval->sval ? k->sval->sval : "";
+        size_t n = strlen(s);
+        e->v.k = VK_TEXT;
+        e->v.s = tw_arena_strndup(c->a, s, n);
+        e->v.n = n;
+        if (!e->v.s) return nomem(c);
+        e->type.ty = TY_UNKNOWN;
+        return TWILL_OK;
+    }
+    default:
+        return notsup(c, k->location, "bit string literals are not supported");
+    }
+}
+
+static int cx_colref(actx *c, PgQuery__ColumnRef *r, tw_expr **out) {
+    const char *qual = NULL, *name = NULL;
+    if (r->n_fields == 1) {
+        name = str_of(r->fields[0]);
+    } else if (r->n_fields == 2) {
+        qual = str_of(r->fields[0]);
+        name = str_of(r->fields[1]);
+    } else if (r->n_fields > 2) {
+        return notsup(c, r->location, "qualified names with schema are not supported here");
+    }
+    if (!name) return notsup(c, r->location, "\"*\" is not allowed here");
+    if (qual && (!c->table || strcmp(qual, c->alias ? c->alias : c->table->name)))
+        return aerr(c, r->location, "42P01", "missing FROM-clause entry for table \"%s\"", qual);
+    int col = c->table ? tw_table_column(c->table, name) : -1;
+    if (col < 0) {
+        if (qual) return aerr(c, r->location, "42703", "column %s.%s does not exist", qual, name);
+        return aerr(c, r->location, "42703", "column \"%s\" does not exist", name);
+    }
+    tw_expr *e = mk(c, EX_COL, 0);
+    if (!e) return nomem(c);
+    e->idx = col;
+    e->type = c->table->cols[col].type;
+    *out = e;
+    return TWILL_OK;
+}
+
+/* In aggregate mode, an expression over the input row must be a GROUP BY expression;
+ * it becomes a reference to the group slot of the aggregated row. */
+static int to_group_ref(actx *c, tw_expr **e, int loc, const char *what) {
+    for (int i = 0; i < c->ngroup; i++) {
+        if (tw_expr_equal(c->group[i], *e)) {
+            tw_expr *r = mk(c, EX_COL, 0);
+            if (!r) return nomem(c);
+            r->idx = i;
+            r->type = (*e)->type;
+            *e = r;
+            return TWILL_OK;
+        }
+    }
+    return aerr(
+        c, loc, "42803",
+        "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+        what);
+}
+
+static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **out) {
+    if (c->no_agg_where)
+        return aerr(c, f->location, "42803", "aggregate functions are not allowed in %s",
+                    c->no_agg_where);
+    if (c->in_agg)
+        return aerr(c, f->location, "42803", "aggregate function calls cannot be nested");
+    if (!c->agg_mode) return aerr(c, f->location, "42803", "aggregate function not allowed here");
+    if (f->agg_distinct) return notsup(c, f->location, "DISTINCT in aggregates is not supported");
+    if (f->n_agg_order || f->agg_filter || f->agg_within_group)
+        return notsup(c, f->location, "ORDER BY / FILTER in aggregates is not supported");
+    tw_aggdef d = {0};
+    d.type.mod = -1;
+    if (f->agg_star) {
+        if (strcmp(fname, "count"))
+            return aerr(c, f->location, "42809", "%s(*) is not an aggregate with a star argument",
+                        fname);
+        d.fn = AG_COUNT_STAR;
+        d.type.ty = TY_INT8;
+    } else {
+        if (f->n_args != 1)
+            return aerr(c, f->location, "42883", "function %s takes exactly one argument", fname);
+        c->in_agg = 1;
+        int saved_mode = c->agg_mode;
+        c->agg_mode = 0;
+        int rc = cx(c, f->args[0], &d.arg);
+        c->agg_mode = saved_mode;
+        c->in_agg = 0;
+        if (rc) return rc;
+        int at = d.arg->type.ty;
+        if (!strcmp(fname, "count")) {
+            d.fn = AG_COUNT;
+            d.type.ty = TY_INT8;
+        } else if (!strcmp(fname, "min") || !strcmp(fname, "max")) {
+            d.fn = fname[1] == 'i' ? AG_MIN : AG_MAX;
+            d.type = d.arg->type;
+            if (at == TY_UNKNOWN) d.type = (tw_sqltype){TY_TEXT, -1};
+        } else {
+            if (at == TY_UNKNOWN) {
+                if (coerce_unknown(c, &d.arg, (tw_sqltype){TY_FLOAT8, -1}, 0, f->location))
+                    return TWILL_ERROR;
+                at = TY_FLOAT8;
+            }
+            if (!ty_is_num(at))
+                return aerr(c, f->location, "42883", "function %s(%s) does not exist", fname,
+                            tw_type_name(d.arg->type, (char[64]){0}, 64));
+            d.fn = fname[0] == 's' ? AG_SUM : AG_AVG;
+            d.type.ty = d.fn == AG_AVG ? TY_FLOAT8 : ty_is_int(at) ? TY_INT8 : TY_FLOAT8;
+        }
+    }
+    if (c->naggs == c->capaggs) {
+        int nc = c->capaggs ? c->capaggs * 2 : 8;
+        tw_aggdef *na = tw_arena_alloc(c->a, sizeof *na * (size_t)nc);
+        if (!na) return nomem(c);
+        if (c->naggs) memcpy(na, c->aggs, sizeof *na * (size_t)c->naggs);
+        c->aggs = na;
+        c->capaggs = nc;
+    }
+    /* Identical aggregates share a slot. */
+    int slot = -1;
+    for (int i = 0; i < c->naggs; i++)
+        if (c->aggs[i].fn == d.fn &&
+            ((!d.arg && !c->aggs[i].arg) ||
+             (d.arg && c->aggs[i].arg && tw_expr_equal(d.arg, c->aggs[i].arg))))
+            slot = i;
+    if (slot < 0) {
+        slot = c->naggs;
+        c->aggs[c->naggs++] = d;
+    }
+    tw_expr *e = mk(c, EX_COL, 0);
+    if (!e) return nomem(c);
+    e->idx = c->ngroup + slot;
+    e->type = d.type;
+    *out = e;
+    return TWILL_OK;
+}
+
+static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
+    const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
+    if (!raw) return notsup(c, f->location, "this function call is not supported");
+    char *name = lower_dup(c, raw);
+    if (!name) return nomem(c);
+    if (f->over) return notsup(c, f->location, "window functions are not supported");
+    if (is_agg_name(name)) return cx_agg(c, f, name, out);
+    int fn = -1;
+    if (!strcmp(name, "abs"))
+        fn = TW_FN_ABS;
+    else if (!strcmp(name, "lower"))
+        fn = TW_FN_LOWER;
+    else if (!strcmp(name, "upper"))
+        fn = TW_FN_UPPER;
+    else if (!strcmp(name, "length") || !strcmp(name, "char_length") ||
+             !strcmp(name, "character_length"))
+        fn = TW_FN_LENGTH;
+    if (fn < 0) return notsup(c, f->location, "function %s() is not supported", name);
+    if (f->n_args != 1 || f->agg_star || f->agg_distinct)
+        return aerr(c, f->location, "42883", "function %s takes exactly one argument", name);
+    tw_expr *e = mk(c, EX_FUNC, 1);
+    if (!e) return nomem(c);
+    e->aux = (uint8_t)fn;
+    int rc = cx(c, f->args[0], &e->args[0]);
+    if (rc) return rc;
+    tw_sqltype at = e->args[0]->type;
+    if (fn == TW_FN_ABS) {
+        if (coerce_unknown(c, &e->args[0], (tw_sqltype){TY_FLOAT8, -1}, 0, f->location))
+            return TWILL_ERROR;
+        e->type = e->args[0]->type;
+        if (!ty_is_num(e->type.ty) && e->type.ty != TY_UNKNOWN)
+            return aerr(c, f->location, "42883", "function abs(%s) does not exist",
+                        tw_type_name(at, (char[64]){0}, 64));
+    } else {
+        if (at.ty == TY_UNKNOWN &&
+            coerce_unknown(c, &e->args[0], (tw_sqltype){TY_TEXT, -1}, 0, f->location))
+            return TWILL_ERROR;
+        at = e->args[0]->type;
+        if (!ty_is_text(at.ty) && !(fn == TW_FN_LENGTH && at.ty == TY_BYTEA))
+            return aerr(c, f->location, "42883", "function %s(%s) does not exist", name,
+                        tw_type_name(at, (char[64]){0}, 64));
+        e->type = fn == TW_FN_LENGTH ? (tw_sqltype){TY_INT4, -1} : (tw_sqltype){TY_TEXT, -1};
+    }
+    *out = e;
+    return TWILL_OK;
+}
+
+static int cmp_op(const char *op) {
+    if (!strcmp(op, "=")) return EX_EQ;
+    if (!strcmp(op, "<>") || !strcmp(op, "!=")) return EX_NE;
+    if (!strcmp(op, "<")) return EX_LT;
+    if (!strcmp(op, "<=")) return EX_LE;
+    if (!strcmp(op, ">")) return EX_GT;
+    if (!strcmp(op, ">=")) return EX_GE;
+    return -1;
+}
+
+static int arith_op(const char *op) {
+    if (!strcmp(op, "+")) return EX_ADD;
+    if (!strcmp(op, "-")) return EX_SUB;
+    if (!strcmp(op, "*")) return EX_MUL;
+    if (!strcmp(op, "/")) return EX_DIV;
+    if (!strcmp(op, "%")) return EX_MOD;
+    return -1;
+}
+
+static int mk_cmp(actx *c, int op, tw_expr *a, tw_expr *b, int loc, const char *opname,
+                  tw_expr **out) {
+    if (unify(c, &a, &b, loc)) return TWILL_ERROR;
+    if (!same_class(a->type.ty, b->type.ty)) return type_error(c, loc, opname, a->type, b->type);
+    tw_expr *e = mk(c, op, 2);
+    if (!e) return nomem(c);
+    e->args[0] = a;
+    e->args[1] = b;
+    e->type.ty = TY_BOOL;
+    *out = e;
+    return TWILL_OK;
+}
+
+static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
+    const char *op = x->n_name ? str_of(x->name[x->n_name - 1]) : NULL;
+    int loc = x->location, rc;
+    if (!op) return notsup(c, loc, "this operator is not supported");
+    tw_expr *a = NULL, *b = NULL;
+    switch (x->kind) {
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+        if (x->lexpr && (rc = cx(c, x->lexpr, &a))) return rc;
+        if ((rc = cx(c, x->rexpr, &b))) return rc;
+        if (!a) {
+            if (strcmp(op, "-") && strcmp(op, "+"))
+                return notsup(c, loc, "prefix operator %s is not supported", op);
+            if (coerce_unknown(c, &b, (tw_sqltype){TY_FLOAT8, -1}, 0, loc)) return TWILL_ERROR;
+            if (!ty_is_num(b->type.ty) && b->type.ty != TY_UNKNOWN)
+                return aerr(c, loc, "42883", "operator does not exist: %s %s", op,
+                            tw_type_name(b->type, (char[64]){0}, 64));
+            if (op[0] == '+') {
+                *out = b;
+                return TWILL_OK;
+            }
+            tw_expr *e = mk(c, EX_NEG, 1);
+            if (!e) return nomem(c);
+            e->args[0] = b;
+            e->type = b->type;
+            *out = e;
+            return TWILL_OK;
+        }
+        int k = cmp_op(op);
+        if (k >= 0) return mk_cmp(c, k, a, b, loc, op, out);
+        k = arith_op(op);
+        if (k >= 0) {
+            if (a->type.ty == TY_UNKNOWN && b->type.ty == TY_UNKNOWN && a->op == EX_CONST &&
+                b->op == EX_CONST)
+                return aerr(c, loc, "42725", "operator is not unique: unknown %s unknown", op);
+            if (unify(c, &a, &b, loc)) return TWILL_ERROR;
+            int ta = a->type.ty, tb = b->type.ty;
+            if ((ta != TY_UNKNOWN && !ty_is_num(ta)) || (tb != TY_UNKNOWN && !ty_is_num(tb)))
+                return type_error(c, loc, op, a->type, b->type);
+            tw_expr *e = mk(c, k, 2);
+            if (!e) return nomem(c);
+            e->args[0] = a;
+            e->args[1] = b;
+            if (ty_is_int(ta) && ty_is_int(tb))
+                e->type.ty = (uint8_t)(ta > tb ? ta : tb);
+            else if (ta == TY_FLOAT4 && tb == TY_FLOAT4)
+                e->type.ty = TY_FLOAT4;
+            else if (ta == TY_UNKNOWN || tb == TY_UNKNOWN)
+                e->type.ty = TY_UNKNOWN;
+            else
+                e->type.ty = TY_FLOAT8;
+            if (k == EX_MOD && (ty_is_float(ta) || ty_is_float(tb)))
+                return type_error(c, loc, op, a->type, b->type);
+            *out = e;
+            return TWILL_OK;
+        }
+        if (!strcmp(op, "||")) {
+            tw_expr *e = mk(c, EX_CONCAT, 2);
+            if (!e) return nomem(c);
+            e->args[0] = a;
+            e->args[1] = b;
+            e->type.ty = a->type.ty == TY_BYTEA && b->type.ty == TY_BYTEA ? TY_BYTEA : TY_TEXT;
+            *out = e;
+            return TWILL_OK;
+        }
+        return notsup(c, loc, "operator %s is not supported", op);
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+        if ((rc = cx(c, x->lexpr, &a)) || (rc = cx(c, x->rexpr, &b))) return rc;
+        tw_sqltype tt = {TY_TEXT, -1};
+        if (coerce_unknown(c, &a, tt, 0, loc) || coerce_unknown(c, &b, tt, 0, loc))
+            return TWILL_ERROR;
+        if (!ty_is_text(a->type.ty) || !ty_is_text(b->type.ty))
+            return type_error(c, loc, op, a->type, b->type);
+        tw_expr *e = mk(c, EX_LIKE, 2);
+        if (!e) return nomem(c);
+        e->args[0] = a;
+        e->args[1] = b;
+        e->aux =
+            (uint8_t)((op[0] == '!') | (x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? 2 : 0));
+        e->type.ty = TY_BOOL;
+        *out = e;
+        return TWILL_OK;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+        if ((rc = cx(c, x->lexpr, &a))) return rc;
+        if (!x->rexpr || x->rexpr->node_case != N_(LIST))
+            return notsup(c, loc, "IN (subquery) is not supported");
+        PgQuery__List *l = x->rexpr->list;
+        tw_expr *e = mk(c, EX_IN, (int)l->n_items + 1);
+        if (!e) return nomem(c);
+        /* Literals take the left side's type; an unknown left side takes the first typed item's. */
+        for (size_t i = 0; i < l->n_items; i++) {
+            if ((rc = cx(c, l->items[i], &e->args[i + 1]))) return rc;
+            if (a->type.ty == TY_UNKNOWN && e->args[i + 1]->type.ty != TY_UNKNOWN &&
+                coerce_unknown(c, &a, plain(e->args[i + 1]->type), 0, loc))
+                return TWILL_ERROR;
+        }
+        for (size_t i = 0; i < l->n_items; i++) {
+            if (coerce_unknown(c, &e->args[i + 1], plain(a->type), 0, loc)) return TWILL_ERROR;
+            if (!same_class(a->type.ty, e->args[i + 1]->type.ty))
+                return type_error(c, loc, "=", a->type, e->args[i + 1]->type);
+        }
+        e->args[0] = a;
+        e->aux = strcmp(op, "=") != 0;
+        e->type.ty = TY_BOOL;
+        *out = e;
+        return TWILL_OK;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
+        if ((rc = cx(c, x->lexpr, &a))) return rc;
+        if (!x->rexpr || x->rexpr->node_case != N_(LIST) || x->rexpr->list->n_items != 2)
+            return notsup(c, loc, "malformed BETWEEN");
+        tw_expr *lo, *hi, *c1, *c2;
+        if ((rc = cx(c, x->rexpr->list->items[0], &lo)) ||
+            (rc = cx(c, x->rexpr->list->items[1], &hi)))
+            return rc;
+        int notb = x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN;
+        if ((rc = mk_cmp(c, notb ? EX_LT : EX_GE, a, lo, loc, notb ? "<" : ">=", &c1)) ||
+            (rc = mk_cmp(c, notb ? EX_GT : EX_LE, a, hi, loc, notb ? ">" : "<=", &c2)))
+            return rc;
+        tw_expr *e = mk(c, notb ? EX_OR : EX_AND, 2);
+        if (!e) return nomem(c);
+        e->args[0] = c1;
+        e->args[1] = c2;
+        e->type.ty = TY_BOOL;
+        *out = e;
+        return TWILL_OK;
+    }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
+        if ((rc = cx(c, x->lexpr, &a)) || (rc = cx(c, x->rexpr, &b))) return rc;
+        if ((rc = mk_cmp(c, EX_DISTINCT, a, b, loc, "IS DISTINCT FROM", out))) return rc;
+        (*out)->aux = x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT;
+        return TWILL_OK;
+    case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
+        if ((rc = cx(c, x->lexpr, &a)) || (rc = cx(c, x->rexpr, &b))) return rc;
+        if (unify(c, &a, &b, loc)) return TWILL_ERROR;
+        if (!same_class(a->type.ty, b->type.ty)) return type_error(c, loc, "=", a->type, b->type);
+        tw_expr *e = mk(c, EX_NULLIF, 2);
+        if (!e) return nomem(c);
+        e->args[0] = a;
+        e->args[1] = b;
+        e->type = a->type;
+        *out = e;
+        return TWILL_OK;
+    }
+    default:
+        return notsup(c, loc, "operator %s in this form is not supported", op);
+    }
+}
+
+static tw_sqltype common_type(tw_expr **v, int n) {
+    tw_sqltype t = {TY_UNKNOWN, -1};
+    for (int i = 0; i < n; i++) {
+        int ty = v[i]->type.ty;
+        if (ty == TY_UNKNOWN) continue;
+        if (t.ty == TY_UNKNOWN)
+            t = plain(v[i]->type);
+        else if (ty_is_num(t.ty) && ty_is_num(ty)) {
+            if (ty_is_float(t.ty) || ty_is_float(ty))
+                t.ty = TY_FLOAT8;
+            else if (ty > t.ty)
+                t.ty = (uint8_t)ty;
+        }
+    }
+    return t;
+}
+
+static int unify_results(actx *c, tw_expr **v, int n, int loc, tw_sqltype *out) {
+    tw_sqltype t = common_type(v, n);
+    if (t.ty == TY_UNKNOWN) t.ty = TY_TEXT;
+    for (int i = 0; i < n; i++) {
+        if (coerce_unknown(c, &v[i], t, 0, loc)) return TWILL_ERROR;
+        if (!same_class(v[i]->type.ty, t.ty)) {
+            char a[64], b[64];
+            return aerr(c, loc, "42804", "types %s and %s cannot be matched",
+                        tw_type_name(t, a, 64), tw_type_name(v[i]->type, b, 64));
+        }
+        if (ty_is_num(t.ty) && v[i]->type.ty != t.ty && v[i]->op != EX_CONST) {
+            tw_expr *w = mk(c, EX_CAST, 1);
+            if (!w) return nomem(c);
+            w->args[0] = v[i];
+            w->type = t;
+            v[i] = w;
+        } else if (ty_is_num(t.ty) && v[i]->type.ty != t.ty) {
+            tw_val r;
+            if (tw_val_cast(&v[i]->v, t, 0, c->a, &r, c->err)) return TWILL_ERROR;
+            v[i]->v = r;
+            v[i]->type = t;
+        }
+    }
+    *out = t;
+    return TWILL_OK;
+}
+
+static int cx_inner(actx *c, Node *n, tw_expr **out) {
+    int rc;
+    switch (n->node_case) {
+    case N_(A_CONST):
+        return cx_const(c, n->a_const, out);
+    case N_(COLUMN_REF): {
+        if ((rc = cx_colref(c, n->column_ref, out))) return rc;
+        if (c->agg_mode && !c->in_agg) {
+            const char *nm = c->table->cols[(*out)->idx].name;
+            char what[300];
+            snprintf(what, sizeof what, "%s.%s", c->alias ? c->alias : c->table->name, nm);
+            return to_group_ref(c, out, n->column_ref->location, what);
+        }
+        return TWILL_OK;
+    }
+    case N_(PARAM_REF): {
+        int num = n->param_ref->number;
+        if (num < 1 || num > 65535)
+            return aerr(c, n->param_ref->location, "42P02", "there is no parameter $%d", num);
+        tw_expr *e = mk(c, EX_PARAM, 0);
+        if (!e) return nomem(c);
+        e->idx = num - 1;
+        if (num > c->p->nparams) c->p->nparams = num;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(A_EXPR):
+        return cx_aexpr(c, n->a_expr, out);
+    case N_(BOOL_EXPR): {
+        PgQuery__BoolExpr *b = n->bool_expr;
+        int op = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR  ? EX_AND
+                 : b->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? EX_OR
+                                                                  : EX_NOT;
+        tw_expr *e = mk(c, op, (int)b->n_args);
+        if (!e) return nomem(c);
+        for (size_t i = 0; i < b->n_args; i++) {
+            if ((rc = cx(c, b->args[i], &e->args[i]))) return rc;
+            if (coerce_unknown(c, &e->args[i], (tw_sqltype){TY_BOOL, -1}, 0, b->location))
+                return TWILL_ERROR;
+            if (e->args[i]->type.ty != TY_BOOL && e->args[i]->type.ty != TY_UNKNOWN)
+                return aerr(c, b->location, "42804",
+                            "argument of %s must be type boolean, not type %s",
+                            op == EX_AND  ? "AND"
+                            : op == EX_OR ? "OR"
+                                          : "NOT",
+                            tw_type_name(e->args[i]->type, (char[64]){0}, 64));
+        }
+        e->type.ty = TY_BOOL;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(NULL_TEST): {
+        tw_expr *e = mk(c, EX_ISNULL, 1);
+        if (!e) return nomem(c);
+        if ((rc = cx(c, n->null_test->arg, &e->args[0]))) return rc;
+        e->aux = n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
+        e->type.ty = TY_BOOL;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(BOOLEAN_TEST): {
+        PgQuery__BooleanTest *bt = n->boolean_test;
+        int t = bt->booltesttype;
+        tw_expr *e = mk(c, t >= PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN ? EX_ISNULL : EX_BOOLTEST, 1);
+        if (!e) return nomem(c);
+        if ((rc = cx(c, bt->arg, &e->args[0]))) return rc;
+        if (coerce_unknown(c, &e->args[0], (tw_sqltype){TY_BOOL, -1}, 0, bt->location))
+            return TWILL_ERROR;
+        e->aux = (uint8_t)(t >= PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN
+                               ? t == PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN
+                               : t - PG_QUERY__BOOL_TEST_TYPE__IS_TRUE);
+        e->type.ty = TY_BOOL;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(TYPE_CAST): {
+        tw_sqltype t;
+        tw_expr *a;
+        if ((rc = resolve_type(c, n->type_cast->type_name, &t))) return rc;
+        if ((rc = cx(c, n->type_cast->arg, &a))) return rc;
+        if (a->op == EX_CONST) {
+            tw_val v;
+            tw_err tmp;
+            tw_err_clear(&tmp);
+            if (tw_val_cast(&a->v, t, 0, c->a, &v, &tmp))
+                return aerr(c, n->type_cast->location, tmp.sqlstate, "%s", tmp.msg);
+            tw_expr *e = mk(c, EX_CONST, 0);
+            if (!e) return nomem(c);
+            e->v = v;
+            e->type = t;
+            *out = e;
+            return TWILL_OK;
+        }
+        tw_expr *e = mk(c, EX_CAST, 1);
+        if (!e) return nomem(c);
+        e->args[0] = a;
+        e->type = t;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(FUNC_CALL):
+        return cx_func(c, n->func_call, out);
+    case N_(COALESCE_EXPR): {
+        PgQuery__CoalesceExpr *ce = n->coalesce_expr;
+        tw_expr *e = mk(c, EX_COALESCE, (int)ce->n_args);
+        if (!e) return nomem(c);
+        for (size_t i = 0; i < ce->n_args; i++)
+            if ((rc = cx(c, ce->args[i], &e->args[i]))) return rc;
+        if ((rc = unify_results(c, e->args, e->nargs, ce->location, &e->type))) return rc;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(CASE_EXPR): {
+        PgQuery__CaseExpr *ce = n->case_expr;
+        int nw = (int)ce->n_args, has_else = ce->defresult != NULL;
+        tw_expr *e = mk(c, EX_CASE, nw * 2 + has_else);
+        if (!e) return nomem(c);
+        tw_expr *arg = NULL;
+        if (ce->arg && (rc = cx(c, ce->arg, &arg))) return rc;
+        int nres = nw + has_else;
+        tw_expr **res = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(nres ? nres : 1));
+        if (!res) return nomem(c);
+        for (int i = 0; i < nw; i++) {
+            Node *wn = ce->args[i];
+            if (wn->node_case != N_(CASE_WHEN)) return notsup(c, ce->location, "malformed CASE");
+            tw_expr *cond;
+            if ((rc = cx(c, wn->case_when->expr, &cond))) return rc;
+            if (arg && (rc = mk_cmp(c, EX_EQ, arg, cond, wn->case_when->location, "=", &cond)))
+                return rc;
+            if (coerce_unknown(c, &cond, (tw_sqltype){TY_BOOL, -1}, 0, ce->location))
+                return TWILL_ERROR;
+            if (cond->type.ty != TY_BOOL && cond->type.ty != TY_UNKNOWN)
+                return aerr(c, wn->case_when->location, "42804",
+                            "argument of CASE/WHEN must be type boolean");
+            e->args[2 * i] = cond;
+            if ((rc = cx(c, wn->case_when->result, &res[i]))) return rc;
+        }
+        if (has_else && (rc = cx(c, ce->defresult, &res[nw]))) return rc;
+        if ((rc = unify_results(c, res, nres, ce->location, &e->type))) return rc;
+        for (int i = 0; i < nw; i++) e->args[2 * i + 1] = res[i];
+        if (has_else) e->args[2 * nw] = res[nw];
+        e->aux = (uint8_t)has_else;
+        *out = e;
+        return TWILL_OK;
+    }
+    case N_(SUB_LINK):
+        return notsup(c, n->sub_link->location, "subqueries are not supported");
+    case N_(SET_TO_DEFAULT):
+        return notsup(c, -1, "DEFAULT is not allowed in this context");
+    default:
+        return notsup(c, -1, "expression type %s is not supported", node_name(n));
+    }
+}
+
+static int cx(actx *c, Node *n, tw_expr **out) {
+    if (!n) return notsup(c, -1, "missing expression");
+    if (++c->depth > TW_EXPR_MAX_DEPTH) {
+        c->depth--;
+        return aerr(c, -1, "54001", "statement too complex: expression nested too deeply");
+    }
+    int rc = cx_inner(c, n, out);
+    c->depth--;
+    return rc;
+}
+
+/* Does the subtree call an aggregate? Generic walk over the protobuf tree; depth is
+ * bounded by the parser's check. */
+static int has_agg_msg(const ProtobufCMessage *m) {
+    if (m->descriptor == &pg_query__func_call__descriptor) {
+        const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
+        const char *nm = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
+        if (nm && !f->over) {
+            char low[16];
+            size_t l = strlen(nm);
+            if (l < sizeof low) {
+                for (size_t i = 0; i <= l; i++) low[i] = (char)tolower((unsigned char)nm[i]);
+                if (is_agg_name(low)) return 1;
+            }
+        }
+    }
+    if (m->descriptor == &pg_query__sub_link__descriptor) return 0;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which;
+            memcpy(&which, base + f->quantifier_offset, sizeof which);
+            if (which != f->id) continue;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n;
+            ProtobufCMessage **arr;
+            memcpy(&n, base + f->quantifier_offset, sizeof n);
+            memcpy(&arr, base + f->offset, sizeof arr);
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && has_agg_msg(arr[k])) return 1;
+        } else {
+            ProtobufCMessage *sub;
+            memcpy(&sub, base + f->offset, sizeof sub);
+            if (sub && has_agg_msg(sub)) return 1;
+        }
+    }
+    return 0;
+}
+
+static int has_agg(Node *n) {
+    return n && has_agg_msg(&n->base);
+}
+
+/* ---- access paths ---- */
+
+/* Is e independent of the row (constants, parameters and operators over them)? */
+static int row_free(const tw_expr *e) {
+    if (e->op == EX_COL || e->op == EX_AGG) return 0;
+    for (int i = 0; i < e->nargs; i++)
+        if (!row_free(e->args[i])) return 0;
+    return 1;
+}
+
+typedef struct conj {
+    int col, op;
+    tw_expr *val;
+} conj;
+
+static int flip(int op) {
+    switch (op) {
+    case EX_LT:
+        return EX_GT;
+    case EX_LE:
+        return EX_GE;
+    case EX_GT:
+        return EX_LT;
+    case EX_GE:
+        return EX_LE;
+    default:
+        return op;
+    }
+}
+
+static void collect(tw_expr *e, conj *out, int *n, int cap) {
+    if (e->op == EX_AND) {
+        for (int i = 0; i < e->nargs; i++) collect(e->args[i], out, n, cap);
+        return;
+    }
+    if (*n >= cap || e->op < EX_EQ || e->op > EX_GE || e->op == EX_NE) return;
+    tw_expr *a = e->args[0], *b = e->args[1];
+    if (a->op == EX_COL && row_free(b))
+        out[(*n)++] = (conj){a->idx, e->op, b};
+    else if (b->op == EX_COL && row_free(a))
+        out[(*n)++] = (conj){b->idx, flip(e->op), a};
+}
+
+/* Binds key columns to equalities (then one range) from the WHERE conjuncts; returns
+ * a score (bound columns, equality weighs more). */
+static int match_key(actx *c, conj *cj, int ncj, const int *cols, int ncols, tw_access *acc) {
+    int neq = 0;
+    tw_expr *eqs[64];
+    while (neq < ncols && neq < 64) {
+        tw_expr *v = NULL;
+        for (int i = 0; i < ncj && !v; i++)
+            if (cj[i].col == cols[neq] && cj[i].op == EX_EQ) v = cj[i].val;
+        if (!v) break;
+        eqs[neq++] = v;
+    }
+    tw_expr *lo = NULL, *hi = NULL;
+    if (neq < ncols) {
+        for (int i = 0; i < ncj; i++) {
+            if (cj[i].col != cols[neq]) continue;
+            if ((cj[i].op == EX_GT || cj[i].op == EX_GE) && !lo) lo = cj[i].val;
+            if ((cj[i].op == EX_LT || cj[i].op == EX_LE) && !hi) hi = cj[i].val;
+        }
+    }
+    acc->neq = neq;
+    acc->lo = lo;
+    acc->hi = hi;
+    acc->cols = cols;
+    acc->ncols = ncols;
+    if (neq) {
+        acc->eq = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)neq);
+        if (!acc->eq) return -1;
+        memcpy(acc->eq, eqs, sizeof(tw_expr *) * (size_t)neq);
+    }
+    return neq * 4 + (lo != NULL) + (hi != NULL) + (neq == ncols ? 2 : 0);
+}
+
+static int choose_access(actx *c, tw_pnode *scan) {
+    tw_table *t = scan->table;
+    scan->acc.kind = ACC_FULL;
+    if (!scan->filter) return TWILL_OK;
+    conj cj[64];
+    int ncj = 0;
+    collect(scan->filter, cj, &ncj, 64);
+    if (!ncj) return TWILL_OK;
+    int best = 0;
+    if (t->npk) {
+        tw_access a = {0};
+        int s = match_key(c, cj, ncj, t->pk, t->npk, &a);
+        if (s < 0) return nomem(c);
+        if (s > 0) {
+            a.kind = a.neq == t->npk ? ACC_PK_POINT : ACC_PK_RANGE;
+            scan->acc = a;
+            best = s + 1; /* the primary key wins ties: no second lookup */
+        }
+    }
+    for (int i = 0; i < t->nidx; i++) {
+        tw_access a = {0};
+        int s = match_key(c, cj, ncj, t->idx[i]->cols, t->idx[i]->ncols, &a);
+        if (s < 0) return nomem(c);
+        if (s > best) {
+            a.kind = ACC_INDEX;
+            a.idx = t->idx[i];
+            scan->acc = a;
+            best = s;
+        }
+    }
+    return TWILL_OK;
+}
+
+/* ---- statements ---- */
+
+static tw_pnode *mk_node(actx *c, int kind, tw_pnode *child) {
+    tw_pnode *n = tw_arena_zalloc(c->a, sizeof *n);
+    if (!n) return NULL;
+    n->kind = (uint8_t)kind;
+    n->child = child;
+    n->id = c->p->nnodes++;
+    return n;
+}
+
+static int open_table(actx *c, PgQuery__RangeVar *rv, tw_table **out) {
+    if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public"))
+        return aerr(c, rv->location, "42P01", "relation \"%s.%s\" does not exist", rv->schemaname,
+                    rv->relname);
+    tw_table *t = tw_catalog_table(c->cat, rv->relname);
+    if (!t) return aerr(c, rv->location, "42P01", "relation \"%s\" does not exist", rv->relname);
+    *out = t;
+    c->table = t;
+    c->alias =
+        rv->alias && rv->alias->aliasname && rv->alias->aliasname[0] ? rv->alias->aliasname : NULL;
+    return TWILL_OK;
+}
+
+static int compile_where(actx *c, Node *w, const char *clause, tw_expr **out) {
+    *out = NULL;
+    if (!w) return TWILL_OK;
+    c->no_agg_where = clause;
+    int rc = cx(c, w, out);
+    c->no_agg_where = NULL;
+    if (rc) return rc;
+    if (coerce_unknown(c, out, (tw_sqltype){TY_BOOL, -1}, 0, -1)) return TWILL_ERROR;
+    if ((*out)->type.ty != TY_BOOL && (*out)->type.ty != TY_UNKNOWN)
+        return aerr(c, -1, "42804", "argument of %s must be type boolean, not type %s", clause,
+                    tw_type_name((*out)->type, (char[64]){0}, 64));
+    return TWILL_OK;
+}
+
+static const char *derive_name(Node *v) {
+    switch (v->node_case) {
+    case N_(COLUMN_REF): {
+        PgQuery__ColumnRef *r = v->column_ref;
+        const char *s = r->n_fields ? str_of(r->fields[r->n_fields - 1]) : NULL;
+        return s ? s : "?column?";
+    }
+    case N_(FUNC_CALL): {
+        PgQuery__FuncCall *f = v->func_call;
+        const char *s = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
+        return s ? s : "?column?";
+    }
+    case N_(TYPE_CAST): {
+        const char *inner = derive_name(v->type_cast->arg);
+        if (strcmp(inner, "?column?")) return inner;
+        PgQuery__TypeName *tn = v->type_cast->type_name;
+        const char *s = tn && tn->n_names ? str_of(tn->names[tn->n_names - 1]) : NULL;
+        return s ? s : "?column?";
+    }
+    case N_(CASE_EXPR):
+        return "case";
+    case N_(COALESCE_EXPR):
+        return "coalesce";
+    case N_(A_EXPR):
+        if (v->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF) return "nullif";
+        return "?column?";
+    case N_(A_CONST):
+        if (v->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) return "bool";
+        return "?column?";
+    default:
+        return "?column?";
+    }
+}
+
+typedef struct tlist {
+    int n, cap;
+    tw_expr **e;
+    char **names;
+} tlist;
+
+static int tl_add(actx *c, tlist *t, tw_expr *e, const char *name) {
+    if (t->n == t->cap) {
+        int nc = t->cap ? t->cap * 2 : 16;
+        tw_expr **ne = tw_arena_alloc(c->a, sizeof *ne * (size_t)nc);
+        char **nn = tw_arena_alloc(c->a, sizeof *nn * (size_t)nc);
+        if (!ne || !nn) return nomem(c);
+        if (t->n) {
+            memcpy(ne, t->e, sizeof *ne * (size_t)t->n);
+            memcpy(nn, t->names, sizeof *nn * (size_t)t->n);
+        }
+        t->e = ne;
+        t->names = nn;
+        t->cap = nc;
+    }
+    t->e[t->n] = e;
+    t->names[t->n] = name ? tw_arena_strndup(c->a, name, strlen(name)) : NULL;
+    if (name && !t->names[t->n]) return nomem(c);
+    t->n++;
+    return TWILL_OK;
+}
+
+static int eval_const_int(actx *c, tw_expr *e, const char *what, int loc, int64_t *out) {
+    (void)c, (void)what, (void)loc;
+    if (e->op == EX_CONST && e->v.k == VK_INT) {
+        *out = e->v.i;
+        return 1;
+    }
+    return 0;
+}
+
+static int plan_select(actx *c, PgQuery__SelectStmt *s) {
+    tw_plan *p = c->p;
+    int rc;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+        return notsup(c, -1, "UNION / INTERSECT / EXCEPT are not supported");
+    if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
+    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    if (s->into_clause) return notsup(c, -1, "SELECT INTO is not supported");
+    if (s->n_distinct_clause) return notsup(c, -1, "SELECT DISTINCT is not supported");
+    if (s->n_locking_clause) return notsup(c, -1, "FOR UPDATE / FOR SHARE is not supported");
+    if (s->n_window_clause) return notsup(c, -1, "WINDOW clauses are not supported");
+    if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+        return notsup(c, -1, "FETCH ... WITH TIES is not supported");
+    tw_pnode *src;
+    if (s->n_from_clause == 0) {
+        src = mk_node(c, PN_ONEROW, NULL);
+        if (!src) return nomem(c);
+    } else {
+        Node *f = s->from_clause[0];
+        if (s->n_from_clause > 1 || f->node_case == N_(JOIN_EXPR))
+            return notsup(c, -1, "joins are not supported yet");
+        if (f->node_case != N_(RANGE_VAR))
+            return notsup(c, -1, "%s in FROM is not supported", node_name(f));
+        src = mk_node(c, PN_SCAN, NULL);
+        if (!src) return nomem(c);
+        if ((rc = open_table(c, f->range_var, &src->table))) return rc;
+        src->ncols = src->table->ncols;
+        if ((rc = compile_where(c, s->where_clause, "WHERE", &src->filter))) return rc;
+        if ((rc = choose_access(c, src))) return rc;
+    }
+    if (s->n_from_clause == 0 && s->where_clause &&
+        (rc = compile_where(c, s->where_clause, "WHERE", &src->filter)))
+        return rc;
+    /* Aggregation? */
+    int agg = s->n_group_clause > 0 || s->having_clause != NULL;
+    for (size_t i = 0; !agg && i < s->n_target_list; i++) agg = has_agg(s->target_list[i]);
+    for (size_t i = 0; !agg && i < s->n_sort_clause; i++) agg = has_agg(s->sort_clause[i]);
+    tw_pnode *top = src;
+    if (agg) {
+        c->ngroup = (int)s->n_group_clause;
+        c->group = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(c->ngroup + 1));
+        if (!c->group) return nomem(c);
+        for (int i = 0; i < c->ngroup; i++) {
+            Node *g = s->group_clause[i];
+            c->no_agg_where = "GROUP BY";
+            if (g->node_case == N_(A_CONST) &&
+                g->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+                int k = g->a_const->ival->ival;
+                if (k < 1 || (size_t)k > s->n_target_list ||
+                    s->target_list[k - 1]->node_case != N_(RES_TARGET))
+                    return aerr(c, g->a_const->location, "42P10",
+                                "GROUP BY position %d is not in select list", k);
+                g = s->target_list[k - 1]->res_target->val;
+            } else if (g->node_case == N_(COLUMN_REF) && g->column_ref->n_fields == 1 && c->table) {
+                /* An output alias may be grouped by name if it is not a column. */
+                const char *nm = str_of(g->column_ref->fields[0]);
+                if (nm && tw_table_column(c->table, nm) < 0)
+                    for (size_t k = 0; k < s->n_target_list; k++) {
+                        PgQuery__ResTarget *rt = s->target_list[k]->res_target;
+                        if (rt->name && rt->name[0] && !strcmp(rt->name, nm)) g = rt->val;
+                    }
+            }
+            rc = cx(c, g, &c->group[i]);
+            c->no_agg_where = NULL;
+            if (rc) return rc;
+        }
+        c->agg_mode = 1;
+    }
+    /* Target list. */
+    tlist tl = {0};
+    for (size_t i = 0; i < s->n_target_list; i++) {
+        Node *tn = s->target_list[i];
+        if (tn->node_case != N_(RES_TARGET)) return notsup(c, -1, "malformed target list");
+        PgQuery__ResTarget *rt = tn->res_target;
+        Node *v = rt->val;
+        if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields >= 1 &&
+            v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == N_(A_STAR)) {
+            PgQuery__ColumnRef *r = v->column_ref;
+            if (!c->table)
+                return aerr(c, r->location, "42601",
+                            "SELECT * with no tables specified is not valid");
+            if (r->n_fields == 2) {
+                const char *q = str_of(r->fields[0]);
+                if (!q || strcmp(q, c->alias ? c->alias : c->table->name))
+                    return aerr(c, r->location, "42P01",
+                                "missing FROM-clause entry for table \"%s\"", q ? q : "?");
+            } else if (r->n_fields > 2) {
+                return notsup(c, r->location, "schema-qualified * is not supported");
+            }
+            for (int k = 0; k < c->table->ncols; k++) {
+                tw_expr *e = mk(c, EX_COL, 0);
+                if (!e) return nomem(c);
+                e->idx = k;
+                e->type = c->table->cols[k].type;
+                if (agg) {
+                    char what[300];
+                    snprintf(what, sizeof what, "%s.%s", c->alias ? c->alias : c->table->name,
+                             c->table->cols[k].name);
+                    if ((rc = to_group_ref(c, &e, r->location, what))) return rc;
+                }
+                if ((rc = tl_add(c, &tl, e, c->table->cols[k].name))) return rc;
+            }
+            continue;
+        }
+        tw_expr *e;
+        if ((rc = cx(c, v, &e))) return rc;
+        if ((rc = tl_add(c, &tl, e, rt->name && rt->name[0] ? rt->name : derive_name(v))))
+            return rc;
+    }
+    int nvisible = tl.n;
+    /* Untyped literals in the output are text. */
+    for (int i = 0; i < nvisible; i++)
+        if (tl.e[i]->type.ty == TY_UNKNOWN && tl.e[i]->op == EX_CONST &&
+            coerce_unknown(c, &tl.e[i], (tw_sqltype){TY_TEXT, -1}, 0, -1))
+            return TWILL_ERROR;
+    /* ORDER BY: output alias, ordinal, or an expression (added as a hidden column). */
+    int nkeys = (int)s->n_sort_clause;
+    tw_sortkey *keys = NULL;
+    if (nkeys) {
+        keys = tw_arena_zalloc(c->a, sizeof *keys * (size_t)nkeys);
+        if (!keys) return nomem(c);
+    }
+    for (int i = 0; i < nkeys; i++) {
+        Node *sn = s->sort_clause[i];
+        if (sn->node_case != N_(SORT_BY)) return notsup(c, -1, "malformed ORDER BY");
+        PgQuery__SortBy *sb = sn->sort_by;
+        if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+            return notsup(c, sb->location, "ORDER BY USING is not supported");
+        keys[i].desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+        keys[i].nulls_first =
+            sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+            (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].desc);
+        Node *v = sb->node;
+        int col = -1;
+        if (v->node_case == N_(A_CONST) && v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+            int k = v->a_const->ival->ival;
+            if (k < 1 || k > nvisible)
+                return aerr(c, v->a_const->location, "42P10",
+                            "ORDER BY position %d is not in select list", k);
+            col = k - 1;
+        } else if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields == 1 &&
+                   str_of(v->column_ref->fields[0])) {
+            const char *nm = str_of(v->column_ref->fields[0]);
+            for (int k = 0; k < nvisible && col < 0; k++)
+                if (tl.names[k] && !strcmp(tl.names[k], nm)) col = k;
+        }
+        if (col < 0) {
+            tw_expr *e;
+            c->no_agg_where = agg ? NULL : NULL;
+            if ((rc = cx(c, v, &e))) return rc;
+            for (int k = 0; k < tl.n && col < 0; k++)
+                if (tw_expr_equal(tl.e[k], e)) col = k;
+            if (col < 0) {
+                col = tl.n;
+                if ((rc = tl_add(c, &tl, e, NULL))) return rc;
+            }
+        }
+        keys[i].col = col;
+    }
+    tw_expr *having = NULL;
+    if (agg && s->having_clause) {
+        if ((rc = cx(c, s->having_clause, &having))) return rc;
+        if (having->type.ty != TY_BOOL)
+            return aerr(c, -1, "42804", "argument of HAVING must be type boolean");
+    }
+    c->agg_mode = 0;
+    if (agg) {
+        tw_pnode *an = mk_node(c, PN_AGG, top);
+        if (!an) return nomem(c);
+        an->ngroup = c->ngroup;
+        an->group = c->group;
+        an->naggs = c->naggs;
+        an->aggs = c->aggs;
+        an->having = having;
+        an->ncols = c->ngroup + c->naggs;
+        top = an;
+    }
+    tw_pnode *pj = mk_node(c, PN_PROJECT, top);
+    if (!pj) return nomem(c);
+    pj->exprs = tl.e;
+    pj->ncols = tl.n;
+    top = pj;
+    /* LIMIT / OFFSET: row-independent expressions. */
+    tw_expr *limit = NULL, *offset = NULL;
+    tw_table *saved = c->table;
+    c->table = NULL;
+    if (s->limit_count &&
+        !(s->limit_count->node_case == N_(A_CONST) && s->limit_count->a_const->isnull)) {
+        if ((rc = cx(c, s->limit_count, &limit))) return rc;
+        if (coerce_unknown(c, &limit, (tw_sqltype){TY_INT8, -1}, 0, -1)) return TWILL_ERROR;
+    }
+    if (s->limit_offset) {
+        if ((rc = cx(c, s->limit_offset, &offset))) return rc;
+        if (coerce_unknown(c, &offset, (tw_sqltype){TY_INT8, -1}, 0, -1)) return TWILL_ERROR;
+    }
+    c->table = saved;
+    if (nkeys) {
+        /* The primary-key scan already yields pk order: skip the sort when ORDER BY is
+         * an ascending prefix of the primary key. */
+        int skip = !agg && src->kind == PN_SCAN && src->table->npk && src->acc.kind != ACC_INDEX &&
+                   nkeys <= src->table->npk;
+        for (int i = 0; skip && i < nkeys; i++) {
+            tw_expr *e = tl.e[keys[i].col];
+            skip = !keys[i].desc && e->op == EX_COL && e->idx == src->table->pk[i];
+        }
+        if (!skip) {
+            tw_pnode *sn = mk_node(c, PN_SORT, top);
+            if (!sn) return nomem(c);
+            sn->nkeys = nkeys;
+            sn->keys = keys;
+            sn->ncols = tl.n;
+            sn->limit = limit;
+            sn->offset = offset;
+            top = sn;
+        }
+    }
+    if (limit || offset) {
+        int64_t v;
+        tw_pnode *ln = mk_node(c, PN_LIMIT, top);
+        if (!ln) return nomem(c);
+        ln->limit = limit;
+        ln->offset = offset;
+        ln->ncols = tl.n;
+        if (limit && eval_const_int(c, limit, "LIMIT", -1, &v) && v < 0)
+            return aerr(c, -1, "2201W", "LIMIT must not be negative");
+        if (offset && eval_const_int(c, offset, "OFFSET", -1, &v) && v < 0)
+            return aerr(c, -1, "2201X", "OFFSET must not be negative");
+        top = ln;
+    }
+    p->root = top;
+    p->ncols = nvisible;
+    p->colnames = tl.names;
+    p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype) * (size_t)(nvisible ? nvisible : 1));
+    if (!p->coltypes) return nomem(c);
+    for (int i = 0; i < nvisible; i++) p->coltypes[i] = tl.e[i]->type;
+    return TWILL_OK;
+}
+
+static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
+    tw_plan *p = c->p;
+    int rc;
+    if (s->n_returning_list) return notsup(c, -1, "RETURNING is not supported yet");
+    if (s->on_conflict_clause) return notsup(c, -1, "ON CONFLICT is not supported yet");
+    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    tw_table *t;
+    if ((rc = open_table(c, s->relation, &t))) return rc;
+    p->table = t;
+    c->table = NULL; /* VALUES cannot reference the target's columns */
+    int ncols = s->n_cols ? (int)s->n_cols : t->ncols;
+    int *map = tw_arena_alloc(c->a, sizeof(int) * (size_t)(ncols ? ncols : 1));
+    if (!map) return nomem(c);
+    for (int i = 0; i < ncols; i++) {
+        if (!s->n_cols) {
+            map[i] = i;
+            continue;
+        }
+        PgQuery__ResTarget *rt = s->cols[i]->res_target;
+        if (rt->n_indirection)
+            return notsup(c, rt->location, "subscripted INSERT targets are not supported");
+        map[i] = tw_table_column(t, rt->name);
+        if (map[i] < 0)
+            return aerr(c, rt->location, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                        rt->name, t->name);
+        for (int k = 0; k < i; k++)
+            if (map[k] == map[i])
+                return aerr(c, rt->location, "42701", "column \"%s\" specified more than once",
+                            rt->name);
+    }
+    if (!s->select_stmt) { /* DEFAULT VALUES */
+        p->nrows = 1;
+        p->rows = tw_arena_zalloc(c->a, sizeof(tw_expr **));
+        if (!p->rows ||
+            !(p->rows[0] = tw_arena_zalloc(c->a, sizeof(tw_expr *) * (size_t)(t->ncols + 1))))
+            return nomem(c);
+        return TWILL_OK;
+    }
+    if (s->select_stmt->node_case != N_(SELECT_STMT))
+        return notsup(c, -1, "unsupported INSERT source");
+    PgQuery__SelectStmt *sel = s->select_stmt->select_stmt;
+    if (!sel->n_values_lists) return notsup(c, -1, "INSERT ... SELECT is not supported yet");
+    p->nrows = (int)sel->n_values_lists;
+    p->rows = tw_arena_alloc(c->a, sizeof(tw_expr **) * sel->n_values_lists);
+    if (!p->rows) return nomem(c);
+    for (size_t r = 0; r < sel->n_values_lists; r++) {
+        Node *ln = sel->values_lists[r];
+        if (ln->node_case != N_(LIST)) return notsup(c, -1, "malformed VALUES");
+        PgQuery__List *l = ln->list;
+        if ((int)l->n_items > ncols)
+            return aerr(c, -1, "42601", "INSERT has more expressions than target columns");
+        if ((int)l->n_items < ncols)
+            return aerr(c, -1, "42601", "INSERT has more target columns than expressions");
+        tw_expr **row = tw_arena_zalloc(c->a, sizeof(tw_expr *) * (size_t)(t->ncols + 1));
+        if (!row) return nomem(c);
+        for (int i = 0; i < ncols; i++) {
+            Node *v = l->items[i];
+            if (v->node_case == N_(SET_TO_DEFAULT)) continue;
+            tw_expr *e;
+            c->no_agg_where = "VALUES";
+            rc = cx(c, v, &e);
+            c->no_agg_where = NULL;
+            if (rc) return rc;
+            const tw_column *col = &t->cols[map[i]];
+            if ((rc = assign_to(c, &e, col->type, col->name, -1))) return rc;
+            row[map[i]] = e;
+        }
+        p->rows[r] = row;
+    }
+    return TWILL_OK;
+}
+
+static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
+    tw_plan *p = c->p;
+    int rc;
+    if (s->n_returning_list) return notsup(c, -1, "RETURNING is not supported yet");
+    if (s->n_from_clause) return notsup(c, -1, "UPDATE ... FROM is not supported");
+    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    tw_pnode *scan = mk_node(c, PN_SCAN, NULL);
+    if (!scan) return nomem(c);
+    if ((rc = open_table(c, s->relation, &scan->table))) return rc;
+    tw_table *t = scan->table;
+    p->table = t;
+    scan->ncols = t->ncols;
+    if ((rc = compile_where(c, s->where_clause, "WHERE", &scan->filter))) return rc;
+    if ((rc = choose_access(c, scan))) return rc;
+    p->scan = scan;
+    p->nset = (int)s->n_target_list;
+    p->setcols = tw_arena_alloc(c->a, sizeof(int) * (size_t)(p->nset + 1));
+    p->setexprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(p->nset + 1));
+    if (!p->setcols || !p->setexprs) return nomem(c);
+    for (int i = 0; i < p->nset; i++) {
+        PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+        if (rt->n_indirection)
+            return notsup(c, rt->location, "subscripted UPDATE targets are not supported");
+        if (rt->val && rt->val->node_case == N_(MULTI_ASSIGN_REF))
+            return notsup(c, rt->location, "multiple-column UPDATE assignments are not supported");
+        int col = tw_table_column(t, rt->name);
+        if (col < 0)
+            return aerr(c, rt->location, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                        rt->name, t->name);
+        for (int k = 0; k < i; k++)
+            if (p->setcols[k] == col)
+                return aerr(c, rt->location, "42601", "multiple assignments to same column \"%s\"",
+                            rt->name);
+        p->setcols[i] = col;
+        tw_expr *e;
+        if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
+            e = mk(c, EX_CONST, 0);
+            if (!e) return nomem(c);
+            e->v.k = VK_NULL;
+            if (t->cols[col].has_default) e->v = t->cols[col].defval;
+            e->type = t->cols[col].type;
+        } else {
+            c->no_agg_where = "UPDATE";
+            rc = cx(c, rt->val, &e);
+            c->no_agg_where = NULL;
+            if (rc) return rc;
+            if ((rc = assign_to(c, &e, t->cols[col].type, t->cols[col].name, rt->location)))
+                return rc;
+        }
+        p->setexprs[i] = e;
+    }
+    return TWILL_OK;
+}
+
+static int plan_delete(actx *c, PgQuery__DeleteStmt *s) {
+    int rc;
+    if (s->n_returning_list) return notsup(c, -1, "RETURNING is not supported yet");
+    if (s->n_using_clause) return notsup(c, -1, "DELETE ... USING is not supported");
+    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    tw_pnode *scan = mk_node(c, PN_SCAN, NULL);
+    if (!scan) return nomem(c);
+    if ((rc = open_table(c, s->relation, &scan->table))) return rc;
+    c->p->table = scan->table;
+    scan->ncols = scan->table->ncols;
+    if ((rc = compile_where(c, s->where_clause, "WHERE", &scan->filter))) return rc;
+    if ((rc = choose_access(c, scan))) return rc;
+    c->p->scan = scan;
+    return TWILL_OK;
+}
+
+static int key_list(actx *c, tw_table *t, Node **keys, size_t n, int **out, int loc) {
+    int *cols = tw_arena_alloc(c->a, sizeof(int) * (n ? n : 1));
+    if (!cols) return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        const char *nm = str_of(keys[i]);
+        if (!nm && keys[i]->node_case == N_(INDEX_ELEM)) {
+            PgQuery__IndexElem *ie = keys[i]->index_elem;
+            if (ie->expr) return notsup(c, loc, "expression indexes are not supported");
+            if (ie->n_collation || ie->n_opclass)
+                return notsup(c, loc, "index collations and operator classes are not supported");
+            if (ie->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DESC ||
+                ie->nulls_ordering == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)
+                return notsup(c, loc, "DESC / NULLS FIRST index columns are not supported");
+            nm = ie->name;
+        }
+        int k = nm ? tw_table_column(t, nm) : -1;
+        if (k < 0)
+            return aerr(c, loc, "42703", "column \"%s\" named in key does not exist",
+                        nm ? nm : "?");
+        for (size_t j = 0; j < i; j++)
+            if (cols[j] == k)
+                return aerr(c, loc, "42701", "column \"%s\" appears twice in key", nm);
+        cols[i] = k;
+    }
+    *out = cols;
+    return TWILL_OK;
+}
+
+static int add_unique(actx *c, tw_table *t, int *cols, int n, const char *conname) {
+    tw_plan *p = c->p;
+    tw_index *ni = tw_arena_alloc(c->a, sizeof *ni * (size_t)(p->nnewidx + 1));
+    if (!ni) return nomem(c);
+    if (p->nnewidx) memcpy(ni, p->newidx, sizeof *ni * (size_t)p->nnewidx);
+    tw_index *x = &ni[p->nnewidx];
+    memset(x, 0, sizeof *x);
+    x->unique = 1;
+    x->ncols = n;
+    x->cols = cols;
+    x->table_name = t->name;
+    char buf[512];
+    if (conname && conname[0]) {
+        snprintf(buf, sizeof buf, "%s", conname);
+    } else {
+        int o = snprintf(buf, sizeof buf, "%s", t->name);
+        for (int i = 0; i < n && o < (int)sizeof buf; i++)
+            o += snprintf(buf + o, sizeof buf - (size_t)o, "_%s", t->cols[cols[i]].name);
+        snprintf(buf + (o < (int)sizeof buf ? o : (int)sizeof buf - 1),
+                 sizeof buf - (size_t)(o < (int)sizeof buf ? o : (int)sizeof buf - 1), "_key");
+    }
+    x->name = tw_arena_strndup(c->a, buf, strlen(buf));
+    if (!x->name) return nomem(c);
+    p->newidx = ni;
+    p->nnewidx++;
+    return TWILL_OK;
+}
+
+static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
+    tw_plan *p = c->p;
+    int rc;
+    PgQuery__RangeVar *rv = s->relation;
+    if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public"))
+        return notsup(c, rv->location, "schemas other than public are not supported");
+    if (rv->relpersistence && rv->relpersistence[0] == 't')
+        return notsup(c, rv->location, "temporary tables are not supported");
+    if (s->n_inh_relations || s->partbound || s->partspec || s->of_typename)
+        return notsup(c, rv->location,
+                      "inheritance, partitioning and typed tables are not supported");
+    tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
+    if (!t) return nomem(c);
+    t->name = tw_arena_strndup(c->a, rv->relname, strlen(rv->relname));
+    if (!t->name) return nomem(c);
+    if (strlen(t->name) > 200) return aerr(c, rv->location, "42622", "table name is too long");
+    size_t ne = s->n_table_elts;
+    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column) * (ne ? ne : 1));
+    if (!t->cols) return nomem(c);
+    Node *pkn[TW_MAX_COLUMNS];
+    size_t npkn = 0;
+    int have_pk = 0;
+    p->newtable = t;
+    p->if_exists = s->if_not_exists;
+    /* Columns first, so table constraints can name any of them. */
+    for (size_t i = 0; i < ne; i++) {
+        Node *el = s->table_elts[i];
+        if (el->node_case == N_(CONSTRAINT)) continue;
+        if (el->node_case != N_(COLUMN_DEF))
+            return notsup(c, -1, "%s in CREATE TABLE is not supported", node_name(el));
+        PgQuery__ColumnDef *cd = el->column_def;
+        if (t->ncols >= TW_MAX_COLUMNS)
+            return aerr(c, cd->location, "54011", "tables can have at most %d columns",
+                        TW_MAX_COLUMNS);
+        if (tw_table_column(t, cd->colname) >= 0)
+            return aerr(c, cd->location, "42701", "column \"%s\" specified more than once",
+                        cd->colname);
+        tw_column *col = &t->cols[t->ncols++];
+        col->name = tw_arena_strndup(c->a, cd->colname, strlen(cd->colname));
+        if (!col->name) return nomem(c);
+        if ((rc = resolve_type(c, cd->type_name, &col->type))) return rc;
+        if (col->type.ty == TY_CHAR && col->type.mod < 0) col->type.mod = 1;
+        if (cd->is_not_null) col->notnull = 1;
+        if (cd->coll_clause) return notsup(c, cd->location, "COLLATE is not supported");
+        for (size_t k = 0; k < cd->n_constraints; k++) {
+            PgQuery__Constraint *cn = cd->constraints[k]->constraint;
+            switch (cn->contype) {
+            case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+                col->notnull = 1;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+                col->notnull = 0;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+                tw_expr *e;
+                tw_table *saved = c->table;
+                c->table = NULL;
+                c->no_agg_where = "DEFAULT expressions";
+                rc = cx(c, cn->raw_expr, &e);
+                c->no_agg_where = NULL;
+                c->table = saved;
+                if (rc) return rc;
+                if (c->p->nparams)
+                    return aerr(c, cn->location, "42P02", "there is no parameter $1");
+                if ((rc = assign_to(c, &e, col->type, col->name, cn->location))) return rc;
+                tw_arena tmp = {0};
+                tw_evalctx ec = {.arena = &tmp};
+                tw_val v;
+                rc = tw_eval(e, &ec, &v, c->err);
+                if (!rc && (v.k == VK_TEXT || v.k == VK_BYTEA)) {
+                    char *copy = tw_arena_strndup(c->a, v.s, v.n);
+                    if (!copy) rc = nomem(c);
+                    v.s = copy;
+                }
+                tw_arena_free(&tmp);
+                if (rc) return rc;
+                col->has_default = v.k != VK_NULL;
+                col->defval = v;
+                break;
+            }
+            case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+                if (have_pk++)
+                    return aerr(c, cn->location, "42P16",
+                                "multiple primary keys for table \"%s\" are not allowed", t->name);
+                pkn[npkn++] = NULL; /* marker: this column */
+                t->pk = tw_arena_alloc(c->a, sizeof(int));
+                if (!t->pk) return nomem(c);
+                t->pk[0] = t->ncols - 1;
+                t->npk = 1;
+                break;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: {
+                int *cols = tw_arena_alloc(c->a, sizeof(int));
+                if (!cols) return nomem(c);
+                cols[0] = t->ncols - 1;
+                if ((rc = add_unique(c, t, cols, 1, cn->conname))) return rc;
+                break;
+            }
+            case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+                return notsup(c, cn->location, "CHECK constraints are not supported yet");
+            case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+                return notsup(c, cn->location, "foreign keys (REFERENCES) are not supported yet");
+            case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+            case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+                return notsup(c, cn->location,
+                              "identity and generated columns are not supported yet");
+            default:
+                return notsup(c, cn->location, "this column constraint is not supported");
+            }
+        }
+    }
+    (void)pkn;
+    for (size_t i = 0; i < ne; i++) {
+        Node *el = s->table_elts[i];
+        if (el->node_case != N_(CONSTRAINT)) continue;
+        PgQuery__Constraint *cn = el->constraint;
+        int *cols;
+        switch (cn->contype) {
+        case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+            if (have_pk++)
+                return aerr(c, cn->location, "42P16",
+                            "multiple primary keys for table \"%s\" are not allowed", t->name);
+            if (cn->n_including) return notsup(c, cn->location, "INCLUDE is not supported");
+            if ((rc = key_list(c, t, cn->keys, cn->n_keys, &cols, cn->location))) return rc;
+            t->pk = cols;
+            t->npk = (int)cn->n_keys;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+            if (cn->n_including) return notsup(c, cn->location, "INCLUDE is not supported");
+            if ((rc = key_list(c, t, cn->keys, cn->n_keys, &cols, cn->location))) return rc;
+            if ((rc = add_unique(c, t, cols, (int)cn->n_keys, cn->conname))) return rc;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+            return notsup(c, cn->location, "CHECK constraints are not supported yet");
+        case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+            return notsup(c, cn->location, "foreign keys are not supported yet");
+        default:
+            return notsup(c, cn->location, "this table constraint is not supported");
+        }
+    }
+    for (int i = 0; i < t->npk; i++) t->cols[t->pk[i]].notnull = 1;
+    t->kinds = tw_arena_alloc(c->a, (size_t)(t->ncols ? t->ncols : 1));
+    if (!t->kinds) return nomem(c);
+    for (int i = 0; i < t->ncols; i++) t->kinds[i] = (uint8_t)tw_type_kind(t->cols[i].type.ty);
+    return TWILL_OK;
+}
+
+static int plan_create_index(actx *c, PgQuery__IndexStmt *s) {
+    tw_plan *p = c->p;
+    int rc;
+    if (s->where_clause) return notsup(c, -1, "partial indexes are not supported");
+    if (s->n_index_including_params) return notsup(c, -1, "INCLUDE is not supported");
+    if (s->access_method && s->access_method[0] && strcmp(s->access_method, "btree"))
+        return notsup(c, -1, "index access method \"%s\" is not supported", s->access_method);
+    tw_table *t;
+    if ((rc = open_table(c, s->relation, &t))) return rc;
+    int *cols;
+    if ((rc = key_list(c, t, s->index_params, s->n_index_params, &cols, s->relation->location)))
+        return rc;
+    tw_index *x = tw_arena_zalloc(c->a, sizeof *x);
+    if (!x) return nomem(c);
+    x->unique = s->unique;
+    x->ncols = (int)s->n_index_params;
+    x->cols = cols;
+    x->table_name = t->name;
+    x->table = t;
+    char buf[512];
+    if (s->idxname && s->idxname[0]) {
+        snprintf(buf, sizeof buf, "%s", s->idxname);
+    } else {
+        int o = snprintf(buf, sizeof buf, "%s", t->name);
+        for (int i = 0; i < x->ncols && o < 400; i++)
+            o += snprintf(buf + o, sizeof buf - (size_t)o, "_%s", t->cols[cols[i]].name);
+        snprintf(buf + (o < 400 ? o : 400), 100, "_idx");
+    }
+    x->name = tw_arena_strndup(c->a, buf, strlen(buf));
+    if (!x->name) return nomem(c);
+    p->newidx = x;
+    p->nnewidx = 1;
+    p->table = t;
+    p->if_exists = s->if_not_exists;
+    return TWILL_OK;
+}
+
+static int plan_drop(actx *c, PgQuery__DropStmt *s) {
+    tw_plan *p = c->p;
+    if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+        p->kind = PL_DROP_TABLE;
+    else if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
+        p->kind = PL_DROP_INDEX;
+    else
+        return notsup(c, -1, "DROP of this object type is not supported");
+    if (s->concurrent) return notsup(c, -1, "DROP INDEX CONCURRENTLY is not supported");
+    p->if_exists = s->missing_ok;
+    p->nnames = (int)s->n_objects;
+    p->names = tw_arena_alloc(c->a, sizeof(char *) * (s->n_objects + 1));
+    if (!p->names) return nomem(c);
+    for (size_t i = 0; i < s->n_objects; i++) {
+        Node *o = s->objects[i];
+        if (o->node_case != N_(LIST) || o->list->n_items == 0)
+            return notsup(c, -1, "malformed DROP");
+        PgQuery__List *l = o->list;
+        if (l->n_items > 2) return notsup(c, -1, "cross-database references are not supported");
+        if (l->n_items == 2 && (!str_of(l->items[0]) || strcmp(str_of(l->items[0]), "public")))
+            return notsup(c, -1, "schemas other than public are not supported");
+        const char *nm = str_of(l->items[l->n_items - 1]);
+        if (!nm) return notsup(c, -1, "malformed DROP");
+        p->names[i] = tw_arena_strndup(c->a, nm, strlen(nm));
+        if (!p->names[i]) return nomem(c);
+    }
+    return TWILL_OK;
+}
+
+int tw_plan_peek_kind(tw_parsetree *tree, size_t i) {
+    Node *n = tree->pr->stmts[i]->stmt;
+    if (n && n->node_case == N_(TRANSACTION_STMT)) {
+        switch (n->transaction_stmt->kind) {
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+            return PL_BEGIN;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+            return PL_COMMIT;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+            return PL_ROLLBACK;
+        default:
+            return -1;
+        }
+    }
+    return -1;
+}
+
+int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base, tw_plan **out,
+                  tw_err *err) {
+    *out = NULL;
+    tw_plan *p = calloc(1, sizeof *p);
+    if (!p) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    actx c = {.p = p, .a = &p->mem, .tree = tree, .pos_base = pos_base, .err = err, .cat = cat};
+    Node *n = tree->pr->stmts[i]->stmt;
+    int rc;
+    switch (n ? n->node_case : 0) {
+    case N_(SELECT_STMT):
+        p->kind = PL_SELECT;
+        rc = plan_select(&c, n->select_stmt);
+        break;
+    case N_(INSERT_STMT):
+        p->kind = PL_INSERT;
+        rc = plan_insert(&c, n->insert_stmt);
+        break;
+    case N_(UPDATE_STMT):
+        p->kind = PL_UPDATE;
+        rc = plan_update(&c, n->update_stmt);
+        break;
+    case N_(DELETE_STMT):
+        p->kind = PL_DELETE;
+        rc = plan_delete(&c, n->delete_stmt);
+        break;
+    case N_(CREATE_STMT):
+        p->kind = PL_CREATE_TABLE;
+        rc = plan_create_table(&c, n->create_stmt);
+        break;
+    case N_(INDEX_STMT):
+        p->kind = PL_CREATE_INDEX;
+        rc = plan_create_index(&c, n->index_stmt);
+        break;
+    case N_(DROP_STMT):
+        rc = plan_drop(&c, n->drop_stmt);
+        break;
+    case N_(TRANSACTION_STMT):
+        p->kind = tw_plan_peek_kind(tree, i);
+        rc = p->kind < 0 ? notsup(&c, -1, "savepoints and two-phase commit are not supported yet")
+                         : TWILL_OK;
+        break;
+    default:
+        rc = notsup(&c, -1, "statement type %s is not supported", n ? node_name(n) : "?");
+    }
+    if (rc) {
+        tw_plan_free(p);
+        return rc;
+    }
+    p->cat = cat;
+    if (cat) tw_catalog_ref(cat);
+    *out = p;
+    return TWILL_OK;
+}
+
+void tw_plan_free(tw_plan *p) {
+    if (!p) return;
+    tw_arena_free(&p->mem);
+    if (p->cat) tw_catalog_unref(p->cat);
+    free(p);
+}

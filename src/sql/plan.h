@@ -1,0 +1,118 @@
+/*
+ * plan.h — analysis and planning: a parse tree + a catalog snapshot → an immutable
+ * plan. A plan is built once per prepared statement (and again only when the catalog
+ * changes); executions bind parameters and run it (exec.h).
+ *
+ * SELECT plans are a tree of operators, each producing rows of tw_val:
+ *   SCAN (access path + filter) | ONEROW → [AGG] → PROJECT → [SORT] → [LIMIT]
+ * The access path is only a narrowing: the scan always rechecks the full WHERE
+ * predicate, so an access path can never change an answer, only its cost.
+ */
+#ifndef TW_SQL_PLAN_H
+#define TW_SQL_PLAN_H
+
+#include "sql/catalog.h"
+#include "sql/expr.h"
+#include "sql/parser.h"
+
+enum {
+    PL_SELECT,
+    PL_INSERT,
+    PL_UPDATE,
+    PL_DELETE,
+    PL_CREATE_TABLE,
+    PL_DROP_TABLE,
+    PL_CREATE_INDEX,
+    PL_DROP_INDEX,
+    PL_BEGIN,
+    PL_COMMIT,
+    PL_ROLLBACK,
+    PL_NOOP, /* accepted and ignored (e.g. SET of a harmless setting) */
+};
+
+enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT };
+enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
+enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG };
+
+typedef struct tw_access {
+    uint8_t kind;
+    tw_index *idx; /* ACC_INDEX */
+    int ncols;     /* columns of the key (pk or index) */
+    const int *cols;
+    int neq; /* leading key columns bound by equality */
+    tw_expr **eq;
+    tw_expr *lo, *hi; /* optional range on key column neq */
+} tw_access;
+
+typedef struct tw_aggdef {
+    uint8_t fn;
+    tw_expr *arg;
+    tw_sqltype type;
+} tw_aggdef;
+
+typedef struct tw_sortkey {
+    int col;
+    uint8_t desc;
+    uint8_t nulls_first;
+} tw_sortkey;
+
+typedef struct tw_pnode {
+    uint8_t kind;
+    int id; /* index of this node's run-time state */
+    struct tw_pnode *child;
+    int ncols; /* width of the output row */
+    /* SCAN */
+    tw_table *table;
+    tw_access acc;
+    tw_expr *filter;
+    /* AGG: output row = group values then aggregate values */
+    int ngroup, naggs;
+    tw_expr **group;
+    tw_aggdef *aggs;
+    tw_expr *having;
+    /* PROJECT */
+    tw_expr **exprs;
+    /* SORT */
+    int nkeys;
+    tw_sortkey *keys;
+    /* LIMIT (also a hint to SORT for top-N) */
+    tw_expr *limit, *offset;
+} tw_pnode;
+
+typedef struct tw_plan {
+    int kind;
+    tw_arena mem;
+    tw_catalog *cat; /* referenced: the plan points into it */
+    int nparams;
+    int nnodes;
+    /* result columns (SELECT) */
+    int ncols;
+    char **colnames;
+    tw_sqltype *coltypes;
+    tw_pnode *root;
+    /* INSERT / UPDATE / DELETE */
+    tw_table *table;
+    int nrows;
+    tw_expr ***rows; /* INSERT: nrows × table->ncols, NULL = default */
+    tw_pnode *scan;  /* UPDATE / DELETE */
+    int nset;
+    int *setcols;
+    tw_expr **setexprs;
+    /* DDL */
+    tw_table *newtable; /* CREATE TABLE definition (ids assigned at execution) */
+    int nnewidx;
+    tw_index *newidx; /* CREATE INDEX, or CREATE TABLE's UNIQUE constraints */
+    int nnames;
+    char **names;      /* DROP */
+    uint8_t if_exists; /* IF [NOT] EXISTS */
+} tw_plan;
+
+/* Plans statement `i` of the tree against catalog `cat`. pos_base is subtracted from
+ * node locations for error positions (the statement's offset in the caller's text). */
+int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base, tw_plan **out,
+                  tw_err *err);
+void tw_plan_free(tw_plan *p);
+/* Kind of statement i without planning (transaction control needs no catalog). */
+int tw_plan_peek_kind(tw_parsetree *tree, size_t i);
+
+#endif

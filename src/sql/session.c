@@ -1,0 +1,837 @@
+/*
+ * session.c — sql.h: databases, sessions, prepared statements, transaction blocks.
+ *
+ * Catalog visibility: statements plan against the shared committed catalog snapshot
+ * (reloaded when the db's catalog version moves), except inside a transaction block
+ * that has itself changed the catalog, which plans against a private snapshot read
+ * through its own transaction. A plan is rebuilt whenever the catalog it was built
+ * against is no longer the one the session would use.
+ */
+#include "sql/sql.h"
+
+#include "sql/catalog.h"
+#include "sql/codec.h"
+#include "sql/exec.h"
+#include "sql/parser.h"
+#include "sql/plan.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STMT_CACHE_MAX 64
+
+typedef struct rowid_ctr {
+    uint64_t table;
+    int64_t next;
+} rowid_ctr;
+
+struct tw_sql_db {
+    tw_engine *eng;
+    pthread_mutex_t mu;
+    tw_catalog *cat;   /* shared committed snapshot (mu) */
+    uint64_t version;  /* catalog version (atomic) */
+    uint64_t next_id;  /* relation ids (mu) */
+    rowid_ctr *rowids; /* (mu) */
+    size_t nrowids, caprowids;
+};
+
+typedef struct cache_ent {
+    char *sql;
+    size_t len;
+    uint64_t hash;
+    tw_parsetree *tree;
+    uint64_t used;
+} cache_ent;
+
+struct tw_sql_session {
+    tw_sql_db *db;
+    tw_txn *txn; /* the open transaction block's transaction */
+    int in_block, aborted, cat_dirty;
+    tw_catalog *private_cat;
+    tw_sql_stmt *stmts;
+    cache_ent cache[STMT_CACHE_MAX];
+    int ncache;
+    uint64_t tick;
+    /* the rest of a multi-statement text being prepared piece by piece */
+    tw_parsetree *script;
+    const char *script_base;
+    size_t script_len, script_next, script_off;
+};
+
+struct tw_sql_stmt {
+    tw_sql_session *s;
+    tw_sql_stmt *prev, *next;
+    tw_parsetree *tree;
+    size_t idx, pos_base;
+    int kind; /* PL_* of transaction control, else -1 until planned */
+    tw_plan *plan;
+    tw_run *run;
+    int nparams;
+    tw_val *params;
+    tw_buf *parambufs;
+    int running; /* a SELECT between its first row and DONE */
+    int finished;
+    tw_txn *own_txn; /* autocommit SELECT */
+    int64_t changes;
+    const tw_val *row;
+    uint64_t rowgen;
+    tw_buf *coltext;
+    uint64_t *colgen;
+};
+
+/* ---- db ---- */
+
+static int with_txn_load(tw_sql_db *db, uint64_t version, tw_catalog **out, tw_err *err) {
+    tw_txn *t;
+    int rc = tw_txn_begin(db->eng, &t, err);
+    if (rc) return rc;
+    rc = tw_catalog_load(t, version, out, err);
+    tw_txn_rollback(t);
+    return rc;
+}
+
+int tw_sql_db_open(tw_engine *eng, tw_sql_db **out, tw_err *err) {
+    *out = NULL;
+    tw_sql_db *db = calloc(1, sizeof *db);
+    if (!db) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    db->eng = eng;
+    db->version = 1;
+    pthread_mutex_init(&db->mu, NULL);
+    int rc = with_txn_load(db, 1, &db->cat, err);
+    if (rc) {
+        pthread_mutex_destroy(&db->mu);
+        free(db);
+        return rc;
+    }
+    db->next_id = db->cat->max_id + 1 > TW_FIRST_USER_ID ? db->cat->max_id + 1 : TW_FIRST_USER_ID;
+    *out = db;
+    return TWILL_OK;
+}
+
+void tw_sql_db_close(tw_sql_db *db) {
+    if (!db) return;
+    tw_catalog_unref(db->cat);
+    free(db->rowids);
+    pthread_mutex_destroy(&db->mu);
+    free(db);
+}
+
+static uint64_t db_version(tw_sql_db *db) {
+    return __atomic_load_n(&db->version, __ATOMIC_ACQUIRE);
+}
+
+static int db_catalog(tw_sql_db *db, tw_catalog **out, tw_err *err) {
+    uint64_t v = db_version(db);
+    pthread_mutex_lock(&db->mu);
+    if (db->cat && db->cat->version == v) {
+        tw_catalog_ref(db->cat);
+        *out = db->cat;
+        pthread_mutex_unlock(&db->mu);
+        return TWILL_OK;
+    }
+    pthread_mutex_unlock(&db->mu);
+    tw_catalog *c;
+    int rc = with_txn_load(db, v, &c, err);
+    if (rc) return rc;
+    pthread_mutex_lock(&db->mu);
+    if (!db->cat || db->cat->version < v) {
+        tw_catalog_unref(db->cat);
+        db->cat = c;
+        tw_catalog_ref(c);
+    }
+    pthread_mutex_unlock(&db->mu);
+    *out = c;
+    return TWILL_OK;
+}
+
+static uint64_t db_alloc_id(tw_sql_db *db) {
+    pthread_mutex_lock(&db->mu);
+    uint64_t id = db->next_id++;
+    pthread_mutex_unlock(&db->mu);
+    return id;
+}
+
+static int db_next_rowid(void *ud, tw_txn *t, uint64_t table, int64_t *out, tw_err *err) {
+    tw_sql_db *db = ud;
+    for (int pass = 0; pass < 2; pass++) {
+        pthread_mutex_lock(&db->mu);
+        for (size_t i = 0; i < db->nrowids; i++) {
+            if (db->rowids[i].table == table) {
+                *out = db->rowids[i].next++;
+                pthread_mutex_unlock(&db->mu);
+                return TWILL_OK;
+            }
+        }
+        pthread_mutex_unlock(&db->mu);
+        if (pass) break;
+        /* Seed from the largest key ever written (deleted rows included), outside the
+         * lock: it reads the tree. */
+        tw_buf k = {0};
+        int found, rc = tw_txn_max_key(t, table, &k, &found, err);
+        if (rc) {
+            tw_buf_free(&k);
+            return rc;
+        }
+        int64_t seed = found && k.len == 8 ? tw_key_get_i64(k.p) + 1 : 1;
+        tw_buf_free(&k);
+        pthread_mutex_lock(&db->mu);
+        int have = 0;
+        for (size_t i = 0; i < db->nrowids; i++) have |= db->rowids[i].table == table;
+        if (!have) {
+            if (db->nrowids == db->caprowids) {
+                size_t nc = db->caprowids ? db->caprowids * 2 : 16;
+                rowid_ctr *n = realloc(db->rowids, nc * sizeof *n);
+                if (!n) {
+                    pthread_mutex_unlock(&db->mu);
+                    return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+                }
+                db->rowids = n;
+                db->caprowids = nc;
+            }
+            db->rowids[db->nrowids++] = (rowid_ctr){table, seed};
+        }
+        pthread_mutex_unlock(&db->mu);
+    }
+    return tw_err_set(err, TWILL_ERROR, "XX000", "row id allocation failed");
+}
+
+/* ---- sessions ---- */
+
+int tw_sql_session_open(tw_sql_db *db, tw_sql_session **out, tw_err *err) {
+    tw_sql_session *s = calloc(1, sizeof *s);
+    if (!s) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    s->db = db;
+    *out = s;
+    return TWILL_OK;
+}
+
+static void stop_stmt(tw_sql_stmt *st);
+
+/* Ends the block: every statement still streaming from its transaction stops. */
+static void end_block(tw_sql_session *s) {
+    for (tw_sql_stmt *st = s->stmts; st; st = st->next)
+        if (st->running && !st->own_txn) stop_stmt(st);
+    s->txn = NULL;
+    s->in_block = s->aborted = s->cat_dirty = 0;
+    tw_catalog_unref(s->private_cat);
+    s->private_cat = NULL;
+}
+
+static void clear_script(tw_sql_session *s) {
+    tw_parsetree_unref(s->script);
+    s->script = NULL;
+}
+
+void tw_sql_session_close(tw_sql_session *s) {
+    if (!s) return;
+    while (s->stmts) tw_sql_finalize(s->stmts);
+    if (s->txn) tw_txn_rollback(s->txn);
+    end_block(s);
+    for (int i = 0; i < s->ncache; i++) {
+        free(s->cache[i].sql);
+        tw_parsetree_unref(s->cache[i].tree);
+    }
+    clear_script(s);
+    free(s);
+}
+
+int tw_sql_in_transaction(const tw_sql_session *s) {
+    return s && s->in_block;
+}
+
+static int session_catalog(tw_sql_session *s, tw_catalog **out, tw_err *err) {
+    if (s->in_block && s->cat_dirty && s->txn) {
+        if (!s->private_cat) {
+            int rc = tw_catalog_load(s->txn, 0, &s->private_cat, err);
+            if (rc) return rc;
+        }
+        tw_catalog_ref(s->private_cat);
+        *out = s->private_cat;
+        return TWILL_OK;
+    }
+    return db_catalog(s->db, out, err);
+}
+
+/* ---- the statement cache ---- */
+
+static uint64_t hash_text(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+    return h;
+}
+
+static tw_parsetree *cache_get(tw_sql_session *s, const char *sql, size_t len, uint64_t h) {
+    for (int i = 0; i < s->ncache; i++) {
+        cache_ent *e = &s->cache[i];
+        if (e->hash == h && e->len == len && !memcmp(e->sql, sql, len)) {
+            e->used = ++s->tick;
+            return e->tree;
+        }
+    }
+    return NULL;
+}
+
+static void cache_put(tw_sql_session *s, const char *sql, size_t len, uint64_t h, tw_parsetree *t) {
+    char *copy = malloc(len ? len : 1);
+    if (!copy) return; /* caching is an optimisation */
+    memcpy(copy, sql, len);
+    cache_ent *e;
+    if (s->ncache < STMT_CACHE_MAX) {
+        e = &s->cache[s->ncache++];
+    } else {
+        e = &s->cache[0];
+        for (int i = 1; i < s->ncache; i++)
+            if (s->cache[i].used < e->used) e = &s->cache[i];
+        free(e->sql);
+        tw_parsetree_unref(e->tree);
+    }
+    e->sql = copy;
+    e->len = len;
+    e->hash = h;
+    e->tree = t;
+    e->used = ++s->tick;
+    tw_parsetree_ref(t);
+}
+
+/* ---- statements ---- */
+
+static void free_coltext(tw_sql_stmt *st, int n) {
+    if (st->coltext)
+        for (int i = 0; i < n; i++) tw_buf_free(&st->coltext[i]);
+    free(st->coltext);
+    free(st->colgen);
+    st->coltext = NULL;
+    st->colgen = NULL;
+}
+
+static int plan_stmt(tw_sql_stmt *st, tw_err *err) {
+    tw_catalog *cat;
+    int rc = session_catalog(st->s, &cat, err);
+    if (rc) return rc;
+    if (st->plan && st->plan->cat == cat) {
+        tw_catalog_unref(cat);
+        return TWILL_OK;
+    }
+    tw_plan *p;
+    rc = tw_plan_build(st->tree, st->idx, cat, st->pos_base, &p, err);
+    tw_catalog_unref(cat);
+    if (rc) return rc;
+    tw_run *run;
+    if ((rc = tw_run_new(p, &run, err))) {
+        tw_plan_free(p);
+        return rc;
+    }
+    if (st->run) tw_run_free(st->run);
+    free_coltext(st, st->plan ? st->plan->ncols : 0);
+    tw_plan_free(st->plan);
+    st->plan = p;
+    st->run = run;
+    return TWILL_OK;
+}
+
+static int ensure_plan(tw_sql_stmt *st, tw_err *err) {
+    tw_sql_session *s = st->s;
+    if (st->plan && !(s->in_block && s->cat_dirty) && st->plan->cat->version == db_version(s->db))
+        return TWILL_OK;
+    return plan_stmt(st, err);
+}
+
+int tw_sql_prepare(tw_sql_session *s, const char *sql, size_t len, tw_sql_stmt **out,
+                   size_t *consumed, tw_err *err) {
+    *out = NULL;
+    *consumed = 0;
+    tw_parsetree *tree = NULL;
+    size_t idx = 0, pos_base = 0;
+    int rc;
+    /* Continuing a multi-statement text? */
+    if (s->script && s->script_next < s->script->pr->n_stmts &&
+        sql == s->script_base + s->script_off && len == s->script_len - s->script_off) {
+        size_t end = tw_parse_stmt_end(s->script, s->script_next);
+        size_t start = s->script_off;
+        if (end >= start && !memcmp(sql, s->script->text + start, end - start)) {
+            tree = s->script;
+            tw_parsetree_ref(tree);
+            idx = s->script_next;
+            pos_base = start;
+            *consumed = end - start;
+            s->script_next++;
+            s->script_off = end;
+            if (s->script_next >= s->script->pr->n_stmts) clear_script(s);
+        }
+    }
+    if (!tree) {
+        clear_script(s);
+        uint64_t h = hash_text(sql, len);
+        tree = cache_get(s, sql, len, h);
+        if (tree) {
+            tw_parsetree_ref(tree);
+            *consumed = len;
+        } else {
+            if ((rc = tw_parse(sql, len, &tree, err))) return rc;
+            if (tree->pr->n_stmts == 0) {
+                *consumed = len;
+                tw_parsetree_unref(tree);
+                return TWILL_OK;
+            }
+            *consumed = tw_parse_stmt_end(tree, 0);
+            if (tree->pr->n_stmts == 1) {
+                cache_put(s, sql, len, h, tree);
+                *consumed = len;
+            } else if (tree->nmap == 0) {
+                /* Keep the parse of the rest: exec prepares it statement by statement. */
+                s->script = tree;
+                tw_parsetree_ref(tree);
+                s->script_base = sql;
+                s->script_len = len;
+                s->script_next = 1;
+                s->script_off = *consumed;
+            }
+        }
+    }
+    tw_sql_stmt *st = calloc(1, sizeof *st);
+    if (!st) {
+        tw_parsetree_unref(tree);
+        return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    st->s = s;
+    st->tree = tree;
+    st->idx = idx;
+    st->pos_base = pos_base;
+    st->kind = tw_plan_peek_kind(tree, idx);
+    st->nparams = tw_parse_max_param(tree, idx);
+    if (st->nparams) {
+        st->params = calloc((size_t)st->nparams, sizeof *st->params);
+        st->parambufs = calloc((size_t)st->nparams, sizeof *st->parambufs);
+        if (!st->params || !st->parambufs) {
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            goto fail;
+        }
+    }
+    /* Plan now (errors such as unknown tables surface at prepare, as in PostgreSQL),
+     * except where the block is aborted: then only the step reports 25P02. */
+    if (st->kind < 0 && !(s->in_block && s->aborted) && (rc = plan_stmt(st, err))) goto fail;
+    st->next = s->stmts;
+    if (s->stmts) s->stmts->prev = st;
+    s->stmts = st;
+    *out = st;
+    return TWILL_OK;
+fail:
+    free(st->params);
+    free(st->parambufs);
+    tw_parsetree_unref(tree);
+    free(st);
+    return rc;
+}
+
+static void stop_stmt(tw_sql_stmt *st) {
+    if (st->run) tw_run_stop(st->run);
+    if (st->own_txn) {
+        tw_txn_rollback(st->own_txn); /* read-only: nothing to keep */
+        st->own_txn = NULL;
+    }
+    st->running = 0;
+    st->row = NULL;
+}
+
+int tw_sql_reset(tw_sql_stmt *st) {
+    if (!st) return TWILL_MISUSE;
+    stop_stmt(st);
+    st->finished = 0;
+    return TWILL_OK;
+}
+
+void tw_sql_finalize(tw_sql_stmt *st) {
+    if (!st) return;
+    stop_stmt(st);
+    tw_sql_session *s = st->s;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        s->stmts = st->next;
+    if (st->next) st->next->prev = st->prev;
+    free_coltext(st, st->plan ? st->plan->ncols : 0);
+    tw_run_free(st->run);
+    tw_plan_free(st->plan);
+    for (int i = 0; st->parambufs && i < st->nparams; i++) tw_buf_free(&st->parambufs[i]);
+    free(st->parambufs);
+    free(st->params);
+    tw_parsetree_unref(st->tree);
+    free(st);
+}
+
+int tw_sql_param_count(const tw_sql_stmt *st) {
+    return st ? st->nparams : 0;
+}
+
+int tw_sql_bind(tw_sql_stmt *st, int idx, const tw_sql_arg *v, tw_err *err) {
+    if (!st || !v) return tw_err_set(err, TWILL_MISUSE, NULL, "NULL argument");
+    if (idx < 1 || idx > st->nparams)
+        return tw_err_set(err, TWILL_RANGE, "42P02", "there is no parameter $%d", idx);
+    if (st->running)
+        return tw_err_set(err, TWILL_MISUSE, NULL, "statement is running: reset it before binding");
+    tw_val *p = &st->params[idx - 1];
+    tw_buf *b = &st->parambufs[idx - 1];
+    switch (v->type) {
+    case TWILL_TYPE_NULL:
+        p->k = VK_NULL;
+        break;
+    case TWILL_TYPE_INT64:
+        p->k = VK_INT, p->i = v->i;
+        break;
+    case TWILL_TYPE_BOOL:
+        p->k = VK_BOOL, p->i = v->i != 0;
+        break;
+    case TWILL_TYPE_DOUBLE:
+        p->k = VK_FLOAT, p->d = v->d;
+        break;
+    case TWILL_TYPE_TEXT:
+    case TWILL_TYPE_BLOB:
+        if (tw_buf_set(b, v->p, v->len) || tw_buf_put_u8(b, 0))
+            return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        b->len--;
+        p->k = v->type == TWILL_TYPE_TEXT ? VK_TEXT : VK_BYTEA;
+        p->s = (const char *)b->p;
+        p->n = v->len;
+        break;
+    default:
+        return tw_err_set(err, TWILL_MISUSE, NULL, "unknown value type %d", v->type);
+    }
+    return TWILL_OK;
+}
+
+int tw_sql_clear_bindings(tw_sql_stmt *st) {
+    if (!st) return TWILL_MISUSE;
+    if (st->running) return TWILL_MISUSE;
+    for (int i = 0; i < st->nparams; i++) st->params[i].k = VK_NULL;
+    return TWILL_OK;
+}
+
+int64_t tw_sql_changes(const tw_sql_stmt *st) {
+    return st ? st->changes : 0;
+}
+
+/* ---- DDL ---- */
+
+static int relation_exists(tw_catalog *c, const char *name) {
+    return tw_catalog_table(c, name) || tw_catalog_index(c, name);
+}
+
+static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
+    tw_sql_session *s = st->s;
+    tw_plan *p = st->plan;
+    tw_catalog *cat = p->cat;
+    int rc = TWILL_OK;
+    switch (p->kind) {
+    case PL_CREATE_TABLE: {
+        tw_table def = *p->newtable;
+        if (relation_exists(cat, def.name)) {
+            if (p->if_exists) return TWILL_OK;
+            return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists",
+                              def.name);
+        }
+        for (int i = 0; i < p->nnewidx; i++)
+            if (relation_exists(cat, p->newidx[i].name) || !strcmp(p->newidx[i].name, def.name))
+                return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists",
+                                  p->newidx[i].name);
+        def.id = db_alloc_id(s->db);
+        *wrote_cat = 1;
+        if ((rc = tw_catalog_put_table(t, &def, err))) return rc;
+        for (int i = 0; i < p->nnewidx; i++) {
+            tw_index x = p->newidx[i];
+            x.id = db_alloc_id(s->db);
+            x.table_name = def.name;
+            if ((rc = tw_catalog_put_index(t, &x, err))) return rc;
+        }
+        return TWILL_OK;
+    }
+    case PL_CREATE_INDEX: {
+        tw_index x = *p->newidx;
+        if (relation_exists(cat, x.name)) {
+            if (p->if_exists) return TWILL_OK;
+            return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists", x.name);
+        }
+        x.id = db_alloc_id(s->db);
+        *wrote_cat = 1;
+        if ((rc = tw_catalog_put_index(t, &x, err))) return rc;
+        return tw_exec_build_index(t, p->table, &x, err);
+    }
+    case PL_DROP_TABLE:
+        for (int i = 0; i < p->nnames; i++) {
+            tw_table *tb = tw_catalog_table(cat, p->names[i]);
+            if (!tb) {
+                if (tw_catalog_index(cat, p->names[i]))
+                    return tw_err_set(err, TWILL_ERROR, "42809", "\"%s\" is not a table",
+                                      p->names[i]);
+                if (p->if_exists) continue;
+                return tw_err_set(err, TWILL_ERROR, "42P01", "table \"%s\" does not exist",
+                                  p->names[i]);
+            }
+            *wrote_cat = 1;
+            for (int k = 0; k < tb->nidx; k++) {
+                if ((rc = tw_catalog_delete(t, tb->idx[k]->name, err)) ||
+                    (rc = tw_txn_drop_table(t, tb->idx[k]->id, err)))
+                    return rc;
+            }
+            if ((rc = tw_catalog_delete(t, tb->name, err)) ||
+                (rc = tw_txn_drop_table(t, tb->id, err)))
+                return rc;
+        }
+        return TWILL_OK;
+    case PL_DROP_INDEX:
+        for (int i = 0; i < p->nnames; i++) {
+            tw_index *x = tw_catalog_index(cat, p->names[i]);
+            if (!x) {
+                if (tw_catalog_table(cat, p->names[i]))
+                    return tw_err_set(err, TWILL_ERROR, "42809", "\"%s\" is not an index",
+                                      p->names[i]);
+                if (p->if_exists) continue;
+                return tw_err_set(err, TWILL_ERROR, "42704", "index \"%s\" does not exist",
+                                  p->names[i]);
+            }
+            *wrote_cat = 1;
+            if ((rc = tw_catalog_delete(t, x->name, err)) ||
+                (rc = tw_txn_drop_table(t, x->id, err)))
+                return rc;
+        }
+        return TWILL_OK;
+    }
+    return tw_err_set(err, TWILL_ERROR, "XX000", "not a DDL plan");
+}
+
+/* ---- stepping ---- */
+
+static int commit_err(int rc, tw_err *err) {
+    if (rc == TWILL_CONFLICT && err && err->code == TWILL_OK)
+        tw_err_set(err, TWILL_CONFLICT, "40001",
+                   "could not serialize access due to concurrent update");
+    if (rc == TWILL_CONFLICT && err) {
+        memcpy(err->sqlstate, "40001", 6);
+    }
+    return rc;
+}
+
+static void bump_version(tw_sql_db *db) {
+    __atomic_add_fetch(&db->version, 1, __ATOMIC_ACQ_REL);
+}
+
+static int txn_control(tw_sql_stmt *st, tw_err *err) {
+    tw_sql_session *s = st->s;
+    int rc = TWILL_OK;
+    switch (st->kind) {
+    case PL_BEGIN:
+        if (s->in_block) return TWILL_DONE; /* PostgreSQL: a warning, not an error */
+        if ((rc = tw_txn_begin(s->db->eng, &s->txn, err))) return rc;
+        s->in_block = 1;
+        return TWILL_DONE;
+    case PL_COMMIT:
+        if (!s->in_block) return TWILL_DONE;
+        if (s->aborted || !s->txn) {
+            if (s->txn) tw_txn_rollback(s->txn);
+            end_block(s);
+            return TWILL_DONE;
+        }
+        {
+            tw_txn *t = s->txn;
+            int dirty = s->cat_dirty;
+            end_block(s);
+            rc = tw_txn_commit(t, err);
+            if (rc) return commit_err(rc, err);
+            if (dirty) bump_version(s->db);
+        }
+        return TWILL_DONE;
+    case PL_ROLLBACK:
+        if (s->txn) tw_txn_rollback(s->txn);
+        end_block(s);
+        return TWILL_DONE;
+    }
+    return tw_err_set(err, TWILL_ERROR, "XX000", "not a transaction statement");
+}
+
+/* A statement failed: a block is aborted; autocommit work is rolled back. */
+static int fail_stmt(tw_sql_stmt *st, int rc) {
+    tw_sql_session *s = st->s;
+    int own = st->own_txn != NULL;
+    stop_stmt(st);
+    if (s->in_block && !own) {
+        if (s->txn) tw_txn_rollback(s->txn);
+        s->txn = NULL;
+        for (tw_sql_stmt *o = s->stmts; o; o = o->next)
+            if (o->running && !o->own_txn) stop_stmt(o);
+        s->aborted = 1;
+        s->cat_dirty = 0;
+        tw_catalog_unref(s->private_cat);
+        s->private_cat = NULL;
+    }
+    st->finished = 1;
+    return rc;
+}
+
+static void note_row(tw_sql_stmt *st, const tw_val *row) {
+    st->row = row;
+    st->rowgen++;
+}
+
+static int next_row(tw_sql_stmt *st, tw_err *err) {
+    const tw_val *row;
+    int rc = tw_run_next(st->run, &row, err);
+    if (rc == TWILL_ROW) {
+        note_row(st, row);
+        return TWILL_ROW;
+    }
+    if (rc != TWILL_DONE) return fail_stmt(st, rc);
+    stop_stmt(st);
+    st->finished = 1;
+    return TWILL_DONE;
+}
+
+int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
+    if (!st) return tw_err_set(err, TWILL_MISUSE, NULL, "NULL statement");
+    tw_sql_session *s = st->s;
+    if (st->running) return next_row(st, err);
+    if (st->finished) tw_sql_reset(st);
+    st->changes = 0;
+    st->row = NULL;
+    if (st->kind >= 0) {
+        int rc = txn_control(st, err);
+        st->finished = 1;
+        return rc;
+    }
+    if (s->in_block && s->aborted) {
+        st->finished = 1;
+        return tw_err_set(
+            err, TWILL_ERROR, "25P02",
+            "current transaction is aborted, commands ignored until end of transaction block");
+    }
+    int rc;
+    tw_txn *t;
+    int autocommit = !s->in_block;
+    if (autocommit) {
+        if ((rc = tw_txn_begin(s->db->eng, &t, err))) return rc;
+    } else {
+        t = s->txn;
+        tw_txn_next_command(t);
+    }
+    if ((rc = ensure_plan(st, err))) {
+        if (autocommit) tw_txn_rollback(t);
+        return fail_stmt(st, rc);
+    }
+    tw_exec_env env = {.txn = t, .params = st->params, .next_rowid = db_next_rowid, .ud = s->db};
+    tw_plan *p = st->plan;
+    if (p->kind == PL_SELECT) {
+        if ((rc = tw_run_start(st->run, &env, err))) {
+            if (autocommit) tw_txn_rollback(t);
+            return fail_stmt(st, rc);
+        }
+        st->own_txn = autocommit ? t : NULL;
+        st->running = 1;
+        return next_row(st, err);
+    }
+    int wrote_cat = 0;
+    if (p->kind == PL_INSERT || p->kind == PL_UPDATE || p->kind == PL_DELETE)
+        rc = tw_run_dml(st->run, &env, &st->changes, err);
+    else if (p->kind == PL_NOOP)
+        rc = TWILL_OK;
+    else
+        rc = exec_ddl(st, t, &wrote_cat, err);
+    if (rc) {
+        st->changes = 0;
+        if (autocommit) tw_txn_rollback(t);
+        return fail_stmt(st, rc);
+    }
+    if (autocommit) {
+        rc = tw_txn_commit(t, err);
+        if (rc) {
+            st->changes = 0;
+            st->finished = 1;
+            return commit_err(rc, err);
+        }
+        if (wrote_cat) bump_version(s->db);
+    } else if (wrote_cat) {
+        s->cat_dirty = 1;
+        tw_catalog_unref(s->private_cat);
+        s->private_cat = NULL;
+    }
+    st->finished = 1;
+    return TWILL_DONE;
+}
+
+/* ---- result columns ---- */
+
+int tw_sql_column_count(const tw_sql_stmt *st) {
+    return st && st->plan && st->plan->kind == PL_SELECT ? st->plan->ncols : 0;
+}
+
+const char *tw_sql_column_name(const tw_sql_stmt *st, int col) {
+    if (col < 0 || col >= tw_sql_column_count(st)) return NULL;
+    return st->plan->colnames[col] ? st->plan->colnames[col] : "?column?";
+}
+
+int tw_sql_column_decltype(const tw_sql_stmt *st, int col) {
+    if (col < 0 || col >= tw_sql_column_count(st)) return TWILL_TYPE_NULL;
+    return tw_type_abi(st->plan->coltypes[col].ty);
+}
+
+static tw_buf *col_buf(tw_sql_stmt *st, int col) {
+    int n = st->plan->ncols;
+    if (!st->coltext) {
+        st->coltext = calloc((size_t)n, sizeof *st->coltext);
+        st->colgen = calloc((size_t)n, sizeof *st->colgen);
+        if (!st->coltext || !st->colgen) {
+            free_coltext(st, 0);
+            return NULL;
+        }
+    }
+    return &st->coltext[col];
+}
+
+void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out) {
+    memset(out, 0, sizeof *out);
+    out->type = TWILL_TYPE_NULL;
+    if (!st || !st->row || col < 0 || col >= tw_sql_column_count(st)) return;
+    const tw_val *v = &st->row[col];
+    switch (v->k) {
+    case VK_INT:
+        out->type = TWILL_TYPE_INT64, out->i = v->i;
+        break;
+    case VK_BOOL:
+        out->type = TWILL_TYPE_BOOL, out->i = v->i;
+        break;
+    case VK_FLOAT:
+        out->type = TWILL_TYPE_DOUBLE, out->d = v->d;
+        break;
+    case VK_BYTEA:
+        out->type = TWILL_TYPE_BLOB, out->p = v->s ? v->s : "", out->len = v->n;
+        break;
+    case VK_TEXT: {
+        tw_buf *b = col_buf(st, col);
+        if (!b) return;
+        if (st->colgen[col] != st->rowgen || b->len == 0) {
+            tw_buf_reset(b);
+            if (tw_buf_append(b, v->s, v->n) || tw_buf_put_u8(b, 0)) return;
+            st->colgen[col] = st->rowgen;
+        }
+        out->type = TWILL_TYPE_TEXT;
+        out->p = b->p;
+        out->len = v->n;
+        break;
+    }
+    }
+}
+
+const char *tw_sql_column_text(tw_sql_stmt *st, int col, size_t *len) {
+    if (len) *len = 0;
+    if (!st || !st->row || col < 0 || col >= tw_sql_column_count(st)) return NULL;
+    const tw_val *v = &st->row[col];
+    if (v->k == VK_NULL) return NULL;
+    tw_buf *b = col_buf(st, col);
+    if (!b) return NULL;
+    if (st->colgen[col] != st->rowgen || b->len == 0) {
+        tw_buf_reset(b);
+        if (tw_val_out(v, st->plan->coltypes[col].ty == TY_FLOAT4, b) || tw_buf_put_u8(b, 0))
+            return NULL;
+        st->colgen[col] = st->rowgen;
+    }
+    if (len) *len = b->len - 1;
+    return (const char *)b->p;
+}

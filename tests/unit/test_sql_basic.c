@@ -1,0 +1,142 @@
+/* SQL layer: types, DDL, DML, SELECT features, through sql.h over a real engine. */
+#include "lib_sqltest.h"
+
+#include <string.h>
+
+static sqlt_db D;
+
+static void test_select_no_from(tw_sql_session *s) {
+    QUERY(s, "SELECT 1+1", "2");
+    QUERY(s, "select 1, 'a', true, null", "1|a|t|NULL");
+    QUERY(s, "SELECT 7/2, 7%3, -7/2, 7.0/2", "3|1|-3|3.5");
+    QUERY(s, "SELECT 0.1::float8 + 0.2", "0.30000000000000004");
+    QUERY(s, "SELECT 1e20::float8, 1e15::float8, 123456.0::float8, 0.0001::float8, 0.00001::float8",
+          "1e+20|1e+15|123456|0.0001|1e-05");
+    QUERY(s, "SELECT 1.5::real, 'NaN'::float8, '-Infinity'::float8", "1.5|NaN|-Infinity");
+    QUERY(s, "SELECT 'abc' || 'def', 1 || 'x'", "abcdef|1x");
+    QUERY(s, "SELECT '\\x0aff'::bytea, 'ab'::bytea", "\\x0aff|\\x6162");
+    QUERY(s, "SELECT 1 < 2, 2 < 1, 1 = 1.0, 2 > 1.5", "t|f|t|t");
+    QUERY(s, "SELECT NULL = NULL, NULL AND false, NULL OR true, NOT NULL IS NULL", "NULL|f|t|f");
+    QUERY(s, "SELECT 5 BETWEEN 1 AND 10, 5 NOT BETWEEN 1 AND 4, 3 IN (1,2,3), 4 NOT IN (1,2)",
+          "t|t|t|t");
+    QUERY(s, "SELECT 1 IN (2, NULL), 1 NOT IN (2, NULL)", "NULL|NULL");
+    QUERY(
+        s,
+        "SELECT 'hello' LIKE 'h%o', 'hello' LIKE 'h_llo', 'HeLLo' ILIKE 'hello', 'a' NOT LIKE 'b'",
+        "t|t|t|t");
+    QUERY(s, "SELECT CASE WHEN 1 > 2 THEN 'x' ELSE 'y' END, COALESCE(NULL, 3), NULLIF(1, 1)",
+          "y|3|NULL");
+    QUERY(s, "SELECT abs(-5), lower('AbC'), upper('x'), length('héllo')", "5|abc|X|5");
+    QUERY(s, "SELECT '42'::int + 1, CAST('t' AS boolean), 3::text", "43|t|3");
+    QUERY(s, "SELECT 9223372036854775807", "9223372036854775807");
+    QUERY(s, "SELECT 1 WHERE false", "");
+    EXEC_ERR(s, "SELECT 2147483647 + 1", "22003");
+    EXEC_ERR(s, "SELECT 9223372036854775807::int8 * 2", "22003");
+    EXEC_ERR(s, "SELECT 1/0", "22012");
+    EXEC_ERR(s, "SELECT 1.0/0", "22012");
+    EXEC_ERR(s, "SELECT 5 % 0", "22012");
+    EXEC_ERR(s, "SELECT 'abc'::int", "22P02");
+    EXEC_ERR(s, "SELECT 1 = 'x'", "22P02");
+    EXEC_ERR(s, "SELECT 40000::smallint", "22003");
+    EXEC_ERR(s, "SELECT '\\xzz'::bytea", "22023");
+}
+
+static void test_ddl_dml(tw_sql_session *s) {
+    EXEC_OK(s,
+            "CREATE TABLE t (id integer PRIMARY KEY, name text NOT NULL, score double precision, "
+            "flag boolean DEFAULT true, v varchar(5), data bytea)");
+    EXEC_ERR(s, "CREATE TABLE t (x int)", "42P07");
+    EXEC_OK(s, "CREATE TABLE IF NOT EXISTS t (x int)");
+    EXEC_OK(s, "INSERT INTO t (id, name, score) VALUES (1, 'one', 1.5), (2, 'two', NULL)");
+    EXEC_OK(s, "INSERT INTO t VALUES (3, 'three', 3, false, 'abc', '\\xdeadbeef')");
+    QUERY(s, "SELECT * FROM t",
+          "1|one|1.5|t|NULL|NULL\n2|two|NULL|t|NULL|NULL\n3|three|3|f|abc|\\xdeadbeef");
+    EXEC_ERR(s, "INSERT INTO t (id, name) VALUES (1, 'dup')", "23505");
+    EXEC_ERR(s, "INSERT INTO t (id, name) VALUES (10, 'a'), (10, 'b')", "23505");
+    QUERY(s, "SELECT count(*) FROM t", "3"); /* the failed statement changed nothing */
+    EXEC_ERR(s, "INSERT INTO t (id) VALUES (11)", "23502");
+    EXEC_ERR(s, "INSERT INTO t (id, name, v) VALUES (12, 'x', 'toolong')", "22001");
+    EXEC_ERR(s, "INSERT INTO t (id, name) VALUES ('abc', 'x')", "22P02");
+    EXEC_ERR(s, "INSERT INTO t (id, name) VALUES (3000000000, 'x')", "22003");
+    EXEC_ERR(s, "INSERT INTO nosuch VALUES (1)", "42P01");
+    EXEC_ERR(s, "INSERT INTO t (nosuch) VALUES (1)", "42703");
+    EXEC_ERR(s, "SELECT nosuch FROM t", "42703");
+    EXEC_ERR(s, "SELECT * FROM nosuch", "42P01");
+    QUERY(s, "SELECT name FROM t WHERE id = 2", "two");
+    QUERY(s, "SELECT name FROM t WHERE id = '2'", "two");
+    QUERY(s, "SELECT id FROM t WHERE score IS NULL", "2");
+    QUERY(s, "SELECT id FROM t WHERE score > 1 ORDER BY id DESC", "3\n1");
+    QUERY(s, "SELECT id, score FROM t ORDER BY score", "1|1.5\n3|3\n2|NULL");
+    QUERY(s, "SELECT id, score FROM t ORDER BY score DESC", "2|NULL\n3|3\n1|1.5");
+    QUERY(s, "SELECT id, score FROM t ORDER BY score NULLS FIRST", "2|NULL\n1|1.5\n3|3");
+    QUERY(s, "SELECT id AS k, name FROM t ORDER BY k DESC LIMIT 2", "3|three\n2|two");
+    QUERY(s, "SELECT id FROM t ORDER BY 1 LIMIT 1 OFFSET 1", "2");
+    QUERY(s, "SELECT id FROM t ORDER BY name", "1\n3\n2");
+    QUERY(s, "SELECT id * 10 + 1 AS x FROM t WHERE id BETWEEN 2 AND 3 ORDER BY x", "21\n31");
+    QUERY(s, "SELECT count(*), sum(id), min(name), max(score), avg(id) FROM t", "3|6|one|3|2");
+    QUERY(s, "SELECT count(score), sum(score) FROM t", "2|4.5");
+    QUERY(s, "SELECT count(*) FROM t WHERE id > 100", "0");
+    QUERY(s, "SELECT sum(id), max(id) FROM t WHERE id > 100", "NULL|NULL");
+    QUERY(s, "SELECT flag, count(*) FROM t GROUP BY flag ORDER BY flag", "f|1\nt|2");
+    QUERY(s, "SELECT flag, count(*) FROM t GROUP BY flag HAVING count(*) > 1", "t|2");
+    EXEC_ERR(s, "SELECT name, count(*) FROM t", "42803");
+    EXEC_ERR(s, "SELECT id FROM t WHERE count(*) > 1", "42803");
+    /* UPDATE / DELETE */
+    EXEC_OK(s, "UPDATE t SET score = score * 2 WHERE id = 1");
+    QUERY(s, "SELECT score FROM t WHERE id = 1", "3");
+    EXEC_OK(s, "UPDATE t SET name = name || '!'");
+    QUERY(s, "SELECT name FROM t ORDER BY id", "one!\ntwo!\nthree!");
+    EXEC_ERR(s, "UPDATE t SET name = NULL WHERE id = 1", "23502");
+    EXEC_OK(s, "UPDATE t SET id = 20 WHERE id = 2");
+    QUERY(s, "SELECT id, name FROM t ORDER BY id", "1|one!\n3|three!\n20|two!");
+    EXEC_ERR(s, "UPDATE t SET id = 3 WHERE id = 1", "23505");
+    EXEC_OK(s, "DELETE FROM t WHERE id = 3");
+    QUERY(s, "SELECT id FROM t ORDER BY id", "1\n20");
+    EXEC_OK(s, "DELETE FROM t");
+    QUERY(s, "SELECT count(*) FROM t", "0");
+    EXEC_OK(s, "DROP TABLE t");
+    EXEC_ERR(s, "SELECT * FROM t", "42P01");
+    EXEC_ERR(s, "DROP TABLE t", "42P01");
+    EXEC_OK(s, "DROP TABLE IF EXISTS t");
+}
+
+static void test_changes(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE c (a int, b text)"); /* no primary key: hidden row id */
+    tw_err err;
+    tw_err_clear(&err);
+    tw_sql_stmt *st;
+    size_t used;
+    const char *q = "INSERT INTO c VALUES (1, 'x'), (2, 'y'), (2, 'z')";
+    CHECK(tw_sql_prepare(s, q, strlen(q), &st, &used, &err) == TWILL_OK);
+    CHECK(tw_sql_step(st, &err) == TWILL_DONE);
+    CHECK(tw_sql_changes(st) == 3);
+    tw_sql_finalize(st);
+    q = "UPDATE c SET b = 'w' WHERE a = 2";
+    CHECK(tw_sql_prepare(s, q, strlen(q), &st, &used, &err) == TWILL_OK);
+    CHECK(tw_sql_step(st, &err) == TWILL_DONE);
+    CHECK(tw_sql_changes(st) == 2);
+    tw_sql_finalize(st);
+    QUERY(s, "SELECT a, b FROM c ORDER BY a, b", "1|x\n2|w\n2|w");
+    q = "DELETE FROM c WHERE a = 1";
+    CHECK(tw_sql_prepare(s, q, strlen(q), &st, &used, &err) == TWILL_OK);
+    CHECK(tw_sql_step(st, &err) == TWILL_DONE);
+    CHECK(tw_sql_changes(st) == 1);
+    tw_sql_finalize(st);
+    EXEC_OK(s, "INSERT INTO c VALUES (5, 'v')");
+    QUERY(s, "SELECT a FROM c ORDER BY a", "2\n2\n5");
+    EXEC_OK(s, "DROP TABLE c");
+}
+
+int main(void) {
+    if (sqlt_create(&D, "sqlbasic")) return 1;
+    tw_sql_session *s;
+    tw_err err;
+    tw_err_clear(&err);
+    if (tw_sql_session_open(D.db, &s, &err)) return 1;
+    test_select_no_from(s);
+    test_ddl_dml(s);
+    test_changes(s);
+    tw_sql_session_close(s);
+    sqlt_destroy(&D);
+    return sqlt_finish();
+}
