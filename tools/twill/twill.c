@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,8 +254,30 @@ static char *history_path(void) {
     return p;
 }
 
-/* Reads one line with its newline (NULL at end of input); the caller frees it. */
-static char *read_line(const char *prompt) {
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+/*
+ * Ctrl-C at the prompt discards the pending input, as in psql. While a statement runs
+ * SIGINT keeps its default action (it ends the shell): the ABI cannot cancel a
+ * statement, and a handler would make the engine's system calls fail with EINTR.
+ */
+static void catch_sigint(int on) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_sigint : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the interrupted read must return */
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Reads one line with its newline (NULL at end of input, on Ctrl-C, or when out of
+ * memory, which is reported); the caller frees it. */
+static char *read_line(shell *sh, const char *prompt) {
 #ifdef TWILL_HAVE_LIBEDIT
     char *l = readline(prompt);
     if (!l) return NULL;
@@ -263,6 +286,7 @@ static char *read_line(const char *prompt) {
     char *r = realloc(l, n + 2);
     if (!r) {
         free(l);
+        shell_oom(sh);
         return NULL;
     }
     r[n] = '\n';
@@ -274,6 +298,7 @@ static char *read_line(const char *prompt) {
     fputs(prompt, stdout);
     fflush(stdout);
     if (getline(&l, &cap, stdin) < 0) {
+        if (errno == ENOMEM) shell_oom(sh);
         free(l);
         return NULL;
     }
@@ -301,7 +326,16 @@ static void run_interactive(shell *sh) {
         char prompt[32];
         snprintf(prompt, sizeof prompt, "twill%c%s> ", pc,
                  pc == '=' && twill_in_transaction(sh->sess) ? "*" : "");
-        char *line = read_line(prompt);
+        interrupted = 0;
+        catch_sigint(1);
+        char *line = read_line(sh, prompt);
+        catch_sigint(0);
+        if (!line && interrupted && !sh->fatal) {
+            clearerr(stdin);
+            sqlbuf_reset(&buf);
+            printf("\n");
+            continue;
+        }
         if (!line) {
             printf("\n");
             break;
