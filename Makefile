@@ -21,6 +21,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) test-asan
+	$(MAKE) check-format
 endif
 
 # ASan+UBSan build of the unit and SQL tests (always run in CI).
