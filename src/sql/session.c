@@ -748,6 +748,8 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
         }
         if (wrote_cat) bump_version(s->db);
     } else if (wrote_cat) {
+        /* The next statement's plan reads the catalog through this transaction. */
+        tw_txn_next_command(t);
         s->cat_dirty = 1;
         tw_catalog_unref(s->private_cat);
         s->private_cat = NULL;

@@ -84,9 +84,9 @@ int sqlt_query(tw_sql_session *s, const char *sql, char *out, size_t cap, tw_err
     int rc = tw_sql_prepare(s, sql, strlen(sql), &st, &used, err);
     if (rc) return rc;
     if (!st) return TWILL_OK;
-    int n = tw_sql_column_count(st);
+    int n = tw_sql_column_count(st), rows = 0;
     while ((rc = tw_sql_step(st, err)) == TWILL_ROW) {
-        if (o && o < cap) out[o++] = '\n';
+        if (rows++ && o < cap) out[o++] = '\n';
         for (int i = 0; i < n && o < cap; i++) {
             size_t l;
             const char *t = tw_sql_column_text(st, i, &l);

@@ -1,0 +1,143 @@
+/* SQL layer: transaction blocks, aborted blocks, autocommit atomicity, two sessions
+ * (snapshot isolation, 40001), persistence across reopen, DDL inside blocks. */
+#include "lib_sqltest.h"
+
+#include <string.h>
+
+static sqlt_db D;
+
+static tw_sql_session *open_session(void) {
+    tw_sql_session *s = NULL;
+    tw_err err;
+    tw_err_clear(&err);
+    if (tw_sql_session_open(D.db, &s, &err)) fprintf(stderr, "session: %s\n", err.msg);
+    return s;
+}
+
+static void test_blocks(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE acct (id int PRIMARY KEY, bal bigint NOT NULL)");
+    EXEC_OK(s, "INSERT INTO acct VALUES (1, 100), (2, 50)");
+    /* commit */
+    EXEC_OK(s, "BEGIN");
+    CHECK(tw_sql_in_transaction(s));
+    EXEC_OK(s, "UPDATE acct SET bal = bal - 10 WHERE id = 1");
+    EXEC_OK(s, "UPDATE acct SET bal = bal + 10 WHERE id = 2");
+    QUERY(s, "SELECT bal FROM acct ORDER BY id", "90\n60");
+    EXEC_OK(s, "COMMIT");
+    CHECK(!tw_sql_in_transaction(s));
+    QUERY(s, "SELECT bal FROM acct ORDER BY id", "90\n60");
+    /* rollback */
+    EXEC_OK(s, "START TRANSACTION");
+    EXEC_OK(s, "DELETE FROM acct");
+    QUERY(s, "SELECT count(*) FROM acct", "0");
+    EXEC_OK(s, "ROLLBACK");
+    QUERY(s, "SELECT count(*) FROM acct", "2");
+    EXEC_OK(s, "BEGIN; INSERT INTO acct VALUES (3, 1); ABORT");
+    QUERY(s, "SELECT count(*) FROM acct", "2");
+    EXEC_OK(s, "BEGIN; INSERT INTO acct VALUES (3, 1); END");
+    QUERY(s, "SELECT count(*) FROM acct", "3");
+    /* a failed statement aborts the block */
+    EXEC_OK(s, "BEGIN");
+    EXEC_OK(s, "INSERT INTO acct VALUES (4, 4)");
+    EXEC_ERR(s, "INSERT INTO acct VALUES (1, 1)", "23505");
+    EXEC_ERR(s, "SELECT 1", "25P02");
+    EXEC_ERR(s, "INSERT INTO acct VALUES (5, 5)", "25P02");
+    CHECK(tw_sql_in_transaction(s));
+    EXEC_OK(s, "COMMIT"); /* rolls back */
+    CHECK(!tw_sql_in_transaction(s));
+    QUERY(s, "SELECT id FROM acct ORDER BY id", "1\n2\n3");
+    EXEC_OK(s, "BEGIN");
+    EXEC_ERR(s, "SELECT 1/0", "22012");
+    EXEC_ERR(s, "SELECT 1", "25P02");
+    EXEC_OK(s, "ROLLBACK");
+    QUERY(s, "SELECT 1", "1");
+    /* autocommit: a failing multi-row statement changes nothing */
+    EXEC_ERR(s, "INSERT INTO acct VALUES (10, 1), (11, 1), (1, 1)", "23505");
+    EXEC_ERR(s, "UPDATE acct SET bal = bal / (id - 2)", "22012");
+    QUERY(s, "SELECT id, bal FROM acct ORDER BY id", "1|90\n2|60\n3|1");
+    /* commands inside a block see earlier commands */
+    EXEC_OK(s,
+            "BEGIN; INSERT INTO acct VALUES (7, 7); UPDATE acct SET bal = 8 WHERE id = 7; COMMIT");
+    QUERY(s, "SELECT bal FROM acct WHERE id = 7", "8");
+    /* DDL is transactional */
+    EXEC_OK(s, "BEGIN; CREATE TABLE tmp1 (a int); INSERT INTO tmp1 VALUES (1)");
+    QUERY(s, "SELECT a FROM tmp1", "1");
+    EXEC_OK(s, "ROLLBACK");
+    EXEC_ERR(s, "SELECT a FROM tmp1", "42P01");
+    EXEC_OK(s, "BEGIN; CREATE TABLE tmp2 (a int PRIMARY KEY); INSERT INTO tmp2 VALUES (1); COMMIT");
+    QUERY(s, "SELECT a FROM tmp2", "1");
+    EXEC_OK(s, "BEGIN; DROP TABLE tmp2; ROLLBACK");
+    QUERY(s, "SELECT a FROM tmp2", "1");
+    EXEC_OK(s, "DROP TABLE tmp2");
+}
+
+static void test_two_sessions(void) {
+    tw_sql_session *a = open_session(), *b = open_session();
+    EXEC_OK(a, "CREATE TABLE kv (k int PRIMARY KEY, v text)");
+    EXEC_OK(a, "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
+    /* snapshot isolation: b's block does not see a's later commit */
+    EXEC_OK(b, "BEGIN");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "one");
+    EXEC_OK(a, "UPDATE kv SET v = 'uno' WHERE k = 1");
+    EXEC_OK(a, "INSERT INTO kv VALUES (3, 'three')");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "one");
+    QUERY(b, "SELECT count(*) FROM kv", "2");
+    EXEC_OK(b, "COMMIT");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "uno");
+    QUERY(b, "SELECT count(*) FROM kv", "3");
+    /* write-write conflict: first committer wins, the other gets 40001 */
+    EXEC_OK(a, "BEGIN");
+    EXEC_OK(b, "BEGIN");
+    EXEC_OK(a, "UPDATE kv SET v = 'A' WHERE k = 2");
+    EXEC_OK(b, "UPDATE kv SET v = 'B' WHERE k = 2");
+    EXEC_OK(a, "COMMIT");
+    EXEC_ERR(b, "COMMIT", "40001");
+    CHECK(!tw_sql_in_transaction(b));
+    QUERY(b, "SELECT v FROM kv WHERE k = 2", "A");
+    /* a table created by one session is visible to the other after commit */
+    EXEC_OK(a, "BEGIN; CREATE TABLE shared (x int)");
+    EXEC_ERR(b, "SELECT x FROM shared", "42P01");
+    EXEC_OK(a, "COMMIT");
+    EXEC_OK(b, "INSERT INTO shared VALUES (1)");
+    QUERY(a, "SELECT x FROM shared", "1");
+    tw_sql_session_close(a);
+    tw_sql_session_close(b);
+}
+
+static void test_persistence(void) {
+    tw_sql_session *s = open_session();
+    EXEC_OK(
+        s, "CREATE TABLE p (id bigint PRIMARY KEY, name varchar(20), b bytea, f real, ok boolean)");
+    EXEC_OK(s, "CREATE INDEX p_name ON p (name)");
+    EXEC_OK(s, "CREATE TABLE nopk (a int, b text DEFAULT 'dflt')");
+    EXEC_OK(s, "INSERT INTO p VALUES (1, 'a', '\\x00ff', 1.25, true), (2, 'b', NULL, NULL, false)");
+    EXEC_OK(s, "INSERT INTO nopk (a) VALUES (1), (2)");
+    tw_sql_session_close(s);
+    if (sqlt_reopen(&D)) {
+        CHECK(0);
+        return;
+    }
+    s = open_session();
+    QUERY(s, "SELECT * FROM p ORDER BY id", "1|a|\\x00ff|1.25|t\n2|b|NULL|NULL|f");
+    QUERY(s, "SELECT id FROM p WHERE name = 'b'", "2");
+    QUERY(s, "SELECT a, b FROM nopk ORDER BY a", "1|dflt\n2|dflt");
+    EXEC_OK(s, "INSERT INTO nopk VALUES (3, 'x')"); /* row ids continue after reopen */
+    QUERY(s, "SELECT count(*) FROM nopk", "3");
+    QUERY(s, "SELECT bal FROM acct WHERE id = 7", "8");
+    EXEC_ERR(s, "CREATE TABLE p (x int)", "42P07");
+    EXEC_OK(s, "CREATE TABLE q (x int PRIMARY KEY)"); /* ids do not collide after reopen */
+    EXEC_OK(s, "INSERT INTO q VALUES (1)");
+    QUERY(s, "SELECT count(*) FROM p", "2");
+    tw_sql_session_close(s);
+}
+
+int main(void) {
+    if (sqlt_create(&D, "sqltxn")) return 1;
+    tw_sql_session *s = open_session();
+    test_blocks(s);
+    tw_sql_session_close(s);
+    test_two_sessions();
+    test_persistence();
+    sqlt_destroy(&D);
+    return sqlt_finish();
+}
