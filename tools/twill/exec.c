@@ -45,7 +45,33 @@ static size_t char_to_byte(const char *text, size_t len, int pos) {
     return off;
 }
 
-/* psql's error context: the statement line holding the error and a caret under it. */
+/* Byte offset of the character n characters after s[i] (stopping at end). */
+static size_t skip_chars(const char *s, size_t i, size_t end, size_t n) {
+    while (n > 0 && i < end) {
+        i++;
+        while (i < end && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
+        n--;
+    }
+    return i;
+}
+
+static size_t count_chars(const char *s, size_t from, size_t to) {
+    size_t n = 0;
+    for (size_t i = from; i < to; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Writes s[from..to) with control characters (tabs) as spaces, so that the caret
+ * line below counts the same columns. */
+static void put_plain(const char *s, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++)
+        fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], stderr);
+}
+
+#define CONTEXT_CHARS 60
+
+/* psql's error context: the statement line holding the error and a caret under it;
+ * a long line is cut to a window around the error, marked with "...". */
 static void print_position(const char *text, size_t len, int pos) {
     size_t off = char_to_byte(text, len, pos);
     size_t start = off, end = off;
@@ -53,13 +79,24 @@ static void print_position(const char *text, size_t len, int pos) {
     for (size_t i = 0; i < off; i++) lineno += text[i] == '\n';
     while (start > 0 && text[start - 1] != '\n') start--;
     while (end < len && text[end] != '\n') end++;
-    /* A line ending in CR (a file from Windows) would move the caret line. */
     size_t shown = end;
     if (shown > start && text[shown - 1] == '\r') shown--;
+    if (off > shown) off = shown;
+
+    size_t total = count_chars(text, start, shown), caret = count_chars(text, start, off);
+    size_t ws = 0, we = total;
+    if (total > CONTEXT_CHARS) {
+        ws = caret > CONTEXT_CHARS * 2 / 3 ? caret - CONTEXT_CHARS * 2 / 3 : 0;
+        we = ws + CONTEXT_CHARS < total ? ws + CONTEXT_CHARS : total;
+    }
+    size_t from = skip_chars(text, start, shown, ws), to = skip_chars(text, start, shown, we);
+
     char label[32];
-    int ll = snprintf(label, sizeof label, "LINE %ld: ", lineno);
-    fprintf(stderr, "%s%.*s\n", label, (int)(shown - start), text + start);
-    size_t col = (size_t)(ll > 0 ? ll : 0) + tf_display_width(text + start, off - start);
+    int ll = snprintf(label, sizeof label, "LINE %ld: %s", lineno, ws > 0 ? "..." : "");
+    fputs(label, stderr);
+    put_plain(text, from, to);
+    fputs(we < total ? "...\n" : "\n", stderr);
+    size_t col = (size_t)(ll > 0 ? ll : 0) + tf_display_width(text + from, off - from);
     fprintf(stderr, "%*s^\n", (int)(col < INT_MAX ? col : 0), "");
 }
 
