@@ -337,6 +337,20 @@ static int ensure_plan(tw_sql_stmt *st, tw_err *err) {
     return plan_stmt(st, err);
 }
 
+/* Any error inside a transaction block aborts it (PostgreSQL semantics), including
+ * errors found while parsing or planning. */
+static void abort_block(tw_sql_session *s) {
+    if (!s->in_block || s->aborted) return;
+    if (s->txn) tw_txn_rollback(s->txn);
+    s->txn = NULL;
+    for (tw_sql_stmt *o = s->stmts; o; o = o->next)
+        if (o->running && !o->own_txn) stop_stmt(o);
+    s->aborted = 1;
+    s->cat_dirty = 0;
+    tw_catalog_unref(s->private_cat);
+    s->private_cat = NULL;
+}
+
 int tw_sql_prepare(tw_sql_session *s, const char *sql, size_t len, tw_sql_stmt **out,
                    size_t *consumed, tw_err *err) {
     *out = NULL;
@@ -368,7 +382,10 @@ int tw_sql_prepare(tw_sql_session *s, const char *sql, size_t len, tw_sql_stmt *
             tw_parsetree_ref(tree);
             *consumed = len;
         } else {
-            if ((rc = tw_parse(sql, len, &tree, err))) return rc;
+            if ((rc = tw_parse(sql, len, &tree, err))) {
+                abort_block(s);
+                return rc;
+            }
             if (tree->pr->n_stmts == 0) {
                 *consumed = len;
                 tw_parsetree_unref(tree);
@@ -417,6 +434,7 @@ int tw_sql_prepare(tw_sql_session *s, const char *sql, size_t len, tw_sql_stmt *
     *out = st;
     return TWILL_OK;
 fail:
+    abort_block(s);
     free(st->params);
     free(st->parambufs);
     tw_parsetree_unref(tree);
@@ -653,16 +671,7 @@ static int fail_stmt(tw_sql_stmt *st, int rc) {
     tw_sql_session *s = st->s;
     int own = st->own_txn != NULL;
     stop_stmt(st);
-    if (s->in_block && !own) {
-        if (s->txn) tw_txn_rollback(s->txn);
-        s->txn = NULL;
-        for (tw_sql_stmt *o = s->stmts; o; o = o->next)
-            if (o->running && !o->own_txn) stop_stmt(o);
-        s->aborted = 1;
-        s->cat_dirty = 0;
-        tw_catalog_unref(s->private_cat);
-        s->private_cat = NULL;
-    }
+    if (!own) abort_block(s);
     st->finished = 1;
     return rc;
 }

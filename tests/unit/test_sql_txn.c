@@ -47,6 +47,14 @@ static void test_blocks(tw_sql_session *s) {
     CHECK(!tw_sql_in_transaction(s));
     QUERY(s, "SELECT id FROM acct ORDER BY id", "1\n2\n3");
     EXEC_OK(s, "BEGIN");
+    EXEC_ERR(s, "SELECT * FROM no_such_table", "42P01"); /* planning errors abort too */
+    EXEC_ERR(s, "SELECT 1", "25P02");
+    EXEC_OK(s, "ROLLBACK");
+    EXEC_OK(s, "BEGIN");
+    EXEC_ERR(s, "SELEC 1", "42601");
+    EXEC_ERR(s, "SELECT 1", "25P02");
+    EXEC_OK(s, "ROLLBACK");
+    EXEC_OK(s, "BEGIN");
     EXEC_ERR(s, "SELECT 1/0", "22012");
     EXEC_ERR(s, "SELECT 1", "25P02");
     EXEC_OK(s, "ROLLBACK");
