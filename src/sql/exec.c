@@ -39,7 +39,6 @@ typedef struct nstate {
     /* SORT */
     tw_val **rows;
     size_t nrows, caprows, pos;
-    tw_arena smem;
     /* PROJECT */
     tw_val *out;
     /* LIMIT */
@@ -86,10 +85,10 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
         s->glist = s->gnext = NULL;
         s->agg_done = 0;
         tw_arena_reset(&s->gmem);
+        for (size_t i = 0; i < s->nrows; i++) free(s->rows[i]);
         free(s->rows);
         s->rows = NULL;
         s->nrows = s->caprows = s->pos = 0;
-        tw_arena_reset(&s->smem);
         s->seen = 0;
     }
 }
@@ -113,7 +112,6 @@ void tw_run_free(tw_run *r) {
             free(s->row);
             free(s->out);
             tw_arena_free(&s->gmem);
-            tw_arena_free(&s->smem);
         }
     }
     free(r->st);
@@ -591,13 +589,80 @@ static int limit_value(tw_run *r, const tw_expr *e, int64_t dflt, const char *wh
     return TWILL_OK;
 }
 
+/* One malloc per sorted row (values then their bytes), so top-N can evict rows. */
+static tw_val *row_copy(const tw_val *row, int n) {
+    size_t extra = 0;
+    for (int i = 0; i < n; i++)
+        if (row[i].k == VK_TEXT || row[i].k == VK_BYTEA) extra += row[i].n;
+    tw_val *c = malloc(sizeof(tw_val) * (size_t)(n ? n : 1) + extra + 1);
+    if (!c) return NULL;
+    char *p = (char *)(c + (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        c[i] = row[i];
+        if (row[i].k == VK_TEXT || row[i].k == VK_BYTEA) {
+            if (row[i].n) memcpy(p, row[i].s, row[i].n);
+            c[i].s = p;
+            p += row[i].n;
+        }
+    }
+    return c;
+}
+
+static void heap_down(tw_val **h, size_t n, size_t i, const tw_pnode *node) {
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && cmp_rows(&h[l], &h[m], (void *)node) > 0) m = l;
+        if (r < n && cmp_rows(&h[r], &h[m], (void *)node) > 0) m = r;
+        if (m == i) return;
+        tw_val *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void heap_up(tw_val **h, size_t i, const tw_pnode *node) {
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (cmp_rows(&h[i], &h[p], (void *)node) <= 0) return;
+        tw_val *t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
 static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     int rc;
+    /* With LIMIT, keep only the best limit+offset rows in a max-heap (top-N). */
+    int64_t cap = -1;
+    if (n->limit) {
+        int64_t lim, off;
+        if ((rc = limit_value(r, n->limit, INT64_MAX, "LIMIT", &lim, err)) ||
+            (rc = limit_value(r, n->offset, 0, "OFFSET", &off, err)))
+            return rc;
+        if (lim != INT64_MAX) cap = lim > INT64_MAX - off ? INT64_MAX : lim + off;
+    }
+    s->started = 1;
+    if (cap == 0) return TWILL_OK;
     for (;;) {
         const tw_val *row;
         rc = node_next(r, n->child, &row, err);
         if (rc == TWILL_DONE) break;
         if (rc != TWILL_ROW) return rc;
+        if (cap > 0 && s->nrows == (size_t)cap) {
+            if (cmp_rows(&row, &s->rows[0], (void *)n) >= 0) {
+                tw_arena_reset(&r->arena);
+                continue;
+            }
+            tw_val *copy = row_copy(row, n->ncols);
+            if (!copy) return nomem(err);
+            free(s->rows[0]);
+            s->rows[0] = copy;
+            heap_down(s->rows, s->nrows, 0, n);
+            tw_arena_reset(&r->arena);
+            continue;
+        }
         if (s->nrows == s->caprows) {
             size_t nc = s->caprows ? s->caprows * 2 : 64;
             tw_val **nr = realloc(s->rows, nc * sizeof *nr);
@@ -605,15 +670,13 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
             s->rows = nr;
             s->caprows = nc;
         }
-        tw_val *copy = tw_arena_alloc(&s->smem, sizeof(tw_val) * (size_t)n->ncols);
+        tw_val *copy = row_copy(row, n->ncols);
         if (!copy) return nomem(err);
-        for (int i = 0; i < n->ncols; i++)
-            if (copy_val(&s->smem, &copy[i], &row[i])) return nomem(err);
         s->rows[s->nrows++] = copy;
+        if (cap > 0) heap_up(s->rows, s->nrows - 1, n);
         tw_arena_reset(&r->arena);
     }
     if (s->nrows > 1) qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, (void *)n);
-    s->started = 1;
     return TWILL_OK;
 }
 

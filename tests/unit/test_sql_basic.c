@@ -127,6 +127,27 @@ static void test_changes(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE c");
 }
 
+static void test_sort(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE srt (id int PRIMARY KEY, v int, w text)");
+    EXEC_OK(s, "BEGIN");
+    for (int i = 0; i < 1000; i++) {
+        char q[128];
+        /* v is a permutation of 0..999; w repeats so ties occur */
+        snprintf(q, sizeof q, "INSERT INTO srt VALUES (%d, %d, 'w%d')", i, (i * 7919) % 1000,
+                 i % 10);
+        EXEC_OK(s, q);
+    }
+    EXEC_OK(s, "COMMIT");
+    QUERY(s, "SELECT v FROM srt ORDER BY v DESC LIMIT 5 OFFSET 2", "997\n996\n995\n994\n993");
+    QUERY(s, "SELECT v FROM srt ORDER BY v LIMIT 3", "0\n1\n2");
+    QUERY(s, "SELECT v FROM srt ORDER BY v LIMIT 0", "");
+    QUERY(s, "SELECT w, min(v) FROM srt GROUP BY w ORDER BY w DESC LIMIT 2", "w9|1\nw8|2");
+    QUERY(s, "SELECT count(*) FROM srt WHERE v % 2 = 0", "500");
+    QUERY(s, "SELECT id FROM srt WHERE id >= 995 ORDER BY id LIMIT 10", "995\n996\n997\n998\n999");
+    QUERY(s, "SELECT sum(v), avg(v) FROM srt", "499500|499.5");
+    EXEC_OK(s, "DROP TABLE srt");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqlbasic")) return 1;
     tw_sql_session *s;
@@ -136,6 +157,7 @@ int main(void) {
     test_select_no_from(s);
     test_ddl_dml(s);
     test_changes(s);
+    test_sort(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();
