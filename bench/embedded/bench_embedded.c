@@ -227,6 +227,7 @@ static double run_side(int metric, const side_ops *ops, void *h, const options *
         double start = bench_now();
         rc = ops->bulk_insert(h, o->rows);
         r = (bench_result){.count = o->rows, .secs = bench_now() - start};
+        if (rc == 0 && ops->settle != NULL) rc = ops->settle(h);
         break;
     }
     case M_POINT:

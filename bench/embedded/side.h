@@ -53,6 +53,9 @@ typedef struct side_ops {
     int (*open)(const char *dir, void **out);
     /* Inserts t's rows 1..rows in one transaction. */
     int (*bulk_insert)(void *h, int64_t rows);
+    /* Untimed housekeeping after the load, so reads see the engine's steady state (NULL:
+     * nothing to do). */
+    int (*settle)(void *h);
     /* Point lookups SELECT k, v FROM t WHERE id = ? with uniform random ids in 1..rows. */
     int (*point_select)(void *h, int64_t rows, double seconds, uint64_t seed, bench_result *out);
     /* Scans of `span` consecutive ids from a random start; count = rows read. */
