@@ -52,6 +52,9 @@ struct tw_run {
     nstate *st;
     tw_buf b1, b2, b3, b4;
     tw_val *newrow;
+    tw_val **ret; /* RETURNING rows of the last DML run */
+    size_t nret, capret;
+    tw_val *rettmp;
 };
 
 static int nomem(tw_err *err) {
@@ -93,8 +96,14 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
     }
 }
 
+static void free_returned(tw_run *r) {
+    for (size_t i = 0; i < r->nret; i++) free(r->ret[i]);
+    r->nret = 0;
+}
+
 void tw_run_stop(tw_run *r) {
     if (!r) return;
+    free_returned(r);
     stop_node(r, r->plan->root);
     stop_node(r, r->plan->scan);
     tw_arena_reset(&r->arena);
@@ -116,6 +125,8 @@ void tw_run_free(tw_run *r) {
     }
     free(r->st);
     free(r->newrow);
+    free(r->ret);
+    free(r->rettmp);
     tw_arena_free(&r->arena);
     tw_buf_free(&r->b1);
     tw_buf_free(&r->b2);
@@ -764,6 +775,34 @@ int tw_run_next(tw_run *r, const tw_val **row, tw_err *err) {
 
 /* ---- DML ---- */
 
+static int push_returning(tw_run *r, const tw_val *row, tw_err *err) {
+    const tw_plan *p = r->plan;
+    if (!p->ret) return TWILL_OK;
+    if (!r->rettmp && !(r->rettmp = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof(tw_val))))
+        return nomem(err);
+    tw_evalctx c = ctx_of(r, row);
+    for (int i = 0; i < p->ncols; i++) {
+        int rc = tw_eval(p->ret[i], &c, &r->rettmp[i], err);
+        if (rc) return rc;
+    }
+    if (r->nret == r->capret) {
+        size_t nc = r->capret ? r->capret * 2 : 16;
+        tw_val **n = realloc(r->ret, nc * sizeof *n);
+        if (!n) return nomem(err);
+        r->ret = n;
+        r->capret = nc;
+    }
+    if (!(r->ret[r->nret] = row_copy(r->rettmp, p->ncols))) return nomem(err);
+    r->nret++;
+    return TWILL_OK;
+}
+
+int tw_run_returned(tw_run *r, size_t i, const tw_val **row) {
+    if (i >= r->nret) return TWILL_DONE;
+    *row = r->ret[i];
+    return TWILL_ROW;
+}
+
 static int check_row(const tw_table *t, tw_val *row, tw_err *err) {
     for (int i = 0; i < t->ncols; i++)
         if (row[i].k == VK_NULL && t->cols[i].notnull)
@@ -840,7 +879,8 @@ static int run_insert(tw_run *r, int64_t *changes, tw_err *err) {
             }
             if ((rc = tw_eval(e, &c, &r->newrow[i], err))) return rc;
         }
-        if ((rc = insert_row(r, t, r->newrow, err))) return rc;
+        if ((rc = insert_row(r, t, r->newrow, err)) || (rc = push_returning(r, r->newrow, err)))
+            return rc;
         ++*changes;
     }
     return TWILL_OK;
@@ -874,7 +914,7 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
             if ((rc = tw_txn_delete(r->env.txn, t->id, oldpk.p, oldpk.len, err))) break;
             for (int i = 0; i < t->nidx && !rc; i++)
                 rc = index_del(r, t, t->idx[i], row, &oldpk, err);
-            if (rc) break;
+            if (rc || (rc = push_returning(r, row, err))) break;
             ++*changes;
             continue;
         }
@@ -925,7 +965,8 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
             rc = nomem(err);
             break;
         }
-        if ((rc = tw_txn_put(r->env.txn, t->id, newpk.p, newpk.len, r->b3.p, r->b3.len, err)))
+        if ((rc = tw_txn_put(r->env.txn, t->id, newpk.p, newpk.len, r->b3.p, r->b3.len, err)) ||
+            (rc = push_returning(r, r->newrow, err)))
             break;
         ++*changes;
     }
@@ -942,7 +983,9 @@ int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err)
     *changes = 0;
     int rc = r->plan->kind == PL_INSERT ? run_insert(r, changes, err)
                                         : run_update_delete(r, changes, err);
-    tw_run_stop(r);
+    stop_node(r, r->plan->scan);
+    tw_arena_reset(&r->arena);
+    if (rc) free_returned(r);
     return rc;
 }
 

@@ -36,6 +36,8 @@ int tw_run_next(tw_run *r, const tw_val **row, tw_err *err);
 void tw_run_stop(tw_run *r);
 /* INSERT / UPDATE / DELETE: all the work; *changes = affected rows. */
 int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err);
+/* Rows produced by RETURNING during the last tw_run_dml: row i, or TWILL_DONE. */
+int tw_run_returned(tw_run *r, size_t i, const tw_val **row);
 /* Fills a new index from the table's rows (CREATE INDEX). */
 int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err);
 

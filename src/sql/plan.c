@@ -1355,10 +1355,48 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     return TWILL_OK;
 }
 
+/* RETURNING list of INSERT / UPDATE / DELETE: expressions over the written row. */
+static int plan_returning(actx *c, Node **list, size_t n) {
+    if (!n) return TWILL_OK;
+    tw_plan *p = c->p;
+    tlist tl = {0};
+    int rc;
+    c->no_agg_where = "RETURNING";
+    for (size_t i = 0; i < n; i++) {
+        PgQuery__ResTarget *rt = list[i]->res_target;
+        Node *v = rt->val;
+        if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields >= 1 &&
+            v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == N_(A_STAR)) {
+            for (int k = 0; k < c->table->ncols; k++) {
+                tw_expr *e = mk(c, EX_COL, 0);
+                if (!e) return nomem(c);
+                e->idx = k;
+                e->type = c->table->cols[k].type;
+                if ((rc = tl_add(c, &tl, e, c->table->cols[k].name))) return rc;
+            }
+            continue;
+        }
+        tw_expr *e;
+        if ((rc = cx(c, v, &e))) return rc;
+        if (e->type.ty == TY_UNKNOWN && e->op == EX_CONST &&
+            coerce_unknown(c, &e, (tw_sqltype){TY_TEXT, -1}, 0, -1))
+            return TWILL_ERROR;
+        if ((rc = tl_add(c, &tl, e, rt->name && rt->name[0] ? rt->name : derive_name(v))))
+            return rc;
+    }
+    c->no_agg_where = NULL;
+    p->ret = tl.e;
+    p->ncols = tl.n;
+    p->colnames = tl.names;
+    p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype) * (size_t)(tl.n ? tl.n : 1));
+    if (!p->coltypes) return nomem(c);
+    for (int i = 0; i < tl.n; i++) p->coltypes[i] = tl.e[i]->type;
+    return TWILL_OK;
+}
+
 static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->n_returning_list) return notsup(c, -1, "RETURNING is not supported yet");
     if (s->on_conflict_clause) return notsup(c, -1, "ON CONFLICT is not supported yet");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     tw_table *t;
@@ -1404,7 +1442,11 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
         Node *ln = sel->values_lists[r];
         if (ln->node_case != N_(LIST)) return notsup(c, -1, "malformed VALUES");
         PgQuery__List *l = ln->list;
-        if ((int)l->n_items > ncols)
+
+        if (!s->n_cols && r == 0) ncols = (int)l->n_items; /* fills the leading columns */
+        if (!s->n_cols && (int)l->n_items != ncols)
+            return aerr(c, -1, "42601", "VALUES lists must all be the same length");
+        if ((int)l->n_items > (s->n_cols ? ncols : t->ncols))
             return aerr(c, -1, "42601", "INSERT has more expressions than target columns");
         if ((int)l->n_items < ncols)
             return aerr(c, -1, "42601", "INSERT has more target columns than expressions");
@@ -1424,13 +1466,13 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
         }
         p->rows[r] = row;
     }
-    return TWILL_OK;
+    c->table = t;
+    return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
 static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->n_returning_list) return notsup(c, -1, "RETURNING is not supported yet");
     if (s->n_from_clause) return notsup(c, -1, "UPDATE ... FROM is not supported");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     tw_pnode *scan = mk_node(c, PN_SCAN, NULL);
@@ -1478,12 +1520,11 @@ static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
         }
         p->setexprs[i] = e;
     }
-    return TWILL_OK;
+    return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
 static int plan_delete(actx *c, PgQuery__DeleteStmt *s) {
     int rc;
-    if (s->n_returning_list) return notsup(c, -1, "RETURNING is not supported yet");
     if (s->n_using_clause) return notsup(c, -1, "DELETE ... USING is not supported");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     tw_pnode *scan = mk_node(c, PN_SCAN, NULL);
@@ -1494,7 +1535,7 @@ static int plan_delete(actx *c, PgQuery__DeleteStmt *s) {
     if ((rc = compile_where(c, s->where_clause, "WHERE", &scan->filter))) return rc;
     if ((rc = choose_access(c, scan))) return rc;
     c->p->scan = scan;
-    return TWILL_OK;
+    return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
 static int key_list(actx *c, tw_table *t, Node **keys, size_t n, int **out, int loc) {

@@ -98,6 +98,7 @@ typedef struct tw_plan {
     int nset;
     int *setcols;
     tw_expr **setexprs;
+    tw_expr **ret; /* RETURNING expressions over the written row (ncols of them) */
     /* DDL */
     tw_table *newtable; /* CREATE TABLE definition (ids assigned at execution) */
     int nnewidx;

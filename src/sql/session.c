@@ -70,7 +70,9 @@ struct tw_sql_stmt {
     int nparams;
     tw_val *params;
     tw_buf *parambufs;
-    int running; /* a SELECT between its first row and DONE */
+    int running;   /* a SELECT between its first row and DONE */
+    int returning; /* streaming the RETURNING rows of a finished DML run */
+    size_t retpos;
     int finished;
     tw_txn *own_txn; /* autocommit SELECT */
     int64_t changes;
@@ -449,6 +451,7 @@ static void stop_stmt(tw_sql_stmt *st) {
         st->own_txn = NULL;
     }
     st->running = 0;
+    st->returning = 0;
     st->row = NULL;
 }
 
@@ -698,6 +701,16 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
     if (!st) return tw_err_set(err, TWILL_MISUSE, NULL, "NULL statement");
     tw_sql_session *s = st->s;
     if (st->running) return next_row(st, err);
+    if (st->returning) {
+        const tw_val *row;
+        if (tw_run_returned(st->run, st->retpos++, &row) == TWILL_ROW) {
+            note_row(st, row);
+            return TWILL_ROW;
+        }
+        stop_stmt(st);
+        st->finished = 1;
+        return TWILL_DONE;
+    }
     if (st->finished) tw_sql_reset(st);
     st->changes = 0;
     st->row = NULL;
@@ -763,6 +776,12 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
         tw_catalog_unref(s->private_cat);
         s->private_cat = NULL;
     }
+    if (p->ret) {
+        /* The work is done (and committed); now hand out the RETURNING rows. */
+        st->returning = 1;
+        st->retpos = 0;
+        return tw_sql_step(st, err);
+    }
     st->finished = 1;
     return TWILL_DONE;
 }
@@ -770,7 +789,7 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
 /* ---- result columns ---- */
 
 int tw_sql_column_count(const tw_sql_stmt *st) {
-    return st && st->plan && st->plan->kind == PL_SELECT ? st->plan->ncols : 0;
+    return st && st->plan ? st->plan->ncols : 0;
 }
 
 const char *tw_sql_column_name(const tw_sql_stmt *st, int col) {

@@ -148,6 +148,20 @@ static void test_sort(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE srt");
 }
 
+static void test_returning(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE r (id int PRIMARY KEY, name text, n int DEFAULT 7)");
+    QUERY(s, "INSERT INTO r (id, name) VALUES (1, 'a'), (2, 'b') RETURNING id, n, upper(name) AS u",
+          "1|7|A\n2|7|B");
+    QUERY(s, "INSERT INTO r VALUES (3, 'c', 0) RETURNING *", "3|c|0");
+    QUERY(s, "UPDATE r SET n = n + 1 WHERE id >= 2 RETURNING id, n", "2|8\n3|1");
+    QUERY(s, "DELETE FROM r WHERE id = 1 RETURNING name", "a");
+    QUERY(s, "SELECT count(*) FROM r", "2");
+    EXEC_ERR(s, "INSERT INTO r VALUES (2, 'dup') RETURNING id", "23505");
+    EXEC_ERR(s, "INSERT INTO r VALUES (9, 'x') RETURNING nosuch", "42703");
+    EXEC_ERR(s, "DELETE FROM r RETURNING count(*)", "42803");
+    EXEC_OK(s, "DROP TABLE r");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqlbasic")) return 1;
     tw_sql_session *s;
@@ -158,6 +172,7 @@ int main(void) {
     test_ddl_dml(s);
     test_changes(s);
     test_sort(s);
+    test_returning(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();
