@@ -17,10 +17,11 @@
 /* Rows of the bulk table t(id, k, v): id 1..rows, and these contents. */
 #define BENCH_VALUE_MAX 40
 static inline int64_t bench_row_k(int64_t id) {
-    return (id * 7919) % 1000003;
+    return (int64_t)(((uint64_t)id * 7919u) % 1000003u);
 }
 static inline int bench_row_v(int64_t id, char *buf) {
-    return snprintf(buf, BENCH_VALUE_MAX, "value-%016llx", (unsigned long long)(id * 2654435761u));
+    return snprintf(buf, BENCH_VALUE_MAX, "value-%016llx",
+                    (unsigned long long)((uint64_t)id * 2654435761u));
 }
 
 /* Time-boxed loops look at the clock once per this many operations. */
