@@ -1,10 +1,13 @@
 /*
  * pager.c — the buffer pool over the storage seam's page store.
  *
- * Frames live in a chained hash table keyed by page number. A frame is on exactly one
- * of: the LRU list (clean and unpinned: the only evictable state), the dirty list
- * (modified since the last checkpoint, pinned or not), or no list (clean and pinned).
- * Page 0 (the header) stays pinned for the pager's life.
+ * Frames live in a chained hash table keyed by page number. Dirty frames (modified
+ * since the last checkpoint) are on the dirty list and never evicted. Clean frames that
+ * became unpinned join the replacement list, where they stay when pinned again: a hit
+ * only bumps the pin count and sets a reference bit, so it never touches other frames'
+ * memory. Eviction pops the list head: a pinned frame is dropped from the list (it
+ * rejoins when unpinned), a referenced one gets a second chance at the tail (CLOCK),
+ * anything else is evicted. Page 0 (the header) stays pinned for the pager's life.
  *
  * One mutex, `mu`, guards the frame table and lists and is held only for short, non-
  * blocking work. A miss inserts a LOADING frame, drops `mu` for the read and wakes
@@ -50,9 +53,11 @@ struct tw_frame {
     uint32_t pins;
     uint8_t dirty;
     uint8_t state;
+    uint8_t ref;    /* used since it last got a second chance */
+    uint8_t in_lru; /* on the replacement list (clean; maybe pinned again meanwhile) */
     uint8_t *data;
     tw_frame *hnext;
-    tw_frame *prev, *next; /* LRU list or dirty list, see above */
+    tw_frame *prev, *next; /* replacement list or dirty list, see above */
 };
 
 typedef struct flist {
@@ -167,15 +172,39 @@ static tw_frame *frame_alloc(void) {
     return f;
 }
 
+static void lru_push(tw_pager *pg, tw_frame *f) {
+    list_push(&pg->lru, f);
+    f->in_lru = 1;
+}
+
+static void lru_remove(tw_pager *pg, tw_frame *f) {
+    list_remove(&pg->lru, f);
+    f->in_lru = 0;
+}
+
+/* Unhooks and returns one evictable frame, or NULL when none is. */
+static tw_frame *evict_one(tw_pager *pg) {
+    tw_frame *f;
+    while ((f = pg->lru.head)) {
+        lru_remove(pg, f);
+        if (f->pins) continue; /* rejoins at unpin */
+        if (f->ref) {
+            f->ref = 0;
+            lru_push(pg, f);
+            continue;
+        }
+        hash_remove(pg, f);
+        pg->stats.evictions++;
+        return f;
+    }
+    return NULL;
+}
+
 /* Evicts clean unpinned frames until the pool is under capacity, recycling the first
  * victim's memory; allocates only when nothing is evictable. */
 static tw_frame *take_frame(tw_pager *pg) {
-    tw_frame *spare = NULL;
-    while (pg->nframes >= pg->cap && pg->lru.head) {
-        tw_frame *f = pg->lru.head;
-        list_remove(&pg->lru, f);
-        hash_remove(pg, f);
-        pg->stats.evictions++;
+    tw_frame *spare = NULL, *f;
+    while (pg->nframes >= pg->cap && (f = evict_one(pg))) {
         if (!spare)
             spare = f;
         else
@@ -185,6 +214,8 @@ static tw_frame *take_frame(tw_pager *pg) {
     if (spare) {
         spare->pins = 0;
         spare->dirty = 0;
+        spare->ref = 0;
+        spare->in_lru = 0;
         spare->state = F_READY;
         spare->prev = spare->next = spare->hnext = NULL;
     }
@@ -192,24 +223,24 @@ static tw_frame *take_frame(tw_pager *pg) {
 }
 
 static void trim_lru(tw_pager *pg) {
-    while (pg->nframes > pg->cap && pg->lru.head) {
-        tw_frame *f = pg->lru.head;
-        list_remove(&pg->lru, f);
-        hash_remove(pg, f);
-        pg->stats.evictions++;
-        frame_free(f);
-    }
+    tw_frame *f;
+    while (pg->nframes > pg->cap && (f = evict_one(pg))) frame_free(f);
 }
 
 static void mark_dirty_locked(tw_pager *pg, tw_frame *f) {
     if (f->dirty) return;
-    if (f->pins == 0) list_remove(&pg->lru, f); /* tolerated misuse: not pinned */
+    if (f->in_lru) lru_remove(pg, f);
     f->dirty = 1;
     list_push(&pg->dirty, f);
 }
 
 static void pin_locked(tw_pager *pg, tw_frame *f) {
-    if (f->pins++ == 0 && !f->dirty) list_remove(&pg->lru, f);
+    f->pins++;
+    f->ref = 1;
+}
+
+static void unpin_locked(tw_pager *pg, tw_frame *f) {
+    if (--f->pins == 0 && !f->dirty && !f->in_lru) lru_push(pg, f);
 }
 
 static void hdr_sync_locked(tw_pager *pg) {
@@ -299,7 +330,7 @@ int tw_pager_get(tw_pager *pg, uint32_t pgno, tw_frame **out, tw_err *err) {
 void tw_pager_unpin(tw_pager *pg, tw_frame *f) {
     if (!f) return;
     pthread_mutex_lock(&pg->mu);
-    if (--f->pins == 0 && !f->dirty) list_push(&pg->lru, f);
+    unpin_locked(pg, f);
     pthread_mutex_unlock(&pg->mu);
 }
 
@@ -380,7 +411,7 @@ int tw_pager_alloc(tw_pager *pg, tw_frame **out, tw_err *err) {
         }
         pgno = pg->page_count++;
     }
-    if (old_trunk && --old_trunk->pins == 0 && !old_trunk->dirty) list_push(&pg->lru, old_trunk);
+    if (old_trunk) unpin_locked(pg, old_trunk);
     tw_frame *f = install_zeroed_locked(pg, pgno, spare);
     hdr_sync_locked(pg);
     pthread_mutex_unlock(&pg->mu);
@@ -406,7 +437,10 @@ int tw_pager_free(tw_pager *pg, uint32_t pgno, tw_err *err) {
     /* The contents of a free page are meaningless: drop its frame (dirty or not) so it
      * is not written at the next checkpoint. The frame is recycled below if needed. */
     if (f) {
-        list_remove(f->dirty ? &pg->dirty : &pg->lru, f);
+        if (f->dirty)
+            list_remove(&pg->dirty, f);
+        else if (f->in_lru)
+            lru_remove(pg, f);
         hash_remove(pg, f);
         f->dirty = 0;
     }
@@ -437,7 +471,7 @@ int tw_pager_free(tw_pager *pg, uint32_t pgno, tw_err *err) {
     tw_store_u32(t->data + TRUNK_NEXT, pg->free_head);
     tw_store_u32(t->data + TRUNK_COUNT, 0);
     tw_frame *old = pg->trunk;
-    if (old && --old->pins == 0 && !old->dirty) list_push(&pg->lru, old);
+    if (old) unpin_locked(pg, old);
     pg->trunk = t; /* keeps the pin install_zeroed_locked took */
     pg->free_head = pgno;
     pg->free_count++;
@@ -507,7 +541,7 @@ int tw_pager_checkpoint(tw_pager *pg, uint64_t lsn, tw_err *err) {
     while ((f = pg->dirty.head)) {
         list_remove(&pg->dirty, f);
         f->dirty = 0;
-        if (f->pins == 0) list_push(&pg->lru, f);
+        if (f->pins == 0) lru_push(pg, f);
         pg->stats.pages_written++;
     }
     trim_lru(pg);
