@@ -106,6 +106,7 @@ void tw_run_stop(tw_run *r) {
     free_returned(r);
     stop_node(r, r->plan->root);
     stop_node(r, r->plan->scan);
+    stop_node(r, r->plan->src);
     tw_arena_reset(&r->arena);
 }
 
@@ -868,11 +869,18 @@ static int run_insert(tw_run *r, int64_t *changes, tw_err *err) {
     const tw_plan *p = r->plan;
     const tw_table *t = p->table;
     int rc;
-    for (int k = 0; k < p->nrows; k++) {
+    for (int k = 0; p->src || k < p->nrows; k++) {
         tw_arena_reset(&r->arena);
-        tw_evalctx c = ctx_of(r, NULL);
+        const tw_val *src = NULL;
+        if (p->src) {
+            rc = node_next(r, p->src, &src, err);
+            if (rc == TWILL_DONE) break;
+            if (rc != TWILL_ROW) return rc;
+        }
+        tw_evalctx c = ctx_of(r, src);
+        tw_expr **exprs = p->rows[p->src ? 0 : k];
         for (int i = 0; i < t->ncols; i++) {
-            tw_expr *e = p->rows[k][i];
+            tw_expr *e = exprs[i];
             if (!e) {
                 r->newrow[i] = t->cols[i].has_default ? t->cols[i].defval : (tw_val){.k = VK_NULL};
                 continue;
@@ -984,6 +992,7 @@ int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err)
     int rc = r->plan->kind == PL_INSERT ? run_insert(r, changes, err)
                                         : run_update_delete(r, changes, err);
     stop_node(r, r->plan->scan);
+    stop_node(r, r->plan->src);
     tw_arena_reset(&r->arena);
     if (rc) free_returned(r);
     return rc;

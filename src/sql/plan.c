@@ -1125,7 +1125,9 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     if (s->into_clause) return notsup(c, -1, "SELECT INTO is not supported");
-    if (s->n_distinct_clause) return notsup(c, -1, "SELECT DISTINCT is not supported");
+    int distinct = s->n_distinct_clause > 0;
+    if (distinct && (s->n_distinct_clause > 1 || s->distinct_clause[0]->node_case != 0))
+        return notsup(c, -1, "SELECT DISTINCT ON is not supported");
     if (s->n_locking_clause) return notsup(c, -1, "FOR UPDATE / FOR SHARE is not supported");
     if (s->n_window_clause) return notsup(c, -1, "WINDOW clauses are not supported");
     if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
@@ -1283,7 +1285,30 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
             return aerr(c, -1, "42804", "argument of HAVING must be type boolean");
     }
     c->agg_mode = 0;
-    if (agg) {
+    if (distinct) {
+        /* DISTINCT = grouping by the visible columns. */
+        if (agg)
+            return notsup(c, -1, "SELECT DISTINCT with aggregates or GROUP BY is not supported");
+        if (tl.n > nvisible)
+            return aerr(c, -1, "42P10",
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+        tw_pnode *an = mk_node(c, PN_AGG, top);
+        if (!an) return nomem(c);
+        an->ngroup = nvisible;
+        an->group = tl.e;
+        an->ncols = nvisible;
+        top = an;
+        tw_expr **refs =
+            tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(nvisible ? nvisible : 1));
+        if (!refs) return nomem(c);
+        for (int i = 0; i < nvisible; i++) {
+            if (!(refs[i] = mk(c, EX_COL, 0))) return nomem(c);
+            refs[i]->idx = i;
+            refs[i]->type = tl.e[i]->type;
+        }
+        tl.e = refs;
+        agg = 1;
+    } else if (agg) {
         tw_pnode *an = mk_node(c, PN_AGG, top);
         if (!an) return nomem(c);
         an->ngroup = c->ngroup;
@@ -1354,6 +1379,8 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     for (int i = 0; i < nvisible; i++) p->coltypes[i] = tl.e[i]->type;
     return TWILL_OK;
 }
+
+static int plan_select(actx *c, PgQuery__SelectStmt *s);
 
 /* RETURNING list of INSERT / UPDATE / DELETE: expressions over the written row. */
 static int plan_returning(actx *c, Node **list, size_t n) {
@@ -1429,12 +1456,44 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
         if (!p->rows ||
             !(p->rows[0] = tw_arena_zalloc(c->a, sizeof(tw_expr *) * (size_t)(t->ncols + 1))))
             return nomem(c);
-        return TWILL_OK;
+        c->table = t;
+        return plan_returning(c, s->returning_list, s->n_returning_list);
     }
     if (s->select_stmt->node_case != N_(SELECT_STMT))
         return notsup(c, -1, "unsupported INSERT source");
     PgQuery__SelectStmt *sel = s->select_stmt->select_stmt;
-    if (!sel->n_values_lists) return notsup(c, -1, "INSERT ... SELECT is not supported yet");
+    if (!sel->n_values_lists) {
+        /* INSERT ... SELECT: the source rows feed one row of assignment expressions. */
+        if ((rc = plan_select(c, sel))) return rc;
+        int nsrc = p->ncols;
+        tw_sqltype *types = p->coltypes;
+        p->src = p->root;
+        p->root = NULL;
+        p->ncols = 0;
+        p->colnames = NULL;
+        p->coltypes = NULL;
+        if (nsrc > ncols)
+            return aerr(c, -1, "42601", "INSERT has more expressions than target columns");
+        if (s->n_cols && nsrc < ncols)
+            return aerr(c, -1, "42601", "INSERT has more target columns than expressions");
+        p->nrows = 1;
+        p->rows = tw_arena_alloc(c->a, sizeof(tw_expr **));
+        if (!p->rows ||
+            !(p->rows[0] = tw_arena_zalloc(c->a, sizeof(tw_expr *) * (size_t)(t->ncols + 1))))
+            return nomem(c);
+        for (int i = 0; i < nsrc; i++) {
+            tw_expr *e = mk(c, EX_COL, 0);
+            if (!e) return nomem(c);
+            e->idx = i;
+            e->type = types[i];
+            const tw_column *col = &t->cols[map[i]];
+            if ((rc = assign_to(c, &e, col->type, col->name, -1))) return rc;
+            p->rows[0][map[i]] = e;
+        }
+        c->table = t;
+        c->alias = NULL;
+        return plan_returning(c, s->returning_list, s->n_returning_list);
+    }
     p->nrows = (int)sel->n_values_lists;
     p->rows = tw_arena_alloc(c->a, sizeof(tw_expr **) * sel->n_values_lists);
     if (!p->rows) return nomem(c);

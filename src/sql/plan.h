@@ -94,6 +94,7 @@ typedef struct tw_plan {
     tw_table *table;
     int nrows;
     tw_expr ***rows; /* INSERT: nrows × table->ncols, NULL = default */
+    tw_pnode *src;   /* INSERT ... SELECT: rows[0] is evaluated over each source row */
     tw_pnode *scan;  /* UPDATE / DELETE */
     int nset;
     int *setcols;

@@ -162,6 +162,28 @@ static void test_returning(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE r");
 }
 
+static void test_distinct_insert_select(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE src (id int PRIMARY KEY, g int, name text)");
+    EXEC_OK(s, "INSERT INTO src VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c'), (4, NULL, 'd'), "
+               "(5, NULL, 'e')");
+    QUERY(s, "SELECT DISTINCT g FROM src ORDER BY g", "1\n2\nNULL");
+    QUERY(s, "SELECT count(*) FROM src WHERE g IS NOT NULL", "3");
+    EXEC_ERR(s, "SELECT DISTINCT g FROM src ORDER BY id", "42P10");
+    EXEC_ERR(s, "SELECT DISTINCT ON (g) g FROM src", "0A000");
+    EXEC_OK(s, "CREATE TABLE dst (id int PRIMARY KEY, label varchar(3), n bigint DEFAULT 5)");
+    QUERY(s,
+          "INSERT INTO dst (id, label) SELECT id * 10, name || name FROM src WHERE id <= 3 "
+          "RETURNING id, label, n",
+          "10|aa|5\n20|bb|5\n30|cc|5");
+    EXEC_OK(s, "INSERT INTO dst SELECT id + 100, name FROM src WHERE id > 3");
+    QUERY(s, "SELECT id, label, n FROM dst WHERE id > 100", "104|d|5\n105|e|5");
+    EXEC_ERR(s, "INSERT INTO dst (id, label) SELECT id, name || 'xyz' FROM src", "22001");
+    EXEC_ERR(s, "INSERT INTO dst SELECT id * 10 FROM src WHERE id = 1", "23505");
+    EXEC_OK(s, "INSERT INTO dst SELECT id + 1000 FROM dst"); /* self-insert */
+    QUERY(s, "SELECT count(*) FROM dst", "10");
+    EXEC_OK(s, "DROP TABLE src; DROP TABLE dst");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqlbasic")) return 1;
     tw_sql_session *s;
@@ -173,6 +195,7 @@ int main(void) {
     test_changes(s);
     test_sort(s);
     test_returning(s);
+    test_distinct_insert_select(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();
