@@ -20,6 +20,7 @@
 #include <string.h>
 
 #define STMT_CACHE_MAX 64
+#define STMT_CACHE_MAX_TEXT 65536 /* bulk statements are not worth keeping */
 
 typedef struct rowid_ctr {
     uint64_t table;
@@ -395,7 +396,7 @@ int tw_sql_prepare(tw_sql_session *s, const char *sql, size_t len, tw_sql_stmt *
             }
             *consumed = tw_parse_stmt_end(tree, 0);
             if (tree->pr->n_stmts == 1) {
-                cache_put(s, sql, len, h, tree);
+                if (len <= STMT_CACHE_MAX_TEXT) cache_put(s, sql, len, h, tree);
                 *consumed = len;
             } else if (tree->nmap == 0) {
                 /* Keep the parse of the rest: exec prepares it statement by statement. */
