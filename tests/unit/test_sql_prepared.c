@@ -69,7 +69,7 @@ static void test_errors(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE u (a int, b int)");
     EXEC_ERR(s, "SELECT * FROM u, u AS v", "0A000");
     EXEC_ERR(s, "SELECT * FROM u JOIN u v ON true", "0A000");
-    EXEC_ERR(s, "SELECT DISTINCT a FROM u", "0A000");
+    EXEC_ERR(s, "SELECT DISTINCT ON (a) a FROM u", "0A000");
     EXEC_ERR(s, "SELECT a FROM u UNION SELECT b FROM u", "0A000");
     EXEC_ERR(s, "SELECT (SELECT 1)", "0A000");
     EXEC_ERR(s, "INSERT INTO u VALUES (1, 2) ON CONFLICT DO NOTHING", "0A000");
