@@ -29,7 +29,8 @@ typedef struct nstate {
     tw_cursor *cur;
     int started, done, point, fetched;
     tw_buf key, hi, val;
-    tw_val *row;
+    /* JOIN */
+    int outer_valid, matched;
     /* AGG */
     group **buckets;
     size_t nbuckets, ngroups;
@@ -52,6 +53,7 @@ struct tw_run {
     nstate *st;
     tw_buf b1, b2, b3, b4;
     tw_val *newrow;
+    tw_val *jrow; /* the combined row every scan decodes its table into */
     tw_val **ret; /* RETURNING rows of the last DML run */
     size_t nret, capret;
     tw_val *rettmp;
@@ -68,7 +70,9 @@ int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err) {
     r->st = calloc((size_t)(p->nnodes ? p->nnodes : 1), sizeof *r->st);
     int width = p->table ? p->table->ncols : 1;
     r->newrow = calloc((size_t)(width ? width : 1), sizeof(tw_val));
-    if (!r->st || !r->newrow) {
+    int jw = p->width > width ? p->width : width;
+    r->jrow = calloc((size_t)(jw ? jw : 1), sizeof(tw_val));
+    if (!r->st || !r->newrow || !r->jrow) {
         tw_run_free(r);
         return nomem(err);
     }
@@ -79,6 +83,8 @@ int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err) {
 static void stop_node(tw_run *r, const tw_pnode *n) {
     for (; n; n = n->child) {
         nstate *s = &r->st[n->id];
+        if (n->inner) stop_node(r, n->inner);
+        s->outer_valid = s->matched = 0;
         if (s->cur) tw_cursor_close(s->cur);
         s->cur = NULL;
         s->started = s->done = s->fetched = 0;
@@ -119,13 +125,13 @@ void tw_run_free(tw_run *r) {
             tw_buf_free(&s->key);
             tw_buf_free(&s->hi);
             tw_buf_free(&s->val);
-            free(s->row);
             free(s->out);
             tw_arena_free(&s->gmem);
         }
     }
     free(r->st);
     free(r->newrow);
+    free(r->jrow);
     free(r->ret);
     free(r->rettmp);
     tw_arena_free(&r->arena);
@@ -237,13 +243,9 @@ static int scan_start(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     s->fetched = 0;
     tw_buf_reset(&s->key);
     tw_buf_reset(&s->hi);
-    if (!s->row) {
-        s->row = calloc((size_t)(t->ncols ? t->ncols : 1), sizeof(tw_val));
-        if (!s->row) return nomem(err);
-    }
     int full = a->kind == ACC_FULL;
     const uint8_t *kinds = t->kinds;
-    tw_evalctx c = ctx_of(r, NULL);
+    tw_evalctx c = ctx_of(r, r->jrow); /* key values may read earlier tables' columns */
     for (int i = 0; !full && i < a->neq; i++) {
         tw_val v;
         if ((rc = tw_eval(a->eq[i], &c, &v, err))) return rc;
@@ -368,14 +370,15 @@ static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **ro
                 if ((rc = tw_cursor_next(s->cur, err))) return rc;
             }
         }
-        if ((rc = tw_row_decode(data, dlen, s->row, t->kinds, t->ncols, err))) return rc;
+        if ((rc = tw_row_decode(data, dlen, r->jrow + n->coloff, t->kinds, t->ncols, err)))
+            return rc;
         if (n->filter) {
             int ok;
-            tw_evalctx c = ctx_of(r, s->row);
+            tw_evalctx c = ctx_of(r, r->jrow);
             if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
             if (!ok) continue;
         }
-        *row = s->row;
+        *row = r->jrow;
         return TWILL_ROW;
     }
 }
@@ -741,6 +744,37 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
         if (s->pos >= s->nrows) return TWILL_DONE;
         *row = s->rows[s->pos++];
         return TWILL_ROW;
+    case PN_JOIN:
+        for (;;) {
+            if (!s->outer_valid) {
+                const tw_val *outer;
+                rc = node_next(r, n->child, &outer, err);
+                if (rc != TWILL_ROW) return rc;
+                s->outer_valid = 1;
+                s->matched = 0;
+                stop_node(r, n->inner); /* rescan with this outer row's values */
+            }
+            const tw_val *in;
+            rc = node_next(r, n->inner, &in, err);
+            if (rc == TWILL_ROW) {
+                s->matched = 1;
+            } else if (rc == TWILL_DONE) {
+                s->outer_valid = 0;
+                if (!n->left || s->matched) continue;
+                const tw_table *it = n->inner->table;
+                for (int i = 0; i < it->ncols; i++) r->jrow[n->inner->coloff + i].k = VK_NULL;
+            } else {
+                return rc;
+            }
+            if (n->post) {
+                int ok;
+                tw_evalctx c = ctx_of(r, r->jrow);
+                if ((rc = tw_eval_pred(n->post, &c, &ok, err))) return rc;
+                if (!ok) continue;
+            }
+            *row = r->jrow;
+            return TWILL_ROW;
+        }
     case PN_LIMIT:
         if (!s->started) {
             s->started = 1;

@@ -10,6 +10,18 @@ typedef PgQuery__Node Node;
 
 #define N_(x) PG_QUERY__NODE__NODE_##x
 
+#define TW_MAX_FROM 16
+
+typedef struct scope_ent {
+    tw_table *t;
+    const char *alias;
+    int offset; /* of the table's first column in the combined row */
+} scope_ent;
+
+static const char *ent_name(const scope_ent *e) {
+    return e->alias ? e->alias : e->t->name;
+}
+
 typedef struct actx {
     tw_plan *p;
     tw_arena *a;
@@ -17,9 +29,10 @@ typedef struct actx {
     size_t pos_base;
     tw_err *err;
     tw_catalog *cat;
-    /* name scope */
-    tw_table *table;
-    const char *alias;
+    /* name scope: the FROM tables, laid out side by side in one combined row */
+    scope_ent sc[TW_MAX_FROM];
+    int nsc;
+    int width;
     int depth;
     /* aggregation */
     int agg_mode;             /* compiling over the aggregated row */
@@ -303,19 +316,49 @@ static int cx_colref(actx *c, PgQuery__ColumnRef *r, tw_expr **out) {
         return notsup(c, r->location, "qualified names with schema are not supported here");
     }
     if (!name) return notsup(c, r->location, "\"*\" is not allowed here");
-    if (qual && (!c->table || strcmp(qual, c->alias ? c->alias : c->table->name)))
+    const scope_ent *found = NULL;
+    int col = -1, qual_seen = 0;
+    for (int i = 0; i < c->nsc; i++) {
+        const scope_ent *e = &c->sc[i];
+        if (qual && strcmp(qual, ent_name(e))) continue;
+        qual_seen = 1;
+        int k = tw_table_column(e->t, name);
+        if (k < 0) continue;
+        if (found)
+            return aerr(c, r->location, "42702", "column reference \"%s\" is ambiguous", name);
+        found = e;
+        col = k;
+    }
+    if (qual && !qual_seen)
         return aerr(c, r->location, "42P01", "missing FROM-clause entry for table \"%s\"", qual);
-    int col = c->table ? tw_table_column(c->table, name) : -1;
-    if (col < 0) {
+    if (!found) {
         if (qual) return aerr(c, r->location, "42703", "column %s.%s does not exist", qual, name);
         return aerr(c, r->location, "42703", "column \"%s\" does not exist", name);
     }
     tw_expr *e = mk(c, EX_COL, 0);
     if (!e) return nomem(c);
-    e->idx = col;
-    e->type = c->table->cols[col].type;
+    e->idx = found->offset + col;
+    e->type = found->t->cols[col].type;
     *out = e;
     return TWILL_OK;
+}
+
+/* "alias.column" of a combined-row column, for messages. */
+static void col_label(const actx *c, int idx, char *buf, size_t cap) {
+    for (int i = 0; i < c->nsc; i++) {
+        const scope_ent *e = &c->sc[i];
+        if (idx >= e->offset && idx < e->offset + e->t->ncols) {
+            snprintf(buf, cap, "%s.%s", ent_name(e), e->t->cols[idx - e->offset].name);
+            return;
+        }
+    }
+    snprintf(buf, cap, "?");
+}
+
+static int scope_has_column(const actx *c, const char *name) {
+    for (int i = 0; i < c->nsc; i++)
+        if (tw_table_column(c->sc[i].t, name) >= 0) return 1;
+    return 0;
 }
 
 /* In aggregate mode, an expression over the input row must be a GROUP BY expression;
@@ -697,9 +740,8 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
     case N_(COLUMN_REF): {
         if ((rc = cx_colref(c, n->column_ref, out))) return rc;
         if (c->agg_mode && !c->in_agg) {
-            const char *nm = c->table->cols[(*out)->idx].name;
             char what[300];
-            snprintf(what, sizeof what, "%s.%s", c->alias ? c->alias : c->table->name, nm);
+            col_label(c, (*out)->idx, what, sizeof what);
             return to_group_ref(c, out, n->column_ref->location, what);
         }
         return TWILL_OK;
@@ -902,11 +944,12 @@ static int has_agg(Node *n) {
 
 /* ---- access paths ---- */
 
-/* Is e independent of the row (constants, parameters and operators over them)? */
-static int row_free(const tw_expr *e) {
-    if (e->op == EX_COL || e->op == EX_AGG) return 0;
+/* Is e known before the scan at `off` reads its row: constants, parameters, and
+ * columns of tables scanned earlier (offsets below off)? */
+static int row_free(const tw_expr *e, int off) {
+    if ((e->op == EX_COL && e->idx >= off) || e->op == EX_AGG) return 0;
     for (int i = 0; i < e->nargs; i++)
-        if (!row_free(e->args[i])) return 0;
+        if (!row_free(e->args[i], off)) return 0;
     return 1;
 }
 
@@ -930,17 +973,20 @@ static int flip(int op) {
     }
 }
 
-static void collect(tw_expr *e, conj *out, int *n, int cap) {
+/* Conjuncts "column of this scan's table <op> value known before the scan". */
+static void collect(tw_expr *e, conj *out, int *n, int cap, int off, int ncols) {
     if (e->op == EX_AND) {
-        for (int i = 0; i < e->nargs; i++) collect(e->args[i], out, n, cap);
+        for (int i = 0; i < e->nargs; i++) collect(e->args[i], out, n, cap, off, ncols);
         return;
     }
     if (*n >= cap || e->op < EX_EQ || e->op > EX_GE || e->op == EX_NE) return;
     tw_expr *a = e->args[0], *b = e->args[1];
-    if (a->op == EX_COL && row_free(b))
-        out[(*n)++] = (conj){a->idx, e->op, b};
-    else if (b->op == EX_COL && row_free(a))
-        out[(*n)++] = (conj){b->idx, flip(e->op), a};
+#define MINE(x) ((x)->op == EX_COL && (x)->idx >= off && (x)->idx < off + ncols)
+    if (MINE(a) && row_free(b, off))
+        out[(*n)++] = (conj){a->idx - off, e->op, b};
+    else if (MINE(b) && row_free(a, off))
+        out[(*n)++] = (conj){b->idx - off, flip(e->op), a};
+#undef MINE
 }
 
 /* Binds key columns to equalities (then one range) from the WHERE conjuncts; returns
@@ -982,7 +1028,7 @@ static int choose_access(actx *c, tw_pnode *scan) {
     if (!scan->filter) return TWILL_OK;
     conj cj[64];
     int ncj = 0;
-    collect(scan->filter, cj, &ncj, 64);
+    collect(scan->filter, cj, &ncj, 64, scan->coloff, t->ncols);
     if (!ncj) return TWILL_OK;
     int best = 0;
     if (t->npk) {
@@ -1020,17 +1066,47 @@ static tw_pnode *mk_node(actx *c, int kind, tw_pnode *child) {
     return n;
 }
 
-static int open_table(actx *c, PgQuery__RangeVar *rv, tw_table **out) {
+static int lookup_table(actx *c, PgQuery__RangeVar *rv, tw_table **out) {
     if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public"))
         return aerr(c, rv->location, "42P01", "relation \"%s.%s\" does not exist", rv->schemaname,
                     rv->relname);
     tw_table *t = tw_catalog_table(c->cat, rv->relname);
     if (!t) return aerr(c, rv->location, "42P01", "relation \"%s\" does not exist", rv->relname);
     *out = t;
-    c->table = t;
-    c->alias =
-        rv->alias && rv->alias->aliasname && rv->alias->aliasname[0] ? rv->alias->aliasname : NULL;
     return TWILL_OK;
+}
+
+static const char *rv_alias(const PgQuery__RangeVar *rv) {
+    return rv->alias && rv->alias->aliasname && rv->alias->aliasname[0] ? rv->alias->aliasname
+                                                                        : NULL;
+}
+
+/* Adds a table to the scope; its columns follow the previous tables'. */
+static int scope_push(actx *c, tw_table *t, const char *alias, int loc) {
+    if (c->nsc == TW_MAX_FROM)
+        return notsup(c, loc, "more than %d tables in FROM are not supported", TW_MAX_FROM);
+    scope_ent e = {t, alias, c->width};
+    for (int i = 0; i < c->nsc; i++)
+        if (!strcmp(ent_name(&c->sc[i]), ent_name(&e)))
+            return aerr(c, loc, "42712", "table name \"%s\" specified more than once",
+                        ent_name(&e));
+    c->sc[c->nsc++] = e;
+    c->width += t->ncols;
+    if (c->width > c->p->width) c->p->width = c->width;
+    return TWILL_OK;
+}
+
+static void scope_single(actx *c, tw_table *t, const char *alias) {
+    c->nsc = 0;
+    c->width = 0;
+    scope_push(c, t, alias, -1);
+}
+
+/* The target table of a single-table statement: the whole scope. */
+static int open_table(actx *c, PgQuery__RangeVar *rv, tw_table **out) {
+    int rc = lookup_table(c, rv, out);
+    if (!rc) scope_single(c, *out, rv_alias(rv));
+    return rc;
 }
 
 static int compile_where(actx *c, Node *w, const char *clause, tw_expr **out) {
@@ -1117,6 +1193,168 @@ static int eval_const_int(actx *c, tw_expr *e, const char *what, int loc, int64_
     return 0;
 }
 
+/* ---- FROM: tables and joins ---- */
+
+typedef struct fromitem {
+    PgQuery__RangeVar *rv;
+    int left;
+    Node *quals;
+} fromitem;
+
+/* Left-deep joins only: each join's right side is a table. */
+static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
+    if (n->node_case == N_(RANGE_VAR)) {
+        if (*ni == TW_MAX_FROM)
+            return notsup(c, n->range_var->location,
+                          "more than %d tables in FROM are not supported", TW_MAX_FROM);
+        items[(*ni)++] = (fromitem){n->range_var, 0, NULL};
+        return TWILL_OK;
+    }
+    if (n->node_case != N_(JOIN_EXPR))
+        return notsup(c, -1, "%s in FROM is not supported", node_name(n));
+    PgQuery__JoinExpr *j = n->join_expr;
+    if (j->is_natural || j->n_using_clause)
+        return notsup(c, -1, "NATURAL JOIN and JOIN ... USING are not supported yet (use ON)");
+    if (j->alias) return notsup(c, -1, "aliases on joins are not supported");
+    if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER &&
+        j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT)
+        return notsup(c, -1, "RIGHT and FULL joins are not supported yet");
+    int rc = flatten_from(c, j->larg, items, ni);
+    if (rc) return rc;
+    if (!j->rarg || j->rarg->node_case != N_(RANGE_VAR))
+        return notsup(c, -1, "joins whose right side is not a table are not supported yet");
+    if (*ni == TW_MAX_FROM)
+        return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
+    items[(*ni)++] =
+        (fromitem){j->rarg->range_var, j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT, j->quals};
+    return TWILL_OK;
+}
+
+/* Highest FROM level whose columns e reads (-1: none). */
+static int expr_level(const actx *c, const tw_expr *e) {
+    int lv = -1;
+    if (e->op == EX_COL)
+        for (int i = 0; i < c->nsc; i++)
+            if (e->idx >= c->sc[i].offset) lv = i;
+    for (int i = 0; i < e->nargs; i++) {
+        int l = expr_level(c, e->args[i]);
+        if (l > lv) lv = l;
+    }
+    return lv;
+}
+
+typedef struct conjlist {
+    int n, cap;
+    tw_expr **e;
+} conjlist;
+
+static int conj_add(actx *c, conjlist *l, tw_expr *e) {
+    if (l->n == l->cap) {
+        int nc = l->cap ? l->cap * 2 : 8;
+        tw_expr **ne = tw_arena_alloc(c->a, sizeof *ne * (size_t)nc);
+        if (!ne) return nomem(c);
+        if (l->n) memcpy(ne, l->e, sizeof *ne * (size_t)l->n);
+        l->e = ne;
+        l->cap = nc;
+    }
+    l->e[l->n++] = e;
+    return TWILL_OK;
+}
+
+static int conj_split(actx *c, tw_expr *e, conjlist *out) {
+    if (e->op == EX_AND) {
+        for (int i = 0; i < e->nargs; i++) {
+            int rc = conj_split(c, e->args[i], out);
+            if (rc) return rc;
+        }
+        return TWILL_OK;
+    }
+    return conj_add(c, out, e);
+}
+
+static tw_expr *conj_and(actx *c, conjlist *l) {
+    if (l->n == 0) return NULL;
+    if (l->n == 1) return l->e[0];
+    tw_expr *e = mk(c, EX_AND, l->n);
+    if (!e) return NULL;
+    memcpy(e->args, l->e, sizeof(tw_expr *) * (size_t)l->n);
+    e->type.ty = TY_BOOL;
+    return e;
+}
+
+/* Builds the scans (one per FROM table, each filling its slice of the combined row)
+ * joined left-deep by nested loops. Predicates go to the lowest level that can
+ * evaluate them: an inner join's ON and WHERE conjuncts filter the scan of the last
+ * table they read (and may drive its access path from earlier tables' values); a
+ * LEFT JOIN's ON conjuncts filter its inner scan (non-matching rows are NULL-extended),
+ * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
+static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
+    fromitem items[TW_MAX_FROM];
+    int ni = 0, rc;
+    for (size_t i = 0; i < s->n_from_clause; i++)
+        if ((rc = flatten_from(c, s->from_clause[i], items, &ni))) return rc;
+    tw_pnode *scans[TW_MAX_FROM];
+    conjlist onscan[TW_MAX_FROM], post[TW_MAX_FROM];
+    memset(onscan, 0, sizeof onscan);
+    memset(post, 0, sizeof post);
+    for (int k = 0; k < ni; k++) {
+        tw_table *t;
+        if ((rc = lookup_table(c, items[k].rv, &t)) ||
+            (rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location)))
+            return rc;
+        tw_pnode *sn = mk_node(c, PN_SCAN, NULL);
+        if (!sn) return nomem(c);
+        sn->table = t;
+        sn->coloff = c->sc[k].offset;
+        scans[k] = sn;
+        if (items[k].quals) {
+            tw_expr *q;
+            conjlist l = {0};
+            if ((rc = compile_where(c, items[k].quals, "JOIN conditions", &q)) ||
+                (rc = conj_split(c, q, &l)))
+                return rc;
+            for (int i = 0; i < l.n; i++) {
+                int lv = items[k].left ? k : expr_level(c, l.e[i]);
+                if (lv < 0) lv = 0;
+                if ((rc = conj_add(c, &onscan[lv], l.e[i]))) return rc;
+            }
+        }
+    }
+    if (s->where_clause) {
+        tw_expr *w;
+        conjlist l = {0};
+        if ((rc = compile_where(c, s->where_clause, "WHERE", &w)) || (rc = conj_split(c, w, &l)))
+            return rc;
+        for (int i = 0; i < l.n; i++) {
+            int lv = expr_level(c, l.e[i]);
+            if (lv < 0) lv = 0;
+            if ((rc = conj_add(c, items[lv].left ? &post[lv] : &onscan[lv], l.e[i]))) return rc;
+        }
+    }
+    tw_pnode *top = NULL;
+    for (int k = 0; k < ni; k++) {
+        tw_pnode *sn = scans[k];
+        sn->filter = conj_and(c, &onscan[k]);
+        if (onscan[k].n && !sn->filter) return nomem(c);
+        sn->ncols = c->width;
+        if ((rc = choose_access(c, sn))) return rc;
+        if (!top) {
+            top = sn;
+            continue;
+        }
+        tw_pnode *j = mk_node(c, PN_JOIN, top);
+        if (!j) return nomem(c);
+        j->inner = sn;
+        j->left = (uint8_t)items[k].left;
+        j->post = conj_and(c, &post[k]);
+        if (post[k].n && !j->post) return nomem(c);
+        j->ncols = c->width;
+        top = j;
+    }
+    *out = top;
+    return TWILL_OK;
+}
+
 static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     tw_plan *p = c->p;
     int rc;
@@ -1133,25 +1371,16 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
         return notsup(c, -1, "FETCH ... WITH TIES is not supported");
     tw_pnode *src;
+    c->nsc = 0;
+    c->width = 0;
     if (s->n_from_clause == 0) {
         src = mk_node(c, PN_ONEROW, NULL);
         if (!src) return nomem(c);
-    } else {
-        Node *f = s->from_clause[0];
-        if (s->n_from_clause > 1 || f->node_case == N_(JOIN_EXPR))
-            return notsup(c, -1, "joins are not supported yet");
-        if (f->node_case != N_(RANGE_VAR))
-            return notsup(c, -1, "%s in FROM is not supported", node_name(f));
-        src = mk_node(c, PN_SCAN, NULL);
-        if (!src) return nomem(c);
-        if ((rc = open_table(c, f->range_var, &src->table))) return rc;
-        src->ncols = src->table->ncols;
-        if ((rc = compile_where(c, s->where_clause, "WHERE", &src->filter))) return rc;
-        if ((rc = choose_access(c, src))) return rc;
-    }
-    if (s->n_from_clause == 0 && s->where_clause &&
-        (rc = compile_where(c, s->where_clause, "WHERE", &src->filter)))
+        if (s->where_clause && (rc = compile_where(c, s->where_clause, "WHERE", &src->filter)))
+            return rc;
+    } else if ((rc = plan_from(c, s, &src))) {
         return rc;
+    }
     /* Aggregation? */
     int agg = s->n_group_clause > 0 || s->having_clause != NULL;
     for (size_t i = 0; !agg && i < s->n_target_list; i++) agg = has_agg(s->target_list[i]);
@@ -1172,10 +1401,10 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
                     return aerr(c, g->a_const->location, "42P10",
                                 "GROUP BY position %d is not in select list", k);
                 g = s->target_list[k - 1]->res_target->val;
-            } else if (g->node_case == N_(COLUMN_REF) && g->column_ref->n_fields == 1 && c->table) {
+            } else if (g->node_case == N_(COLUMN_REF) && g->column_ref->n_fields == 1 && c->nsc) {
                 /* An output alias may be grouped by name if it is not a column. */
                 const char *nm = str_of(g->column_ref->fields[0]);
-                if (nm && tw_table_column(c->table, nm) < 0)
+                if (nm && !scope_has_column(c, nm))
                     for (size_t k = 0; k < s->n_target_list; k++) {
                         PgQuery__ResTarget *rt = s->target_list[k]->res_target;
                         if (rt->name && rt->name[0] && !strcmp(rt->name, nm)) g = rt->val;
@@ -1197,29 +1426,35 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
         if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields >= 1 &&
             v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == N_(A_STAR)) {
             PgQuery__ColumnRef *r = v->column_ref;
-            if (!c->table)
+            if (!c->nsc)
                 return aerr(c, r->location, "42601",
                             "SELECT * with no tables specified is not valid");
+            const char *q = NULL;
             if (r->n_fields == 2) {
-                const char *q = str_of(r->fields[0]);
-                if (!q || strcmp(q, c->alias ? c->alias : c->table->name))
+                q = str_of(r->fields[0]);
+                int seen = 0;
+                for (int k = 0; k < c->nsc; k++) seen |= q && !strcmp(q, ent_name(&c->sc[k]));
+                if (!seen)
                     return aerr(c, r->location, "42P01",
                                 "missing FROM-clause entry for table \"%s\"", q ? q : "?");
             } else if (r->n_fields > 2) {
                 return notsup(c, r->location, "schema-qualified * is not supported");
             }
-            for (int k = 0; k < c->table->ncols; k++) {
-                tw_expr *e = mk(c, EX_COL, 0);
-                if (!e) return nomem(c);
-                e->idx = k;
-                e->type = c->table->cols[k].type;
-                if (agg) {
-                    char what[300];
-                    snprintf(what, sizeof what, "%s.%s", c->alias ? c->alias : c->table->name,
-                             c->table->cols[k].name);
-                    if ((rc = to_group_ref(c, &e, r->location, what))) return rc;
+            for (int t = 0; t < c->nsc; t++) {
+                const scope_ent *se = &c->sc[t];
+                if (q && strcmp(q, ent_name(se))) continue;
+                for (int k = 0; k < se->t->ncols; k++) {
+                    tw_expr *e = mk(c, EX_COL, 0);
+                    if (!e) return nomem(c);
+                    e->idx = se->offset + k;
+                    e->type = se->t->cols[k].type;
+                    if (agg) {
+                        char what[300];
+                        col_label(c, e->idx, what, sizeof what);
+                        if ((rc = to_group_ref(c, &e, r->location, what))) return rc;
+                    }
+                    if ((rc = tl_add(c, &tl, e, se->t->cols[k].name))) return rc;
                 }
-                if ((rc = tl_add(c, &tl, e, c->table->cols[k].name))) return rc;
             }
             continue;
         }
@@ -1326,8 +1561,8 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     top = pj;
     /* LIMIT / OFFSET: row-independent expressions. */
     tw_expr *limit = NULL, *offset = NULL;
-    tw_table *saved = c->table;
-    c->table = NULL;
+    int saved_nsc = c->nsc;
+    c->nsc = 0;
     if (s->limit_count &&
         !(s->limit_count->node_case == N_(A_CONST) && s->limit_count->a_const->isnull)) {
         if ((rc = cx(c, s->limit_count, &limit))) return rc;
@@ -1337,7 +1572,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
         if ((rc = cx(c, s->limit_offset, &offset))) return rc;
         if (coerce_unknown(c, &offset, (tw_sqltype){TY_INT8, -1}, 0, -1)) return TWILL_ERROR;
     }
-    c->table = saved;
+    c->nsc = saved_nsc;
     if (nkeys) {
         /* The primary-key scan already yields pk order: skip the sort when ORDER BY is
          * an ascending prefix of the primary key. */
@@ -1394,12 +1629,13 @@ static int plan_returning(actx *c, Node **list, size_t n) {
         Node *v = rt->val;
         if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields >= 1 &&
             v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == N_(A_STAR)) {
-            for (int k = 0; k < c->table->ncols; k++) {
+            tw_table *rt_table = c->sc[0].t;
+            for (int k = 0; k < rt_table->ncols; k++) {
                 tw_expr *e = mk(c, EX_COL, 0);
                 if (!e) return nomem(c);
                 e->idx = k;
-                e->type = c->table->cols[k].type;
-                if ((rc = tl_add(c, &tl, e, c->table->cols[k].name))) return rc;
+                e->type = rt_table->cols[k].type;
+                if ((rc = tl_add(c, &tl, e, rt_table->cols[k].name))) return rc;
             }
             continue;
         }
@@ -1429,7 +1665,7 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
     tw_table *t;
     if ((rc = open_table(c, s->relation, &t))) return rc;
     p->table = t;
-    c->table = NULL; /* VALUES cannot reference the target's columns */
+    c->nsc = 0; /* VALUES cannot reference the target's columns */
     int ncols = s->n_cols ? (int)s->n_cols : t->ncols;
     int *map = tw_arena_alloc(c->a, sizeof(int) * (size_t)(ncols ? ncols : 1));
     if (!map) return nomem(c);
@@ -1456,7 +1692,7 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
         if (!p->rows ||
             !(p->rows[0] = tw_arena_zalloc(c->a, sizeof(tw_expr *) * (size_t)(t->ncols + 1))))
             return nomem(c);
-        c->table = t;
+        scope_single(c, t, NULL);
         return plan_returning(c, s->returning_list, s->n_returning_list);
     }
     if (s->select_stmt->node_case != N_(SELECT_STMT))
@@ -1490,8 +1726,7 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
             if ((rc = assign_to(c, &e, col->type, col->name, -1))) return rc;
             p->rows[0][map[i]] = e;
         }
-        c->table = t;
-        c->alias = NULL;
+        scope_single(c, t, NULL);
         return plan_returning(c, s->returning_list, s->n_returning_list);
     }
     p->nrows = (int)sel->n_values_lists;
@@ -1525,7 +1760,7 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
         }
         p->rows[r] = row;
     }
-    c->table = t;
+    scope_single(c, t, NULL);
     return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
@@ -1708,12 +1943,12 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
                 break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
                 tw_expr *e;
-                tw_table *saved = c->table;
-                c->table = NULL;
+                int saved_nsc = c->nsc;
+                c->nsc = 0;
                 c->no_agg_where = "DEFAULT expressions";
                 rc = cx(c, cn->raw_expr, &e);
                 c->no_agg_where = NULL;
-                c->table = saved;
+                c->nsc = saved_nsc;
                 if (rc) return rc;
                 if (c->p->nparams)
                     return aerr(c, cn->location, "42P02", "there is no parameter $1");

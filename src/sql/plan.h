@@ -30,7 +30,7 @@ enum {
     PL_NOOP, /* accepted and ignored (e.g. SET of a harmless setting) */
 };
 
-enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT };
+enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN };
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
 enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG };
 
@@ -63,6 +63,7 @@ typedef struct tw_pnode {
     int ncols; /* width of the output row */
     /* SCAN */
     tw_table *table;
+    int coloff; /* where the table's columns start in the combined row */
     tw_access acc;
     tw_expr *filter;
     /* AGG: output row = group values then aggregate values */
@@ -75,6 +76,10 @@ typedef struct tw_pnode {
     /* SORT */
     int nkeys;
     tw_sortkey *keys;
+    /* JOIN (nested loop): child = outer rows, inner = a SCAN restarted per outer row */
+    struct tw_pnode *inner;
+    uint8_t left;  /* LEFT JOIN: unmatched outer rows get NULLs for the inner table */
+    tw_expr *post; /* predicate on the joined row (after NULL extension) */
     /* LIMIT (also a hint to SORT for top-N) */
     tw_expr *limit, *offset;
 } tw_pnode;
@@ -85,6 +90,7 @@ typedef struct tw_plan {
     tw_catalog *cat; /* referenced: the plan points into it */
     int nparams;
     int nnodes;
+    int width; /* columns of the combined row the scans fill */
     /* result columns (SELECT) */
     int ncols;
     char **colnames;

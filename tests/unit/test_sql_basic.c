@@ -184,6 +184,59 @@ static void test_distinct_insert_select(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE src; DROP TABLE dst");
 }
 
+static void test_joins(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE au (id int PRIMARY KEY, name text)");
+    EXEC_OK(s, "CREATE TABLE bk (id int PRIMARY KEY, author int, title text)");
+    EXEC_OK(s, "CREATE INDEX bk_author ON bk (author)");
+    EXEC_OK(s, "CREATE TABLE tg (book int, tag text)"); /* no key, no index */
+    EXEC_OK(s, "INSERT INTO au VALUES (1, 'ann'), (2, 'bob'), (3, 'cy')");
+    EXEC_OK(s, "INSERT INTO bk VALUES (10, 1, 'x'), (11, 1, 'y'), (12, 2, 'z'), (13, NULL, 'w')");
+    EXEC_OK(s, "INSERT INTO tg VALUES (10, 'red'), (10, 'blue'), (12, 'red')");
+    QUERY(s, "SELECT a.name, b.title FROM au a JOIN bk b ON b.author = a.id ORDER BY b.id",
+          "ann|x\nann|y\nbob|z");
+    QUERY(s, "SELECT name, title FROM au, bk WHERE author = au.id AND title > 'x' ORDER BY title",
+          "ann|y\nbob|z");
+    QUERY(s,
+          "SELECT a.name, b.title FROM au a LEFT JOIN bk b ON b.author = a.id ORDER BY a.id, b.id",
+          "ann|x\nann|y\nbob|z\ncy|NULL");
+    QUERY(s, "SELECT a.name FROM au a LEFT JOIN bk b ON b.author = a.id WHERE b.id IS NULL", "cy");
+    QUERY(s,
+          "SELECT a.name, b.title FROM au a LEFT JOIN bk b ON b.author = a.id AND b.title = 'y' "
+          "ORDER BY a.id",
+          "ann|y\nbob|NULL\ncy|NULL");
+    QUERY(s,
+          "SELECT b.title, t.tag FROM bk b JOIN tg t ON t.book = b.id JOIN au a ON a.id = b.author "
+          "WHERE a.name = 'ann' ORDER BY t.tag",
+          "x|blue\nx|red");
+    QUERY(s,
+          "SELECT a.name, count(b.id) FROM au a LEFT JOIN bk b ON b.author = a.id GROUP BY a.name "
+          "ORDER BY a.name",
+          "ann|2\nbob|1\ncy|0");
+    QUERY(s, "SELECT count(*) FROM au, bk", "12");
+    QUERY(s, "SELECT * FROM au a JOIN bk b ON a.id = b.author WHERE b.id = 12", "2|bob|12|2|z");
+    QUERY(s, "SELECT b.* FROM au a JOIN bk b ON a.id = b.author WHERE a.id = 2", "12|2|z");
+    EXEC_ERR(s, "SELECT id FROM au JOIN bk ON true", "42702");
+    EXEC_ERR(s, "SELECT a.id FROM au a JOIN bk b ON c.id = 1", "42P01");
+    /* a prepared join reused with different parameters */
+    tw_err err;
+    tw_err_clear(&err);
+    tw_sql_stmt *st;
+    size_t used;
+    const char *q =
+        "SELECT b.title FROM au a JOIN bk b ON b.author = a.id WHERE a.name = $1 ORDER BY 1";
+    CHECK(tw_sql_prepare(s, q, strlen(q), &st, &used, &err) == TWILL_OK);
+    for (int round = 0; round < 2; round++) {
+        tw_sql_arg v = {.type = TWILL_TYPE_TEXT, .p = round ? "bob" : "ann", .len = 3};
+        tw_sql_bind(st, 1, &v, &err);
+        int n = 0;
+        while (tw_sql_step(st, &err) == TWILL_ROW) n++;
+        CHECK(n == (round ? 1 : 2));
+        tw_sql_reset(st);
+    }
+    tw_sql_finalize(st);
+    EXEC_OK(s, "DROP TABLE au; DROP TABLE bk; DROP TABLE tg");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqlbasic")) return 1;
     tw_sql_session *s;
@@ -196,6 +249,7 @@ int main(void) {
     test_sort(s);
     test_returning(s);
     test_distinct_insert_select(s);
+    test_joins(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();

@@ -67,8 +67,9 @@ static void test_errors(tw_sql_session *s) {
     free(in);
     /* unsupported constructs are 0A000, never a wrong answer */
     EXEC_OK(s, "CREATE TABLE u (a int, b int)");
-    EXEC_ERR(s, "SELECT * FROM u, u AS v", "0A000");
-    EXEC_ERR(s, "SELECT * FROM u JOIN u v ON true", "0A000");
+    EXEC_ERR(s, "SELECT * FROM u FULL JOIN u v ON true", "0A000");
+    EXEC_ERR(s, "SELECT * FROM u JOIN u v USING (a)", "0A000");
+    EXEC_ERR(s, "SELECT * FROM u, u", "42712");
     EXEC_ERR(s, "SELECT DISTINCT ON (a) a FROM u", "0A000");
     EXEC_ERR(s, "SELECT a FROM u UNION SELECT b FROM u", "0A000");
     EXEC_ERR(s, "SELECT (SELECT 1)", "0A000");
