@@ -26,8 +26,8 @@ int tw_btree_create(tw_pager *pg, uint32_t *root_out, tw_err *err);
 int tw_btree_drop(tw_pager *pg, uint32_t root, tw_err *err);
 
 /* Copies the value of `key` into *val (replacing its contents); *found = 0 if absent. */
-int tw_btree_get(tw_pager *pg, uint32_t root, const void *key, size_t klen, tw_buf *val,
-                 int *found, tw_err *err);
+int tw_btree_get(tw_pager *pg, uint32_t root, const void *key, size_t klen, tw_buf *val, int *found,
+                 tw_err *err);
 /* Inserts or replaces. */
 int tw_btree_put(tw_pager *pg, uint32_t root, const void *key, size_t klen, const void *val,
                  size_t vlen, tw_err *err);
