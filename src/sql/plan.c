@@ -1370,7 +1370,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     if (s->n_window_clause) return notsup(c, -1, "WINDOW clauses are not supported");
     if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
         return notsup(c, -1, "FETCH ... WITH TIES is not supported");
-    tw_pnode *src;
+    tw_pnode *src = NULL;
     c->nsc = 0;
     c->width = 0;
     if (s->n_from_clause == 0) {
