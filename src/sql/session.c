@@ -552,10 +552,14 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
             return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists",
                               def.name);
         }
-        for (int i = 0; i < p->nnewidx; i++)
-            if (relation_exists(cat, p->newidx[i].name) || !strcmp(p->newidx[i].name, def.name))
+        for (int i = 0; i < p->nnewidx; i++) {
+            int dup =
+                relation_exists(cat, p->newidx[i].name) || !strcmp(p->newidx[i].name, def.name);
+            for (int k = 0; k < i; k++) dup |= !strcmp(p->newidx[i].name, p->newidx[k].name);
+            if (dup)
                 return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists",
                                   p->newidx[i].name);
+        }
         def.id = db_alloc_id(s->db);
         *wrote_cat = 1;
         if ((rc = tw_catalog_put_table(t, &def, err))) return rc;

@@ -218,6 +218,8 @@ static void test_indexes(tw_sql_session *s) {
     EXEC_OK(s, "DELETE FROM ix WHERE grp = 3");
     QUERY(s, "SELECT id FROM ix WHERE grp = 3", "");
     QUERY(s, "SELECT id FROM ix ORDER BY id", "1\n2\n4\n7");
+    EXEC_ERR(s, "CREATE TABLE twice (a int UNIQUE, UNIQUE (a))", "42P07");
+    EXEC_ERR(s, "CREATE TABLE ix_grp (a int)", "42P07"); /* tables and indexes share names */
     EXEC_OK(s, "DROP INDEX ix_grp");
     EXEC_ERR(s, "DROP INDEX ix_grp", "42704");
     EXEC_OK(s, "DROP INDEX IF EXISTS ix_grp");
