@@ -25,7 +25,7 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
 static preq *g_head, *g_tail;
-static int g_started; /* 1 running, -1 failed to start */
+static int g_started; /* 0 not yet (or forked child), 1 running, -1 failed to start */
 
 static int msg_depth(const ProtobufCMessage *m, int d) {
     if (d > TW_PARSE_MAX_DEPTH) return d;
@@ -104,6 +104,26 @@ static void *parser_main(void *arg) {
     return NULL;
 }
 
+/* A forked child has no parser thread and may have copied g_mu locked: the prepare
+ * handler holds g_mu across fork, and the child starts over with fresh state. */
+static void fork_prepare(void) {
+    pthread_mutex_lock(&g_mu);
+}
+static void fork_parent(void) {
+    pthread_mutex_unlock(&g_mu);
+}
+static void fork_child(void) {
+    pthread_mutex_init(&g_mu, NULL);
+    pthread_cond_init(&g_work, NULL);
+    pthread_cond_init(&g_done, NULL);
+    g_head = g_tail = NULL; /* requests of parent threads that do not exist here */
+    g_started = 0;
+}
+static void register_atfork(void) {
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* Under g_mu. */
 static void start_parser(void) {
     pthread_attr_t at;
     pthread_t th;
@@ -117,10 +137,13 @@ static void start_parser(void) {
 }
 
 static int run_parse(preq *r, tw_err *err) {
-    pthread_once(&g_once, start_parser);
-    if (g_started != 1)
-        return tw_err_set(err, TWILL_NOMEM, "53000", "could not start the parser thread");
+    pthread_once(&g_once, register_atfork);
     pthread_mutex_lock(&g_mu);
+    if (g_started == 0) start_parser();
+    if (g_started != 1) {
+        pthread_mutex_unlock(&g_mu);
+        return tw_err_set(err, TWILL_NOMEM, "53000", "could not start the parser thread");
+    }
     r->next = NULL;
     if (g_tail)
         g_tail->next = r;

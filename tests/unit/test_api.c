@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures, checks;
@@ -172,6 +173,29 @@ static void test_misuse(void) {
     CHECK(strcmp(twill_errstr(TWILL_CONFLICT), "serialization failure") == 0);
 }
 
+/* A process forked after the library was used (and closed everything) can use it. */
+static void test_fork(void) {
+    twill_db *db;
+    twill_session *s;
+    CHECK(twill_open(url, NULL, &db) == TWILL_OK);
+    CHECK(twill_session_open(db, &s) == TWILL_OK);
+    CHECK(twill_exec(s, "SELECT 1") == TWILL_OK);
+    twill_session_close(s);
+    twill_close(db);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20); /* a hang fails the test instead of stalling ctest */
+        int ok = twill_open(url, NULL, &db) == TWILL_OK && twill_session_open(db, &s) == TWILL_OK &&
+                 twill_exec(s, "SELECT count(*) FROM notes") == TWILL_OK;
+        twill_session_close(s);
+        twill_close(db);
+        _exit(ok ? 0 : 3);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void) {
     const char *base = getenv("TWILL_TEST_TMP");
     char tmpl[512];
@@ -187,6 +211,7 @@ int main(void) {
     test_example();
     test_errors();
     test_misuse();
+    test_fork();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
