@@ -46,14 +46,30 @@ typedef struct nstate {
     int64_t limit, offset, seen;
 } nstate;
 
+/* Per-subquery results kept for one execution when the subquery is uncorrelated. */
+typedef struct subst {
+    int cached;
+    tw_val val; /* scalar / EXISTS result */
+    tw_buf bytes;
+    tw_val *vals; /* IN: the subquery's values */
+    size_t nvals, capvals;
+    int has_null;
+    tw_arena mem;
+} subst;
+
 struct tw_run {
     const tw_plan *plan;
     tw_exec_env env;
-    tw_arena arena; /* per-row evaluation memory */
+    /* per slot (0: the statement, k: subquery k-1): combined row, evaluation memory
+     * (reset per row), and the enclosing row a correlated subquery reads */
+    int nslots;
+    tw_val **jrows;
+    tw_arena *arenas;
+    const tw_val **outers;
+    struct subst *sq;
     nstate *st;
     tw_buf b1, b2, b3, b4;
     tw_val *newrow;
-    tw_val *jrow; /* the combined row every scan decodes its table into */
     tw_val **ret; /* RETURNING rows of the last DML run */
     size_t nret, capret;
     tw_val *rettmp;
@@ -71,8 +87,17 @@ int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err) {
     int width = p->table ? p->table->ncols : 1;
     r->newrow = calloc((size_t)(width ? width : 1), sizeof(tw_val));
     int jw = p->width > width ? p->width : width;
-    r->jrow = calloc((size_t)(jw ? jw : 1), sizeof(tw_val));
-    if (!r->st || !r->newrow || !r->jrow) {
+    r->nslots = p->nsubs + 1;
+    r->jrows = calloc((size_t)r->nslots, sizeof *r->jrows);
+    r->arenas = calloc((size_t)r->nslots, sizeof *r->arenas);
+    r->outers = calloc((size_t)r->nslots, sizeof *r->outers);
+    r->sq = calloc((size_t)r->nslots, sizeof *r->sq);
+    int ok = r->jrows && r->arenas && r->outers && r->sq;
+    for (int i = 0; ok && i < r->nslots; i++) {
+        int w = i ? p->subs[i - 1].width : jw;
+        ok = (r->jrows[i] = calloc((size_t)(w ? w : 1), sizeof(tw_val))) != NULL;
+    }
+    if (!r->st || !r->newrow || !ok) {
         tw_run_free(r);
         return nomem(err);
     }
@@ -102,6 +127,23 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
     }
 }
 
+static int eval_subq(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *out, tw_err *err);
+
+static void subq_forget(tw_run *r, int slot) {
+    subst *ss = &r->sq[slot];
+    ss->cached = 0;
+    ss->nvals = 0;
+    ss->has_null = 0;
+    tw_arena_reset(&ss->mem);
+}
+
+static void subq_free(tw_run *r, int slot) {
+    subst *ss = &r->sq[slot];
+    tw_buf_free(&ss->bytes);
+    free(ss->vals);
+    tw_arena_free(&ss->mem);
+}
+
 static void free_returned(tw_run *r) {
     for (size_t i = 0; i < r->nret; i++) free(r->ret[i]);
     r->nret = 0;
@@ -113,7 +155,11 @@ void tw_run_stop(tw_run *r) {
     stop_node(r, r->plan->root);
     stop_node(r, r->plan->scan);
     stop_node(r, r->plan->src);
-    tw_arena_reset(&r->arena);
+    for (int i = 0; i < r->plan->nsubs; i++) stop_node(r, r->plan->subs[i].root);
+    for (int i = 0; i < r->nslots; i++) {
+        tw_arena_reset(&r->arenas[i]);
+        subq_forget(r, i);
+    }
 }
 
 void tw_run_free(tw_run *r) {
@@ -131,10 +177,15 @@ void tw_run_free(tw_run *r) {
     }
     free(r->st);
     free(r->newrow);
-    free(r->jrow);
+    for (int i = 0; r->jrows && i < r->nslots; i++) free(r->jrows[i]);
+    for (int i = 0; r->arenas && i < r->nslots; i++) tw_arena_free(&r->arenas[i]);
+    for (int i = 0; r->sq && i < r->nslots; i++) subq_free(r, i);
+    free(r->jrows);
+    free(r->arenas);
+    free(r->outers);
+    free(r->sq);
     free(r->ret);
     free(r->rettmp);
-    tw_arena_free(&r->arena);
     tw_buf_free(&r->b1);
     tw_buf_free(&r->b2);
     tw_buf_free(&r->b3);
@@ -142,8 +193,13 @@ void tw_run_free(tw_run *r) {
     free(r);
 }
 
-static tw_evalctx ctx_of(tw_run *r, const tw_val *row) {
-    return (tw_evalctx){.row = row, .params = r->env.params, .arena = &r->arena};
+static tw_evalctx ctx_of(tw_run *r, int slot, const tw_val *row) {
+    return (tw_evalctx){.row = row,
+                        .params = r->env.params,
+                        .arena = &r->arenas[slot],
+                        .outer = r->outers[slot],
+                        .subq = eval_subq,
+                        .run = r};
 }
 
 /* ---- keys ---- */
@@ -245,7 +301,8 @@ static int scan_start(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     tw_buf_reset(&s->hi);
     int full = a->kind == ACC_FULL;
     const uint8_t *kinds = t->kinds;
-    tw_evalctx c = ctx_of(r, r->jrow); /* key values may read earlier tables' columns */
+    tw_evalctx c =
+        ctx_of(r, n->slot, r->jrows[n->slot]); /* key values may read earlier tables' columns */
     for (int i = 0; !full && i < a->neq; i++) {
         tw_val v;
         if ((rc = tw_eval(a->eq[i], &c, &v, err))) return rc;
@@ -370,15 +427,16 @@ static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **ro
                 if ((rc = tw_cursor_next(s->cur, err))) return rc;
             }
         }
-        if ((rc = tw_row_decode(data, dlen, r->jrow + n->coloff, t->kinds, t->ncols, err)))
+        if ((rc =
+                 tw_row_decode(data, dlen, r->jrows[n->slot] + n->coloff, t->kinds, t->ncols, err)))
             return rc;
         if (n->filter) {
             int ok;
-            tw_evalctx c = ctx_of(r, r->jrow);
+            tw_evalctx c = ctx_of(r, n->slot, r->jrows[n->slot]);
             if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
             if (!ok) continue;
         }
-        *row = r->jrow;
+        *row = r->jrows[n->slot];
         return TWILL_ROW;
     }
 }
@@ -503,7 +561,7 @@ static int agg_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
         rc = node_next(r, n->child, &row, err);
         if (rc == TWILL_DONE) break;
         if (rc != TWILL_ROW) goto out;
-        tw_evalctx c = ctx_of(r, row);
+        tw_evalctx c = ctx_of(r, n->slot, row);
         group *g = single;
         if (!g) {
             tw_buf_reset(&r->b1);
@@ -553,7 +611,7 @@ static int agg_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
             if (n->aggs[i].arg && (rc = tw_eval(n->aggs[i].arg, &c, &v, err))) goto out;
             if ((rc = agg_accum(&n->aggs[i], &g->st[i], &v, &s->gmem, err))) goto out;
         }
-        tw_arena_reset(&r->arena);
+        tw_arena_reset(&r->arenas[n->slot]);
     }
     for (group *g = s->glist; g; g = g->next)
         for (int i = 0; i < n->naggs; i++)
@@ -586,12 +644,12 @@ static int cmp_rows(const void *pa, const void *pb, void *arg) {
     return 0;
 }
 
-static int limit_value(tw_run *r, const tw_expr *e, int64_t dflt, const char *what, int64_t *out,
-                       tw_err *err) {
+static int limit_value(tw_run *r, int slot, const tw_expr *e, int64_t dflt, const char *what,
+                       int64_t *out, tw_err *err) {
     *out = dflt;
     if (!e) return TWILL_OK;
     tw_val v;
-    tw_evalctx c = ctx_of(r, NULL);
+    tw_evalctx c = ctx_of(r, slot, NULL);
     int rc = tw_eval(e, &c, &v, err);
     if (rc) return rc;
     if (v.k == VK_NULL) return TWILL_OK;
@@ -653,8 +711,8 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     int64_t cap = -1;
     if (n->limit) {
         int64_t lim, off;
-        if ((rc = limit_value(r, n->limit, INT64_MAX, "LIMIT", &lim, err)) ||
-            (rc = limit_value(r, n->offset, 0, "OFFSET", &off, err)))
+        if ((rc = limit_value(r, n->slot, n->limit, INT64_MAX, "LIMIT", &lim, err)) ||
+            (rc = limit_value(r, n->slot, n->offset, 0, "OFFSET", &off, err)))
             return rc;
         if (lim != INT64_MAX) cap = lim > INT64_MAX - off ? INT64_MAX : lim + off;
     }
@@ -667,7 +725,7 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
         if (rc != TWILL_ROW) return rc;
         if (cap > 0 && s->nrows == (size_t)cap) {
             if (cmp_rows(&row, &s->rows[0], (void *)n) >= 0) {
-                tw_arena_reset(&r->arena);
+                tw_arena_reset(&r->arenas[n->slot]);
                 continue;
             }
             tw_val *copy = row_copy(row, n->ncols);
@@ -675,7 +733,7 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
             free(s->rows[0]);
             s->rows[0] = copy;
             heap_down(s->rows, s->nrows, 0, n);
-            tw_arena_reset(&r->arena);
+            tw_arena_reset(&r->arenas[n->slot]);
             continue;
         }
         if (s->nrows == s->caprows) {
@@ -689,7 +747,7 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
         if (!copy) return nomem(err);
         s->rows[s->nrows++] = copy;
         if (cap > 0) heap_up(s->rows, s->nrows - 1, n);
-        tw_arena_reset(&r->arena);
+        tw_arena_reset(&r->arenas[n->slot]);
     }
     if (s->nrows > 1) qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, (void *)n);
     return TWILL_OK;
@@ -706,7 +764,7 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
         s->done = 1;
         if (n->filter) {
             int ok;
-            tw_evalctx c = ctx_of(r, NULL);
+            tw_evalctx c = ctx_of(r, n->slot, NULL);
             if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
             if (!ok) return TWILL_DONE;
         }
@@ -719,7 +777,7 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
             s->gnext = g->next;
             if (n->having) {
                 int ok;
-                tw_evalctx c = ctx_of(r, g->vals);
+                tw_evalctx c = ctx_of(r, n->slot, g->vals);
                 if ((rc = tw_eval_pred(n->having, &c, &ok, err))) return rc;
                 if (!ok) continue;
             }
@@ -733,7 +791,7 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
         if (rc != TWILL_ROW) return rc;
         if (!s->out && !(s->out = calloc((size_t)(n->ncols ? n->ncols : 1), sizeof(tw_val))))
             return nomem(err);
-        tw_evalctx c = ctx_of(r, in);
+        tw_evalctx c = ctx_of(r, n->slot, in);
         for (int i = 0; i < n->ncols; i++)
             if ((rc = tw_eval(n->exprs[i], &c, &s->out[i], err))) return rc;
         *row = s->out;
@@ -762,24 +820,25 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
                 s->outer_valid = 0;
                 if (!n->left || s->matched) continue;
                 const tw_table *it = n->inner->table;
-                for (int i = 0; i < it->ncols; i++) r->jrow[n->inner->coloff + i].k = VK_NULL;
+                for (int i = 0; i < it->ncols; i++)
+                    r->jrows[n->slot][n->inner->coloff + i].k = VK_NULL;
             } else {
                 return rc;
             }
             if (n->post) {
                 int ok;
-                tw_evalctx c = ctx_of(r, r->jrow);
+                tw_evalctx c = ctx_of(r, n->slot, r->jrows[n->slot]);
                 if ((rc = tw_eval_pred(n->post, &c, &ok, err))) return rc;
                 if (!ok) continue;
             }
-            *row = r->jrow;
+            *row = r->jrows[n->slot];
             return TWILL_ROW;
         }
     case PN_LIMIT:
         if (!s->started) {
             s->started = 1;
-            if ((rc = limit_value(r, n->limit, INT64_MAX, "LIMIT", &s->limit, err)) ||
-                (rc = limit_value(r, n->offset, 0, "OFFSET", &s->offset, err)))
+            if ((rc = limit_value(r, n->slot, n->limit, INT64_MAX, "LIMIT", &s->limit, err)) ||
+                (rc = limit_value(r, n->slot, n->offset, 0, "OFFSET", &s->offset, err)))
                 return rc;
             s->seen = 0;
         }
@@ -796,6 +855,104 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
     return tw_err_set(err, TWILL_ERROR, "XX000", "unknown plan node");
 }
 
+/* ---- subqueries ---- */
+
+static int eval_subq(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *out, tw_err *err) {
+    tw_run *r = run;
+    const tw_subq *q = &r->plan->subs[e->idx];
+    subst *ss = &r->sq[q->slot];
+    tw_val test = {0};
+    int rc, cmp;
+    tw_evalctx cc = *c;
+    if (q->kind == TW_SQ_IN && (rc = tw_eval(e->args[0], &cc, &test, err))) return rc;
+    if (q->correlated || !ss->cached) {
+        const tw_val *row;
+        r->outers[q->slot] = c->row;
+        stop_node(r, q->root);
+        tw_arena_reset(&r->arenas[q->slot]);
+        ss->nvals = 0;
+        ss->has_null = 0;
+        tw_arena_reset(&ss->mem);
+        switch (q->kind) {
+        case TW_SQ_EXISTS:
+            rc = node_next(r, q->root, &row, err);
+            if (rc != TWILL_ROW && rc != TWILL_DONE) return rc;
+            ss->val.k = VK_BOOL;
+            ss->val.i = rc == TWILL_ROW;
+            break;
+        case TW_SQ_SCALAR:
+            rc = node_next(r, q->root, &row, err);
+            if (rc == TWILL_DONE) {
+                ss->val.k = VK_NULL;
+                break;
+            }
+            if (rc != TWILL_ROW) return rc;
+            ss->val = row[0];
+            if (row[0].k == VK_TEXT || row[0].k == VK_BYTEA) {
+                if (tw_buf_set(&ss->bytes, row[0].s, row[0].n) || tw_buf_put_u8(&ss->bytes, 0))
+                    return nomem(err);
+                ss->val.s = (const char *)ss->bytes.p;
+            }
+            rc = node_next(r, q->root, &row, err);
+            if (rc == TWILL_ROW)
+                return tw_err_set(err, TWILL_ERROR, "21000",
+                                  "more than one row returned by a subquery used as an expression");
+            if (rc != TWILL_DONE) return rc;
+            break;
+        default: /* IN: collect the values */
+            for (;;) {
+                rc = node_next(r, q->root, &row, err);
+                if (rc == TWILL_DONE) break;
+                if (rc != TWILL_ROW) return rc;
+                if (row[0].k == VK_NULL) {
+                    ss->has_null = 1;
+                    continue;
+                }
+                if (ss->nvals == ss->capvals) {
+                    size_t nc = ss->capvals ? ss->capvals * 2 : 16;
+                    tw_val *nv = realloc(ss->vals, nc * sizeof *nv);
+                    if (!nv) return nomem(err);
+                    ss->vals = nv;
+                    ss->capvals = nc;
+                }
+                if (copy_val(&ss->mem, &ss->vals[ss->nvals], &row[0])) return nomem(err);
+                ss->nvals++;
+                tw_arena_reset(&r->arenas[q->slot]);
+            }
+        }
+        stop_node(r, q->root);
+        ss->cached = 1;
+    }
+    if (q->kind != TW_SQ_IN) {
+        *out = ss->val;
+        return TWILL_OK;
+    }
+    /* x IN (set): TRUE on a match; else NULL if x or any member is NULL (unless the set
+     * is empty); else FALSE. */
+    if (ss->nvals == 0 && !ss->has_null) {
+        out->k = VK_BOOL;
+        out->i = 0;
+        return TWILL_OK;
+    }
+    if (test.k == VK_NULL) {
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    for (size_t i = 0; i < ss->nvals; i++) {
+        if ((rc = tw_val_cmp(&test, &ss->vals[i], &cmp, err))) return rc;
+        if (cmp == 0) {
+            out->k = VK_BOOL;
+            out->i = 1;
+            return TWILL_OK;
+        }
+    }
+    if (ss->has_null)
+        out->k = VK_NULL;
+    else
+        out->k = VK_BOOL, out->i = 0;
+    return TWILL_OK;
+}
+
 int tw_run_start(tw_run *r, const tw_exec_env *env, tw_err *err) {
     (void)err;
     tw_run_stop(r);
@@ -804,7 +961,7 @@ int tw_run_start(tw_run *r, const tw_exec_env *env, tw_err *err) {
 }
 
 int tw_run_next(tw_run *r, const tw_val **row, tw_err *err) {
-    tw_arena_reset(&r->arena);
+    tw_arena_reset(&r->arenas[0]);
     return node_next(r, r->plan->root, row, err);
 }
 
@@ -815,7 +972,7 @@ static int push_returning(tw_run *r, const tw_val *row, tw_err *err) {
     if (!p->ret) return TWILL_OK;
     if (!r->rettmp && !(r->rettmp = calloc((size_t)(p->ncols ? p->ncols : 1), sizeof(tw_val))))
         return nomem(err);
-    tw_evalctx c = ctx_of(r, row);
+    tw_evalctx c = ctx_of(r, 0, row);
     for (int i = 0; i < p->ncols; i++) {
         int rc = tw_eval(p->ret[i], &c, &r->rettmp[i], err);
         if (rc) return rc;
@@ -904,14 +1061,14 @@ static int run_insert(tw_run *r, int64_t *changes, tw_err *err) {
     const tw_table *t = p->table;
     int rc;
     for (int k = 0; p->src || k < p->nrows; k++) {
-        tw_arena_reset(&r->arena);
+        tw_arena_reset(&r->arenas[0]);
         const tw_val *src = NULL;
         if (p->src) {
             rc = node_next(r, p->src, &src, err);
             if (rc == TWILL_DONE) break;
             if (rc != TWILL_ROW) return rc;
         }
-        tw_evalctx c = ctx_of(r, src);
+        tw_evalctx c = ctx_of(r, 0, src);
         tw_expr **exprs = p->rows[p->src ? 0 : k];
         for (int i = 0; i < t->ncols; i++) {
             tw_expr *e = exprs[i];
@@ -940,7 +1097,7 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
     for (;;) {
         const tw_val *row;
         curkey ck;
-        tw_arena_reset(&r->arena);
+        tw_arena_reset(&r->arenas[0]);
         rc = scan_next(r, p->scan, &ck, &row, err);
         if (rc == TWILL_DONE) {
             rc = TWILL_OK;
@@ -962,7 +1119,7 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
         }
         /* UPDATE: every SET expression sees the old row. */
         memcpy(r->newrow, row, sizeof(tw_val) * (size_t)t->ncols);
-        tw_evalctx c = ctx_of(r, row);
+        tw_evalctx c = ctx_of(r, 0, row);
         for (int i = 0; i < p->nset && !rc; i++)
             rc = tw_eval(p->setexprs[i], &c, &r->newrow[p->setcols[i]], err);
         if (rc || (rc = check_row(t, r->newrow, err))) break;
@@ -1027,7 +1184,7 @@ int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err)
                                         : run_update_delete(r, changes, err);
     stop_node(r, r->plan->scan);
     stop_node(r, r->plan->src);
-    tw_arena_reset(&r->arena);
+    tw_arena_reset(&r->arenas[0]);
     if (rc) free_returned(r);
     return rc;
 }

@@ -438,6 +438,12 @@ int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
         return TWILL_OK;
     case EX_FUNC:
         return eval_func(e, c, out, err);
+    case EX_OUTER:
+        *out = c->outer[e->idx];
+        return TWILL_OK;
+    case EX_SUBQ:
+        if (!c->subq) return tw_err_set(err, TWILL_ERROR, "XX000", "subquery without an executor");
+        return c->subq(c->run, e, c, out, err);
     }
     return tw_err_set(err, TWILL_ERROR, "XX000", "unknown expression node %d", e->op);
 }
@@ -469,8 +475,11 @@ int tw_expr_equal(const tw_expr *a, const tw_expr *b) {
     }
     case EX_COL:
     case EX_PARAM:
+    case EX_OUTER:
     case EX_AGG:
         return a->idx == b->idx;
+    case EX_SUBQ:
+        return a == b;
     }
     for (int i = 0; i < a->nargs; i++)
         if (!tw_expr_equal(a->args[i], b->args[i])) return 0;

@@ -48,8 +48,12 @@ enum {
     EX_CASE,     /* args: cond0, res0, cond1, res1, ..., [else]; aux=1 has else */
     EX_COALESCE,
     EX_NULLIF,
-    EX_FUNC, /* aux: TW_FN_* */
+    EX_FUNC,  /* aux: TW_FN_* */
+    EX_OUTER, /* idx: column of the enclosing query's row (correlated subquery) */
+    EX_SUBQ,  /* idx: subquery number; aux: TW_SQ_*; IN: args[0] = the tested value */
 };
+
+enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN };
 
 enum { TW_FN_ABS, TW_FN_LOWER, TW_FN_UPPER, TW_FN_LENGTH };
 
@@ -63,12 +67,17 @@ typedef struct tw_expr {
     tw_val v; /* EX_CONST */
 } tw_expr;
 
-typedef struct tw_evalctx {
+typedef struct tw_evalctx tw_evalctx;
+struct tw_evalctx {
     const tw_val *row;
     const tw_val *params;
     const tw_val *aggs;
     tw_arena *arena;
-} tw_evalctx;
+    const tw_val *outer; /* EX_OUTER reads here */
+    /* Runs subqueries (the executor supplies it; expressions sit below it). */
+    int (*subq)(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *out, tw_err *err);
+    void *run;
+};
 
 int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err);
 /* WHERE semantics: *ok = 1 only for TRUE (NULL and FALSE reject). */

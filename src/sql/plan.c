@@ -34,6 +34,12 @@ typedef struct actx {
     int nsc;
     int width;
     int depth;
+    /* subqueries: the enclosing query's context, this query's row slot */
+    struct actx *parent;
+    int slot;
+    int correlated;
+    int outer_max;
+    int sub_width;
     /* aggregation */
     int agg_mode;             /* compiling over the aggregated row */
     int in_agg;               /* inside an aggregate's argument */
@@ -328,6 +334,35 @@ static int cx_colref(actx *c, PgQuery__ColumnRef *r, tw_expr **out) {
             return aerr(c, r->location, "42702", "column reference \"%s\" is ambiguous", name);
         found = e;
         col = k;
+    }
+    if (!found && c->parent) {
+        /* A correlated reference: a column of the enclosing query's row. */
+        actx *pc = c->parent;
+        for (int i = 0; i < pc->nsc && !found; i++) {
+            const scope_ent *e = &pc->sc[i];
+            if (qual && strcmp(qual, ent_name(e))) continue;
+            int k = tw_table_column(e->t, name);
+            if (k < 0) continue;
+            found = e;
+            col = k;
+        }
+        if (found) {
+            if (pc->agg_mode || pc->parent)
+                return notsup(c, r->location,
+                              "this correlated subquery form is not supported (outer reference "
+                              "from an aggregate query or more than one level up)");
+            c->correlated = 1;
+            tw_expr *e = mk(c, EX_OUTER, 0);
+            if (!e) return nomem(c);
+            e->idx = found->offset + col;
+            if (e->idx > c->outer_max) c->outer_max = e->idx;
+            e->type = found->t->cols[col].type;
+            *out = e;
+            return TWILL_OK;
+        }
+        if (qual) {
+            for (int i = 0; i < pc->nsc; i++) qual_seen |= !strcmp(qual, ent_name(&pc->sc[i]));
+        }
     }
     if (qual && !qual_seen)
         return aerr(c, r->location, "42P01", "missing FROM-clause entry for table \"%s\"", qual);
@@ -732,6 +767,96 @@ static int unify_results(actx *c, tw_expr **v, int n, int loc, tw_sqltype *out) 
     return TWILL_OK;
 }
 
+static int plan_select(actx *c, PgQuery__SelectStmt *s);
+
+/* (SELECT ...), EXISTS (SELECT ...), x IN (SELECT ...): planned as a separate operator
+ * tree with its own row slot; a reference to the enclosing query's columns makes it
+ * correlated (rerun for each enclosing row), otherwise its result is computed once
+ * per execution. */
+static int cx_sublink(actx *c, PgQuery__SubLink *sl, tw_expr **out) {
+    int kind;
+    switch (sl->sub_link_type) {
+    case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
+        kind = TW_SQ_SCALAR;
+        break;
+    case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
+        kind = TW_SQ_EXISTS;
+        break;
+    case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
+        kind = TW_SQ_IN;
+        if (sl->n_oper_name && (!str_of(sl->oper_name[sl->n_oper_name - 1]) ||
+                                strcmp(str_of(sl->oper_name[sl->n_oper_name - 1]), "=")))
+            return notsup(c, sl->location, "ANY/SOME with operators other than = is not supported");
+        break;
+    default:
+        return notsup(c, sl->location, "this kind of subquery (ALL, ARRAY, row) is not supported");
+    }
+    if (!sl->subselect || sl->subselect->node_case != N_(SELECT_STMT))
+        return notsup(c, sl->location, "malformed subquery");
+    if (c->p->nsubs >= 1000) return notsup(c, sl->location, "too many subqueries");
+    tw_plan *p = c->p;
+    int idx = p->nsubs;
+    /* grow the subquery table (plan arena: the old array is simply abandoned) */
+    tw_subq *ns = tw_arena_zalloc(c->a, sizeof *ns * (size_t)(idx + 1));
+    if (!ns) return nomem(c);
+    if (idx) memcpy(ns, p->subs, sizeof *ns * (size_t)idx);
+    p->subs = ns;
+    p->nsubs = idx + 1;
+    tw_expr *test = NULL;
+    int rc;
+    if (kind == TW_SQ_IN && (rc = cx(c, sl->testexpr, &test))) return rc;
+    /* plan it in a child context; plan_select writes the plan's result fields, so keep
+     * the enclosing statement's */
+    actx sub = *c;
+    sub.parent = c;
+    sub.slot = idx + 1;
+    sub.nsc = 0;
+    sub.width = 0;
+    sub.sub_width = 0;
+    sub.correlated = 0;
+    sub.outer_max = -1;
+    sub.agg_mode = sub.in_agg = 0;
+    sub.no_agg_where = NULL;
+    sub.ngroup = sub.naggs = sub.capaggs = 0;
+    sub.group = NULL;
+    sub.aggs = NULL;
+    tw_pnode *root = p->root;
+    int ncols = p->ncols;
+    char **names = p->colnames;
+    tw_sqltype *types = p->coltypes;
+    rc = plan_select(&sub, sl->subselect->select_stmt);
+    c->depth = sub.depth;
+    tw_subq q = {.root = p->root,
+                 .slot = idx + 1,
+                 .width = sub.sub_width,
+                 .ncols = p->ncols,
+                 .kind = (uint8_t)kind,
+                 .correlated = (uint8_t)sub.correlated,
+                 .outer_max = sub.outer_max};
+    tw_sqltype t0 = p->ncols > 0 ? p->coltypes[0] : (tw_sqltype){TY_UNKNOWN, -1};
+    p->root = root;
+    p->ncols = ncols;
+    p->colnames = names;
+    p->coltypes = types;
+    if (rc) return rc;
+    p->subs[idx] = q;
+    if (kind != TW_SQ_EXISTS && q.ncols != 1)
+        return aerr(c, sl->location, "42601", "subquery must return only one column");
+    tw_expr *e = mk(c, EX_SUBQ, kind == TW_SQ_IN ? 1 : 0);
+    if (!e) return nomem(c);
+    e->idx = idx;
+    e->aux = (uint8_t)kind;
+    if (kind == TW_SQ_IN) {
+        if ((rc = coerce_unknown(c, &test, plain(t0), 0, sl->location))) return rc;
+        if (!same_class(test->type.ty, t0.ty))
+            return type_error(c, sl->location, "=", test->type, t0);
+        e->args[0] = test;
+    }
+    e->type = kind == TW_SQ_SCALAR ? t0 : (tw_sqltype){TY_BOOL, -1};
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_inner(actx *c, Node *n, tw_expr **out) {
     int rc;
     switch (n->node_case) {
@@ -877,7 +1002,7 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
         return TWILL_OK;
     }
     case N_(SUB_LINK):
-        return notsup(c, n->sub_link->location, "subqueries are not supported");
+        return cx_sublink(c, n->sub_link, out);
     case N_(SET_TO_DEFAULT):
         return notsup(c, -1, "DEFAULT is not allowed in this context");
     default:
@@ -948,6 +1073,7 @@ static int has_agg(Node *n) {
  * columns of tables scanned earlier (offsets below off)? */
 static int row_free(const tw_expr *e, int off) {
     if ((e->op == EX_COL && e->idx >= off) || e->op == EX_AGG) return 0;
+    if (e->op == EX_SUBQ) return 0; /* may read this row; and costs a query per use */
     for (int i = 0; i < e->nargs; i++)
         if (!row_free(e->args[i], off)) return 0;
     return 1;
@@ -1063,6 +1189,7 @@ static tw_pnode *mk_node(actx *c, int kind, tw_pnode *child) {
     n->kind = (uint8_t)kind;
     n->child = child;
     n->id = c->p->nnodes++;
+    n->slot = c->slot;
     return n;
 }
 
@@ -1092,7 +1219,8 @@ static int scope_push(actx *c, tw_table *t, const char *alias, int loc) {
                         ent_name(&e));
     c->sc[c->nsc++] = e;
     c->width += t->ncols;
-    if (c->width > c->p->width) c->p->width = c->width;
+    if (c->slot == 0 && c->width > c->p->width) c->p->width = c->width;
+    if (c->width > c->sub_width) c->sub_width = c->width;
     return TWILL_OK;
 }
 
@@ -1233,9 +1361,10 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
 /* Highest FROM level whose columns e reads (-1: none). */
 static int expr_level(const actx *c, const tw_expr *e) {
     int lv = -1;
-    if (e->op == EX_COL)
+    int col = e->op == EX_COL ? e->idx : e->op == EX_SUBQ ? c->p->subs[e->idx].outer_max : -1;
+    if (col >= 0)
         for (int i = 0; i < c->nsc; i++)
-            if (e->idx >= c->sc[i].offset) lv = i;
+            if (col >= c->sc[i].offset) lv = i;
     for (int i = 0; i < e->nargs; i++) {
         int l = expr_level(c, e->args[i]);
         if (l > lv) lv = l;

@@ -58,7 +58,8 @@ typedef struct tw_sortkey {
 
 typedef struct tw_pnode {
     uint8_t kind;
-    int id; /* index of this node's run-time state */
+    int id;   /* index of this node's run-time state */
+    int slot; /* which combined row / arena (0: the statement, k: subquery k-1) */
     struct tw_pnode *child;
     int ncols; /* width of the output row */
     /* SCAN */
@@ -84,6 +85,17 @@ typedef struct tw_pnode {
     tw_expr *limit, *offset;
 } tw_pnode;
 
+/* A subquery runs its own operator tree over its own combined row (slot). */
+typedef struct tw_subq {
+    tw_pnode *root;
+    int slot;           /* 1 + index in tw_plan.subs */
+    int width;          /* of its combined row */
+    int ncols;          /* result columns (1 for scalar / IN) */
+    uint8_t kind;       /* TW_SQ_* */
+    uint8_t correlated; /* reads the enclosing row: rerun per row; otherwise cached */
+    int outer_max;      /* highest enclosing-row column it reads (-1: none) */
+} tw_subq;
+
 typedef struct tw_plan {
     int kind;
     tw_arena mem;
@@ -91,6 +103,8 @@ typedef struct tw_plan {
     int nparams;
     int nnodes;
     int width; /* columns of the combined row the scans fill */
+    int nsubs;
+    tw_subq *subs;
     /* result columns (SELECT) */
     int ncols;
     char **colnames;

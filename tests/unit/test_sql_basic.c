@@ -237,6 +237,44 @@ static void test_joins(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE au; DROP TABLE bk; DROP TABLE tg");
 }
 
+static void test_subqueries(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE t1 (a int PRIMARY KEY, b int, c text)");
+    EXEC_OK(s, "CREATE TABLE t2 (x int, y int)");
+    EXEC_OK(s, "INSERT INTO t1 VALUES (1, 10, 'p'), (2, 20, 'q'), (3, 30, 'r'), (4, NULL, 's')");
+    EXEC_OK(s, "INSERT INTO t2 VALUES (1, 100), (1, 101), (3, 300), (NULL, 0)");
+    QUERY(s, "SELECT (SELECT 1)", "1");
+    QUERY(s, "SELECT (SELECT max(b) FROM t1), (SELECT c FROM t1 WHERE a = 9)", "30|NULL");
+    QUERY(s, "SELECT a FROM t1 WHERE b > (SELECT avg(b) FROM t1) ORDER BY a", "3");
+    QUERY(s, "SELECT a FROM t1 WHERE a IN (SELECT x FROM t2) ORDER BY a", "1\n3");
+    QUERY(s, "SELECT a FROM t1 WHERE a NOT IN (SELECT x FROM t2 WHERE x IS NOT NULL) ORDER BY a",
+          "2\n4");
+    QUERY(s, "SELECT count(*) FROM t1 WHERE a NOT IN (SELECT x FROM t2)", "0"); /* NULL in set */
+    QUERY(s, "SELECT NULL IN (SELECT x FROM t2 WHERE x > 100), 5 IN (SELECT x FROM t2)", "f|NULL");
+    /* correlated */
+    QUERY(s, "SELECT a, (SELECT count(*) FROM t2 WHERE t2.x = t1.a) FROM t1 ORDER BY a",
+          "1|2\n2|0\n3|1\n4|0");
+    QUERY(s, "SELECT a FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE x = a) ORDER BY a", "1\n3");
+    QUERY(s, "SELECT a FROM t1 WHERE NOT EXISTS (SELECT 1 FROM t2 WHERE x = a) ORDER BY a", "2\n4");
+    QUERY(s, "SELECT a FROM t1 x WHERE b = (SELECT max(b) FROM t1 WHERE t1.a <= x.a) ORDER BY a",
+          "1\n2\n3");
+    QUERY(s, "SELECT a, (SELECT sum(y) FROM t2 WHERE x = t1.a) AS s FROM t1 ORDER BY s DESC, a",
+          "2|NULL\n4|NULL\n3|300\n1|201");
+    QUERY(s,
+          "SELECT t1.a, t2.y FROM t1 JOIN t2 ON t2.x = t1.a "
+          "WHERE t2.y = (SELECT max(y) FROM t2 z WHERE z.x = t1.a) ORDER BY 1",
+          "1|101\n3|300");
+    EXEC_OK(s, "UPDATE t1 SET b = (SELECT count(*) FROM t2 WHERE x = t1.a)");
+    QUERY(s, "SELECT b FROM t1 ORDER BY a", "2\n0\n1\n0");
+    EXEC_OK(s, "DELETE FROM t1 WHERE a IN (SELECT x FROM t2)");
+    QUERY(s, "SELECT a FROM t1 ORDER BY a", "2\n4");
+    EXEC_OK(s, "INSERT INTO t1 VALUES ((SELECT max(a) + 1 FROM t1), 0, 'n')");
+    QUERY(s, "SELECT a FROM t1 ORDER BY a", "2\n4\n5");
+    EXEC_ERR(s, "SELECT (SELECT x FROM t2)", "21000");
+    EXEC_ERR(s, "SELECT (SELECT x, y FROM t2)", "42601");
+    EXEC_ERR(s, "SELECT a FROM t1 WHERE a IN (SELECT x, y FROM t2)", "42601");
+    EXEC_OK(s, "DROP TABLE t1; DROP TABLE t2");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqlbasic")) return 1;
     tw_sql_session *s;
@@ -250,6 +288,7 @@ int main(void) {
     test_returning(s);
     test_distinct_insert_select(s);
     test_joins(s);
+    test_subqueries(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();
