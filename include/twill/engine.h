@@ -32,7 +32,7 @@ extern "C" {
 #define TWILL_API
 #endif
 
-#define TWILL_ENGINE_ABI_VERSION 1
+#define TWILL_ENGINE_ABI_VERSION 2
 
 /* Result codes. */
 #define TWILL_OK 0       /* success */
@@ -171,6 +171,45 @@ TWILL_API const char *twill_column_text(twill_stmt *st, int col);
 TWILL_API const void *twill_column_blob(twill_stmt *st, int col);
 /* Length in bytes of the text or blob value of the column. */
 TWILL_API int twill_column_bytes(twill_stmt *st, int col);
+
+/* ---- additions of ABI version 2 (for clients of the PostgreSQL wire server) ------ */
+
+/* Transaction states reported by twill_transaction_status. */
+#define TWILL_TXN_IDLE 0   /* not inside a transaction block */
+#define TWILL_TXN_BLOCK 1  /* inside BEGIN ... COMMIT */
+#define TWILL_TXN_FAILED 2 /* inside a block aborted by an error (25P02 until ROLLBACK) */
+
+/* The session's transaction state: TWILL_TXN_IDLE, _BLOCK or _FAILED (IDLE for a bad
+ * handle). */
+TWILL_API int twill_transaction_status(const twill_session *s);
+
+/* PostgreSQL type OID of result column `col` (0-based; valid after prepare; 0 for a bad
+ * column): 16 bool, 17 bytea, 20 int8, 21 int2, 23 int4, 25 text, 700 float4, 701 float8,
+ * 1042 char(n), 1043 varchar(n). If typmod is not NULL it receives PostgreSQL's type
+ * modifier (-1 when none; n + 4 for varchar(n) / char(n)). */
+TWILL_API uint32_t twill_column_pg_type(const twill_stmt *st, int col, int32_t *typmod);
+
+/* The statement's command tag as PostgreSQL names it, without counts: "SELECT",
+ * "INSERT", "UPDATE", "DELETE", "CREATE TABLE", "DROP TABLE", "CREATE INDEX",
+ * "DROP INDEX", "BEGIN", "COMMIT", "ROLLBACK". NULL when the statement has no tag of its
+ * own (an accepted and ignored statement such as a harmless SET, or one prepared inside
+ * an aborted block). Static storage. */
+TWILL_API const char *twill_stmt_command(const twill_stmt *st);
+
+/* Requests (on != 0) or withdraws (on == 0) the interruption of the session's running
+ * statement. Unlike every other session function this one may be called from any
+ * thread while another thread is using the session. While the request stands, the
+ * session's statements fail at their next row with SQLSTATE 57014 ("canceling
+ * statement due to user request"); a block they run in is aborted as by any error.
+ * The request stays until withdrawn. Errors: TWILL_MISUSE (bad handle). */
+TWILL_API int twill_session_interrupt(twill_session *s, int on);
+
+/* Writes the database's engine counters as text, one "name value" line each
+ * (commits, commit_batches, commit_batch_max, conflicts, checkpoints, cache_hits,
+ * cache_misses, sessions), NUL-terminated, into buf[0..cap). Returns the length the
+ * whole text needs (excluding the NUL), like snprintf; a negative value for a bad
+ * handle. */
+TWILL_API int twill_db_stats(twill_db *db, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ struct twill_session {
     tw_sql_session *sql;
     twill_stmt *stmts; /* open statements, to finalize on close */
     tw_err err;
+    _Atomic int interrupt; /* twill_session_interrupt; read by the txn layer's cursors */
 };
 
 struct twill_stmt {
@@ -381,7 +383,10 @@ int twill_bind_blob(twill_stmt *st, int idx, const void *v, int len) {
 int twill_step(twill_stmt *st) {
     if (!stmt_ok(st)) return TWILL_MISUSE;
     tw_err_clear(&st->s->err);
-    return tw_sql_step(st->sql, &st->s->err);
+    tw_txn_set_interrupt(&st->s->interrupt);
+    int rc = tw_sql_step(st->sql, &st->s->err);
+    tw_txn_set_interrupt(NULL);
+    return rc;
 }
 
 int64_t twill_changes(const twill_stmt *st) {
@@ -523,4 +528,43 @@ int twill_exec(twill_session *s, const char *sql) {
         p = tail;
     }
     return TWILL_OK;
+}
+
+/* ---- ABI version 2 ---- */
+
+int twill_transaction_status(const twill_session *s) {
+    return session_ok(s) ? tw_sql_txn_state(s->sql) : TWILL_TXN_IDLE;
+}
+
+uint32_t twill_column_pg_type(const twill_stmt *st, int col, int32_t *typmod) {
+    if (typmod) *typmod = -1;
+    if (!stmt_ok(st)) return 0;
+    return tw_sql_column_pgtype(st->sql, col, typmod);
+}
+
+const char *twill_stmt_command(const twill_stmt *st) {
+    return stmt_ok(st) ? tw_sql_command(st->sql) : NULL;
+}
+
+int twill_session_interrupt(twill_session *s, int on) {
+    if (!session_ok(s)) return TWILL_MISUSE;
+    atomic_store(&s->interrupt, on != 0);
+    return TWILL_OK;
+}
+
+int twill_db_stats(twill_db *db, char *buf, size_t cap) {
+    if (!db_ok(db) || (!buf && cap)) return -1;
+    tw_engine_stats es;
+    tw_engine_get_stats(db->eng, &es);
+    pthread_mutex_lock(&db->mu);
+    int nsessions = db->nsessions;
+    pthread_mutex_unlock(&db->mu);
+    return snprintf(buf, cap,
+                    "commits %llu\ncommit_batches %llu\ncommit_batch_max %llu\n"
+                    "conflicts %llu\ncheckpoints %llu\ncache_hits %llu\ncache_misses %llu\n"
+                    "sessions %d\n",
+                    (unsigned long long)es.commits, (unsigned long long)es.batches,
+                    (unsigned long long)es.max_batch, (unsigned long long)es.conflicts,
+                    (unsigned long long)es.checkpoints, (unsigned long long)es.cache_hits,
+                    (unsigned long long)es.cache_misses, nsessions);
 }

@@ -807,6 +807,70 @@ int tw_sql_column_decltype(const tw_sql_stmt *st, int col) {
     return tw_type_abi(st->plan->coltypes[col].ty);
 }
 
+uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
+    if (typmod) *typmod = -1;
+    if (col < 0 || col >= tw_sql_column_count(st)) return 0;
+    tw_sqltype t = st->plan->coltypes[col];
+    switch (t.ty) {
+    case TY_BOOL:
+        return 16;
+    case TY_INT2:
+        return 21;
+    case TY_INT4:
+        return 23;
+    case TY_INT8:
+        return 20;
+    case TY_FLOAT4:
+        return 700;
+    case TY_FLOAT8:
+        return 701;
+    case TY_BYTEA:
+        return 17;
+    case TY_VARCHAR:
+    case TY_CHAR:
+        /* PostgreSQL's typmod for character types counts its 4-byte varlena header. */
+        if (typmod && t.mod >= 0) *typmod = t.mod + 4;
+        return t.ty == TY_VARCHAR ? 1043 : 1042;
+    default:
+        return 25;
+    }
+}
+
+const char *tw_sql_command(const tw_sql_stmt *st) {
+    int kind = st->kind >= 0 ? st->kind : st->plan ? st->plan->kind : -1;
+    switch (kind) {
+    case PL_SELECT:
+        return "SELECT";
+    case PL_INSERT:
+        return "INSERT";
+    case PL_UPDATE:
+        return "UPDATE";
+    case PL_DELETE:
+        return "DELETE";
+    case PL_CREATE_TABLE:
+        return "CREATE TABLE";
+    case PL_DROP_TABLE:
+        return "DROP TABLE";
+    case PL_CREATE_INDEX:
+        return "CREATE INDEX";
+    case PL_DROP_INDEX:
+        return "DROP INDEX";
+    case PL_BEGIN:
+        return "BEGIN";
+    case PL_COMMIT:
+        return "COMMIT";
+    case PL_ROLLBACK:
+        return "ROLLBACK";
+    default:
+        return NULL;
+    }
+}
+
+int tw_sql_txn_state(const tw_sql_session *s) {
+    if (!s || !s->in_block) return 0;
+    return s->aborted ? 2 : 1;
+}
+
 static tw_buf *col_buf(tw_sql_stmt *st, int col) {
     int n = st->plan->ncols;
     if (!st->coltext) {

@@ -76,4 +76,17 @@ void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out);
  * NULL. Valid until the next step/reset/finalize. */
 const char *tw_sql_column_text(tw_sql_stmt *st, int col, size_t *len);
 
+/* ---- for the wire server (public ABI version 2) ---- */
+
+/* PostgreSQL type OID of result column col (0 for a bad column); *typmod (if not NULL)
+ * receives PostgreSQL's type modifier (-1 when none; varchar(n) / char(n): n + 4).
+ * Untyped results (NULL, a bare literal) are text, as PostgreSQL resolves them. */
+uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod);
+/* The statement's command tag word(s) as PostgreSQL names them ("SELECT", "INSERT",
+ * "CREATE TABLE", "BEGIN", ...), or NULL when it has none of its own (an accepted and
+ * ignored statement, or one not planned because the block is aborted). */
+const char *tw_sql_command(const tw_sql_stmt *st);
+/* 0 outside a block, 1 inside a block, 2 inside a block aborted by an error. */
+int tw_sql_txn_state(const tw_sql_session *s);
+
 #endif

@@ -9,6 +9,7 @@
  */
 #include "txn/engine_internal.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -351,7 +352,19 @@ static int settle(tw_cursor *c, tw_err *err) {
     }
 }
 
+static _Thread_local const _Atomic int *tl_interrupt;
+
+void tw_txn_set_interrupt(const _Atomic int *flag) {
+    tl_interrupt = flag;
+}
+
+static int interrupted(tw_err *err) {
+    if (!tl_interrupt || !atomic_load_explicit(tl_interrupt, memory_order_relaxed)) return 0;
+    return tw_err_set(err, TWILL_ERROR, "57014", "canceling statement due to user request");
+}
+
 int tw_cursor_seek(tw_cursor *c, const void *key, size_t klen, tw_err *err) {
+    if (interrupted(err)) return TWILL_ERROR;
     int rc = check_key(klen, err);
     if (rc) return rc;
     c->valid = 0;
@@ -383,6 +396,7 @@ int tw_cursor_seek(tw_cursor *c, const void *key, size_t klen, tw_err *err) {
 
 int tw_cursor_next(tw_cursor *c, tw_err *err) {
     if (!c->valid) return TWILL_OK;
+    if (interrupted(err)) return TWILL_ERROR;
     return settle(c, err);
 }
 

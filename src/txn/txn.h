@@ -101,4 +101,11 @@ int tw_cursor_valid(const tw_cursor *c);
 const void *tw_cursor_key(const tw_cursor *c, size_t *klen);
 const void *tw_cursor_value(const tw_cursor *c, size_t *vlen);
 
+/* Cancellation (the wire server's CancelRequest): while the calling thread has a flag
+ * installed and it is non-zero, cursor seeks and steps on this thread fail with 57014
+ * "canceling statement due to user request" — every scan, join and DML loop reads
+ * through a cursor, so a running statement stops within one row. Any thread may set
+ * the flag; NULL uninstalls it. */
+void tw_txn_set_interrupt(const _Atomic int *flag);
+
 #endif
