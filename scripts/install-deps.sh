@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang-format
-      libpg-query-dev libprotobuf-c-dev libedit-dev libsqlite3-dev)
+      libpg-query-dev libprotobuf-c-dev libedit-dev libsqlite3-dev libssl-dev)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # Not Debian: nothing to check against. The CMake configure step names what it
