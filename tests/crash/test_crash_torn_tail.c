@@ -178,6 +178,7 @@ typedef struct segment {
     size_t *starts; /* byte offset of each whole frame */
     size_t end;     /* end of the last whole frame */
     bool crc_ok;    /* every frame's crc32c matched its payload */
+    bool tail_zero; /* every byte after the last whole frame is zero (preallocation) */
 } segment;
 
 /* Walks the frames of a segment from its header on; stops at the first frame that does
@@ -190,6 +191,7 @@ static void walk_frames(const unsigned char *data, size_t size, segment *seg) {
     size_t cap = 0;
     for (size_t off = SEG_HDR; off + FRAME_HDR <= size && seg->nframes < MAX_FRAMES;) {
         uint32_t len = le32(data + off);
+        if (len == 0) break; /* preallocated zeros after the last frame */
         if (len > size - off - FRAME_HDR) break;
         /* The checksum covers the length field and the payload. */
         uint32_t crc = tw_crc32c(tw_crc32c(0, data + off, 4), data + off + FRAME_HDR, len);
@@ -204,6 +206,9 @@ static void walk_frames(const unsigned char *data, size_t size, segment *seg) {
         off += FRAME_HDR + len;
         seg->end = off;
     }
+    seg->tail_zero = true;
+    for (size_t b = seg->end; b < size; b++)
+        if (data[b] != 0) seg->tail_zero = false;
 }
 
 static int seg_name_cmp(const void *a, const void *b) {
@@ -477,9 +482,10 @@ int main(int argc, char **argv) {
         if (!segs[i].crc_ok)
             failf("pristine segment %s has frames whose crc32c does not match their payload",
                   segs[i].name);
-        if (segs[i].end != segs[i].size)
-            failf("pristine segment %s has %zu bytes after its last whole frame", segs[i].name,
-                  segs[i].size - segs[i].end);
+        /* Only the last segment may carry preallocated space, and only zeros. */
+        if (segs[i].end != segs[i].size && (i + 1 < nseg || !segs[i].tail_zero))
+            failf("pristine segment %s has %zu unexpected bytes after its last whole frame",
+                  segs[i].name, segs[i].size - segs[i].end);
     }
     /* One frame per commit, at least the K inserts (plus the CREATE TABLE). */
     if (total_frames < (size_t)rows)

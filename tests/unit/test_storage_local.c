@@ -334,6 +334,22 @@ static void test_urls(void) {
     TW_CHECK(st == NULL && e.code == TWILL_IOERR && strcmp(e.sqlstate, "58P01") == 0);
 }
 
+/* End of the last frame of a segment: the file may carry preallocated zeros past it
+ * (format knowledge: 32-byte header, then [u32 len][u32 crc][payload] frames). */
+static long long data_end(const char *path) {
+    size_t len;
+    uint8_t *b = read_file(path, &len);
+    if (!b) return -1;
+    size_t off = 32;
+    while (off + 8 <= len) {
+        uint32_t fl = tw_load_u32(b + off);
+        if (fl == 0 || fl > len - off - 8) break;
+        off += 8 + fl;
+    }
+    free(b);
+    return (long long)off;
+}
+
 static void test_torn_tail(void) {
     enum { N = 5 };
     char db[PATH_MAX], seg[PATH_MAX];
@@ -343,13 +359,13 @@ static void test_torn_tail(void) {
     if (!st) return;
     uint64_t ep = lease(st);
     for (uint64_t l = 1; l < N; l++) append_n(st, ep, l);
-    long long start = file_size(seg);
+    long long start = data_end(seg);
     append_n(st, ep, N);
-    long long end = file_size(seg);
+    long long end = data_end(seg);
     st->ops->close(st);
     size_t len;
     uint8_t *orig = read_file(seg, &len);
-    TW_CHECK(orig && (long long)len == end && start > 0 && end > start);
+    TW_CHECK(orig && (long long)len >= end && start > 0 && end > start);
     if (!orig) return;
 
     int fails_before = tw_check_failed;
@@ -411,8 +427,9 @@ static void test_torn_tail(void) {
 static size_t frame_offsets(const uint8_t *b, size_t len, size_t *offs, size_t max) {
     size_t n = 0, off = 32;
     while (off + 8 <= len && n < max) {
-        offs[n++] = off;
         uint32_t fl = tw_load_u32(b + off);
+        if (fl == 0) break; /* preallocated zeros after the last frame */
+        offs[n++] = off;
         off += 8 + fl;
     }
     return n;

@@ -103,7 +103,8 @@ typedef struct tw_local {
     /* log */
     lcl_seg *segs;
     size_t nsegs, capsegs;
-    int log_fd; /* the last segment, open for appends; -1 before the first append */
+    int log_fd;         /* the last segment, open for appends; -1 before the first append */
+    uint64_t log_alloc; /* bytes of log_fd already written (zeros past the data): see prealloc */
     uint64_t durable_lsn;
     uint64_t seg_limit;
     int log_broken; /* an append failed in a way that leaves the tail unknown */
