@@ -854,6 +854,57 @@ int tw_btcursor_value(tw_btcursor *c, tw_buf *val, tw_err *err) {
     return bt_ovf_read(c->pg, v.ovf, v.vlen, val, err);
 }
 
+int tw_btcursor_scan(tw_btcursor *c, tw_btscan_fn fn, void *arg, size_t *visited, tw_err *err) {
+    *visited = 0;
+    if (!c->valid) return TWILL_OK;
+    if (cur_moved_under(c)) {
+        uint8_t saved[TW_BTREE_MAX_KEY];
+        size_t sl = c->klen;
+        memcpy(saved, c->key, sl);
+        int rc = cur_seek(c, SEEK_GE, saved, sl, err);
+        if (rc || !c->valid) return rc;
+    }
+    int d = c->depth - 1;
+    tw_frame *f;
+    int rc = node_get(c->pg, c->pgno[d], &f, err);
+    if (rc) return c->valid = 0, rc;
+    const uint8_t *p = tw_frame_data(f);
+    unsigned n = bt_n(p), i = c->idx[d];
+    if (p[0] != TW_PAGE_LEAF) {
+        tw_pager_unpin(c->pg, f);
+        return c->valid = 0, corrupt(err, c->pgno[d], "cursor path does not end at a leaf");
+    }
+    if (n == 0) { /* only an empty root leaf; nothing here */
+        tw_pager_unpin(c->pg, f);
+        return step_leaf(c, 1, err);
+    }
+    for (; i < n; i++) {
+        leafval v;
+        if (!bt_cell_size(p, i) || leaf_value(p, i, &v)) {
+            tw_pager_unpin(c->pg, f);
+            return c->valid = 0, corrupt(err, c->pgno[d], "bad leaf cell");
+        }
+        if (!v.inl) break; /* overflow: the caller reads it with tw_btcursor_value */
+        const uint8_t *cell = bt_cell(p, i);
+        (*visited)++;
+        if (fn(arg, cell + BT_CELL_HDR, bt_cell_klen(cell), v.inl, v.vlen)) {
+            i++;
+            break;
+        }
+    }
+    if (i < n) {
+        c->idx[d] = i;
+        rc = cur_load(c, p, i, err);
+        tw_pager_unpin(c->pg, f);
+        return rc;
+    }
+    /* The whole leaf is consumed: stand on its last entry and step to the next leaf. */
+    c->idx[d] = n - 1;
+    rc = cur_load(c, p, n - 1, err);
+    tw_pager_unpin(c->pg, f);
+    return rc ? rc : step_leaf(c, 1, err);
+}
+
 /* ---- invariant checker --------------------------------------------------------------- */
 
 typedef struct checker {

@@ -53,4 +53,13 @@ int tw_btcursor_valid(const tw_btcursor *c);
 const void *tw_btcursor_key(const tw_btcursor *c, size_t *klen);
 int tw_btcursor_value(tw_btcursor *c, tw_buf *val, tw_err *err);
 
+/* Visits entries from the cursor's position forward within its current leaf under one
+ * page pin: fn(arg, key, klen, val, vlen) per entry; pointers are valid only during the
+ * call. Stops at the end of the leaf, after an entry for which fn returns nonzero, or
+ * before an entry whose value lives in overflow pages (read that one with
+ * tw_btcursor_value). Afterwards the cursor is on the first entry not visited (moved to
+ * the next leaf when the leaf was consumed; invalid at the end). For fast scans. */
+typedef int (*tw_btscan_fn)(void *arg, const void *key, size_t klen, const void *val, size_t vlen);
+int tw_btcursor_scan(tw_btcursor *c, tw_btscan_fn fn, void *arg, size_t *visited, tw_err *err);
+
 #endif

@@ -228,6 +228,9 @@ int tw_txn_max_key(tw_txn *t, uint64_t table, tw_buf *key, int *found, tw_err *e
 
 /* ---- cursors ---- */
 
+/* The tree side of a cursor reads a leaf at a time (tw_btcursor_scan) under one shared
+ * latch, resolving each row to the snapshot as it goes, and keeps the visible rows in
+ * `batch` as [u32 klen][key][u32 vlen][value] entries. */
 struct tw_cursor {
     tw_txn *t;
     uint64_t table;
@@ -235,11 +238,15 @@ struct tw_cursor {
     uint32_t limit;   /* sees write-set versions with cid < limit */
     uint32_t dropped; /* this txn dropped the table at cid dropped-1 (0: no) */
     tw_btcursor *bt;  /* NULL: no committed tree (or hidden by a drop) */
-    int bt_valid;
-    tw_buf bt_key, bt_row; /* copy of the tree cursor's entry */
-    tw_ws_node *wn;        /* next write-set node of this table (NULL: none) */
+    tw_buf batch;     /* visible tree rows not yet consumed */
+    size_t pos;       /* read position in batch */
+    int cb_rc;        /* failure inside the scan callback */
+    tw_buf ovf;       /* an overflow value being read */
+    tw_ws_node *wn;   /* next write-set node of this table (NULL: none) */
     int valid;
-    tw_buf key, val; /* the current entry */
+    tw_buf key, val; /* the current entry, when it came from the write set */
+    const uint8_t *cur_k, *cur_v;
+    size_t cur_kl, cur_vl;
 };
 
 int tw_cursor_open(tw_txn *t, uint64_t table, tw_cursor **out, tw_err *err) {
@@ -258,21 +265,94 @@ int tw_cursor_open(tw_txn *t, uint64_t table, tw_cursor **out, tw_err *err) {
 void tw_cursor_close(tw_cursor *c) {
     if (!c) return;
     if (c->bt) tw_btcursor_close(c->bt);
-    tw_buf_free(&c->bt_key);
-    tw_buf_free(&c->bt_row);
+    tw_buf_free(&c->batch);
+    tw_buf_free(&c->ovf);
     tw_buf_free(&c->key);
     tw_buf_free(&c->val);
     free(c);
 }
 
-/* Copies the tree cursor's entry (under the latch). */
-static int load_bt(tw_cursor *c, tw_err *err) {
-    c->bt_valid = tw_btcursor_valid(c->bt);
-    if (!c->bt_valid) return TWILL_OK;
-    size_t klen;
-    const void *k = tw_btcursor_key(c->bt, &klen);
-    if (tw_buf_set(&c->bt_key, k, klen)) return nomem(err);
-    return tw_btcursor_value(c->bt, &c->bt_row, err);
+static int batch_add(tw_cursor *c, const void *key, size_t klen, const void *row, size_t rowlen) {
+    uint8_t ckey[TW_WS_PREFIX + TW_BTREE_MAX_KEY];
+    if (klen > TW_BTREE_MAX_KEY) return TWILL_CORRUPT;
+    memcpy(ckey, c->prefix, TW_WS_PREFIX);
+    memcpy(ckey + TW_WS_PREFIX, key, klen);
+    const uint8_t *val;
+    size_t vlen;
+    int vis = tw_engine_resolve(c->t->eng, ckey, TW_WS_PREFIX + klen, row, rowlen, c->t->snapshot,
+                                &val, &vlen);
+    if (vis < 0) return TWILL_CORRUPT;
+    if (vis == 0) return TWILL_OK;
+    if (tw_buf_reserve(&c->batch, 8 + klen + vlen)) return TWILL_NOMEM;
+    tw_buf_put_u32(&c->batch, (uint32_t)klen);
+    tw_buf_append(&c->batch, key, klen);
+    tw_buf_put_u32(&c->batch, (uint32_t)vlen);
+    tw_buf_append(&c->batch, val, vlen);
+    return TWILL_OK;
+}
+
+static int scan_cb(void *arg, const void *key, size_t klen, const void *row, size_t rowlen) {
+    tw_cursor *c = arg;
+    c->cb_rc = batch_add(c, key, klen, row, rowlen);
+    return c->cb_rc != TWILL_OK;
+}
+
+static int cb_error(int rc, tw_err *err) {
+    if (rc == TWILL_NOMEM) return nomem(err);
+    return tw_err_set(err, TWILL_CORRUPT, "XX001", "damaged row header");
+}
+
+/* Refills the batch from the tree (latch held shared inside). */
+static int refill(tw_cursor *c, tw_err *err) {
+    tw_buf_reset(&c->batch);
+    c->pos = 0;
+    if (!c->bt || !tw_btcursor_valid(c->bt)) return TWILL_OK;
+    tw_engine *eng = c->t->eng;
+    pthread_rwlock_rdlock(&eng->latch);
+    int rc = check_not_dropped(c->t, c->table, err);
+    while (!rc && c->batch.len == 0 && tw_btcursor_valid(c->bt)) {
+        size_t visited;
+        c->cb_rc = TWILL_OK;
+        rc = tw_btcursor_scan(c->bt, scan_cb, c, &visited, err);
+        if (!rc && c->cb_rc) rc = cb_error(c->cb_rc, err);
+        if (rc || visited || !tw_btcursor_valid(c->bt)) continue;
+        /* A value in overflow pages: read it the long way. */
+        size_t klen;
+        const void *k = tw_btcursor_key(c->bt, &klen);
+        uint8_t kcopy[TW_BTREE_MAX_KEY];
+        memcpy(kcopy, k, klen);
+        if (!(rc = tw_btcursor_value(c->bt, &c->ovf, err)) &&
+            (rc = batch_add(c, kcopy, klen, c->ovf.p, c->ovf.len)))
+            rc = cb_error(rc, err);
+        if (!rc) rc = tw_btcursor_next(c->bt, err);
+    }
+    pthread_rwlock_unlock(&eng->latch);
+    if (c->ovf.cap > (1u << 20)) tw_buf_free(&c->ovf);
+    return rc;
+}
+
+/* The next visible tree row, refilling as needed; 0 at the end. */
+static int tree_peek(tw_cursor *c, const uint8_t **k, size_t *kl, const uint8_t **v, size_t *vl,
+                     int *have, tw_err *err) {
+    *have = 0;
+    if (c->pos >= c->batch.len) {
+        int rc = refill(c, err);
+        if (rc) return rc;
+        if (c->batch.len == 0) return TWILL_OK;
+    }
+    const uint8_t *p = c->batch.p + c->pos;
+    *kl = tw_load_u32(p);
+    *k = p + 4;
+    *vl = tw_load_u32(p + 4 + *kl);
+    *v = p + 8 + *kl;
+    *have = 1;
+    return TWILL_OK;
+}
+
+static void tree_skip(tw_cursor *c) {
+    size_t kl = tw_load_u32(c->batch.p + c->pos);
+    size_t vl = tw_load_u32(c->batch.p + c->pos + 4 + kl);
+    c->pos += 8 + kl + vl;
 }
 
 static void ws_settle(tw_cursor *c) {
@@ -286,30 +366,23 @@ static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
     return r ? r : (alen < blen ? -1 : alen > blen);
 }
 
-static int bt_step(tw_cursor *c, tw_err *err) {
-    tw_engine *eng = c->t->eng;
-    pthread_rwlock_rdlock(&eng->latch);
-    int rc = check_not_dropped(c->t, c->table, err);
-    if (!rc) rc = tw_btcursor_next(c->bt, err);
-    if (!rc) rc = load_bt(c, err);
-    pthread_rwlock_unlock(&eng->latch);
-    return rc;
-}
-
-/* Moves to the first visible entry at or after the current positions. */
+/* Moves to the first visible entry at or after the current positions, consuming it. The
+ * current entry points into the batch (tree) or the write set, both stable until the
+ * next move. */
 static int settle(tw_cursor *c, tw_err *err) {
-    tw_engine *eng = c->t->eng;
-    uint8_t ckey[TW_WS_PREFIX + TW_BTREE_MAX_KEY];
     for (;;) {
-        int have_bt = c->bt && c->bt_valid;
+        const uint8_t *tk = NULL, *tv = NULL;
+        size_t tkl = 0, tvl = 0;
+        int have_bt;
+        int rc = tree_peek(c, &tk, &tkl, &tv, &tvl, &have_bt, err);
+        if (rc) return rc;
         if (!c->wn && !have_bt) {
             c->valid = 0;
             return TWILL_OK;
         }
         int cmp = 0;
         if (c->wn && have_bt)
-            cmp = key_cmp(c->wn->key + TW_WS_PREFIX, c->wn->klen - TW_WS_PREFIX, c->bt_key.p,
-                          c->bt_key.len);
+            cmp = key_cmp(c->wn->key + TW_WS_PREFIX, c->wn->klen - TW_WS_PREFIX, tk, tkl);
         if (c->wn && (!have_bt || cmp <= 0)) {
             tw_ws_node *n = c->wn;
             tw_ws_version *v = tw_ws_visible(n, c->limit);
@@ -317,38 +390,24 @@ static int settle(tw_cursor *c, tw_err *err) {
             c->wn = n->next[0];
             ws_settle(c);
             if (v) {
-                int rc;
-                if (have_bt && cmp == 0 && (rc = bt_step(c, err))) return rc;
+                if (have_bt && cmp == 0) tree_skip(c); /* our write shadows the tree row */
                 if (v->deleted) continue;
-                if (tw_buf_set(&c->key, n->key + TW_WS_PREFIX, n->klen - TW_WS_PREFIX) ||
-                    tw_buf_set(&c->val, v->val, v->vlen))
-                    return nomem(err);
+                c->cur_k = n->key + TW_WS_PREFIX;
+                c->cur_kl = n->klen - TW_WS_PREFIX;
+                c->cur_v = v->val;
+                c->cur_vl = v->vlen;
                 c->valid = 1;
                 return TWILL_OK;
             }
             if (!(have_bt && cmp == 0)) continue; /* nothing of ours visible: fall to tree */
         }
-        /* The tree's entry, resolved to our snapshot. */
-        memcpy(ckey, c->prefix, TW_WS_PREFIX);
-        memcpy(ckey + TW_WS_PREFIX, c->bt_key.p, c->bt_key.len);
-        const uint8_t *val;
-        size_t vlen;
-        pthread_rwlock_rdlock(&eng->latch);
-        int vis = tw_engine_resolve(eng, ckey, TW_WS_PREFIX + c->bt_key.len, c->bt_row.p,
-                                    c->bt_row.len, c->t->snapshot, &val, &vlen);
-        int rc = TWILL_OK;
-        if (vis < 0)
-            rc = tw_err_set(err, TWILL_CORRUPT, "XX001", "damaged row header");
-        else if (vis == 1 && (tw_buf_set(&c->key, c->bt_key.p, c->bt_key.len) ||
-                              tw_buf_set(&c->val, val, vlen)))
-            rc = nomem(err);
-        pthread_rwlock_unlock(&eng->latch);
-        if (rc) return rc;
-        if ((rc = bt_step(c, err))) return rc;
-        if (vis == 1) {
-            c->valid = 1;
-            return TWILL_OK;
-        }
+        c->cur_k = tk;
+        c->cur_kl = tkl;
+        c->cur_v = tv;
+        c->cur_vl = tvl;
+        tree_skip(c);
+        c->valid = 1;
+        return TWILL_OK;
     }
 }
 
@@ -377,17 +436,16 @@ int tw_cursor_seek(tw_cursor *c, const void *key, size_t klen, tw_err *err) {
         c->wn = tw_ws_seek(&t->ws, ckey, TW_WS_PREFIX + klen);
         ws_settle(c);
     }
-    c->bt_valid = 0;
+    tw_buf_reset(&c->batch);
+    c->pos = 0;
     if (!c->dropped) {
         tw_engine *eng = t->eng;
         pthread_rwlock_rdlock(&eng->latch);
         rc = check_not_dropped(t, c->table, err);
         uint32_t root = tw_engine_root(eng, c->table);
         if (!rc && root && !c->bt) rc = tw_btcursor_open(eng->pg, root, &c->bt, err);
-        if (!rc && c->bt) {
+        if (!rc && c->bt)
             rc = klen ? tw_btcursor_seek(c->bt, key, klen, err) : tw_btcursor_first(c->bt, err);
-            if (!rc) rc = load_bt(c, err);
-        }
         pthread_rwlock_unlock(&eng->latch);
         if (rc) return rc;
     }
@@ -405,11 +463,11 @@ int tw_cursor_valid(const tw_cursor *c) {
 }
 
 const void *tw_cursor_key(const tw_cursor *c, size_t *klen) {
-    *klen = c->valid ? c->key.len : 0;
-    return c->valid ? c->key.p : NULL;
+    *klen = c->valid ? c->cur_kl : 0;
+    return c->valid ? c->cur_k : NULL;
 }
 
 const void *tw_cursor_value(const tw_cursor *c, size_t *vlen) {
-    *vlen = c->valid ? c->val.len : 0;
-    return c->valid ? c->val.p : NULL;
+    *vlen = c->valid ? c->cur_vl : 0;
+    return c->valid ? c->cur_v : NULL;
 }
