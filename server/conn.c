@@ -1,0 +1,1051 @@
+/*
+ * conn.c — protocol v3 for one connection (see conn.h).
+ *
+ * Extended protocol model: a prepared statement (Parse) owns a twill_stmt; a portal
+ * (Bind) borrows its statement's twill_stmt when no other portal is using it and
+ * prepares a private one otherwise, so the common Parse/Bind/Execute cycle of a
+ * driver re-runs one engine statement without re-parsing. Closing a statement hands a
+ * borrowed twill_stmt over to the portal still using it. After an error the
+ * connection discards messages until Sync, as PostgreSQL does.
+ */
+#include "conn.h"
+
+#include "log.h"
+#include "pgvalue.h"
+#include "wire.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CODE_SSL 80877103
+#define CODE_GSSENC 80877104
+#define CODE_CANCEL 80877102
+#define AUTH_TIMEOUT_MS 60000
+#define MAX_PARAMS 65535
+
+typedef struct pstmt {
+    char *name;
+    char *sql;
+    twill_stmt *st;
+    int nparams;
+    uint32_t *ptypes; /* declared by Parse (0: unspecified) */
+    int busy;         /* a portal is using st */
+    struct pstmt *next;
+} pstmt;
+
+typedef struct portal {
+    char *name;
+    pstmt *ps;      /* the statement whose twill_stmt is borrowed; NULL if own */
+    twill_stmt *st; /* borrowed from ps or owned */
+    char *sql;      /* for the command tag and the log */
+    int nfmts;
+    int16_t *fmts; /* result formats */
+    int done;
+    int64_t rows; /* rows sent so far */
+    struct portal *next;
+} portal;
+
+typedef struct conn {
+    tws_server *srv;
+    tws_io io;
+    tws_reg reg;
+    twill_session *s;
+    char peer[64];
+    char user[64];
+    char database[64];
+    char appname[64];
+    pstmt *stmts;
+    portal *portals;
+    int skip_to_sync; /* an extended-protocol error happened */
+    int counted;      /* counts against max_connections */
+    uint64_t queries, errors;
+} conn;
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- messages to the client ---- */
+
+static void send_error_fields(conn *c, char type, const char *sev, const char *code,
+                              const char *msg, int pos, const char *detail) {
+    tws_w_begin(&c->io, type);
+    tws_w_u8(&c->io, 'S');
+    tws_w_str(&c->io, sev);
+    tws_w_u8(&c->io, 'V');
+    tws_w_str(&c->io, sev);
+    tws_w_u8(&c->io, 'C');
+    tws_w_str(&c->io, code);
+    tws_w_u8(&c->io, 'M');
+    tws_w_str(&c->io, msg);
+    if (detail && *detail) {
+        tws_w_u8(&c->io, 'D');
+        tws_w_str(&c->io, detail);
+    }
+    if (pos > 0) {
+        char p[16];
+        snprintf(p, sizeof p, "%d", pos);
+        tws_w_u8(&c->io, 'P');
+        tws_w_str(&c->io, p);
+    }
+    tws_w_u8(&c->io, 0);
+    tws_w_end(&c->io);
+}
+
+static void send_error(conn *c, const char *code, const char *msg, int pos) {
+    char q[256];
+    c->errors++;
+    tws_log(TWS_LOG_INFO, "query_error", "pid=%d sqlstate=%s msg=%s", c->reg.pid, code,
+            tws_log_quote(msg, q, sizeof q));
+    send_error_fields(c, 'E', "ERROR", code, msg, pos, NULL);
+}
+
+static void send_fatal(conn *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void send_fatal(conn *c, const char *code, const char *fmt, ...) {
+    char msg[512], q[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tws_log(TWS_LOG_WARN, "connection_fatal", "pid=%d remote=%s sqlstate=%s msg=%s", c->reg.pid,
+            c->peer, code, tws_log_quote(msg, q, sizeof q));
+    send_error_fields(c, 'E', "FATAL", code, msg, 0, NULL);
+    tws_io_flush(&c->io);
+}
+
+static void send_notice(conn *c, const char *code, const char *msg) {
+    send_error_fields(c, 'N', "WARNING", code, msg, 0, NULL);
+}
+
+static void send_param_status(conn *c, const char *k, const char *v) {
+    tws_w_begin(&c->io, 'S');
+    tws_w_str(&c->io, k);
+    tws_w_str(&c->io, v);
+    tws_w_end(&c->io);
+}
+
+static char txn_char(conn *c) {
+    switch (twill_transaction_status(c->s)) {
+    case TWILL_TXN_BLOCK:
+        return 'T';
+    case TWILL_TXN_FAILED:
+        return 'E';
+    default:
+        return 'I';
+    }
+}
+
+static void send_ready(conn *c) {
+    tws_w_begin(&c->io, 'Z');
+    tws_w_u8(&c->io, (uint8_t)txn_char(c));
+    tws_w_end(&c->io);
+}
+
+static void send_simple(conn *c, char type) {
+    tws_w_begin(&c->io, type);
+    tws_w_end(&c->io);
+}
+
+/* The engine's error on the session; pos_shift moves the statement-relative position
+ * into the client's query text. */
+static void send_session_error(conn *c, int pos_shift) {
+    int pos = twill_errpos(c->s);
+    send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), pos > 0 ? pos + pos_shift : 0);
+}
+
+/* Format of result column i given Bind's format codes (none: text; one: all). */
+static int col_format(const int16_t *fmts, int nfmts, int i) {
+    if (nfmts == 0) return 0;
+    return nfmts == 1 ? fmts[0] : fmts[i];
+}
+
+static void send_row_description(conn *c, twill_stmt *st, const int16_t *fmts, int nfmts) {
+    int n = twill_column_count(st);
+    tws_w_begin(&c->io, 'T');
+    tws_w_i16(&c->io, (int16_t)n);
+    for (int i = 0; i < n; i++) {
+        int32_t typmod;
+        uint32_t oid = twill_column_pg_type(st, i, &typmod);
+        const char *name = twill_column_name(st, i);
+        tws_w_str(&c->io, name ? name : "?column?");
+        tws_w_i32(&c->io, 0); /* table OID: no catalog OIDs yet */
+        tws_w_i16(&c->io, 0);
+        tws_w_i32(&c->io, (int32_t)oid);
+        tws_w_i16(&c->io, (int16_t)tws_oid_typlen(oid));
+        tws_w_i32(&c->io, typmod);
+        tws_w_i16(&c->io, (int16_t)col_format(fmts, nfmts, i));
+    }
+    tws_w_end(&c->io);
+}
+
+static void send_data_row(conn *c, twill_stmt *st, const int16_t *fmts, int nfmts) {
+    int n = twill_column_count(st);
+    tws_w_begin(&c->io, 'D');
+    tws_w_i16(&c->io, (int16_t)n);
+    for (int i = 0; i < n; i++)
+        tws_put_column(&c->io, st, i, twill_column_pg_type(st, i, NULL),
+                       col_format(fmts, nfmts, i));
+    tws_w_end(&c->io);
+}
+
+/* ---- command tags ---- */
+
+/* Skips blanks and SQL comments. */
+static const char *skip_blank(const char *p) {
+    for (;;) {
+        while (*p && isspace((unsigned char)*p)) p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n') p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+/* The tag of a statement the engine has none for: its first keyword, upper-cased
+ * (an accepted SET reports "SET", as PostgreSQL does). */
+static void tag_from_text(const char *sql, char *out, size_t cap) {
+    const char *p = skip_blank(sql);
+    size_t n = 0;
+    while (p[n] && isalpha((unsigned char)p[n]) && n + 1 < cap) {
+        out[n] = (char)toupper((unsigned char)p[n]);
+        n++;
+    }
+    out[n] = 0;
+    if (n == 0) snprintf(out, cap, "OK");
+}
+
+static void send_complete(conn *c, twill_stmt *st, const char *sql, int before, int64_t rows) {
+    char tag[64];
+    const char *cmd = twill_stmt_command(st);
+    if (!cmd) {
+        tag_from_text(sql, tag, sizeof tag);
+    } else if (!strcmp(cmd, "SELECT")) {
+        snprintf(tag, sizeof tag, "SELECT %lld", (long long)rows);
+    } else if (!strcmp(cmd, "INSERT")) {
+        snprintf(tag, sizeof tag, "INSERT 0 %lld", (long long)twill_changes(st));
+    } else if (!strcmp(cmd, "UPDATE") || !strcmp(cmd, "DELETE")) {
+        snprintf(tag, sizeof tag, "%s %lld", cmd, (long long)twill_changes(st));
+    } else if (!strcmp(cmd, "COMMIT") && before == TWILL_TXN_FAILED) {
+        snprintf(tag, sizeof tag, "ROLLBACK"); /* COMMIT of an aborted block rolls back */
+    } else {
+        snprintf(tag, sizeof tag, "%s", cmd);
+    }
+    tws_w_begin(&c->io, 'C');
+    tws_w_str(&c->io, tag);
+    tws_w_end(&c->io);
+}
+
+/* PostgreSQL's warnings for transaction control that has nothing to do. */
+static void txn_notices(conn *c, twill_stmt *st, int before) {
+    const char *cmd = twill_stmt_command(st);
+    if (!cmd) return;
+    if (!strcmp(cmd, "BEGIN") && before != TWILL_TXN_IDLE)
+        send_notice(c, "25001", "there is already a transaction in progress");
+    else if ((!strcmp(cmd, "COMMIT") || !strcmp(cmd, "ROLLBACK")) && before == TWILL_TXN_IDLE)
+        send_notice(c, "25P01", "there is no transaction in progress");
+}
+
+static void log_slow(conn *c, int64_t t0, const char *sql, size_t len) {
+    int64_t ms = now_ms() - t0;
+    if (c->srv->cfg.slow_query_ms < 0 || ms < c->srv->cfg.slow_query_ms) return;
+    char buf[256], q[300];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < 200 ? len : 200), sql);
+    tws_log(TWS_LOG_WARN, "slow_query", "pid=%d ms=%lld sql=%s", c->reg.pid, (long long)ms,
+            tws_log_quote(buf, q, sizeof q));
+}
+
+/* Characters (UTF-8 code points) in p[0..n): error positions count characters. */
+static int char_count(const char *p, size_t n) {
+    int k = 0;
+    for (size_t i = 0; i < n; i++) k += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return k;
+}
+
+/* Steps st, streaming rows, until done, an error, or max_rows rows (max_rows <= 0: no
+ * limit). Returns 0 done (CommandComplete sent), 1 suspended (PortalSuspended sent),
+ * -1 error (ErrorResponse sent), -2 connection dead. */
+static int run_rows(conn *c, twill_stmt *st, const char *sql, const int16_t *fmts, int nfmts,
+                    int64_t *rows, int64_t max_rows, int pos_shift) {
+    int before = twill_transaction_status(c->s);
+    int64_t sent = 0;
+    for (;;) {
+        int rc = twill_step(st);
+        if (rc == TWILL_ROW) {
+            send_data_row(c, st, fmts, nfmts);
+            (*rows)++;
+            if (tws_io_maybe_flush(&c->io)) return -2;
+            if (max_rows > 0 && ++sent >= max_rows) {
+                send_simple(c, 's');
+                return 1;
+            }
+            continue;
+        }
+        if (rc == TWILL_DONE) {
+            txn_notices(c, st, before);
+            send_complete(c, st, sql, before, *rows);
+            return 0;
+        }
+        send_session_error(c, pos_shift);
+        twill_reset(st);
+        return -1;
+    }
+}
+
+/* ---- simple query ---- */
+
+static void close_unnamed(conn *c);
+
+static int simple_query(conn *c, const char *sql, size_t len) {
+    close_unnamed(c);
+    twill_session_interrupt(c->s, 0);
+    c->queries++;
+    const char *p = sql, *end = sql + len;
+    while (p < end) {
+        int64_t t0 = now_ms();
+        twill_stmt *st = NULL;
+        const char *tail = p;
+        int shift = char_count(sql, (size_t)(p - sql));
+        if (twill_prepare(c->s, p, (int)(end - p), &st, &tail) != TWILL_OK) {
+            send_session_error(c, shift);
+            break;
+        }
+        if (!st) break; /* only blanks and comments remain */
+        if (twill_column_count(st) > 0) send_row_description(c, st, NULL, 0);
+        int64_t rows = 0;
+        int rc = run_rows(c, st, p, NULL, 0, &rows, 0, shift);
+        log_slow(c, t0, p, (size_t)(tail - p));
+        twill_finalize(st);
+        if (rc == -2) return -1;
+        if (rc < 0) break;
+        if (tail <= p) break;
+        p = tail;
+    }
+    return 0;
+}
+
+/* ---- extended protocol: statements and portals ---- */
+
+static pstmt *find_stmt(conn *c, const char *name) {
+    for (pstmt *s = c->stmts; s; s = s->next)
+        if (!strcmp(s->name, name)) return s;
+    return NULL;
+}
+
+static portal *find_portal(conn *c, const char *name) {
+    for (portal *p = c->portals; p; p = p->next)
+        if (!strcmp(p->name, name)) return p;
+    return NULL;
+}
+
+static void portal_free(conn *c, portal *p) {
+    for (portal **pp = &c->portals; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    if (p->ps) {
+        twill_reset(p->st);
+        p->ps->busy = 0;
+    } else {
+        twill_finalize(p->st);
+    }
+    free(p->name);
+    free(p->sql);
+    free(p->fmts);
+    free(p);
+}
+
+static void stmt_free(conn *c, pstmt *s) {
+    for (pstmt **pp = &c->stmts; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    int handed = 0;
+    for (portal *p = c->portals; p; p = p->next)
+        if (p->ps == s) {
+            p->ps = NULL; /* the portal keeps running on the statement it borrowed */
+            handed = 1;
+        }
+    if (!handed) twill_finalize(s->st);
+    free(s->name);
+    free(s->sql);
+    free(s->ptypes);
+    free(s);
+}
+
+static void close_unnamed(conn *c) {
+    portal *p = find_portal(c, "");
+    if (p) portal_free(c, p);
+    pstmt *s = find_stmt(c, "");
+    if (s) stmt_free(c, s);
+}
+
+static void drop_all(conn *c) {
+    while (c->portals) portal_free(c, c->portals);
+    while (c->stmts) stmt_free(c, c->stmts);
+}
+
+/* An extended-protocol error: report it and discard input until Sync. */
+static void ext_error(conn *c, const char *code, const char *msg) {
+    send_error(c, code, msg, 0);
+    c->skip_to_sync = 1;
+}
+
+static char *dupstr(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* Returns -1 for a protocol violation (connection ends), else 0. */
+static int msg_parse(conn *c, tws_rd *r) {
+    const char *name = tws_rd_str(r);
+    const char *sql = tws_rd_str(r);
+    int n = tws_rd_i16(r);
+    if (n < 0 || r->bad) return -1;
+    uint32_t *types = n ? calloc((size_t)n, sizeof *types) : NULL;
+    if (n && !types) return -1;
+    for (int i = 0; i < n; i++) types[i] = (uint32_t)tws_rd_i32(r);
+    if (!tws_rd_done(r)) {
+        free(types);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (!tws_oid_acceptable(types[i])) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "type with OID %u does not exist", types[i]);
+            free(types);
+            ext_error(c, "42704", msg);
+            return 0;
+        }
+    if (*name && find_stmt(c, name)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "prepared statement \"%.100s\" already exists", name);
+        free(types);
+        ext_error(c, "42P05", msg);
+        return 0;
+    }
+    if (!*name) {
+        pstmt *old = find_stmt(c, "");
+        if (old) stmt_free(c, old);
+    }
+    twill_stmt *st = NULL;
+    const char *tail = sql;
+    if (twill_prepare(c->s, sql, -1, &st, &tail) != TWILL_OK) {
+        free(types);
+        send_session_error(c, 0);
+        c->skip_to_sync = 1;
+        return 0;
+    }
+    if (st) {
+        twill_stmt *more = NULL;
+        const char *t2;
+        if (twill_prepare(c->s, tail, -1, &more, &t2) == TWILL_OK && more) {
+            twill_finalize(more);
+            twill_finalize(st);
+            free(types);
+            ext_error(c, "42601", "cannot insert multiple commands into a prepared statement");
+            return 0;
+        }
+    }
+    pstmt *s = calloc(1, sizeof *s);
+    if (s) {
+        s->name = dupstr(name);
+        s->sql = dupstr(sql);
+    }
+    if (!s || !s->name || !s->sql) {
+        if (s) {
+            free(s->name);
+            free(s->sql);
+            free(s);
+        }
+        twill_finalize(st);
+        free(types);
+        ext_error(c, "53200", "out of memory");
+        return 0;
+    }
+    s->st = st; /* NULL for an empty query */
+    s->nparams = st ? twill_bind_parameter_count(st) : 0;
+    if (n > s->nparams) s->nparams = n;
+    s->ptypes = calloc((size_t)(s->nparams ? s->nparams : 1), sizeof *s->ptypes);
+    if (!s->ptypes) {
+        twill_finalize(st);
+        free(s->name);
+        free(s->sql);
+        free(s);
+        free(types);
+        ext_error(c, "53200", "out of memory");
+        return 0;
+    }
+    for (int i = 0; i < n; i++) s->ptypes[i] = types[i];
+    free(types);
+    s->next = c->stmts;
+    c->stmts = s;
+    tws_w_begin(&c->io, '1');
+    tws_w_end(&c->io);
+    return 0;
+}
+
+static int msg_bind(conn *c, tws_rd *r) {
+    const char *pname = tws_rd_str(r);
+    const char *sname = tws_rd_str(r);
+    int nf = tws_rd_i16(r);
+    if (nf < 0 || r->bad) return -1;
+    const uint8_t *fmtp = tws_rd_bytes(r, (size_t)nf * 2);
+    int np = tws_rd_i16(r);
+    if (np < 0 || r->bad) return -1;
+    pstmt *s = find_stmt(c, sname);
+    if (!s) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "prepared statement \"%.100s\" does not exist", sname);
+        ext_error(c, "26000", msg);
+        return 0;
+    }
+    if (*pname && find_portal(c, pname)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "portal \"%.100s\" already exists", pname);
+        ext_error(c, "42P03", msg);
+        return 0;
+    }
+    if ((nf > 1 && nf != np) || np != s->nparams) {
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "bind message supplies %d parameters, but prepared statement \"%.60s\" "
+                 "requires %d",
+                 np, sname, s->nparams);
+        ext_error(c, "08P01", msg);
+        return 0;
+    }
+    if (!*pname) {
+        portal *old = find_portal(c, "");
+        if (old) portal_free(c, old);
+    }
+    portal *p = calloc(1, sizeof *p);
+    if (!p || !(p->name = dupstr(pname)) || !(p->sql = dupstr(s->sql))) {
+        if (p) free(p->name);
+        free(p);
+        ext_error(c, "53200", "out of memory");
+        return 0;
+    }
+    if (s->st && !s->busy) {
+        p->ps = s;
+        p->st = s->st;
+        s->busy = 1;
+        twill_reset(p->st);
+    } else if (s->st) {
+        /* Another portal runs this statement: this one gets its own copy. */
+        if (twill_prepare(c->s, s->sql, -1, &p->st, NULL) != TWILL_OK) {
+            free(p->name);
+            free(p->sql);
+            free(p);
+            send_session_error(c, 0);
+            c->skip_to_sync = 1;
+            return 0;
+        }
+    }
+    p->next = c->portals;
+    c->portals = p;
+    const char *err_state = NULL;
+    char err_msg[160] = "";
+    for (int i = 0; i < np; i++) {
+        int32_t len = tws_rd_i32(r);
+        const uint8_t *v = NULL;
+        if (len >= 0) v = tws_rd_bytes(r, (size_t)len);
+        if (r->bad) return -1;
+        int fmt = nf == 0   ? 0
+                  : nf == 1 ? (fmtp[0] << 8 | fmtp[1])
+                            : (fmtp[2 * i] << 8 | fmtp[2 * i + 1]);
+        if (fmt != 0 && fmt != 1) return -1;
+        if (!p->st || err_state) continue;
+        int rc = tws_bind_param(p->st, i + 1, s->ptypes[i], fmt, v, len, &err_state, err_msg,
+                                sizeof err_msg);
+        if (rc != TWILL_OK && !err_state) {
+            err_state = twill_sqlstate(c->s);
+            snprintf(err_msg, sizeof err_msg, "%s", twill_errmsg(c->s));
+        }
+    }
+    int nr = tws_rd_i16(r);
+    if (nr < 0 || r->bad) return -1;
+    if (nr) {
+        p->fmts = calloc((size_t)nr, sizeof *p->fmts);
+        if (!p->fmts) return -1;
+    }
+    for (int i = 0; i < nr; i++) {
+        p->fmts[i] = tws_rd_i16(r);
+        if (p->fmts[i] != 0 && p->fmts[i] != 1) return -1;
+    }
+    p->nfmts = nr;
+    if (!tws_rd_done(r)) return -1;
+    int ncols = p->st ? twill_column_count(p->st) : 0;
+    if (nr > 1 && nr != ncols) {
+        portal_free(c, p);
+        ext_error(c, "08P01", "bind message has the wrong number of result formats");
+        return 0;
+    }
+    if (err_state) {
+        portal_free(c, p);
+        ext_error(c, err_state, err_msg);
+        return 0;
+    }
+    tws_w_begin(&c->io, '2');
+    tws_w_end(&c->io);
+    return 0;
+}
+
+static int msg_describe(conn *c, tws_rd *r) {
+    char kind = (char)tws_rd_u8(r);
+    const char *name = tws_rd_str(r);
+    if (!tws_rd_done(r) || (kind != 'S' && kind != 'P')) return -1;
+    if (kind == 'S') {
+        pstmt *s = find_stmt(c, name);
+        if (!s) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "prepared statement \"%.100s\" does not exist", name);
+            ext_error(c, "26000", msg);
+            return 0;
+        }
+        tws_w_begin(&c->io, 't');
+        tws_w_i16(&c->io, (int16_t)s->nparams);
+        /* Unspecified parameters are described as text: the engine converts a text
+         * value to whatever type the parameter's context needs. */
+        for (int i = 0; i < s->nparams; i++)
+            tws_w_i32(&c->io, (int32_t)(s->ptypes[i] ? s->ptypes[i] : TWS_OID_TEXT));
+        tws_w_end(&c->io);
+        if (s->st && twill_column_count(s->st) > 0)
+            send_row_description(c, s->st, NULL, 0);
+        else
+            send_simple(c, 'n');
+        return 0;
+    }
+    portal *p = find_portal(c, name);
+    if (!p) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "portal \"%.100s\" does not exist", name);
+        ext_error(c, "34000", msg);
+        return 0;
+    }
+    if (p->st && twill_column_count(p->st) > 0)
+        send_row_description(c, p->st, p->fmts, p->nfmts);
+    else
+        send_simple(c, 'n');
+    return 0;
+}
+
+static int msg_execute(conn *c, tws_rd *r) {
+    const char *name = tws_rd_str(r);
+    int32_t max_rows = tws_rd_i32(r);
+    if (!tws_rd_done(r)) return -1;
+    portal *p = find_portal(c, name);
+    if (!p) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "portal \"%.100s\" does not exist", name);
+        ext_error(c, "34000", msg);
+        return 0;
+    }
+    if (!p->st) {
+        send_simple(c, 'I'); /* EmptyQueryResponse */
+        return 0;
+    }
+    if (p->done) {
+        /* PostgreSQL answers a finished portal with an empty completion. */
+        send_complete(c, p->st, p->sql, twill_transaction_status(c->s), 0);
+        return 0;
+    }
+    twill_session_interrupt(c->s, 0);
+    c->queries++;
+    int64_t t0 = now_ms();
+    int rc = run_rows(c, p->st, p->sql, p->fmts, p->nfmts, &p->rows, max_rows, 0);
+    log_slow(c, t0, p->sql, strlen(p->sql));
+    if (rc == -2) return -1;
+    if (rc == 0) p->done = 1;
+    if (rc == -1) {
+        p->done = 1;
+        c->skip_to_sync = 1;
+    }
+    return 0;
+}
+
+static int msg_close(conn *c, tws_rd *r) {
+    char kind = (char)tws_rd_u8(r);
+    const char *name = tws_rd_str(r);
+    if (!tws_rd_done(r) || (kind != 'S' && kind != 'P')) return -1;
+    if (kind == 'S') {
+        pstmt *s = find_stmt(c, name);
+        if (s) stmt_free(c, s);
+    } else {
+        portal *p = find_portal(c, name);
+        if (p) portal_free(c, p);
+    }
+    tws_w_begin(&c->io, '3');
+    tws_w_end(&c->io);
+    return 0;
+}
+
+static void msg_sync(conn *c) {
+    c->skip_to_sync = 0;
+    /* Outside a block, portals end with the implicit transaction of the Sync (a
+     * suspended SELECT would otherwise hold its snapshot open). */
+    if (twill_transaction_status(c->s) == TWILL_TXN_IDLE)
+        while (c->portals) portal_free(c, c->portals);
+    send_ready(c);
+}
+
+/* ---- startup and authentication ---- */
+
+/* Reads one typed message during authentication; -1 on anything unexpected. */
+static int auth_read(conn *c, char want, tws_rd *r) {
+    char type = 0;
+    int rc = tws_io_read(&c->io, 1, &type, TWS_MAX_STARTUP, AUTH_TIMEOUT_MS);
+    if (rc) return -1;
+    if (type != want) {
+        send_fatal(c, "08P01", "expected SASL response, got message type %d", type);
+        return -1;
+    }
+    tws_rd_init(r, c->io.msg, c->io.msglen);
+    return 0;
+}
+
+static int authenticate_scram(conn *c) {
+    tws_w_begin(&c->io, 'R');
+    tws_w_i32(&c->io, 10); /* AuthenticationSASL */
+    tws_w_str(&c->io, "SCRAM-SHA-256");
+    tws_w_u8(&c->io, 0);
+    tws_w_end(&c->io);
+    if (tws_io_flush(&c->io)) return -1;
+    tws_rd r;
+    if (auth_read(c, 'p', &r)) return -1;
+    const char *mech = tws_rd_str(&r);
+    int32_t n = tws_rd_i32(&r);
+    const uint8_t *data = n >= 0 ? tws_rd_bytes(&r, (size_t)n) : NULL;
+    if (!tws_rd_done(&r) || !data) {
+        send_fatal(c, "08P01", "malformed SASL initial response");
+        return -1;
+    }
+    if (strcmp(mech, "SCRAM-SHA-256")) {
+        send_fatal(c, "28000", "client selected an invalid SASL authentication mechanism");
+        return -1;
+    }
+    tws_scram x;
+    char out[600];
+    if (tws_scram_first(&x, &c->srv->secret, (const char *)data, (size_t)n, out, sizeof out)) {
+        send_fatal(c, "08P01", "malformed SCRAM message");
+        return -1;
+    }
+    tws_w_begin(&c->io, 'R');
+    tws_w_i32(&c->io, 11); /* AuthenticationSASLContinue */
+    tws_w_bytes(&c->io, out, strlen(out));
+    tws_w_end(&c->io);
+    if (tws_io_flush(&c->io)) return -1;
+    if (auth_read(c, 'p', &r)) return -1;
+    if (tws_scram_final(&x, (const char *)c->io.msg, c->io.msglen, out, sizeof out)) {
+        send_fatal(c, "28P01", "password authentication failed for user \"%s\"", c->user);
+        return -1;
+    }
+    tws_w_begin(&c->io, 'R');
+    tws_w_i32(&c->io, 12); /* AuthenticationSASLFinal */
+    tws_w_bytes(&c->io, out, strlen(out));
+    tws_w_end(&c->io);
+    return 0;
+}
+
+static void copy_param(char *dst, size_t cap, const char *v) {
+    snprintf(dst, cap, "%s", v);
+}
+
+/* Returns 1 to go on to queries, 0 to close quietly, -1 after a fatal error. */
+static int startup(conn *c) {
+    for (int round = 0; round < 3; round++) {
+        int rc = tws_io_read(&c->io, 0, NULL, TWS_MAX_STARTUP, AUTH_TIMEOUT_MS);
+        if (rc == TWS_IO_BADLEN) {
+            send_fatal(c, "08P01", "invalid length of startup packet");
+            return -1;
+        }
+        if (rc) return 0;
+        tws_rd r;
+        tws_rd_init(&r, c->io.msg, c->io.msglen);
+        int32_t code = tws_rd_i32(&r);
+        if (r.bad) {
+            send_fatal(c, "08P01", "invalid length of startup packet");
+            return -1;
+        }
+        if (code == CODE_SSL || code == CODE_GSSENC) {
+            /* No TLS / GSS here: the client goes on in the clear or gives up. */
+            tws_w_raw(&c->io, "N", 1);
+            if (tws_io_flush(&c->io)) return 0;
+            continue;
+        }
+        if (code == CODE_CANCEL) {
+            int32_t pid = tws_rd_i32(&r), key = tws_rd_i32(&r);
+            if (tws_rd_done(&r)) tws_cancel(c->srv, pid, key);
+            return 0;
+        }
+        int major = (int)((uint32_t)code >> 16), minor = code & 0xffff;
+        if (major != 3) {
+            send_fatal(c, "0A000",
+                       "unsupported frontend protocol %d.%d: server supports 3.0 to 3.0", major,
+                       minor);
+            return -1;
+        }
+        int nunknown = 0;
+        const char *unknown[16];
+        for (;;) {
+            const char *k = tws_rd_str(&r);
+            if (r.bad) {
+                send_fatal(c, "08P01", "invalid startup packet layout: expected terminator");
+                return -1;
+            }
+            if (!*k) break;
+            const char *v = tws_rd_str(&r);
+            if (r.bad) {
+                send_fatal(c, "08P01", "invalid startup packet layout");
+                return -1;
+            }
+            if (!strcmp(k, "user"))
+                copy_param(c->user, sizeof c->user, v);
+            else if (!strcmp(k, "database"))
+                copy_param(c->database, sizeof c->database, v);
+            else if (!strcmp(k, "application_name"))
+                copy_param(c->appname, sizeof c->appname, v);
+            else if (!strncmp(k, "_pq_.", 5) && nunknown < 16)
+                unknown[nunknown++] = k;
+        }
+        if (!tws_rd_done(&r)) {
+            send_fatal(c, "08P01", "invalid startup packet layout: expected terminator");
+            return -1;
+        }
+        if (!c->user[0]) {
+            send_fatal(c, "28000", "no PostgreSQL user name specified in startup packet");
+            return -1;
+        }
+        if (!c->database[0]) copy_param(c->database, sizeof c->database, c->user);
+        if (minor > 0 || nunknown) {
+            tws_w_begin(&c->io, 'v'); /* NegotiateProtocolVersion: we speak 3.0 */
+            tws_w_i32(&c->io, 3 << 16);
+            tws_w_i32(&c->io, nunknown);
+            for (int i = 0; i < nunknown; i++) tws_w_str(&c->io, unknown[i]);
+            tws_w_end(&c->io);
+        }
+        tws_server *srv = c->srv;
+        pthread_mutex_lock(&srv->mu);
+        int full = srv->nclients >= srv->cfg.max_connections;
+        if (full)
+            srv->rejected_connections++;
+        else
+            srv->nclients++;
+        pthread_mutex_unlock(&srv->mu);
+        if (full) {
+            send_fatal(c, "53300", "sorry, too many clients already");
+            return -1;
+        }
+        c->counted = 1;
+        if (srv->have_password) {
+            if (authenticate_scram(c)) return -1;
+        }
+        tws_w_begin(&c->io, 'R');
+        tws_w_i32(&c->io, 0); /* AuthenticationOk */
+        tws_w_end(&c->io);
+        return 1;
+    }
+    send_fatal(c, "08P01", "too many negotiation requests");
+    return -1;
+}
+
+static int open_session(conn *c) {
+    tws_server *srv = c->srv;
+    twill_session *s;
+    if (twill_session_open(srv->db, &s) != TWILL_OK) {
+        send_fatal(c, "53000", "could not open a database session");
+        return -1;
+    }
+    pthread_mutex_lock(&srv->mu);
+    c->reg.session = s;
+    pthread_mutex_unlock(&srv->mu);
+    c->s = s;
+    char ver[64];
+    snprintf(ver, sizeof ver, "15.0 (Twill DB %s)", twill_version());
+    send_param_status(c, "server_version", ver);
+    send_param_status(c, "server_encoding", "UTF8");
+    send_param_status(c, "client_encoding", "UTF8");
+    send_param_status(c, "DateStyle", "ISO, MDY");
+    send_param_status(c, "IntervalStyle", "postgres");
+    send_param_status(c, "integer_datetimes", "on");
+    send_param_status(c, "standard_conforming_strings", "on");
+    send_param_status(c, "TimeZone", "UTC");
+    send_param_status(c, "application_name", c->appname);
+    send_param_status(c, "is_superuser", "on");
+    send_param_status(c, "session_authorization", c->user);
+    tws_w_begin(&c->io, 'K');
+    tws_w_i32(&c->io, c->reg.pid);
+    tws_w_i32(&c->io, c->reg.key);
+    tws_w_end(&c->io);
+    send_ready(c);
+    return tws_io_flush(&c->io);
+}
+
+/* ---- the message loop ---- */
+
+static const char *io_reason(int rc) {
+    switch (rc) {
+    case TWS_IO_EOF:
+        return "client_closed";
+    case TWS_IO_TIMEOUT:
+        return "idle_in_transaction_timeout";
+    case TWS_IO_STOP:
+        return "shutdown";
+    case TWS_IO_BADLEN:
+        return "bad_length";
+    default:
+        return "socket_error";
+    }
+}
+
+/* Returns the reason the connection ended. */
+static const char *serve(conn *c) {
+    for (;;) {
+        int timeout = -1;
+        if (c->srv->cfg.idle_tx_timeout > 0 && twill_transaction_status(c->s) != TWILL_TXN_IDLE &&
+            !tws_io_pending(&c->io))
+            timeout = c->srv->cfg.idle_tx_timeout;
+        /* Output is sent before waiting, so a pipelining client sees its answers. */
+        if (!tws_io_pending(&c->io) && tws_io_flush(&c->io)) return "client_gone";
+        char type = 0;
+        int rc = tws_io_read(&c->io, 1, &type, TWS_MAX_MESSAGE, timeout);
+        if (rc == TWS_IO_TIMEOUT) {
+            send_fatal(c, "25P03", "terminating connection due to idle-in-transaction timeout");
+            return io_reason(rc);
+        }
+        if (rc == TWS_IO_STOP) {
+            send_fatal(c, "57P01", "terminating connection due to administrator command");
+            return io_reason(rc);
+        }
+        if (rc == TWS_IO_BADLEN) {
+            send_fatal(c, "08P01", "invalid message length");
+            return io_reason(rc);
+        }
+        if (rc) return io_reason(rc);
+        tws_rd r;
+        tws_rd_init(&r, c->io.msg, c->io.msglen);
+        if (type == 'X') return "terminate";
+        if (c->skip_to_sync && type != 'S') continue;
+        int bad = 0;
+        switch (type) {
+        case 'Q': {
+            const char *sql = tws_rd_str(&r);
+            if (!tws_rd_done(&r)) {
+                bad = 1;
+                break;
+            }
+            size_t len = strlen(sql);
+            if (*skip_blank(sql) == 0) {
+                send_simple(c, 'I');
+            } else if (simple_query(c, sql, len)) {
+                return "client_gone";
+            }
+            send_ready(c);
+            break;
+        }
+        case 'P':
+            bad = msg_parse(c, &r);
+            break;
+        case 'B':
+            bad = msg_bind(c, &r);
+            break;
+        case 'D':
+            bad = msg_describe(c, &r);
+            break;
+        case 'E':
+            bad = msg_execute(c, &r);
+            break;
+        case 'C':
+            bad = msg_close(c, &r);
+            break;
+        case 'H':
+            bad = !tws_rd_done(&r) || tws_io_flush(&c->io);
+            break;
+        case 'S':
+            if (!tws_rd_done(&r)) {
+                bad = 1;
+                break;
+            }
+            msg_sync(c);
+            break;
+        case 'd':
+        case 'c':
+        case 'f':
+            /* COPY data outside COPY is ignored, as PostgreSQL does. */
+            break;
+        default:
+            send_fatal(c, "08P01", "invalid frontend message type %d", (unsigned char)type);
+            return "protocol_violation";
+        }
+        if (bad) {
+            if (!c->io.dead)
+                send_fatal(c, "08P01", "invalid message format (type '%c')",
+                           isprint((unsigned char)type) ? type : '?');
+            return "protocol_violation";
+        }
+        if (c->io.dead || c->io.nomem) return "client_gone";
+    }
+}
+
+void *tws_conn_main(void *argp) {
+    tws_conn_arg *arg = argp;
+    tws_server *srv = arg->srv;
+    conn *c = calloc(1, sizeof *c);
+    const char *reason = "out_of_memory";
+    int64_t t0 = now_ms();
+    if (c) {
+        c->srv = srv;
+        snprintf(c->peer, sizeof c->peer, "%s", arg->peer);
+        tws_io_init(&c->io, arg->fd, srv->stop_fd);
+        c->reg.fd = arg->fd;
+        tws_register(srv, &c->reg);
+        int st = startup(c);
+        if (st == 1 && open_session(c) == 0) {
+            char u[100], d[100], a[100];
+            tws_log(TWS_LOG_INFO, "connection_authorized",
+                    "pid=%d remote=%s user=%s database=%s app=%s", c->reg.pid, c->peer,
+                    tws_log_quote(c->user, u, sizeof u), tws_log_quote(c->database, d, sizeof d),
+                    tws_log_quote(c->appname, a, sizeof a));
+            reason = serve(c);
+        } else {
+            reason = st == 0 ? "startup_closed" : "startup_failed";
+        }
+        drop_all(c);
+        tws_unregister(srv, &c->reg);
+        /* Rolls back an open transaction: a dropped client is a Terminate. */
+        if (c->s) twill_session_close(c->s);
+        if (c->s)
+            tws_log(TWS_LOG_INFO, "connection_close",
+                    "pid=%d remote=%s reason=%s duration_ms=%lld queries=%llu errors=%llu",
+                    c->reg.pid, c->peer, reason, (long long)(now_ms() - t0),
+                    (unsigned long long)c->queries, (unsigned long long)c->errors);
+        else
+            tws_log(TWS_LOG_DEBUG, "connection_close", "pid=%d remote=%s reason=%s", c->reg.pid,
+                    c->peer, reason);
+        tws_io_free(&c->io);
+    }
+    close(arg->fd);
+    pthread_mutex_lock(&srv->mu);
+    if (c && c->counted) srv->nclients--;
+    srv->nthreads--;
+    pthread_cond_broadcast(&srv->idle);
+    pthread_mutex_unlock(&srv->mu);
+    free(c);
+    free(arg);
+    return NULL;
+}
