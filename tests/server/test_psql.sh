@@ -1,0 +1,47 @@
+#!/bin/sh
+# psql against twill-server: starts the server (argv 1) on a free loopback port with a
+# database in a temporary directory, runs psql (argv 2) with ON_ERROR_STOP, checks the
+# output, then stops the server with SIGTERM and expects exit status 0.
+set -eu
+SERVER=$1
+PSQL=${2:-psql}
+BASE=${TWILL_TEST_TMP:-/tmp}
+mkdir -p "$BASE"
+DIR=$(mktemp -d "$BASE/psql-XXXXXX")
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$SERVER" --listen "127.0.0.1:$PORT" --db "file://$DIR/db" 2>"$DIR/server.log" &
+PID=$!
+fail() { echo "FAIL: $*" >&2; cat "$DIR/server.log" >&2; kill "$PID" 2>/dev/null || true; exit 1; }
+i=0
+until "$PSQL" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -c 'SELECT 1' >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "server did not start"; sleep 0.1
+done
+run() { "$PSQL" -X -h 127.0.0.1 -p "$PORT" -U postgres -v ON_ERROR_STOP=1 "$@"; }
+
+out=$(run -A -t -c 'SELECT 1') || fail "SELECT 1"
+[ "$out" = "1" ] || fail "SELECT 1 printed '$out'"
+
+out=$(run -q -A -t <<'SQL'
+\set ON_ERROR_STOP on
+CREATE TABLE t (id INT PRIMARY KEY, name TEXT);
+INSERT INTO t VALUES (1, 'one'), (2, 'two');
+BEGIN;
+UPDATE t SET name = 'TWO' WHERE id = 2;
+COMMIT;
+SELECT id || ':' || name FROM t ORDER BY id;
+SQL
+) || fail "script"
+[ "$(echo "$out" | tr '\n' ' ')" = "1:one 2:TWO " ] || fail "script printed '$out'"
+
+# An error stops psql (exit 3) and is reported with its SQLSTATE.
+if run -c '\set VERBOSITY verbose' -c 'SELECT * FROM nope' >"$DIR/err.out" 2>&1; then
+    fail "an error did not stop psql"
+fi
+grep -q '42P01' "$DIR/err.out" || fail "no SQLSTATE in: $(cat "$DIR/err.out")"
+
+kill -TERM "$PID"
+status=0
+wait "$PID" || status=$?
+[ "$status" -eq 0 ] || fail "server exit status $status after SIGTERM"
+rm -rf "$DIR"
+echo "ok"

@@ -1,0 +1,737 @@
+/*
+ * test_server.c — twill-server over libpq: starts the server binary (argv[1]) on
+ * 127.0.0.1 on a free port with a database in a temporary directory, talks to it as a
+ * PostgreSQL client would, and stops it with SIGTERM.
+ *
+ * Covered: simple query with several statements and their command tags, errors with
+ * SQLSTATE and position, PQexecParams with text and binary parameters and results,
+ * prepared statements and Describe, pipelining, transaction status, a raw-socket client
+ * sending malformed or oversized messages (only that connection ends), a client that
+ * drops mid-transaction (rolled back), the connection limit, CancelRequest of a long
+ * query, SCRAM-SHA-256, and SIGTERM exiting 0 with committed data durable on restart.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int checks, failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+static const char *server_bin;
+static char tmpdir[512];
+static pid_t running = -1; /* killed if the test exits early */
+
+static void kill_running(void) {
+    if (running > 0) kill(running, SIGKILL);
+}
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    char conninfo[256];
+} server;
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname(fd, (struct sockaddr *)&a, &l)) {
+        perror("free_port");
+        exit(1);
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Starts twill-server with the database `db` and extra arguments; waits until it
+ * accepts connections. */
+static void start_server(server *s, const char *db, const char *extra1, const char *extra2,
+                         const char *password) {
+    s->port = free_port();
+    snprintf(s->conninfo, sizeof s->conninfo,
+             "host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable%s%s", s->port,
+             password ? " password=" : "", password ? password : "");
+    char listen[64], url[700], logp[600];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    snprintf(url, sizeof url, "file://%s/%s", tmpdir, db);
+    snprintf(logp, sizeof logp, "%s/server.log", tmpdir);
+    s->pid = fork();
+    if (s->pid == 0) {
+        int fd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            /* Not the test's stdout: ctest waits for every holder of its pipe. */
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        const char *argv[12] = {server_bin, "--listen",         listen, "--db",
+                                url,        "--shutdown-grace", "3000"};
+        int n = 7;
+        if (extra1) argv[n++] = extra1;
+        if (extra2) argv[n++] = extra2;
+        argv[n] = NULL;
+        execv(server_bin, (char *const *)argv);
+        _exit(127);
+    }
+    running = s->pid;
+    for (int i = 0; i < 200; i++) {
+        char pinfo[300];
+        snprintf(pinfo, sizeof pinfo, "host=127.0.0.1 port=%d user=postgres sslmode=disable",
+                 s->port);
+        PGPing ping = PQping(pinfo);
+        if (ping == PQPING_OK || ping == PQPING_REJECT) {
+            /* The ping's connection ends asynchronously on the server: let it go before
+             * tests that count connections. */
+            sleep_ms(100);
+            return;
+        }
+        sleep_ms(50);
+    }
+    fprintf(stderr, "server did not start (see %s)\n", logp);
+    exit(1);
+}
+
+/* SIGTERM; returns the exit status (-1 if it did not exit normally). */
+static int stop_server(server *s) {
+    kill(s->pid, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 400; i++) {
+        pid_t r = waitpid(s->pid, &st, WNOHANG);
+        if (r == s->pid) {
+            running = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
+        sleep_ms(50);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    running = -1;
+    return -1;
+}
+
+static PGconn *connect_ok(const server *s) {
+    PGconn *c = PQconnectdb(s->conninfo);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "connect failed: %s\n", PQerrorMessage(c));
+        exit(1);
+    }
+    return c;
+}
+
+static void exec_ok(PGconn *c, const char *sql) {
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        failures++;
+        fprintf(stderr, "exec failed: %s: %s", sql, PQerrorMessage(c));
+    }
+    checks++;
+    PQclear(r);
+}
+
+/* The single value of a one-row query, as text, into out. */
+static void query1(PGconn *c, const char *sql, char *out, size_t cap) {
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        snprintf(out, cap, "%s", PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0));
+    else
+        snprintf(out, cap, "<error: %s>", PQerrorMessage(c));
+    PQclear(r);
+}
+
+static const char *sqlstate(const PGresult *r) {
+    const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return s ? s : "";
+}
+
+/* ---- tests ---- */
+
+static void test_simple(const server *s) {
+    PGconn *c = connect_ok(s);
+    CHECK(PQserverVersion(c) >= 150000 && PQserverVersion(c) < 160000);
+    CHECK(!strcmp(PQparameterStatus(c, "server_encoding"), "UTF8"));
+    CHECK(!strcmp(PQparameterStatus(c, "standard_conforming_strings"), "on"));
+    CHECK(PQbackendPID(c) > 0);
+    CHECK(PQsendQuery(c, "CREATE TABLE kv (k INT PRIMARY KEY, v TEXT); INSERT INTO kv VALUES "
+                         "(1, 'one'), (2, 'two'); UPDATE kv SET v = 'TWO' WHERE k = 2; "
+                         "SELECT k, v FROM kv ORDER BY k; DELETE FROM kv WHERE k > 5; BEGIN; "
+                         "COMMIT"));
+    const char *tags[] = {"CREATE TABLE", "INSERT 0 2", "UPDATE 1", "SELECT 2",
+                          "DELETE 0",     "BEGIN",      "COMMIT"};
+    int i = 0;
+    PGresult *r;
+    while ((r = PQgetResult(c))) {
+        if (i < 7) {
+            CHECK(!strcmp(PQcmdStatus(r), tags[i]));
+            if (strcmp(PQcmdStatus(r), tags[i]))
+                fprintf(stderr, "  tag %d: %s (want %s)\n", i, PQcmdStatus(r), tags[i]);
+        }
+        if (i == 3) {
+            CHECK(PQntuples(r) == 2 && PQnfields(r) == 2);
+            CHECK(PQftype(r, 0) == 23 && PQftype(r, 1) == 25);
+            CHECK(!strcmp(PQfname(r, 1), "v"));
+            CHECK(!strcmp(PQgetvalue(r, 1, 1), "TWO"));
+        }
+        i++;
+        PQclear(r);
+    }
+    CHECK(i == 7);
+    /* An empty query. */
+    r = PQexec(c, "  -- nothing\n");
+    CHECK(PQresultStatus(r) == PGRES_EMPTY_QUERY);
+    PQclear(r);
+    /* Errors: SQLSTATE and position in the whole query text. */
+    r = PQexec(c, "SELECT 1; SELECT * FROM missing_table");
+    CHECK(PQresultStatus(r) == PGRES_FATAL_ERROR);
+    CHECK(!strcmp(sqlstate(r), "42P01"));
+    const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    CHECK(pos && atoi(pos) == 25);
+    PQclear(r);
+    r = PQexec(c, "SELECT 1 +");
+    CHECK(!strcmp(sqlstate(r), "42601"));
+    PQclear(r);
+    /* Statements after a failed one in the same query do not run. */
+    r = PQexec(c, "INSERT INTO kv VALUES (1, 'dup'); INSERT INTO kv VALUES (3, 'three')");
+    CHECK(!strcmp(sqlstate(r), "23505"));
+    PQclear(r);
+    char v[64];
+    query1(c, "SELECT count(*) FROM kv", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    /* Types and NULLs. */
+    exec_ok(c, "CREATE TABLE ty (i2 SMALLINT, i8 BIGINT, f4 REAL, f8 FLOAT8, b BOOL, "
+               "by BYTEA, vc VARCHAR(10))");
+    exec_ok(c, "INSERT INTO ty VALUES (-2, 9000000000, 1.5, 0.1, true, '\\x00ff', 'abc'), "
+               "(NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+    r = PQexec(c, "SELECT * FROM ty ORDER BY i2 NULLS LAST");
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 2);
+    if (PQntuples(r) == 2) {
+        CHECK(PQftype(r, 0) == 21 && PQftype(r, 1) == 20 && PQftype(r, 2) == 700 &&
+              PQftype(r, 3) == 701 && PQftype(r, 4) == 16 && PQftype(r, 5) == 17 &&
+              PQftype(r, 6) == 1043);
+        CHECK(PQfmod(r, 6) == 14);
+        CHECK(!strcmp(PQgetvalue(r, 0, 1), "9000000000"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 3), "0.1"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 4), "t"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 5), "\\x00ff"));
+        CHECK(PQgetisnull(r, 1, 0) && PQgetisnull(r, 1, 6));
+    }
+    PQclear(r);
+    PQfinish(c);
+}
+
+static uint32_t be32(const char *p) {
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+static void test_params(const server *s) {
+    PGconn *c = connect_ok(s);
+    exec_ok(c, "CREATE TABLE p (id INT PRIMARY KEY, big BIGINT, f FLOAT8, ok BOOL, t TEXT, "
+               "raw BYTEA)");
+    /* Text parameters, types unspecified. */
+    const char *tv[] = {"1", "12345678901", "2.5", "true", "hello", "\\xdeadbeef"};
+    PGresult *r = PQexecParams(c, "INSERT INTO p VALUES ($1, $2, $3, $4, $5, $6)", 6, NULL, tv,
+                               NULL, NULL, 0);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "INSERT 0 1"));
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fprintf(stderr, "  %s", PQerrorMessage(c));
+    PQclear(r);
+    /* Binary parameters with declared types. */
+    Oid types[] = {23, 20, 701, 16, 25, 17};
+    uint32_t id = htonl(2);
+    int64_t big = -5;
+    unsigned char bigbe[8], fbe[8];
+    for (int i = 0; i < 8; i++) bigbe[i] = (unsigned char)((uint64_t)big >> (56 - 8 * i));
+    double f = -0.25;
+    uint64_t fu;
+    memcpy(&fu, &f, 8);
+    for (int i = 0; i < 8; i++) fbe[i] = (unsigned char)(fu >> (56 - 8 * i));
+    char okb = 0;
+    const char raw[] = {0, 1, 2, (char)0xff};
+    const char *bv[] = {
+        (const char *)&id, (const char *)bigbe, (const char *)fbe, &okb, "bin", raw};
+    int lens[] = {4, 8, 8, 1, 3, 4};
+    int fmts[] = {1, 1, 1, 1, 1, 1};
+    r = PQexecParams(c, "INSERT INTO p VALUES ($1, $2, $3, $4, $5, $6)", 6, types, bv, lens, fmts,
+                     0);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fprintf(stderr, "  %s", PQerrorMessage(c));
+    PQclear(r);
+    /* Text results. */
+    const char *one[] = {"2"};
+    r = PQexecParams(c, "SELECT big, f, ok, t, raw FROM p WHERE id = $1", 1, NULL, one, NULL, NULL,
+                     0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
+    if (PQntuples(r) == 1) {
+        CHECK(!strcmp(PQgetvalue(r, 0, 0), "-5"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 1), "-0.25"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 2), "f"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 3), "bin"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 4), "\\x000102ff"));
+    }
+    PQclear(r);
+    /* Binary results. */
+    r = PQexecParams(c, "SELECT id, big, f, ok, t, raw FROM p WHERE id = 1", 0, NULL, NULL, NULL,
+                     NULL, 1);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
+    if (PQntuples(r) == 1) {
+        CHECK(PQfformat(r, 0) == 1 && PQgetlength(r, 0, 0) == 4 && be32(PQgetvalue(r, 0, 0)) == 1);
+        CHECK(PQgetlength(r, 0, 1) == 8);
+        const char *b = PQgetvalue(r, 0, 1);
+        CHECK(be32(b) == 2 && be32(b + 4) == (uint32_t)(12345678901ull - (2ull << 32)));
+        CHECK(PQgetlength(r, 0, 2) == 8);
+        uint64_t du = (uint64_t)be32(PQgetvalue(r, 0, 2)) << 32 | be32(PQgetvalue(r, 0, 2) + 4);
+        double d;
+        memcpy(&d, &du, 8);
+        CHECK(d == 2.5);
+        CHECK(PQgetlength(r, 0, 3) == 1 && PQgetvalue(r, 0, 3)[0] == 1);
+        CHECK(PQgetlength(r, 0, 4) == 5 && !memcmp(PQgetvalue(r, 0, 4), "hello", 5));
+        CHECK(PQgetlength(r, 0, 5) == 4 && !memcmp(PQgetvalue(r, 0, 5), "\xde\xad\xbe\xef", 4));
+    }
+    PQclear(r);
+    /* A binary value of the wrong size: an error, and the connection goes on. */
+    uint32_t shortv = 0;
+    const char *sv[] = {(const char *)&shortv};
+    int sl[] = {2};
+    int sf[] = {1};
+    Oid st[] = {20};
+    r = PQexecParams(c, "SELECT $1", 1, st, sv, sl, sf, 0);
+    CHECK(!strcmp(sqlstate(r), "22P03"));
+    PQclear(r);
+    char v[64];
+    query1(c, "SELECT count(*) FROM p", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    PQfinish(c);
+}
+
+static void test_prepared(const server *s) {
+    PGconn *c = connect_ok(s);
+    exec_ok(c, "CREATE TABLE pr (id INT PRIMARY KEY, name TEXT)");
+    PGresult *r = PQprepare(c, "ins", "INSERT INTO pr VALUES ($1, $2)", 2, NULL);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    for (int i = 1; i <= 20; i++) {
+        char id[16], name[16];
+        snprintf(id, sizeof id, "%d", i);
+        snprintf(name, sizeof name, "n%d", i);
+        const char *pv[] = {id, name};
+        r = PQexecPrepared(c, "ins", 2, pv, NULL, NULL, 0);
+        CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+        PQclear(r);
+    }
+    r = PQprepare(c, "sel", "SELECT id, name FROM pr WHERE id <= $1 ORDER BY id", 1, NULL);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQdescribePrepared(c, "sel");
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    CHECK(PQnparams(r) == 1 && PQnfields(r) == 2 && PQftype(r, 0) == 23 &&
+          !strcmp(PQfname(r, 1), "name"));
+    PQclear(r);
+    const char *lim[] = {"5"};
+    r = PQexecPrepared(c, "sel", 1, lim, NULL, NULL, 0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 5);
+    CHECK(!strcmp(PQcmdStatus(r), "SELECT 5"));
+    PQclear(r);
+    /* Preparing the same name twice is 42P05; an unknown statement is 26000. */
+    r = PQprepare(c, "sel", "SELECT 1", 0, NULL);
+    CHECK(!strcmp(sqlstate(r), "42P05"));
+    PQclear(r);
+    r = PQexecPrepared(c, "nope", 0, NULL, NULL, NULL, 0);
+    CHECK(!strcmp(sqlstate(r), "26000"));
+    PQclear(r);
+    /* Several commands in one prepared statement are refused. */
+    r = PQprepare(c, "two", "SELECT 1; SELECT 2", 0, NULL);
+    CHECK(!strcmp(sqlstate(r), "42601"));
+    PQclear(r);
+    /* The unnamed statement is replaced by the next one. */
+    r = PQprepare(c, "", "SELECT count(*) FROM pr", 0, NULL);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQexecPrepared(c, "", 0, NULL, NULL, NULL, 0);
+    CHECK(PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "20"));
+    PQclear(r);
+    /* A parameter count mismatch. */
+    r = PQexecPrepared(c, "ins", 0, NULL, NULL, NULL, 0);
+    CHECK(!strcmp(sqlstate(r), "08P01"));
+    PQclear(r);
+    CHECK(PQstatus(c) == CONNECTION_OK);
+    PQfinish(c);
+}
+
+static void test_pipeline(const server *s) {
+    PGconn *c = connect_ok(s);
+    exec_ok(c, "CREATE TABLE pl (id INT PRIMARY KEY)");
+    CHECK(PQenterPipelineMode(c));
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        const char *pv[] = {id};
+        CHECK(PQsendQueryParams(c, "INSERT INTO pl VALUES ($1)", 1, NULL, pv, NULL, NULL, 0));
+    }
+    CHECK(PQsendQueryParams(c, "SELECT count(*) FROM pl", 0, NULL, NULL, NULL, NULL, 0));
+    CHECK(PQpipelineSync(c));
+    /* After an error the rest of the pipeline up to the sync is skipped. */
+    CHECK(PQsendQueryParams(c, "SELECT 1/0", 0, NULL, NULL, NULL, NULL, 0));
+    CHECK(PQsendQueryParams(c, "INSERT INTO pl VALUES (100)", 0, NULL, NULL, NULL, NULL, 0));
+    CHECK(PQpipelineSync(c));
+    int inserts = 0, count_ok = 0, syncs = 0, errors = 0, aborted = 0;
+    while (syncs < 2) {
+        PGresult *r = PQgetResult(c);
+        if (!r) continue; /* end of one query's results */
+        switch (PQresultStatus(r)) {
+        case PGRES_COMMAND_OK:
+            inserts += !strcmp(PQcmdStatus(r), "INSERT 0 1");
+            break;
+        case PGRES_TUPLES_OK:
+            count_ok = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "10");
+            break;
+        case PGRES_PIPELINE_SYNC:
+            syncs++;
+            break;
+        case PGRES_FATAL_ERROR:
+            errors += !strcmp(sqlstate(r), "22012");
+            break;
+        case PGRES_PIPELINE_ABORTED:
+            aborted++;
+            break;
+        default:
+            break;
+        }
+        PQclear(r);
+    }
+    CHECK(inserts == 10 && count_ok && errors == 1 && aborted == 1);
+    CHECK(PQexitPipelineMode(c));
+    char v[64];
+    query1(c, "SELECT count(*) FROM pl", v, sizeof v);
+    CHECK(!strcmp(v, "10"));
+    PQfinish(c);
+}
+
+static void test_txn_status(const server *s) {
+    PGconn *c = connect_ok(s);
+    PGconn *d = connect_ok(s);
+    exec_ok(c, "CREATE TABLE tx (id INT PRIMARY KEY)");
+    CHECK(PQtransactionStatus(c) == PQTRANS_IDLE);
+    exec_ok(c, "BEGIN");
+    CHECK(PQtransactionStatus(c) == PQTRANS_INTRANS);
+    exec_ok(c, "INSERT INTO tx VALUES (1)");
+    char v[64];
+    query1(d, "SELECT count(*) FROM tx", v, sizeof v);
+    CHECK(!strcmp(v, "0")); /* not committed yet */
+    PGresult *r = PQexec(c, "SELECT 1/0");
+    PQclear(r);
+    CHECK(PQtransactionStatus(c) == PQTRANS_INERROR);
+    r = PQexec(c, "SELECT 1");
+    CHECK(!strcmp(sqlstate(r), "25P02"));
+    PQclear(r);
+    r = PQexec(c, "COMMIT");
+    CHECK(!strcmp(PQcmdStatus(r), "ROLLBACK"));
+    PQclear(r);
+    CHECK(PQtransactionStatus(c) == PQTRANS_IDLE);
+    exec_ok(c, "BEGIN; INSERT INTO tx VALUES (2); COMMIT");
+    query1(d, "SELECT count(*) FROM tx", v, sizeof v);
+    CHECK(!strcmp(v, "1"));
+    /* A client that vanishes mid-transaction: its work is rolled back and its row
+     * locks (first-committer-wins keys) do not linger. */
+    exec_ok(c, "BEGIN; INSERT INTO tx VALUES (3)");
+    shutdown(PQsocket(c), SHUT_RDWR);
+    PQfinish(c);
+    sleep_ms(100);
+    query1(d, "SELECT count(*) FROM tx", v, sizeof v);
+    CHECK(!strcmp(v, "1"));
+    exec_ok(d, "INSERT INTO tx VALUES (3)");
+    PQfinish(d);
+}
+
+/* ---- raw socket clients ---- */
+
+static int raw_connect(const server *s) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)s->port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        perror("raw_connect");
+        exit(1);
+    }
+    return fd;
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* Sends a startup packet and reads until ReadyForQuery. 0 on success. */
+static int raw_startup(int fd) {
+    unsigned char pkt[64];
+    const char params[] = "user\0postgres\0\0";
+    uint32_t len = 8 + sizeof params - 1;
+    put32(pkt, len);
+    put32(pkt + 4, 196608);
+    memcpy(pkt + 8, params, sizeof params - 1);
+    if (write(fd, pkt, len) != (ssize_t)len) return -1;
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 5000) <= 0) return -1;
+        ssize_t n = read(fd, buf + have, sizeof buf - have);
+        if (n <= 0) return -1;
+        have += (size_t)n;
+        /* ReadyForQuery is the last message of the startup answer. */
+        if (have >= 6 && buf[have - 6] == 'Z') return 0;
+    }
+}
+
+/* Reads what the server sends until it closes the socket; returns 1 if it sent a
+ * FATAL ErrorResponse with SQLSTATE `code` and then closed. */
+static int raw_expect_fatal(int fd, const char *code) {
+    char buf[8192];
+    size_t have = 0;
+    for (;;) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 5000) <= 0) return 0;
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n < 0) return 0;
+        if (n == 0) break;
+        have += (size_t)n;
+        if (have >= sizeof buf - 1) return 0;
+    }
+    buf[have] = 0;
+    for (size_t i = 0; i + 6 < have; i++)
+        if (buf[i] == 'C' && !memcmp(buf + i + 1, code, 5))
+            return memmem(buf, have, "FATAL", 5) != 0;
+    return 0;
+}
+
+static void test_bad_input(const server *s) {
+    PGconn *good = connect_ok(s);
+    exec_ok(good, "CREATE TABLE bi (id INT PRIMARY KEY)");
+    exec_ok(good, "BEGIN; INSERT INTO bi VALUES (1)");
+
+    /* An unknown message type. */
+    int fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    unsigned char m[5] = {'!', 0, 0, 0, 4};
+    CHECK(write(fd, m, 5) == 5);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+
+    /* An oversized length field. */
+    fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    unsigned char big[5] = {'Q', 0x7f, 0xff, 0xff, 0xff};
+    CHECK(write(fd, big, 5) == 5);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+
+    /* A length below the header size. */
+    fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    unsigned char tiny[5] = {'Q', 0, 0, 0, 2};
+    CHECK(write(fd, tiny, 5) == 5);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+
+    /* A Bind whose fields run past the end of the message. */
+    fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    unsigned char bind[] = {'B', 0, 0, 0, 9, 0, 0, 0, 5, 0};
+    CHECK(write(fd, bind, sizeof bind) == (ssize_t)sizeof bind);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+
+    /* A Query without its terminating NUL. */
+    fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    unsigned char q[] = {'Q', 0, 0, 0, 12, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '1'};
+    CHECK(write(fd, q, sizeof q) == (ssize_t)sizeof q);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+
+    /* A truncated message followed by a hang-up. */
+    fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    unsigned char half[] = {'Q', 0, 0, 0, 100, 'S', 'E'};
+    CHECK(write(fd, half, sizeof half) == (ssize_t)sizeof half);
+    close(fd);
+
+    /* A garbage startup packet. */
+    fd = raw_connect(s);
+    unsigned char junk[8] = {0, 0, 0, 8, 0x12, 0x34, 0x56, 0x78};
+    CHECK(write(fd, junk, 8) == 8);
+    CHECK(raw_expect_fatal(fd, "0A000"));
+    close(fd);
+
+    /* The other client never noticed. */
+    CHECK(PQtransactionStatus(good) == PQTRANS_INTRANS);
+    exec_ok(good, "INSERT INTO bi VALUES (2); COMMIT");
+    char v[64];
+    query1(good, "SELECT count(*) FROM bi", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    PQfinish(good);
+}
+
+static void test_cancel(const server *s) {
+    PGconn *c = connect_ok(s);
+    exec_ok(c, "CREATE TABLE big (id INT PRIMARY KEY)");
+    char sql[20000];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO big VALUES (0)");
+    for (int i = 1; i < 1000; i++) n += (size_t)snprintf(sql + n, sizeof sql - n, ",(%d)", i);
+    exec_ok(c, sql);
+    /* 10^12 combinations: only a cancel ends it in reasonable time. */
+    CHECK(PQsendQuery(c, "SELECT count(*) FROM big a, big b, big c, big d"));
+    sleep_ms(300);
+    PGcancel *cn = PQgetCancel(c);
+    char err[256];
+    CHECK(cn && PQcancel(cn, err, sizeof err));
+    PQfreeCancel(cn);
+    PGresult *r;
+    int cancelled = 0;
+    while ((r = PQgetResult(c))) {
+        cancelled |= !strcmp(sqlstate(r), "57014");
+        PQclear(r);
+    }
+    CHECK(cancelled);
+    /* The connection goes on; the next query is not cancelled. */
+    char v[64];
+    query1(c, "SELECT count(*) FROM big", v, sizeof v);
+    CHECK(!strcmp(v, "1000"));
+    /* A cancel with the wrong key does nothing. */
+    PQfinish(c);
+}
+
+static void test_connection_limit(void) {
+    server s;
+    start_server(&s, "limitdb", "--max-connections", "2", NULL);
+    PGconn *a = connect_ok(&s), *b = connect_ok(&s);
+    PGconn *c = PQconnectdb(s.conninfo);
+    CHECK(PQstatus(c) == CONNECTION_BAD);
+    CHECK(strstr(PQerrorMessage(c), "too many clients") != NULL);
+    PQfinish(c);
+    PQfinish(b);
+    /* b's slot frees when the server has seen it go: retry briefly. */
+    for (int i = 0; i < 50; i++) {
+        c = PQconnectdb(s.conninfo);
+        if (PQstatus(c) == CONNECTION_OK) break;
+        PQfinish(c);
+        c = NULL;
+        sleep_ms(20);
+    }
+    CHECK(c && PQstatus(c) == CONNECTION_OK);
+    PQfinish(c);
+    PQfinish(a);
+    CHECK(stop_server(&s) == 0);
+}
+
+static void test_scram(void) {
+    char pw[600];
+    snprintf(pw, sizeof pw, "%s/pw", tmpdir);
+    FILE *f = fopen(pw, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("s3cret pass\n", f);
+    fclose(f);
+    server s;
+    start_server(&s, "scramdb", "--password-file", pw, "'s3cret pass'");
+    PGconn *c = PQconnectdb(s.conninfo);
+    CHECK(PQstatus(c) == CONNECTION_OK);
+    if (PQstatus(c) != CONNECTION_OK) fprintf(stderr, "  %s", PQerrorMessage(c));
+    PQfinish(c);
+    char bad[300];
+    snprintf(bad, sizeof bad, "host=127.0.0.1 port=%d user=postgres password=wrong sslmode=disable",
+             s.port);
+    c = PQconnectdb(bad);
+    CHECK(PQstatus(c) == CONNECTION_BAD);
+    CHECK(strstr(PQerrorMessage(c), "password authentication failed") != NULL);
+    PQfinish(c);
+    CHECK(stop_server(&s) == 0);
+}
+
+static void test_sigterm_durable(void) {
+    server s;
+    start_server(&s, "durabledb", NULL, NULL, NULL);
+    PGconn *c = connect_ok(&s);
+    exec_ok(c, "CREATE TABLE d (id INT PRIMARY KEY, v TEXT)");
+    exec_ok(c, "INSERT INTO d VALUES (1, 'a'), (2, 'b')");
+    exec_ok(c, "BEGIN; INSERT INTO d VALUES (3, 'uncommitted')");
+    CHECK(stop_server(&s) == 0);
+    /* The client in a transaction was told why it was disconnected. */
+    PGresult *r = PQexec(c, "SELECT 1");
+    CHECK(PQresultStatus(r) != PGRES_TUPLES_OK);
+    PQclear(r);
+    PQfinish(c);
+    start_server(&s, "durabledb", NULL, NULL, NULL);
+    c = connect_ok(&s);
+    char v[64];
+    query1(c, "SELECT count(*) FROM d", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    PQfinish(c);
+    CHECK(stop_server(&s) == 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_server PATH-TO-twill-server\n");
+        return 2;
+    }
+    server_bin = argv[1];
+    const char *base = getenv("TWILL_TEST_TMP");
+    if (!base || !*base) base = "/tmp";
+    mkdir(base, 0755);
+    snprintf(tmpdir, sizeof tmpdir, "%s/server-XXXXXX", base);
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    atexit(kill_running);
+    server s;
+    start_server(&s, "db", NULL, NULL, NULL);
+    test_simple(&s);
+    test_params(&s);
+    test_prepared(&s);
+    test_pipeline(&s);
+    test_txn_status(&s);
+    test_bad_input(&s);
+    test_cancel(&s);
+    CHECK(stop_server(&s) == 0);
+    test_connection_limit();
+    test_scram();
+    test_sigterm_durable();
+    printf("%d checks, %d failures (server log: %s/server.log)\n", checks, failures, tmpdir);
+    if (failures == 0) {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+    return failures ? 1 : 0;
+}
