@@ -14,8 +14,15 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The server on the embedded default database; any PostgreSQL client connects to it.
+# (The embedded shell on the same database: build/tools/twill/twill $(DB) — not while
+# the server has it open.)
+PORT ?= 5433
 run: build
-	$(BUILD)/tools/twill/twill $(DB)
+	@echo "twill-server: database $(DB) on 127.0.0.1:$(PORT); connect with"
+	@echo "    psql \"host=127.0.0.1 port=$(PORT) user=postgres sslmode=disable\""
+	@echo "Ctrl-C stops it (clean shutdown)."
+	$(BUILD)/server/twill-server --listen 127.0.0.1:$(PORT) --db $(DB)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
