@@ -10,7 +10,7 @@ typedef PgQuery__Node Node;
 
 #define N_(x) PG_QUERY__NODE__NODE_##x
 
-#define TW_MAX_FROM 16
+#define TW_MAX_FROM 64
 
 typedef struct scope_ent {
     tw_table *t;
@@ -1069,14 +1069,39 @@ static int has_agg(Node *n) {
 
 /* ---- access paths ---- */
 
-/* Is e known before the scan at `off` reads its row: constants, parameters, and
- * columns of tables scanned earlier (offsets below off)? */
-static int row_free(const tw_expr *e, int off) {
-    if ((e->op == EX_COL && e->idx >= off) || e->op == EX_AGG) return 0;
-    if (e->op == EX_SUBQ) return 0; /* may read this row; and costs a query per use */
+/* Which FROM table (scope index) holds combined-row column idx; -1 if none. */
+static int table_of(const actx *c, int idx) {
+    for (int i = 0; i < c->nsc; i++)
+        if (idx >= c->sc[i].offset && idx < c->sc[i].offset + c->sc[i].t->ncols) return i;
+    return -1;
+}
+
+/* The FROM tables an expression reads, one bit per scope index (a correlated subquery
+ * counts as reading every table up to the last enclosing column it uses). */
+static uint64_t expr_tables(const actx *c, const tw_expr *e) {
+    uint64_t m = 0;
+    if (e->op == EX_COL) {
+        int t = table_of(c, e->idx);
+        if (t >= 0) m |= 1ull << t;
+    } else if (e->op == EX_SUBQ) {
+        int om = c->p->subs[e->idx].outer_max;
+        for (int i = 0; i < c->nsc; i++)
+            if (om >= c->sc[i].offset) m |= 1ull << i;
+    }
+    for (int i = 0; i < e->nargs; i++) m |= expr_tables(c, e->args[i]);
+    return m;
+}
+
+static int has_agg_ref(const tw_expr *e) {
+    if (e->op == EX_AGG) return 1;
     for (int i = 0; i < e->nargs; i++)
-        if (!row_free(e->args[i], off)) return 0;
-    return 1;
+        if (has_agg_ref(e->args[i])) return 1;
+    return 0;
+}
+
+/* Is e known before a scan runs, given the tables already scanned (avail)? */
+static int row_free(const actx *c, const tw_expr *e, uint64_t avail) {
+    return !(expr_tables(c, e) & ~avail) && !has_agg_ref(e);
 }
 
 typedef struct conj {
@@ -1099,18 +1124,20 @@ static int flip(int op) {
     }
 }
 
-/* Conjuncts "column of this scan's table <op> value known before the scan". */
-static void collect(tw_expr *e, conj *out, int *n, int cap, int off, int ncols) {
+/* Conjuncts "column of table `self` <op> value known before its scan". */
+static void collect(const actx *c, tw_expr *e, conj *out, int *n, int cap, int self,
+                    uint64_t avail) {
     if (e->op == EX_AND) {
-        for (int i = 0; i < e->nargs; i++) collect(e->args[i], out, n, cap, off, ncols);
+        for (int i = 0; i < e->nargs; i++) collect(c, e->args[i], out, n, cap, self, avail);
         return;
     }
     if (*n >= cap || e->op < EX_EQ || e->op > EX_GE || e->op == EX_NE) return;
     tw_expr *a = e->args[0], *b = e->args[1];
-#define MINE(x) ((x)->op == EX_COL && (x)->idx >= off && (x)->idx < off + ncols)
-    if (MINE(a) && row_free(b, off))
+    int off = c->sc[self].offset;
+#define MINE(x) ((x)->op == EX_COL && table_of(c, (x)->idx) == self)
+    if (MINE(a) && row_free(c, b, avail))
         out[(*n)++] = (conj){a->idx - off, e->op, b};
-    else if (MINE(b) && row_free(a, off))
+    else if (MINE(b) && row_free(c, a, avail))
         out[(*n)++] = (conj){b->idx - off, flip(e->op), a};
 #undef MINE
 }
@@ -1148,19 +1175,21 @@ static int match_key(actx *c, conj *cj, int ncj, const int *cols, int ncols, tw_
     return neq * 4 + (lo != NULL) + (hi != NULL) + (neq == ncols ? 2 : 0);
 }
 
-static int choose_access(actx *c, tw_pnode *scan) {
+/* Picks the access path of the scan of FROM table `self` from its filter; returns the
+ * path's score (0: full scan), or -1 on allocation failure. */
+static int access_for(actx *c, tw_pnode *scan, tw_expr *filter, int self, uint64_t avail) {
     tw_table *t = scan->table;
     scan->acc.kind = ACC_FULL;
-    if (!scan->filter) return TWILL_OK;
+    if (!filter) return 0;
     conj cj[64];
     int ncj = 0;
-    collect(scan->filter, cj, &ncj, 64, scan->coloff, t->ncols);
-    if (!ncj) return TWILL_OK;
+    collect(c, filter, cj, &ncj, 64, self, avail);
+    if (!ncj) return 0;
     int best = 0;
     if (t->npk) {
         tw_access a = {0};
         int s = match_key(c, cj, ncj, t->pk, t->npk, &a);
-        if (s < 0) return nomem(c);
+        if (s < 0) return -1;
         if (s > 0) {
             a.kind = a.neq == t->npk ? ACC_PK_POINT : ACC_PK_RANGE;
             scan->acc = a;
@@ -1170,7 +1199,7 @@ static int choose_access(actx *c, tw_pnode *scan) {
     for (int i = 0; i < t->nidx; i++) {
         tw_access a = {0};
         int s = match_key(c, cj, ncj, t->idx[i]->cols, t->idx[i]->ncols, &a);
-        if (s < 0) return nomem(c);
+        if (s < 0) return -1;
         if (s > best) {
             a.kind = ACC_INDEX;
             a.idx = t->idx[i];
@@ -1178,7 +1207,11 @@ static int choose_access(actx *c, tw_pnode *scan) {
             best = s;
         }
     }
-    return TWILL_OK;
+    return best;
+}
+
+static int choose_access(actx *c, tw_pnode *scan) {
+    return access_for(c, scan, scan->filter, 0, 0) < 0 ? nomem(c) : TWILL_OK;
 }
 
 /* ---- statements ---- */
@@ -1358,20 +1391,6 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
     return TWILL_OK;
 }
 
-/* Highest FROM level whose columns e reads (-1: none). */
-static int expr_level(const actx *c, const tw_expr *e) {
-    int lv = -1;
-    int col = e->op == EX_COL ? e->idx : e->op == EX_SUBQ ? c->p->subs[e->idx].outer_max : -1;
-    if (col >= 0)
-        for (int i = 0; i < c->nsc; i++)
-            if (col >= c->sc[i].offset) lv = i;
-    for (int i = 0; i < e->nargs; i++) {
-        int l = expr_level(c, e->args[i]);
-        if (l > lv) lv = l;
-    }
-    return lv;
-}
-
 typedef struct conjlist {
     int n, cap;
     tw_expr **e;
@@ -1412,20 +1431,21 @@ static tw_expr *conj_and(actx *c, conjlist *l) {
 }
 
 /* Builds the scans (one per FROM table, each filling its slice of the combined row)
- * joined left-deep by nested loops. Predicates go to the lowest level that can
- * evaluate them: an inner join's ON and WHERE conjuncts filter the scan of the last
- * table they read (and may drive its access path from earlier tables' values); a
+ * joined left-deep by nested loops. Without outer joins the scan order is chosen
+ * greedily: next comes the table whose key (primary key, else an index) is best bound
+ * by constants and the tables already scanned, so `FROM a, b, c WHERE ...` never
+ * degenerates into a cross product when the conditions connect the tables.
+ * Predicates go to the first scan after which everything they read is available; a
  * LEFT JOIN's ON conjuncts filter its inner scan (non-matching rows are NULL-extended),
  * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
 static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     fromitem items[TW_MAX_FROM];
-    int ni = 0, rc;
+    int ni = 0, rc, has_left = 0;
     for (size_t i = 0; i < s->n_from_clause; i++)
         if ((rc = flatten_from(c, s->from_clause[i], items, &ni))) return rc;
     tw_pnode *scans[TW_MAX_FROM];
-    conjlist onscan[TW_MAX_FROM], post[TW_MAX_FROM];
-    memset(onscan, 0, sizeof onscan);
-    memset(post, 0, sizeof post);
+    conjlist free_conj = {0}, left_on[TW_MAX_FROM];
+    memset(left_on, 0, sizeof left_on);
     for (int k = 0; k < ni; k++) {
         tw_table *t;
         if ((rc = lookup_table(c, items[k].rv, &t)) ||
@@ -1436,37 +1456,76 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         sn->table = t;
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
+        has_left |= items[k].left;
         if (items[k].quals) {
             tw_expr *q;
-            conjlist l = {0};
             if ((rc = compile_where(c, items[k].quals, "JOIN conditions", &q)) ||
-                (rc = conj_split(c, q, &l)))
+                (rc = conj_split(c, q, items[k].left ? &left_on[k] : &free_conj)))
                 return rc;
-            for (int i = 0; i < l.n; i++) {
-                int lv = items[k].left ? k : expr_level(c, l.e[i]);
-                if (lv < 0) lv = 0;
-                if ((rc = conj_add(c, &onscan[lv], l.e[i]))) return rc;
-            }
         }
     }
     if (s->where_clause) {
         tw_expr *w;
-        conjlist l = {0};
-        if ((rc = compile_where(c, s->where_clause, "WHERE", &w)) || (rc = conj_split(c, w, &l)))
+        if ((rc = compile_where(c, s->where_clause, "WHERE", &w)) ||
+            (rc = conj_split(c, w, &free_conj)))
             return rc;
-        for (int i = 0; i < l.n; i++) {
-            int lv = expr_level(c, l.e[i]);
-            if (lv < 0) lv = 0;
-            if ((rc = conj_add(c, items[lv].left ? &post[lv] : &onscan[lv], l.e[i]))) return rc;
-        }
     }
+    uint64_t *masks = tw_arena_alloc(c->a, sizeof(uint64_t) * (size_t)(free_conj.n + 1));
+    if (!masks) return nomem(c);
+    for (int i = 0; i < free_conj.n; i++) masks[i] = expr_tables(c, free_conj.e[i]);
+    /* scan order */
+    int order[TW_MAX_FROM], pos_of[TW_MAX_FROM];
+    uint64_t placed = 0;
+    for (int pos = 0; pos < ni; pos++) {
+        int best = -1, best_score = -1;
+        for (int t = 0; t < ni; t++) {
+            if (placed >> t & 1) continue;
+            if (has_left) { /* outer joins keep the written order */
+                best = t;
+                break;
+            }
+            conjlist l = {0};
+            int connected = 0;
+            for (int i = 0; i < free_conj.n; i++) {
+                if ((masks[i] & ~(placed | 1ull << t)) || !(masks[i] >> t & 1)) continue;
+                connected |= (masks[i] & placed) != 0;
+                if ((rc = conj_add(c, &l, free_conj.e[i]))) return rc;
+            }
+            tw_pnode probe = *scans[t];
+            int score = access_for(c, &probe, conj_and(c, &l), t, placed);
+            if (score < 0) return nomem(c);
+            score = score * 2 + connected;
+            if (score > best_score) best = t, best_score = score;
+        }
+        order[pos] = best;
+        pos_of[best] = pos;
+        placed |= 1ull << best;
+    }
+    /* predicate placement */
+    conjlist onscan[TW_MAX_FROM], post[TW_MAX_FROM];
+    memset(onscan, 0, sizeof onscan);
+    memset(post, 0, sizeof post);
+    for (int i = 0; i < free_conj.n; i++) {
+        int pos = 0;
+        for (int t = 0; t < ni; t++)
+            if ((masks[i] >> t & 1) && pos_of[t] > pos) pos = pos_of[t];
+        int t = order[pos];
+        if ((rc = conj_add(c, items[t].left ? &post[pos] : &onscan[pos], free_conj.e[i])))
+            return rc;
+    }
+    for (int k = 0; k < ni; k++)
+        for (int i = 0; i < left_on[k].n; i++)
+            if ((rc = conj_add(c, &onscan[pos_of[k]], left_on[k].e[i]))) return rc;
     tw_pnode *top = NULL;
-    for (int k = 0; k < ni; k++) {
-        tw_pnode *sn = scans[k];
-        sn->filter = conj_and(c, &onscan[k]);
-        if (onscan[k].n && !sn->filter) return nomem(c);
+    placed = 0;
+    for (int pos = 0; pos < ni; pos++) {
+        int t = order[pos];
+        tw_pnode *sn = scans[t];
+        sn->filter = conj_and(c, &onscan[pos]);
+        if (onscan[pos].n && !sn->filter) return nomem(c);
         sn->ncols = c->width;
-        if ((rc = choose_access(c, sn))) return rc;
+        if (access_for(c, sn, sn->filter, t, placed) < 0) return nomem(c);
+        placed |= 1ull << t;
         if (!top) {
             top = sn;
             continue;
@@ -1474,9 +1533,9 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_pnode *j = mk_node(c, PN_JOIN, top);
         if (!j) return nomem(c);
         j->inner = sn;
-        j->left = (uint8_t)items[k].left;
-        j->post = conj_and(c, &post[k]);
-        if (post[k].n && !j->post) return nomem(c);
+        j->left = (uint8_t)items[t].left;
+        j->post = conj_and(c, &post[pos]);
+        if (post[pos].n && !j->post) return nomem(c);
         j->ncols = c->width;
         top = j;
     }
