@@ -15,6 +15,7 @@
 #include "wire.h"
 
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1040,12 +1041,16 @@ void *tws_conn_main(void *argp) {
         tws_io_free(&c->io);
     }
     close(arg->fd);
+    int counted = c && c->counted;
+    free(c);
+    free(arg);
+    /* The cancel key and SCRAM nonces came from this thread's random generator; free
+     * it before the count below lets the main thread shut libcrypto down. */
+    OPENSSL_thread_stop();
     pthread_mutex_lock(&srv->mu);
-    if (c && c->counted) srv->nclients--;
+    if (counted) srv->nclients--;
     srv->nthreads--;
     pthread_cond_broadcast(&srv->idle);
     pthread_mutex_unlock(&srv->mu);
-    free(c);
-    free(arg);
     return NULL;
 }

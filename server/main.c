@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,5 +214,7 @@ int main(int argc, char **argv) {
     pthread_mutex_destroy(&srv.mu);
     close(stop_pipe[0]);
     close(stop_pipe[1]);
+    /* Frees libcrypto's algorithm caches now, so leak checkers see a clean exit. */
+    OPENSSL_cleanup();
     return rc == TWILL_OK ? 0 : 1;
 }
