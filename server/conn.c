@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,6 +305,73 @@ static int run_rows(conn *c, twill_stmt *st, const char *sql, const int16_t *fmt
     }
 }
 
+/* ---- SHOW twill.stats (answered by the server, simple protocol only) ---- */
+
+/* If the statement at p is `SHOW twill.stats`, returns the text after it (past its
+ * ';'), else NULL. */
+static const char *match_show_stats(const char *p) {
+    p = skip_blank(p);
+    if (strncasecmp(p, "show", 4) || !isspace((unsigned char)p[4])) return NULL;
+    p = skip_blank(p + 4);
+    if (strncasecmp(p, "twill.stats", 11)) return NULL;
+    p = skip_blank(p + 11);
+    if (*p == ';') return p + 1;
+    return *p ? NULL : p;
+}
+
+static void stats_row(conn *c, const char *name, size_t nlen, const char *val, size_t vlen) {
+    tws_w_begin(&c->io, 'D');
+    tws_w_i16(&c->io, 2);
+    tws_w_i32(&c->io, (int32_t)nlen);
+    tws_w_bytes(&c->io, name, nlen);
+    tws_w_i32(&c->io, (int32_t)vlen);
+    tws_w_bytes(&c->io, val, vlen);
+    tws_w_end(&c->io);
+}
+
+/* Engine counters (twill_db_stats) plus the server's own, as rows (name, value). */
+static void show_stats(conn *c) {
+    char text[1024];
+    int n = twill_db_stats(c->srv->db, text, sizeof text);
+    if (n < 0 || (size_t)n >= sizeof text) n = 0;
+    tws_w_begin(&c->io, 'T');
+    tws_w_i16(&c->io, 2);
+    const char *cols[] = {"name", "value"};
+    for (int i = 0; i < 2; i++) {
+        tws_w_str(&c->io, cols[i]);
+        tws_w_i32(&c->io, 0);
+        tws_w_i16(&c->io, 0);
+        tws_w_i32(&c->io, TWS_OID_TEXT);
+        tws_w_i16(&c->io, -1);
+        tws_w_i32(&c->io, -1);
+        tws_w_i16(&c->io, 0);
+    }
+    tws_w_end(&c->io);
+    for (char *line = text; line < text + n;) {
+        char *nl = memchr(line, '\n', (size_t)(text + n - line));
+        char *end = nl ? nl : text + n;
+        char *sp = memchr(line, ' ', (size_t)(end - line));
+        if (sp) {
+            stats_row(c, line, (size_t)(sp - line), sp + 1, (size_t)(end - sp - 1));
+        }
+        line = end + 1;
+    }
+    tws_server *srv = c->srv;
+    pthread_mutex_lock(&srv->mu);
+    long long v[] = {srv->nclients, (long long)srv->total_connections,
+                     (long long)srv->rejected_connections};
+    pthread_mutex_unlock(&srv->mu);
+    const char *names[] = {"connections_active", "connections_total", "connections_rejected"};
+    for (int i = 0; i < 3; i++) {
+        char num[32];
+        int k = snprintf(num, sizeof num, "%lld", v[i]);
+        stats_row(c, names[i], strlen(names[i]), num, (size_t)k);
+    }
+    tws_w_begin(&c->io, 'C');
+    tws_w_str(&c->io, "SHOW");
+    tws_w_end(&c->io);
+}
+
 /* ---- simple query ---- */
 
 static void close_unnamed(conn *c);
@@ -315,6 +383,12 @@ static int simple_query(conn *c, const char *sql, size_t len) {
     const char *p = sql, *end = sql + len;
     while (p < end) {
         int64_t t0 = now_ms();
+        const char *after = match_show_stats(p);
+        if (after) {
+            show_stats(c);
+            p = after;
+            continue;
+        }
         twill_stmt *st = NULL;
         const char *tail = p;
         int shift = char_count(sql, (size_t)(p - sql));

@@ -676,6 +676,34 @@ static void test_scram(void) {
     CHECK(stop_server(&s) == 0);
 }
 
+static void test_stats_and_idle_timeout(void) {
+    server s;
+    start_server(&s, "idledb", "--idle-in-transaction-timeout", "200", NULL);
+    PGconn *c = connect_ok(&s);
+    exec_ok(c, "CREATE TABLE it (id INT PRIMARY KEY)");
+    PGresult *r = PQexec(c, "SHOW twill.stats");
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQnfields(r) == 2 && PQntuples(r) >= 8);
+    int commits = -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        if (!strcmp(PQgetvalue(r, i, 0), "commits")) commits = atoi(PQgetvalue(r, i, 1));
+    CHECK(commits >= 1);
+    PQclear(r);
+    /* Idle outside a block is fine; idle inside one ends the session, rolled back. */
+    sleep_ms(400);
+    exec_ok(c, "BEGIN; INSERT INTO it VALUES (1)");
+    sleep_ms(600);
+    r = PQexec(c, "COMMIT");
+    CHECK(PQresultStatus(r) != PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+    c = connect_ok(&s);
+    char v[64];
+    query1(c, "SELECT count(*) FROM it", v, sizeof v);
+    CHECK(!strcmp(v, "0"));
+    PQfinish(c);
+    CHECK(stop_server(&s) == 0);
+}
+
 static void test_sigterm_durable(void) {
     server s;
     start_server(&s, "durabledb", NULL, NULL, NULL);
@@ -726,6 +754,7 @@ int main(int argc, char **argv) {
     CHECK(stop_server(&s) == 0);
     test_connection_limit();
     test_scram();
+    test_stats_and_idle_timeout();
     test_sigterm_durable();
     printf("%d checks, %d failures (server log: %s/server.log)\n", checks, failures, tmpdir);
     if (failures == 0) {
