@@ -376,11 +376,30 @@ static void show_stats(conn *c) {
 
 static void close_unnamed(conn *c);
 
+static int is_txn_control(const char *cmd) {
+    return cmd && (!strcmp(cmd, "BEGIN") || !strcmp(cmd, "COMMIT") || !strcmp(cmd, "ROLLBACK"));
+}
+
+/* Ends the implicit block of a multi-statement Query: commits it, or rolls it back if
+ * a statement failed. Returns 0, or -1 after reporting a failed commit. */
+static int end_implicit(conn *c) {
+    int failed = twill_transaction_status(c->s) == TWILL_TXN_FAILED;
+    if (twill_exec(c->s, failed ? "ROLLBACK" : "COMMIT") != TWILL_OK) {
+        send_session_error(c, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs every statement of a Query. As in PostgreSQL, several statements outside a
+ * block run as one implicit transaction: an error rolls back the earlier ones too. An
+ * explicit BEGIN/COMMIT/ROLLBACK inside the Query first ends the implicit block. */
 static int simple_query(conn *c, const char *sql, size_t len) {
     close_unnamed(c);
     twill_session_interrupt(c->s, 0);
     c->queries++;
     const char *p = sql, *end = sql + len;
+    int implicit = 0;
     while (p < end) {
         int64_t t0 = now_ms();
         const char *after = match_show_stats(p);
@@ -397,16 +416,36 @@ static int simple_query(conn *c, const char *sql, size_t len) {
             break;
         }
         if (!st) break; /* only blanks and comments remain */
+        int ctl = is_txn_control(twill_stmt_command(st));
+        if (ctl && implicit) {
+            implicit = 0;
+            if (end_implicit(c)) {
+                twill_finalize(st);
+                break;
+            }
+        } else if (!ctl && !implicit && twill_transaction_status(c->s) == TWILL_TXN_IDLE &&
+                   tail > p && *skip_blank(tail)) {
+            if (twill_exec(c->s, "BEGIN") != TWILL_OK) {
+                send_session_error(c, 0);
+                twill_finalize(st);
+                break;
+            }
+            implicit = 1;
+        }
         if (twill_column_count(st) > 0) send_row_description(c, st, NULL, 0);
         int64_t rows = 0;
         int rc = run_rows(c, st, p, NULL, 0, &rows, 0, shift);
         log_slow(c, t0, p, (size_t)(tail - p));
         twill_finalize(st);
-        if (rc == -2) return -1;
+        if (rc == -2) {
+            if (implicit) twill_exec(c->s, "ROLLBACK");
+            return -1;
+        }
         if (rc < 0) break;
         if (tail <= p) break;
         p = tail;
     }
+    if (implicit) end_implicit(c);
     return 0;
 }
 

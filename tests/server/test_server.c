@@ -223,6 +223,17 @@ static void test_simple(const server *s) {
     char v[64];
     query1(c, "SELECT count(*) FROM kv", v, sizeof v);
     CHECK(!strcmp(v, "2"));
+    /* Several statements form one implicit transaction: a later error undoes the
+     * earlier ones, and the session is idle afterwards. */
+    r = PQexec(c, "INSERT INTO kv VALUES (10, 'ten'); SELECT 1/0");
+    CHECK(!strcmp(sqlstate(r), "22012"));
+    PQclear(r);
+    CHECK(PQtransactionStatus(c) == PQTRANS_IDLE);
+    query1(c, "SELECT count(*) FROM kv", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    exec_ok(c, "INSERT INTO kv VALUES (10, 'ten'); DELETE FROM kv WHERE k = 10");
+    query1(c, "SELECT count(*) FROM kv", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
     /* Types and NULLs. */
     exec_ok(c, "CREATE TABLE ty (i2 SMALLINT, i8 BIGINT, f4 REAL, f8 FLOAT8, b BOOL, "
                "by BYTEA, vc VARCHAR(10))");
