@@ -17,6 +17,7 @@ typedef struct aggst {
 
 typedef struct group {
     struct group *next;
+    int64_t cnt; /* PN_SETOP: copies left on the right side; -1 once emitted */
     uint64_t hash;
     size_t klen;
     uint8_t *key;
@@ -753,6 +754,98 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     return TWILL_OK;
 }
 
+/* ---- INTERSECT / EXCEPT ---- */
+
+static int row_key(const tw_val *row, int n, tw_buf *b) {
+    tw_buf_reset(b);
+    for (int i = 0; i < n; i++)
+        if (tw_buf_put_u8(b, row[i].k) || tw_key_put(b, &row[i], row[i].k)) return TWILL_NOMEM;
+    return TWILL_OK;
+}
+
+static group *ht_find(nstate *s, const tw_buf *k, uint64_t h, size_t *slot) {
+    size_t b = h & (s->nbuckets - 1);
+    while (s->buckets[b]) {
+        group *g = s->buckets[b];
+        if (g->hash == h && g->klen == k->len && !memcmp(g->key, k->p, k->len)) break;
+        b = (b + 1) & (s->nbuckets - 1);
+    }
+    *slot = b;
+    return s->buckets[b];
+}
+
+static group *ht_add(nstate *s, const tw_buf *k, uint64_t h) {
+    if ((s->ngroups + 1) * 2 > s->nbuckets) {
+        size_t nb = s->nbuckets ? s->nbuckets * 2 : 64;
+        group **bk = calloc(nb, sizeof *bk);
+        if (!bk) return NULL;
+        for (group *x = s->glist; x; x = x->next) {
+            size_t b = x->hash & (nb - 1);
+            while (bk[b]) b = (b + 1) & (nb - 1);
+            bk[b] = x;
+        }
+        free(s->buckets);
+        s->buckets = bk;
+        s->nbuckets = nb;
+    }
+    size_t slot;
+    if (ht_find(s, k, h, &slot)) return NULL;
+    group *g = tw_arena_zalloc(&s->gmem, sizeof *g);
+    if (!g || !(g->key = tw_arena_alloc(&s->gmem, k->len ? k->len : 1))) return NULL;
+    memcpy(g->key, k->p, k->len);
+    g->klen = k->len;
+    g->hash = h;
+    g->next = s->glist;
+    s->glist = g;
+    s->buckets[slot] = g;
+    s->ngroups++;
+    return g;
+}
+
+static int setop_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
+    int rc;
+    if (!s->agg_done) { /* count the right side's rows */
+        for (;;) {
+            const tw_val *in;
+            rc = node_next(r, n->inner, &in, err);
+            if (rc == TWILL_DONE) break;
+            if (rc != TWILL_ROW) return rc;
+            if (row_key(in, n->ncols, &r->b1)) return nomem(err);
+            uint64_t h = hash_bytes(r->b1.p, r->b1.len);
+            size_t slot;
+            group *g = s->nbuckets ? ht_find(s, &r->b1, h, &slot) : NULL;
+            if (!g && !(g = ht_add(s, &r->b1, h))) return nomem(err);
+            g->cnt++;
+            tw_arena_reset(&r->arenas[n->slot]);
+        }
+        s->agg_done = 1;
+    }
+    int except = n->setop & SETOP_EXCEPT, all = n->setop & SETOP_ALL;
+    for (;;) {
+        rc = node_next(r, n->child, row, err);
+        if (rc != TWILL_ROW) return rc;
+        if (row_key(*row, n->ncols, &r->b1)) return nomem(err);
+        uint64_t h = hash_bytes(r->b1.p, r->b1.len);
+        size_t slot;
+        group *g = s->nbuckets ? ht_find(s, &r->b1, h, &slot) : NULL;
+        if (!except) {
+            if (!g || g->cnt <= 0) continue;
+            g->cnt = all ? g->cnt - 1 : -1;
+            return TWILL_ROW;
+        }
+        if (g && g->cnt > 0) {
+            if (all) g->cnt--;
+            continue;
+        }
+        if (g && g->cnt < 0) continue; /* already emitted (EXCEPT without ALL) */
+        if (!all) {
+            if (!g && !(g = ht_add(s, &r->b1, h))) return nomem(err);
+            g->cnt = -1;
+        }
+        return TWILL_ROW;
+    }
+}
+
 static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err) {
     nstate *s = &r->st[n->id];
     int rc;
@@ -802,6 +895,15 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
         if (s->pos >= s->nrows) return TWILL_DONE;
         *row = s->rows[s->pos++];
         return TWILL_ROW;
+    case PN_APPEND:
+        if (!s->started) {
+            rc = node_next(r, n->child, row, err);
+            if (rc != TWILL_DONE) return rc;
+            s->started = 1;
+        }
+        return node_next(r, n->inner, row, err);
+    case PN_SETOP:
+        return setop_next(r, n, s, row, err);
     case PN_JOIN:
         for (;;) {
             if (!s->outer_valid) {

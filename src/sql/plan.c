@@ -1543,11 +1543,174 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     return TWILL_OK;
 }
 
-static int plan_select(actx *c, PgQuery__SelectStmt *s) {
+/* UNION / INTERSECT / EXCEPT [ALL]: each side is planned as a query of its own (over
+ * the same row slot: they run one after the other); columns are unified to common
+ * types; ORDER BY / LIMIT of the whole refer to output columns. */
+static int plan_setop(actx *c, PgQuery__SelectStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
-        return notsup(c, -1, "UNION / INTERSECT / EXCEPT are not supported");
+    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    if (!s->larg || !s->rarg) return notsup(c, -1, "malformed set operation");
+    tw_pnode *arm[2];
+    int ncols[2];
+    char **names = NULL;
+    tw_sqltype *types[2];
+    PgQuery__SelectStmt *side[2] = {s->larg, s->rarg};
+    for (int i = 0; i < 2; i++) {
+        if ((rc = plan_select(c, side[i]))) return rc;
+        arm[i] = p->root;
+        ncols[i] = p->ncols;
+        types[i] = p->coltypes;
+        if (!i) names = p->colnames;
+    }
+    const char *opname = s->op == PG_QUERY__SET_OPERATION__SETOP_UNION       ? "UNION"
+                         : s->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT ? "INTERSECT"
+                                                                             : "EXCEPT";
+    if (ncols[0] != ncols[1])
+        return aerr(c, -1, "42601", "each %s query must have the same number of columns", opname);
+    int n = ncols[0];
+    tw_sqltype *ut = tw_arena_alloc(c->a, sizeof *ut * (size_t)(n ? n : 1));
+    if (!ut) return nomem(c);
+    for (int k = 0; k < n; k++) {
+        tw_sqltype a = plain(types[0][k]), b = plain(types[1][k]);
+        if (!same_class(a.ty, b.ty)) {
+            char x[64], y[64];
+            return aerr(c, -1, "42804", "%s types %s and %s cannot be matched", opname,
+                        tw_type_name(a, x, 64), tw_type_name(b, y, 64));
+        }
+        tw_sqltype t = a.ty == TY_UNKNOWN ? b : a;
+        if (ty_is_num(a.ty) && ty_is_num(b.ty) && a.ty != b.ty)
+            t.ty = ty_is_float(a.ty) || ty_is_float(b.ty) ? TY_FLOAT8 : (a.ty > b.ty ? a.ty : b.ty);
+        if (t.ty == TY_UNKNOWN) t.ty = TY_TEXT;
+        ut[k] = t;
+    }
+    /* cast a side whose column types differ from the unified ones */
+    for (int i = 0; i < 2; i++) {
+        int need = 0;
+        for (int k = 0; k < n; k++) need |= types[i][k].ty != ut[k].ty;
+        if (!need) continue;
+        tw_pnode *pj = mk_node(c, PN_PROJECT, arm[i]);
+        if (!pj) return nomem(c);
+        pj->ncols = n;
+        pj->exprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)n);
+        if (!pj->exprs) return nomem(c);
+        for (int k = 0; k < n; k++) {
+            tw_expr *e = mk(c, EX_COL, 0);
+            if (!e) return nomem(c);
+            e->idx = k;
+            e->type = types[i][k];
+            if (types[i][k].ty != ut[k].ty) {
+                tw_expr *w = mk(c, EX_CAST, 1);
+                if (!w) return nomem(c);
+                w->args[0] = e;
+                w->type = ut[k];
+                e = w;
+            }
+            pj->exprs[k] = e;
+        }
+        arm[i] = pj;
+    }
+    int all = s->all;
+    tw_pnode *top;
+    if (s->op == PG_QUERY__SET_OPERATION__SETOP_UNION) {
+        top = mk_node(c, PN_APPEND, arm[0]);
+        if (!top) return nomem(c);
+        top->inner = arm[1];
+        top->ncols = n;
+        if (!all) { /* distinct rows = grouping by every column */
+            tw_pnode *an = mk_node(c, PN_AGG, top);
+            if (!an) return nomem(c);
+            an->ngroup = n;
+            an->ncols = n;
+            an->group = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(n ? n : 1));
+            if (!an->group) return nomem(c);
+            for (int k = 0; k < n; k++) {
+                if (!(an->group[k] = mk(c, EX_COL, 0))) return nomem(c);
+                an->group[k]->idx = k;
+                an->group[k]->type = ut[k];
+            }
+            top = an;
+        }
+    } else {
+        top = mk_node(c, PN_SETOP, arm[0]);
+        if (!top) return nomem(c);
+        top->inner = arm[1];
+        top->ncols = n;
+        top->setop = (uint8_t)((s->op == PG_QUERY__SET_OPERATION__SETOP_EXCEPT ? SETOP_EXCEPT : 0) |
+                               (all ? SETOP_ALL : 0));
+    }
+    /* ORDER BY output columns (by name or position), then LIMIT / OFFSET */
+    c->nsc = 0;
+    int nkeys = (int)s->n_sort_clause;
+    if (nkeys) {
+        tw_sortkey *keys = tw_arena_zalloc(c->a, sizeof *keys * (size_t)nkeys);
+        if (!keys) return nomem(c);
+        for (int i = 0; i < nkeys; i++) {
+            PgQuery__SortBy *sb = s->sort_clause[i]->sort_by;
+            Node *v = sb->node;
+            int col = -1;
+            if (v->node_case == N_(A_CONST) &&
+                v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+                col = v->a_const->ival->ival - 1;
+                if (col < 0 || col >= n)
+                    return aerr(c, v->a_const->location, "42P10",
+                                "ORDER BY position %d is not in select list", col + 1);
+            } else if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields == 1 &&
+                       str_of(v->column_ref->fields[0])) {
+                const char *nm = str_of(v->column_ref->fields[0]);
+                for (int k = 0; k < n && col < 0; k++)
+                    if (names[k] && !strcmp(names[k], nm)) col = k;
+            }
+            if (col < 0)
+                return notsup(c, -1, "ORDER BY on a %s result must name an output column", opname);
+            keys[i].col = col;
+            keys[i].desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+            keys[i].nulls_first =
+                sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].desc);
+        }
+        tw_pnode *sn = mk_node(c, PN_SORT, top);
+        if (!sn) return nomem(c);
+        sn->nkeys = nkeys;
+        sn->keys = keys;
+        sn->ncols = n;
+        top = sn;
+    }
+    tw_expr *limit = NULL, *offset = NULL;
+    if (s->limit_count &&
+        !(s->limit_count->node_case == N_(A_CONST) && s->limit_count->a_const->isnull)) {
+        if ((rc = cx(c, s->limit_count, &limit))) return rc;
+        if (coerce_unknown(c, &limit, (tw_sqltype){TY_INT8, -1}, 0, -1)) return TWILL_ERROR;
+    }
+    if (s->limit_offset) {
+        if ((rc = cx(c, s->limit_offset, &offset))) return rc;
+        if (coerce_unknown(c, &offset, (tw_sqltype){TY_INT8, -1}, 0, -1)) return TWILL_ERROR;
+    }
+    if (limit || offset) {
+        if (top->kind == PN_SORT) top->limit = limit, top->offset = offset;
+        tw_pnode *ln = mk_node(c, PN_LIMIT, top);
+        if (!ln) return nomem(c);
+        ln->limit = limit;
+        ln->offset = offset;
+        ln->ncols = n;
+        top = ln;
+    }
+    p->root = top;
+    p->ncols = n;
+    p->colnames = names;
+    p->coltypes = ut;
+    return TWILL_OK;
+}
+
+static int plan_select(actx *c, PgQuery__SelectStmt *s) {
+    int rc;
+    /* aggregation state is per query level */
+    c->agg_mode = c->in_agg = 0;
+    c->ngroup = c->naggs = c->capaggs = 0;
+    c->group = NULL;
+    c->aggs = NULL;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return plan_setop(c, s);
+    tw_plan *p = c->p;
     if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     if (s->into_clause) return notsup(c, -1, "SELECT INTO is not supported");

@@ -30,7 +30,8 @@ enum {
     PL_NOOP, /* accepted and ignored (e.g. SET of a harmless setting) */
 };
 
-enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN };
+enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN, PN_APPEND, PN_SETOP };
+enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
 enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG };
 
@@ -80,6 +81,7 @@ typedef struct tw_pnode {
     /* JOIN (nested loop): child = outer rows, inner = a SCAN restarted per outer row */
     struct tw_pnode *inner;
     uint8_t left;  /* LEFT JOIN: unmatched outer rows get NULLs for the inner table */
+    uint8_t setop; /* PN_SETOP flags; PN_APPEND/PN_SETOP read child, then inner */
     tw_expr *post; /* predicate on the joined row (after NULL extension) */
     /* LIMIT (also a hint to SORT for top-N) */
     tw_expr *limit, *offset;

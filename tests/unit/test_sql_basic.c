@@ -275,6 +275,29 @@ static void test_subqueries(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE t1; DROP TABLE t2");
 }
 
+static void test_setops(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE s1 (a int, b text)");
+    EXEC_OK(s, "CREATE TABLE s2 (x bigint, y text)");
+    EXEC_OK(s, "INSERT INTO s1 VALUES (1, 'a'), (2, 'b'), (2, 'b'), (3, 'c'), (NULL, 'n')");
+    EXEC_OK(s, "INSERT INTO s2 VALUES (2, 'b'), (3, 'z'), (4, 'd'), (NULL, 'n')");
+    QUERY(s, "SELECT a FROM s1 UNION SELECT x FROM s2 ORDER BY 1", "1\n2\n3\n4\nNULL");
+    QUERY(s, "SELECT a FROM s1 UNION ALL SELECT x FROM s2 ORDER BY a DESC LIMIT 3",
+          "NULL\nNULL\n4");
+    QUERY(s, "SELECT count(*) FROM s1 UNION ALL SELECT count(*) FROM s2", "5\n4");
+    QUERY(s, "SELECT a, b FROM s1 INTERSECT SELECT x, y FROM s2 ORDER BY a", "2|b\nNULL|n");
+    QUERY(s, "SELECT a, b FROM s1 INTERSECT ALL SELECT x, y FROM s2 ORDER BY a", "2|b\nNULL|n");
+    QUERY(s, "SELECT a, b FROM s1 EXCEPT SELECT x, y FROM s2 ORDER BY a", "1|a\n3|c");
+    QUERY(s, "SELECT a, b FROM s1 EXCEPT ALL SELECT x, y FROM s2 ORDER BY a", "1|a\n2|b\n3|c");
+    QUERY(s, "SELECT 1 UNION SELECT 2.5 ORDER BY 1", "1\n2.5");
+    QUERY(
+        s,
+        "SELECT a FROM s1 WHERE a < 2 UNION SELECT x FROM s2 WHERE x > 3 UNION SELECT 7 ORDER BY 1",
+        "1\n4\n7");
+    EXEC_ERR(s, "SELECT a, b FROM s1 UNION SELECT x FROM s2", "42601");
+    EXEC_ERR(s, "SELECT a FROM s1 UNION SELECT y FROM s2", "42804");
+    EXEC_OK(s, "DROP TABLE s1; DROP TABLE s2");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqlbasic")) return 1;
     tw_sql_session *s;
@@ -289,6 +312,7 @@ int main(void) {
     test_distinct_insert_select(s);
     test_joins(s);
     test_subqueries(s);
+    test_setops(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();
