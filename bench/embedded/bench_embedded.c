@@ -120,12 +120,13 @@ typedef struct options {
     const char *dir;
     int only; /* -1: every metric */
     uint64_t seed;
+    int rounds; /* timed workloads alternate sides this many times */
 } options;
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: bench_embedded [--rows N] [--seconds S] [--dir DIR] [--only METRIC] "
-            "[--seed S]\n"
+            "[--seed S] [--rounds R]\n"
             "\n"
             "Runs the same workloads on Twill (file://, through twill/engine.h) and on SQLite\n"
             "(WAL, synchronous=FULL, 256 MiB cache, prepared statements) in one run and prints\n"
@@ -147,6 +148,8 @@ static void usage(FILE *f) {
             "                 /tmp); the scratch directory is removed at the end\n"
             "  --only METRIC  run one metric (its name above, or just e.g. point_select)\n"
             "  --seed S       seed of the random keys (default 1; both engines get the same)\n"
+            "  --rounds R     split each timed workload into R slices alternating between\n"
+            "                 the engines, so noise (fsync latency!) hits both (default 4)\n"
             "  --help         show this help\n",
             SCAN_SPAN, MANY_THREADS, DEFAULT_ROWS, DEFAULT_SECONDS);
 }
@@ -158,7 +161,8 @@ static int find_metric(const char *name) {
 }
 
 static int parse_args(int argc, char **argv, options *o) {
-    *o = (options){.rows = DEFAULT_ROWS, .seconds = DEFAULT_SECONDS, .only = -1, .seed = 1};
+    *o = (options){
+        .rows = DEFAULT_ROWS, .seconds = DEFAULT_SECONDS, .only = -1, .seed = 1, .rounds = 4};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -193,6 +197,14 @@ static int parse_args(int argc, char **argv, options *o) {
                 return -1;
             }
             i++;
+        } else if (strcmp(a, "--rounds") == 0 && val) {
+            long v = strtol(val, &end, 10);
+            if (*end || v < 1 || v > 1000) {
+                fprintf(stderr, "bench_embedded: --rounds needs an integer 1..1000\n");
+                return -1;
+            }
+            o->rounds = (int)v;
+            i++;
         } else if (strcmp(a, "--seed") == 0 && val) {
             errno = 0;
             o->seed = strtoull(val, &end, 0);
@@ -215,10 +227,14 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
-/* One side's run of one metric: value in units per second, or < 0 on failure.
- * *committed counts the rows the commit workloads reported committed into c. */
-static double run_side(int metric, const side_ops *ops, void *h, const options *o,
-                       int64_t *committed) {
+/* Each slice of a commit workload takes fresh ids: slice * SLICE_IDS above the base. */
+#define SLICE_IDS 10000000000LL
+
+/* One side's run of one metric (one slice): value in units per second, or < 0 on
+ * failure; the count and time are added to *out. *committed counts the rows the commit
+ * workloads reported committed into c. */
+static double run_side(int metric, const side_ops *ops, void *h, const options *o, double seconds,
+                       int slice, int64_t *committed, bench_result *out) {
     bench_result r = {0};
     int rc = -1;
     int64_t span = o->rows < SCAN_SPAN ? o->rows : SCAN_SPAN;
@@ -231,16 +247,16 @@ static double run_side(int metric, const side_ops *ops, void *h, const options *
         break;
     }
     case M_POINT:
-        rc = ops->point_select(h, o->rows, o->seconds, o->seed, &r);
+        rc = ops->point_select(h, o->rows, seconds, o->seed, &r);
         break;
     case M_RANGE:
-        rc = ops->range_scan(h, o->rows, span, o->seconds, o->seed, &r);
+        rc = ops->range_scan(h, o->rows, span, seconds, o->seed, &r);
         break;
     case M_COMMIT1:
-        rc = ops->commits(h, 1, 0, o->seconds, &r);
+        rc = ops->commits(h, 1, slice * SLICE_IDS, seconds, &r);
         break;
     case M_COMMIT8:
-        rc = ops->commits(h, MANY_THREADS, MANY_ID_BASE, o->seconds, &r);
+        rc = ops->commits(h, MANY_THREADS, MANY_ID_BASE + slice * SLICE_IDS, seconds, &r);
         break;
     }
     if (rc != 0 || r.secs <= 0) return -1;
@@ -256,6 +272,8 @@ static double run_side(int metric, const side_ops *ops, void *h, const options *
             return -1;
         }
     }
+    out->count += r.count;
+    out->secs += r.secs;
     return (double)r.count / r.secs;
 }
 
@@ -294,14 +312,27 @@ int main(int argc, char **argv) {
         bool wanted = o.only < 0 || o.only == m;
         bool needed = m == M_BULK && (o.only == M_POINT || o.only == M_RANGE);
         if (!wanted && !needed) continue;
-        double v[2];
-        for (int s = 0; s < 2; s++) {
-            if ((m == M_POINT || m == M_RANGE) && !loaded[s]) {
-                v[s] = -1;
-                continue;
+        double v[2] = {0, 0};
+        bench_result total[2] = {{0}, {0}};
+        /* Timed workloads alternate between the sides in slices, so a stretch of slow
+         * fsyncs or a noisy neighbour hits both alike instead of whichever ran then. */
+        int rounds = m == M_BULK ? 1 : o.rounds;
+        for (int round = 0; round < rounds; round++) {
+            for (int s = 0; s < 2; s++) {
+                if (v[s] < 0) continue;
+                if ((m == M_POINT || m == M_RANGE) && !loaded[s]) {
+                    v[s] = -1;
+                    continue;
+                }
+                if (round == 0)
+                    fprintf(stderr, "bench: %s on %s ...\n", metric_names[m], sides[s]->name);
+                if (run_side(m, sides[s], handles[s], &o, o.seconds / rounds, round, &committed[s],
+                             &total[s]) < 0)
+                    v[s] = -1;
             }
-            fprintf(stderr, "bench: %s on %s ...\n", metric_names[m], sides[s]->name);
-            v[s] = run_side(m, sides[s], handles[s], &o, &committed[s]);
+        }
+        for (int s = 0; s < 2; s++) {
+            if (v[s] >= 0) v[s] = total[s].secs > 0 ? (double)total[s].count / total[s].secs : -1;
             if (m == M_BULK && v[s] >= 0) loaded[s] = true;
             if (v[s] < 0)
                 fprintf(stderr, "bench: %s on %s FAILED\n", metric_names[m], sides[s]->name);
