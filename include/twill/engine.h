@@ -32,7 +32,7 @@ extern "C" {
 #define TWILL_API
 #endif
 
-#define TWILL_ENGINE_ABI_VERSION 2
+#define TWILL_ENGINE_ABI_VERSION 3
 
 /* Result codes. */
 #define TWILL_OK 0       /* success */
@@ -210,6 +210,66 @@ TWILL_API int twill_session_interrupt(twill_session *s, int on);
  * whole text needs (excluding the NUL), like snprintf; a negative value for a bad
  * handle. */
 TWILL_API int twill_db_stats(twill_db *db, char *buf, size_t cap);
+
+/* ---- additions of ABI version 3 (packed values, for FFI bindings) ----------------- *
+ *
+ * Binding and reading one value per call costs an FFI transition per value; these
+ * functions move a statement's parameters or a whole result row in one call, as a
+ * packed buffer. Layout (native byte order; the buffer must be 8-byte aligned):
+ *
+ *   value record, 16 bytes:
+ *     int32_t  type    TWILL_TYPE_NULL / _INT64 / _DOUBLE / _TEXT / _BLOB / _BOOL
+ *     uint32_t len     bytes of a TEXT or BLOB value (0 otherwise)
+ *     8 bytes  value   int64_t (INT64; BOOL as 0/1), double (DOUBLE), or for TEXT and
+ *                      BLOB a uint64_t offset of the bytes from the start of the buffer
+ *
+ *   row buffer (twill_step_packed / twill_row_packed):
+ *     uint32_t size    bytes the whole row needs (header + records + data)
+ *     uint32_t ncols   number of columns
+ *     uint64_t 0       reserved
+ *     ncols value records, then the TEXT / BLOB bytes; each TEXT value is followed by
+ *     a NUL that `len` does not count.
+ *
+ *   parameter buffer (twill_bind_packed): n value records, then any bytes they point
+ *     at (offsets relative to the start of the buffer; TEXT needs no NUL).
+ *
+ * Values read with their native type (no conversion), so a row reads back exactly what
+ * twill_column_type / _int64 / _double / _bool / _text / _blob report.
+ */
+
+/* twill_step_packed flag: once a row has been packed (or the statement is done),
+ * reset the statement — one call fetches a single row and releases its cursor. */
+#define TWILL_PACK_RESET 1
+
+/*
+ * Resets `st` (as twill_reset), sets every parameter to NULL (as twill_clear_bindings),
+ * then binds parameter i + 1 from record i of buf[0..len) for i < n. Bytes are copied.
+ * Errors: TWILL_MISUSE (bad handle, buf NULL with n > 0, n < 0, a record whose type is
+ * unknown or whose bytes lie outside buf[0..len)); TWILL_RANGE (n exceeds the
+ * statement's parameter count). On error the message is on the session; parameters
+ * bound before the failing record stay bound. Threads: as every statement function.
+ */
+TWILL_API int twill_bind_packed(twill_stmt *st, int n, const void *buf, size_t len);
+
+/*
+ * Runs the statement to its next row, as twill_step, and on TWILL_ROW packs the row into
+ * buf[0..cap) in the row-buffer layout above. When the row needs more than cap bytes
+ * only the 16-byte header is written (if cap >= 16; its `size` tells how much is
+ * needed): read the row with twill_row_packed into a larger buffer. With
+ * TWILL_PACK_RESET in `flags` the statement is reset after a row that fit and after
+ * TWILL_DONE (not after a row that did not fit, nor after an error). Returns TWILL_ROW,
+ * TWILL_DONE or an error code (message on the session). The buffer belongs to the
+ * caller; the library keeps no pointer into it. Threads: as every statement function.
+ */
+TWILL_API int twill_step_packed(twill_stmt *st, void *buf, size_t cap, int flags);
+
+/*
+ * Packs the current row (after TWILL_ROW) into buf[0..cap) in the row-buffer layout.
+ * Returns the number of bytes the row needs; the row is written only if that is <= cap
+ * (otherwise the header only, if cap >= 16). Returns -1 for a bad handle or misaligned
+ * buffer; with no current row the result is a row of NULLs.
+ */
+TWILL_API int64_t twill_row_packed(twill_stmt *st, void *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -568,3 +568,137 @@ int twill_db_stats(twill_db *db, char *buf, size_t cap) {
                     (unsigned long long)es.checkpoints, (unsigned long long)es.cache_hits,
                     (unsigned long long)es.cache_misses, nsessions);
 }
+
+/* ---- ABI version 3: packed parameters and rows (for FFI bindings) ---- */
+
+#define PACK_HDR 16u
+#define PACK_REC 16u
+
+int twill_bind_packed(twill_stmt *st, int n, const void *buf, size_t len) {
+    if (!stmt_ok(st)) return TWILL_MISUSE;
+    twill_session *s = st->s;
+    tw_err_clear(&s->err);
+    if (n < 0 || (n > 0 && !buf) || ((uintptr_t)buf & 7u))
+        return tw_err_set(&s->err, TWILL_MISUSE, NULL,
+                          "twill_bind_packed: bad arguments (n < 0, NULL or misaligned buffer)");
+    if ((size_t)n > len / PACK_REC)
+        return tw_err_set(&s->err, TWILL_MISUSE, NULL,
+                          "twill_bind_packed: %d records do not fit in %zu bytes", n, len);
+    int rc = tw_sql_reset(st->sql);
+    if (!rc) rc = tw_sql_clear_bindings(st->sql);
+    if (rc) return rc;
+    int np = tw_sql_param_count(st->sql);
+    if (n > np)
+        return tw_err_set(&s->err, TWILL_RANGE, "08P01",
+                          "%d parameters supplied but the statement takes %d", n, np);
+    const unsigned char *b = buf;
+    for (int i = 0; i < n; i++) {
+        const unsigned char *r = b + (size_t)i * PACK_REC;
+        int32_t type;
+        uint32_t vlen;
+        memcpy(&type, r, 4);
+        memcpy(&vlen, r + 4, 4);
+        tw_sql_arg a = {.type = type};
+        switch (type) {
+        case TWILL_TYPE_NULL:
+            break;
+        case TWILL_TYPE_INT64:
+            memcpy(&a.i, r + 8, 8);
+            break;
+        case TWILL_TYPE_BOOL:
+            memcpy(&a.i, r + 8, 8);
+            a.i = a.i != 0;
+            break;
+        case TWILL_TYPE_DOUBLE:
+            memcpy(&a.d, r + 8, 8);
+            break;
+        case TWILL_TYPE_TEXT:
+        case TWILL_TYPE_BLOB: {
+            uint64_t off;
+            memcpy(&off, r + 8, 8);
+            if (off > len || vlen > len - off)
+                return tw_err_set(&s->err, TWILL_MISUSE, NULL,
+                                  "twill_bind_packed: parameter %d lies outside the buffer", i + 1);
+            a.p = b + off;
+            a.len = vlen;
+            break;
+        }
+        default:
+            return tw_err_set(&s->err, TWILL_MISUSE, NULL,
+                              "twill_bind_packed: parameter %d has unknown type %d", i + 1,
+                              (int)type);
+        }
+        if ((rc = tw_sql_bind(st->sql, i + 1, &a, &s->err))) return rc;
+    }
+    return TWILL_OK;
+}
+
+int64_t twill_row_packed(twill_stmt *st, void *buf, size_t cap) {
+    if (!stmt_ok(st) || (!buf && cap) || ((uintptr_t)buf & 7u)) return -1;
+    int ncols = tw_sql_column_count(st->sql);
+    unsigned char *b = buf;
+    size_t need = PACK_HDR + (size_t)ncols * PACK_REC;
+    tw_sql_arg a;
+    /* First pass: the size; values are cheap to re-read (text is cached per row). */
+    for (int c = 0; c < ncols; c++) {
+        tw_sql_column_value(st->sql, c, &a);
+        if (a.type == TWILL_TYPE_TEXT)
+            need += a.len + 1;
+        else if (a.type == TWILL_TYPE_BLOB)
+            need += a.len;
+    }
+    if (cap >= PACK_HDR) {
+        uint32_t size32 = need > UINT32_MAX ? UINT32_MAX : (uint32_t)need, nc = (uint32_t)ncols;
+        memcpy(b, &size32, 4);
+        memcpy(b + 4, &nc, 4);
+        memset(b + 8, 0, 8);
+    }
+    if (need > cap) return (int64_t)need;
+    size_t data = PACK_HDR + (size_t)ncols * PACK_REC;
+    for (int c = 0; c < ncols; c++) {
+        unsigned char *r = b + PACK_HDR + (size_t)c * PACK_REC;
+        tw_sql_column_value(st->sql, c, &a);
+        int32_t type = a.type;
+        uint32_t vlen = 0;
+        uint64_t v = 0;
+        switch (a.type) {
+        case TWILL_TYPE_INT64:
+        case TWILL_TYPE_BOOL:
+            memcpy(&v, &a.i, 8);
+            break;
+        case TWILL_TYPE_DOUBLE:
+            memcpy(&v, &a.d, 8);
+            break;
+        case TWILL_TYPE_TEXT:
+        case TWILL_TYPE_BLOB:
+            vlen = (uint32_t)a.len;
+            v = data;
+            if (a.len) memcpy(b + data, a.p, a.len);
+            data += a.len;
+            if (a.type == TWILL_TYPE_TEXT) b[data++] = 0;
+            break;
+        default:
+            type = TWILL_TYPE_NULL;
+            break;
+        }
+        memcpy(r, &type, 4);
+        memcpy(r + 4, &vlen, 4);
+        memcpy(r + 8, &v, 8);
+    }
+    return (int64_t)need;
+}
+
+int twill_step_packed(twill_stmt *st, void *buf, size_t cap, int flags) {
+    if (!stmt_ok(st)) return TWILL_MISUSE;
+    if ((!buf && cap) || ((uintptr_t)buf & 7u))
+        return tw_err_set(&st->s->err, TWILL_MISUSE, NULL,
+                          "twill_step_packed: NULL or misaligned buffer");
+    int rc = twill_step(st);
+    if (rc == TWILL_ROW) {
+        int64_t need = twill_row_packed(st, buf, cap);
+        if (need >= 0 && (size_t)need <= cap && (flags & TWILL_PACK_RESET)) tw_sql_reset(st->sql);
+    } else if (rc == TWILL_DONE && (flags & TWILL_PACK_RESET)) {
+        tw_sql_reset(st->sql);
+    }
+    return rc;
+}
