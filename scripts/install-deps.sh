@@ -5,7 +5,9 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang-format
       libpg-query-dev libprotobuf-c-dev libedit-dev libsqlite3-dev libssl-dev
-      libpq-dev postgresql-client-15 postgresql-15)
+      libpq-dev postgresql-client-15 postgresql-15
+      libcurl4-openssl-dev libexpat1-dev libzstd-dev
+      radosgw ceph-mon ceph-osd)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     # Not Debian: nothing to check against. The CMake configure step names what it
