@@ -218,7 +218,11 @@ TWILL_API int twill_db_stats(twill_db *db, char *buf, size_t cap);
  * packed buffer. Layout (native byte order; the buffer must be 8-byte aligned):
  *
  *   value record, 16 bytes:
- *     int32_t  type    TWILL_TYPE_NULL / _INT64 / _DOUBLE / _TEXT / _BLOB / _BOOL
+ *     uint8_t  type    TWILL_TYPE_NULL / _INT64 / _DOUBLE / _TEXT / _BLOB / _BOOL
+ *     uint8_t  flags   in rows: TWILL_PACK_ASCII on a TEXT value whose bytes are all
+ *                      < 0x80 (so a binding may skip UTF-8 decoding); ignored in
+ *                      parameters (write 0)
+ *     uint16_t 0       reserved
  *     uint32_t len     bytes of a TEXT or BLOB value (0 otherwise)
  *     8 bytes  value   int64_t (INT64; BOOL as 0/1), double (DOUBLE), or for TEXT and
  *                      BLOB a uint64_t offset of the bytes from the start of the buffer
@@ -236,6 +240,9 @@ TWILL_API int twill_db_stats(twill_db *db, char *buf, size_t cap);
  * Values read with their native type (no conversion), so a row reads back exactly what
  * twill_column_type / _int64 / _double / _bool / _text / _blob report.
  */
+
+/* Value record flag: the TEXT value is pure ASCII. */
+#define TWILL_PACK_ASCII 1
 
 /* twill_step_packed flag: once a row has been packed (or the statement is done),
  * reset the statement — one call fetches a single row and releases its cursor. */

@@ -594,9 +594,8 @@ int twill_bind_packed(twill_stmt *st, int n, const void *buf, size_t len) {
     const unsigned char *b = buf;
     for (int i = 0; i < n; i++) {
         const unsigned char *r = b + (size_t)i * PACK_REC;
-        int32_t type;
+        int type = r[0];
         uint32_t vlen;
-        memcpy(&type, r, 4);
         memcpy(&vlen, r + 4, 4);
         tw_sql_arg a = {.type = type};
         switch (type) {
@@ -658,7 +657,7 @@ int64_t twill_row_packed(twill_stmt *st, void *buf, size_t cap) {
     for (int c = 0; c < ncols; c++) {
         unsigned char *r = b + PACK_HDR + (size_t)c * PACK_REC;
         tw_sql_column_value(st->sql, c, &a);
-        int32_t type = a.type;
+        unsigned char type = (unsigned char)a.type, flags = 0;
         uint32_t vlen = 0;
         uint64_t v = 0;
         switch (a.type) {
@@ -674,6 +673,11 @@ int64_t twill_row_packed(twill_stmt *st, void *buf, size_t cap) {
             vlen = (uint32_t)a.len;
             v = data;
             if (a.len) memcpy(b + data, a.p, a.len);
+            if (a.type == TWILL_TYPE_TEXT) {
+                unsigned char any = 0;
+                for (size_t k = 0; k < a.len; k++) any |= b[data + k];
+                if (!(any & 0x80)) flags = TWILL_PACK_ASCII;
+            }
             data += a.len;
             if (a.type == TWILL_TYPE_TEXT) b[data++] = 0;
             break;
@@ -681,7 +685,9 @@ int64_t twill_row_packed(twill_stmt *st, void *buf, size_t cap) {
             type = TWILL_TYPE_NULL;
             break;
         }
-        memcpy(r, &type, 4);
+        r[0] = type;
+        r[1] = flags;
+        r[2] = r[3] = 0;
         memcpy(r + 4, &vlen, 4);
         memcpy(r + 8, &v, 8);
     }
