@@ -25,13 +25,16 @@ typedef struct group {
     aggst *st;
 } group;
 
-typedef struct nstate {
+typedef struct nstate nstate;
+struct nstate {
     /* SCAN */
     tw_cursor *cur;
     int started, done, point, fetched;
     tw_buf key, hi, val;
     /* JOIN */
     int outer_valid, matched;
+    /* AGG with DISTINCT aggregates: the (group, aggregate, value) triples seen */
+    struct nstate *dset;
     /* AGG */
     group **buckets;
     size_t nbuckets, ngroups;
@@ -45,7 +48,7 @@ typedef struct nstate {
     tw_val *out;
     /* LIMIT */
     int64_t limit, offset, seen;
-} nstate;
+};
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
 typedef struct subst {
@@ -110,6 +113,13 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
     for (; n; n = n->child) {
         nstate *s = &r->st[n->id];
         if (n->inner) stop_node(r, n->inner);
+        if (s->dset) {
+            free(s->dset->buckets);
+            s->dset->buckets = NULL;
+            s->dset->nbuckets = s->dset->ngroups = 0;
+            s->dset->glist = NULL;
+            tw_arena_reset(&s->dset->gmem);
+        }
         s->outer_valid = s->matched = 0;
         if (s->cur) tw_cursor_close(s->cur);
         s->cur = NULL;
@@ -174,6 +184,10 @@ void tw_run_free(tw_run *r) {
             tw_buf_free(&s->val);
             free(s->out);
             tw_arena_free(&s->gmem);
+            if (s->dset) {
+                tw_arena_free(&s->dset->gmem);
+                free(s->dset);
+            }
         }
     }
     free(r->st);
@@ -547,6 +561,9 @@ static group *new_group(nstate *s, const tw_pnode *n, const uint8_t *key, size_t
     return g;
 }
 
+static group *ht_find(nstate *s, const tw_buf *k, uint64_t h, size_t *slot);
+static group *ht_add(nstate *s, const tw_buf *k, uint64_t h);
+
 static int agg_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     int rc;
     tw_val gv[64];
@@ -610,6 +627,28 @@ static int agg_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
         for (int i = 0; i < n->naggs; i++) {
             tw_val v = {0};
             if (n->aggs[i].arg && (rc = tw_eval(n->aggs[i].arg, &c, &v, err))) goto out;
+            if (n->aggs[i].distinct && v.k != VK_NULL) {
+                /* key: this group's identity, the aggregate, the value */
+                if (!s->dset && !(s->dset = calloc(1, sizeof *s->dset))) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                uintptr_t gid = (uintptr_t)g;
+                tw_buf_reset(&r->b2);
+                if (tw_buf_append(&r->b2, &gid, sizeof gid) ||
+                    tw_buf_put_varint(&r->b2, (uint64_t)i) || tw_buf_put_u8(&r->b2, v.k) ||
+                    tw_key_put(&r->b2, &v, v.k)) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                uint64_t dh = hash_bytes(r->b2.p, r->b2.len);
+                size_t slot;
+                if (s->dset->nbuckets && ht_find(s->dset, &r->b2, dh, &slot)) continue;
+                if (!ht_add(s->dset, &r->b2, dh)) {
+                    rc = nomem(err);
+                    goto out;
+                }
+            }
             if ((rc = agg_accum(&n->aggs[i], &g->st[i], &v, &s->gmem, err))) goto out;
         }
         tw_arena_reset(&r->arenas[n->slot]);

@@ -422,10 +422,10 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
     if (c->in_agg)
         return aerr(c, f->location, "42803", "aggregate function calls cannot be nested");
     if (!c->agg_mode) return aerr(c, f->location, "42803", "aggregate function not allowed here");
-    if (f->agg_distinct) return notsup(c, f->location, "DISTINCT in aggregates is not supported");
     if (f->n_agg_order || f->agg_filter || f->agg_within_group)
         return notsup(c, f->location, "ORDER BY / FILTER in aggregates is not supported");
     tw_aggdef d = {0};
+    d.distinct = f->agg_distinct != 0;
     d.type.mod = -1;
     if (f->agg_star) {
         if (strcmp(fname, "count"))
@@ -475,7 +475,7 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
     /* Identical aggregates share a slot. */
     int slot = -1;
     for (int i = 0; i < c->naggs; i++)
-        if (c->aggs[i].fn == d.fn &&
+        if (c->aggs[i].fn == d.fn && c->aggs[i].distinct == d.distinct &&
             ((!d.arg && !c->aggs[i].arg) ||
              (d.arg && c->aggs[i].arg && tw_expr_equal(d.arg, c->aggs[i].arg))))
             slot = i;
@@ -1871,30 +1871,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
             return aerr(c, -1, "42804", "argument of HAVING must be type boolean");
     }
     c->agg_mode = 0;
-    if (distinct) {
-        /* DISTINCT = grouping by the visible columns. */
-        if (agg)
-            return notsup(c, -1, "SELECT DISTINCT with aggregates or GROUP BY is not supported");
-        if (tl.n > nvisible)
-            return aerr(c, -1, "42P10",
-                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
-        tw_pnode *an = mk_node(c, PN_AGG, top);
-        if (!an) return nomem(c);
-        an->ngroup = nvisible;
-        an->group = tl.e;
-        an->ncols = nvisible;
-        top = an;
-        tw_expr **refs =
-            tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(nvisible ? nvisible : 1));
-        if (!refs) return nomem(c);
-        for (int i = 0; i < nvisible; i++) {
-            if (!(refs[i] = mk(c, EX_COL, 0))) return nomem(c);
-            refs[i]->idx = i;
-            refs[i]->type = tl.e[i]->type;
-        }
-        tl.e = refs;
-        agg = 1;
-    } else if (agg) {
+    if (agg) {
         tw_pnode *an = mk_node(c, PN_AGG, top);
         if (!an) return nomem(c);
         an->ngroup = c->ngroup;
@@ -1910,6 +1887,24 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     pj->exprs = tl.e;
     pj->ncols = tl.n;
     top = pj;
+    if (distinct) {
+        /* DISTINCT = grouping the projected rows by every output column. */
+        if (tl.n > nvisible)
+            return aerr(c, -1, "42P10",
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+        tw_pnode *an = mk_node(c, PN_AGG, top);
+        if (!an) return nomem(c);
+        an->ngroup = nvisible;
+        an->ncols = nvisible;
+        an->group = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(nvisible ? nvisible : 1));
+        if (!an->group) return nomem(c);
+        for (int i = 0; i < nvisible; i++) {
+            if (!(an->group[i] = mk(c, EX_COL, 0))) return nomem(c);
+            an->group[i]->idx = i;
+            an->group[i]->type = tl.e[i]->type;
+        }
+        top = an;
+    }
     /* LIMIT / OFFSET: row-independent expressions. */
     tw_expr *limit = NULL, *offset = NULL;
     int saved_nsc = c->nsc;
@@ -1927,8 +1922,8 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     if (nkeys) {
         /* The primary-key scan already yields pk order: skip the sort when ORDER BY is
          * an ascending prefix of the primary key. */
-        int skip = !agg && src->kind == PN_SCAN && src->table->npk && src->acc.kind != ACC_INDEX &&
-                   nkeys <= src->table->npk;
+        int skip = !agg && !distinct && src->kind == PN_SCAN && src->table->npk &&
+                   src->acc.kind != ACC_INDEX && nkeys <= src->table->npk;
         for (int i = 0; skip && i < nkeys; i++) {
             tw_expr *e = tl.e[keys[i].col];
             skip = !keys[i].desc && e->op == EX_COL && e->idx == src->table->pk[i];
@@ -2193,9 +2188,8 @@ static int key_list(actx *c, tw_table *t, Node **keys, size_t n, int **out, int 
             if (ie->expr) return notsup(c, loc, "expression indexes are not supported");
             if (ie->n_collation || ie->n_opclass)
                 return notsup(c, loc, "index collations and operator classes are not supported");
-            if (ie->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DESC ||
-                ie->nulls_ordering == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)
-                return notsup(c, loc, "DESC / NULLS FIRST index columns are not supported");
+            /* DESC / NULLS FIRST only change an index's physical order, which no plan
+             * relies on (sorts are explicit): the ascending index serves them. */
             nm = ie->name;
         }
         int k = nm ? tw_table_column(t, nm) : -1;

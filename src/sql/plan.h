@@ -47,6 +47,7 @@ typedef struct tw_access {
 
 typedef struct tw_aggdef {
     uint8_t fn;
+    uint8_t distinct; /* count(DISTINCT x) etc.: each value once per group */
     tw_expr *arg;
     tw_sqltype type;
 } tw_aggdef;

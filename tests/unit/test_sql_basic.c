@@ -295,6 +295,13 @@ static void test_setops(tw_sql_session *s) {
         "1\n4\n7");
     EXEC_ERR(s, "SELECT a, b FROM s1 UNION SELECT x FROM s2", "42601");
     EXEC_ERR(s, "SELECT a FROM s1 UNION SELECT y FROM s2", "42804");
+    QUERY(s, "SELECT count(DISTINCT a), count(a), sum(DISTINCT a), count(DISTINCT b) FROM s1",
+          "3|4|6|4");
+    QUERY(s, "SELECT b, count(DISTINCT a) FROM s1 GROUP BY b ORDER BY b", "a|1\nb|1\nc|1\nn|0");
+    QUERY(s, "SELECT DISTINCT count(*) FROM s1 GROUP BY b ORDER BY 1", "1\n2");
+    QUERY(s, "SELECT DISTINCT a % 2 FROM s1 WHERE a IS NOT NULL ORDER BY 1", "0\n1");
+    EXEC_OK(s, "CREATE INDEX s1_a_desc ON s1 (a DESC NULLS FIRST)");
+    QUERY(s, "SELECT b FROM s1 WHERE a = 3", "c");
     EXEC_OK(s, "DROP TABLE s1; DROP TABLE s2");
 }
 
