@@ -488,12 +488,11 @@ static void gen_int(gen *g, sb *b, int depth, ex *e) {
             if (chance(g, 70)) {
                 sb_add(b, "(");
                 gen_float(g, b, depth - 1, &x);
-                sb_add(b, ")::integer");
-                if (x.bound > 2e9) {
-                    /* cannot happen with FLOAT_LIM, but keep the invariant local */
-                    x.bound = 2e9;
-                }
-                *e = (ex){.width = 4, .bound = x.bound + 1, .approx = x.approx, .topcast = 1};
+                /* a float column or an avg() of bigints can exceed the integer range */
+                int big = x.bound + 1 > lim(4);
+                sb_add(b, big ? ")::bigint" : ")::integer");
+                *e = (ex){.width = big ? 8 : 4, .bound = x.bound + 1, .approx = x.approx,
+                          .topcast = 1};
             } else {
                 sb_add(b, "(");
                 gen_bool(g, b, depth - 1, &x);
@@ -660,7 +659,6 @@ static void gen_float(gen *g, sb *b, int depth, ex *e) {
             sb_add(b, "(");
             gen_int(g, b, depth - 1, &x);
             sb_add(b, ")::float8");
-            if (x.bound > FLOAT_LIM) x.bound = FLOAT_LIM;
             *e = (ex){.bound = x.bound, .approx = x.approx, .topcast = 1};
             return;
         }
@@ -1385,7 +1383,6 @@ static void gen_agg(gen *g, qctx *q, scope *post) {
     }
     g->in_sum = 0;
     g->no_sub = 0;
-    if (bound > FLOAT_LIM && type == T_FLOAT) bound = FLOAT_LIM;
     add_ref(post, b.p, type, width, bound, approx);
     sb_free(&b);
     sb_free(&arg);
