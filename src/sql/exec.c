@@ -11,7 +11,7 @@ typedef struct aggst {
     int64_t count;
     __int128 isum;
     double dsum;
-    int is_float;
+    int is_float, has_int;
     tw_val m; /* min / max */
 } aggst;
 
@@ -486,11 +486,14 @@ static int agg_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *me
     switch (d->fn) {
     case AG_SUM:
     case AG_AVG:
-        if (v->k == VK_INT)
+        if (v->k == VK_INT) {
             a->isum += v->i;
-        else if (v->k == VK_FLOAT)
-            a->dsum += v->d, a->is_float = 1;
-        else
+            a->has_int = 1;
+        } else if (v->k == VK_FLOAT) {
+            /* start from the first value, as PostgreSQL does (a lone -0 stays -0) */
+            a->dsum = a->is_float ? a->dsum + v->d : v->d;
+            a->is_float = 1;
+        } else
             return tw_err_set(err, TWILL_ERROR, "42883", "sum/avg of a non-numeric value");
         return TWILL_OK;
     case AG_MIN:
@@ -530,7 +533,7 @@ static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *e
             out->i = (int64_t)a->isum;
         } else {
             out->k = VK_FLOAT;
-            out->d = a->dsum + (double)a->isum;
+            out->d = a->has_int ? a->dsum + (double)a->isum : a->dsum;
         }
         return TWILL_OK;
     case AG_AVG:

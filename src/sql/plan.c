@@ -251,6 +251,7 @@ static int assign_to(actx *c, tw_expr **e, tw_sqltype t, const char *colname, in
 /* ---- expressions ---- */
 
 static int cx(actx *c, Node *n, tw_expr **out);
+static int has_agg(Node *n);
 
 static int is_agg_name(const char *s) {
     return !strcmp(s, "count") || !strcmp(s, "sum") || !strcmp(s, "min") || !strcmp(s, "max") ||
@@ -1016,6 +1017,29 @@ static int cx(actx *c, Node *n, tw_expr **out) {
         c->depth--;
         return aerr(c, -1, "54001", "statement too complex: expression nested too deeply");
     }
+    if (c->agg_mode && !c->in_agg && c->ngroup && n->node_case != N_(COLUMN_REF) &&
+        n->node_case != N_(A_CONST) && n->node_case != N_(PARAM_REF) && !has_agg(n)) {
+        /* The whole expression may be a GROUP BY expression (SELECT a / 7 ... GROUP BY
+         * a / 7): compile it over the input row and look it up first. */
+        tw_err tmp, *saved = c->err;
+        tw_err_clear(&tmp);
+        c->err = &tmp;
+        c->agg_mode = 0;
+        tw_expr *e;
+        int trial = cx_inner(c, n, &e);
+        c->agg_mode = 1;
+        c->err = saved;
+        for (int i = 0; trial == TWILL_OK && i < c->ngroup; i++) {
+            if (!tw_expr_equal(c->group[i], e)) continue;
+            tw_expr *r = mk(c, EX_COL, 0);
+            if (!r) return nomem(c);
+            r->idx = i;
+            r->type = e->type;
+            *out = r;
+            c->depth--;
+            return TWILL_OK;
+        }
+    }
     int rc = cx_inner(c, n, out);
     c->depth--;
     return rc;
@@ -1284,38 +1308,82 @@ static int compile_where(actx *c, Node *w, const char *clause, tw_expr **out) {
     return TWILL_OK;
 }
 
-static const char *derive_name(Node *v) {
+/* PostgreSQL's output-column naming (FigureColname): names have strengths — a column
+ * or function name (2) beats a cast's type name (1), which beats "?column?" (0). */
+static int figure_name(Node *v, const char **out) {
+    if (!v) return 0;
     switch (v->node_case) {
     case N_(COLUMN_REF): {
         PgQuery__ColumnRef *r = v->column_ref;
         const char *s = r->n_fields ? str_of(r->fields[r->n_fields - 1]) : NULL;
-        return s ? s : "?column?";
+        if (!s) return 0;
+        *out = s;
+        return 2;
     }
     case N_(FUNC_CALL): {
         PgQuery__FuncCall *f = v->func_call;
         const char *s = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
-        return s ? s : "?column?";
+        if (!s) return 0;
+        *out = s;
+        return 2;
     }
-    case N_(TYPE_CAST): {
-        const char *inner = derive_name(v->type_cast->arg);
-        if (strcmp(inner, "?column?")) return inner;
-        PgQuery__TypeName *tn = v->type_cast->type_name;
-        const char *s = tn && tn->n_names ? str_of(tn->names[tn->n_names - 1]) : NULL;
-        return s ? s : "?column?";
-    }
-    case N_(CASE_EXPR):
-        return "case";
-    case N_(COALESCE_EXPR):
-        return "coalesce";
     case N_(A_EXPR):
-        if (v->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF) return "nullif";
-        return "?column?";
-    case N_(A_CONST):
-        if (v->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL) return "bool";
-        return "?column?";
-    default:
-        return "?column?";
+        if (v->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF) {
+            *out = "nullif";
+            return 2;
+        }
+        return 0;
+    case N_(TYPE_CAST): {
+        int st = figure_name(v->type_cast->arg, out);
+        if (st <= 1) {
+            PgQuery__TypeName *tn = v->type_cast->type_name;
+            const char *s = tn && tn->n_names ? str_of(tn->names[tn->n_names - 1]) : NULL;
+            if (s) *out = s;
+            return 1;
+        }
+        return st;
     }
+    case N_(CASE_EXPR): {
+        int st = figure_name(v->case_expr->defresult, out);
+        if (st <= 1) {
+            *out = "case";
+            return 1;
+        }
+        return st;
+    }
+    case N_(COALESCE_EXPR):
+        *out = "coalesce";
+        return 2;
+    case N_(SUB_LINK): {
+        PgQuery__SubLink *sl = v->sub_link;
+        if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK) {
+            *out = "exists";
+            return 2;
+        }
+        if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK && sl->subselect &&
+            sl->subselect->node_case == N_(SELECT_STMT)) {
+            PgQuery__SelectStmt *ss = sl->subselect->select_stmt;
+            while (ss->op != PG_QUERY__SET_OPERATION__SETOP_NONE && ss->larg) ss = ss->larg;
+            if (ss->n_target_list && ss->target_list[0]->node_case == N_(RES_TARGET)) {
+                PgQuery__ResTarget *rt = ss->target_list[0]->res_target;
+                if (rt->name && rt->name[0]) {
+                    *out = rt->name;
+                    return 2;
+                }
+                return figure_name(rt->val, out);
+            }
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static const char *derive_name(Node *v) {
+    const char *name = "?column?";
+    figure_name(v, &name);
+    return name;
 }
 
 typedef struct tlist {

@@ -100,6 +100,34 @@ static void test_ddl_dml(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE IF EXISTS t");
 }
 
+static void test_pg_compat(tw_sql_session *s) {
+    /* output names follow PostgreSQL's ranking */
+    tw_err err;
+    tw_err_clear(&err);
+    tw_sql_stmt *st;
+    size_t used;
+    const char *q =
+        "SELECT 2.5::float8::int, (0::float8)::text, CASE WHEN true THEN 1 ELSE x END, "
+        "(SELECT max(x) FROM g), EXISTS (SELECT 1 FROM g), true, true::int, upper('a') FROM g";
+    EXEC_OK(s, "CREATE TABLE g (x int)");
+    CHECK(tw_sql_prepare(s, q, strlen(q), &st, &used, &err) == TWILL_OK);
+    const char *want[] = {"int4", "text", "x", "max", "exists", "?column?", "int4", "upper"};
+    for (int i = 0; st && i < 8; i++) {
+        const char *nm = tw_sql_column_name(st, i);
+        CHECK(nm && !strcmp(nm, want[i]));
+        if (nm && strcmp(nm, want[i])) fprintf(stderr, "column %d: %s, want %s\n", i, nm, want[i]);
+    }
+    tw_sql_finalize(st);
+    /* a GROUP BY expression may appear whole in the select list */
+    EXEC_OK(s, "INSERT INTO g VALUES (1), (8), (9)");
+    QUERY(s, "SELECT x / 7, count(*) FROM g GROUP BY x / 7 ORDER BY 1", "0|1\n1|2");
+    QUERY(s, "SELECT x / 7 + 1 FROM g GROUP BY x / 7 ORDER BY 1", "1\n2");
+    EXEC_ERR(s, "SELECT x + 1 FROM g GROUP BY x / 7", "42803");
+    /* sum() of float starts from the first value: a lone -0 stays -0 */
+    QUERY(s, "SELECT sum(-x::float8 * 0) FROM g WHERE x = 1", "-0");
+    EXEC_OK(s, "DROP TABLE g");
+}
+
 static void test_changes(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE c (a int, b text)"); /* no primary key: hidden row id */
     tw_err err;
@@ -314,6 +342,7 @@ int main(void) {
     test_select_no_from(s);
     test_ddl_dml(s);
     test_changes(s);
+    test_pg_compat(s);
     test_sort(s);
     test_returning(s);
     test_distinct_insert_select(s);
