@@ -73,6 +73,7 @@ struct tw_sql_stmt {
     tw_buf *parambufs;
     int running;   /* a SELECT between its first row and DONE */
     int returning; /* streaming the RETURNING rows of a finished DML run */
+    int killed;    /* its transaction ended while it was returning rows */
     size_t retpos;
     int finished;
     tw_txn *own_txn; /* autocommit SELECT */
@@ -214,7 +215,10 @@ static void stop_stmt(tw_sql_stmt *st);
 /* Ends the block: every statement still streaming from its transaction stops. */
 static void end_block(tw_sql_session *s) {
     for (tw_sql_stmt *st = s->stmts; st; st = st->next)
-        if (st->running && !st->own_txn) stop_stmt(st);
+        if (st->running && !st->own_txn) {
+            stop_stmt(st);
+            st->killed = 1;
+        }
     s->txn = NULL;
     s->in_block = s->aborted = s->cat_dirty = 0;
     tw_catalog_unref(s->private_cat);
@@ -347,7 +351,10 @@ static void abort_block(tw_sql_session *s) {
     if (s->txn) tw_txn_rollback(s->txn);
     s->txn = NULL;
     for (tw_sql_stmt *o = s->stmts; o; o = o->next)
-        if (o->running && !o->own_txn) stop_stmt(o);
+        if (o->running && !o->own_txn) {
+            stop_stmt(o);
+            o->killed = 1;
+        }
     s->aborted = 1;
     s->cat_dirty = 0;
     tw_catalog_unref(s->private_cat);
@@ -459,6 +466,7 @@ static void stop_stmt(tw_sql_stmt *st) {
 int tw_sql_reset(tw_sql_stmt *st) {
     if (!st) return TWILL_MISUSE;
     stop_stmt(st);
+    st->killed = 0;
     st->finished = 0;
     return TWILL_OK;
 }
@@ -705,6 +713,14 @@ static int next_row(tw_sql_stmt *st, tw_err *err) {
 int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
     if (!st) return tw_err_set(err, TWILL_MISUSE, NULL, "NULL statement");
     tw_sql_session *s = st->s;
+    if (st->killed) {
+        /* Its rows came from a transaction that has ended: no silent truncation, and no
+         * silent rerun either. A reset clears this. */
+        st->killed = 0;
+        st->finished = 1;
+        return tw_err_set(err, TWILL_ERROR, "34000",
+                          "the transaction ended while this statement was returning rows");
+    }
     if (st->running) return next_row(st, err);
     if (st->returning) {
         const tw_val *row;

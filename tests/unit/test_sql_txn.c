@@ -67,6 +67,24 @@ static void test_blocks(tw_sql_session *s) {
     EXEC_OK(s,
             "BEGIN; INSERT INTO acct VALUES (7, 7); UPDATE acct SET bal = 8 WHERE id = 7; COMMIT");
     QUERY(s, "SELECT bal FROM acct WHERE id = 7", "8");
+    /* a statement streaming rows from a block that ends reports it, once */
+    {
+        tw_err err;
+        tw_err_clear(&err);
+        tw_sql_stmt *st;
+        size_t used;
+        const char *q = "SELECT id FROM acct ORDER BY id";
+        EXEC_OK(s, "BEGIN");
+        CHECK(tw_sql_prepare(s, q, strlen(q), &st, &used, &err) == TWILL_OK);
+        CHECK(tw_sql_step(st, &err) == TWILL_ROW);
+        EXEC_OK(s, "COMMIT");
+        CHECK(tw_sql_step(st, &err) == TWILL_ERROR && !strcmp(err.sqlstate, "34000"));
+        tw_sql_reset(st);
+        int n = 0;
+        while (tw_sql_step(st, &err) == TWILL_ROW) n++;
+        CHECK(n == 4);
+        tw_sql_finalize(st);
+    }
     /* DDL is transactional */
     EXEC_OK(s, "BEGIN; CREATE TABLE tmp1 (a int); INSERT INTO tmp1 VALUES (1)");
     QUERY(s, "SELECT a FROM tmp1", "1");
