@@ -157,7 +157,9 @@ export class Statement<T = Row> {
         sql: this.sql,
       });
     const n = params.length;
-    const rc = this.#c.L.twill_bind_packed(h, n, parPtr, n === 0 ? 0 : packParams(params));
+    // Pack first: packing may grow (move) the buffer, so read parPtr afterwards.
+    const len = n === 0 ? 0 : packParams(params);
+    const rc = this.#c.L.twill_bind_packed(h, n, parPtr, len);
     if (rc !== 0) throw sessionError(this.#c, rc, this.sql);
     return h;
   }
