@@ -59,6 +59,8 @@ typedef struct subst {
     size_t nvals, capvals;
     int has_null;
     tw_arena mem;
+    tw_val **rows; /* FROM subquery: its materialized rows */
+    size_t nrows, caprows;
 } subst;
 
 struct tw_run {
@@ -146,6 +148,8 @@ static void subq_forget(tw_run *r, int slot) {
     ss->nvals = 0;
     ss->has_null = 0;
     tw_arena_reset(&ss->mem);
+    for (size_t i = 0; i < ss->nrows; i++) free(ss->rows[i]);
+    ss->nrows = 0;
 }
 
 static void subq_free(tw_run *r, int slot) {
@@ -153,6 +157,8 @@ static void subq_free(tw_run *r, int slot) {
     tw_buf_free(&ss->bytes);
     free(ss->vals);
     tw_arena_free(&ss->mem);
+    for (size_t i = 0; i < ss->nrows; i++) free(ss->rows[i]);
+    free(ss->rows);
 }
 
 static void free_returned(tw_run *r) {
@@ -383,10 +389,56 @@ typedef struct curkey {
     size_t n;
 } curkey;
 
+static tw_val *row_copy(const tw_val *row, int n);
+static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
+
+/* A subquery in FROM: materialize its rows once per execution, then replay them into
+ * this table's slice of the combined row (rescans of a join's inner side are cheap). */
+static int derived_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
+    const tw_subq *q = &r->plan->subs[n->from_sub - 1];
+    subst *ss = &r->sq[q->slot];
+    int rc;
+    if (!ss->cached) {
+        const tw_val *in;
+        stop_node(r, q->root);
+        for (;;) {
+            rc = node_next(r, q->root, &in, err);
+            if (rc == TWILL_DONE) break;
+            if (rc != TWILL_ROW) return rc;
+            if (ss->nrows == ss->caprows) {
+                size_t nc = ss->caprows ? ss->caprows * 2 : 64;
+                tw_val **nr = realloc(ss->rows, nc * sizeof *nr);
+                if (!nr) return nomem(err);
+                ss->rows = nr;
+                ss->caprows = nc;
+            }
+            if (!(ss->rows[ss->nrows] = row_copy(in, q->ncols))) return nomem(err);
+            ss->nrows++;
+            tw_arena_reset(&r->arenas[q->slot]);
+        }
+        stop_node(r, q->root);
+        ss->cached = 1;
+    }
+    tw_val *jrow = r->jrows[n->slot];
+    while (s->pos < ss->nrows) {
+        memcpy(jrow + n->coloff, ss->rows[s->pos++], sizeof(tw_val) * (size_t)q->ncols);
+        if (n->filter) {
+            int ok;
+            tw_evalctx c = ctx_of(r, n->slot, jrow);
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = jrow;
+        return TWILL_ROW;
+    }
+    return TWILL_DONE;
+}
+
 static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **row, tw_err *err) {
     nstate *s = &r->st[n->id];
     const tw_table *t = n->table;
     int rc;
+    if (n->from_sub) return derived_next(r, n, s, row, err);
     if (!s->started && (rc = scan_start(r, n, s, err))) return rc;
     for (;;) {
         if (s->done) return TWILL_DONE;

@@ -53,7 +53,7 @@ enum {
     EX_SUBQ,  /* idx: subquery number; aux: TW_SQ_*; IN: args[0] = the tested value */
 };
 
-enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN };
+enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN, TW_SQ_FROM };
 
 enum { TW_FN_ABS, TW_FN_LOWER, TW_FN_UPPER, TW_FN_LENGTH };
 

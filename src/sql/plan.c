@@ -1426,17 +1426,24 @@ static int eval_const_int(actx *c, tw_expr *e, const char *what, int loc, int64_
 
 typedef struct fromitem {
     PgQuery__RangeVar *rv;
+    PgQuery__RangeSubselect *sub; /* instead of rv: a subquery in FROM */
     int left;
     Node *quals;
 } fromitem;
 
 /* Left-deep joins only: each join's right side is a table. */
 static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
+    if (n->node_case == N_(RANGE_SUBSELECT)) {
+        if (*ni == TW_MAX_FROM)
+            return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
+        items[(*ni)++] = (fromitem){NULL, n->range_subselect, 0, NULL};
+        return TWILL_OK;
+    }
     if (n->node_case == N_(RANGE_VAR)) {
         if (*ni == TW_MAX_FROM)
             return notsup(c, n->range_var->location,
                           "more than %d tables in FROM are not supported", TW_MAX_FROM);
-        items[(*ni)++] = (fromitem){n->range_var, 0, NULL};
+        items[(*ni)++] = (fromitem){n->range_var, NULL, 0, NULL};
         return TWILL_OK;
     }
     if (n->node_case != N_(JOIN_EXPR))
@@ -1450,12 +1457,12 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
         return notsup(c, -1, "RIGHT and FULL joins are not supported yet");
     int rc = flatten_from(c, j->larg, items, ni);
     if (rc) return rc;
-    if (!j->rarg || j->rarg->node_case != N_(RANGE_VAR))
-        return notsup(c, -1, "joins whose right side is not a table are not supported yet");
-    if (*ni == TW_MAX_FROM)
-        return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
-    items[(*ni)++] =
-        (fromitem){j->rarg->range_var, j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT, j->quals};
+    if (!j->rarg ||
+        (j->rarg->node_case != N_(RANGE_VAR) && j->rarg->node_case != N_(RANGE_SUBSELECT)))
+        return notsup(c, -1, "joins whose right side is another join are not supported yet");
+    if ((rc = flatten_from(c, j->rarg, items, ni))) return rc;
+    items[*ni - 1].left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+    items[*ni - 1].quals = j->quals;
     return TWILL_OK;
 }
 
@@ -1498,6 +1505,74 @@ static tw_expr *conj_and(actx *c, conjlist *l) {
     return e;
 }
 
+/* A subquery in FROM: planned in its own slot, its rows materialized once per
+ * execution and presented as a table named by its alias. */
+static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, int *from_sub) {
+    if (rs->lateral) return notsup(c, -1, "LATERAL is not supported");
+    if (!rs->alias || !rs->alias->aliasname || !rs->alias->aliasname[0])
+        return aerr(c, -1, "42601", "subquery in FROM must have an alias");
+    if (!rs->subquery || rs->subquery->node_case != N_(SELECT_STMT))
+        return notsup(c, -1, "this subquery in FROM is not supported");
+    tw_plan *p = c->p;
+    if (p->nsubs >= 1000) return notsup(c, -1, "too many subqueries");
+    int idx = p->nsubs;
+    tw_subq *ns = tw_arena_zalloc(c->a, sizeof *ns * (size_t)(idx + 1));
+    if (!ns) return nomem(c);
+    if (idx) memcpy(ns, p->subs, sizeof *ns * (size_t)idx);
+    p->subs = ns;
+    p->nsubs = idx + 1;
+    actx sub = *c;
+    sub.parent = NULL; /* not LATERAL: it cannot see the other FROM items */
+    sub.slot = idx + 1;
+    sub.nsc = sub.width = sub.sub_width = 0;
+    sub.correlated = 0;
+    sub.outer_max = -1;
+    tw_pnode *root = p->root;
+    int ncols = p->ncols;
+    char **names = p->colnames;
+    tw_sqltype *types = p->coltypes;
+    int rc = plan_select(&sub, rs->subquery->select_stmt);
+    c->depth = sub.depth;
+    tw_subq q = {.root = p->root,
+                 .slot = idx + 1,
+                 .width = sub.sub_width,
+                 .ncols = p->ncols,
+                 .kind = TW_SQ_FROM,
+                 .outer_max = -1};
+    int n = p->ncols;
+    char **snames = p->colnames;
+    tw_sqltype *stypes = p->coltypes;
+    p->root = root;
+    p->ncols = ncols;
+    p->colnames = names;
+    p->coltypes = types;
+    if (rc) return rc;
+    p->subs[idx] = q;
+    if ((int)rs->alias->n_colnames > n)
+        return aerr(c, -1, "42P10",
+                    "table \"%s\" has %d columns available but %d columns specified",
+                    rs->alias->aliasname, n, (int)rs->alias->n_colnames);
+    tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
+    if (!t) return nomem(c);
+    t->name = tw_arena_strndup(c->a, rs->alias->aliasname, strlen(rs->alias->aliasname));
+    t->ncols = n;
+    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column) * (size_t)(n ? n : 1));
+    t->kinds = tw_arena_zalloc(c->a, (size_t)(n ? n : 1));
+    t->pk = tw_arena_zalloc(c->a, sizeof(int));
+    if (!t->name || !t->cols || !t->kinds || !t->pk) return nomem(c);
+    for (int i = 0; i < n; i++) {
+        const char *nm = i < (int)rs->alias->n_colnames ? str_of(rs->alias->colnames[i]) : NULL;
+        if (!nm) nm = snames[i] ? snames[i] : "?column?";
+        t->cols[i].name = tw_arena_strndup(c->a, nm, strlen(nm));
+        if (!t->cols[i].name) return nomem(c);
+        t->cols[i].type = stypes[i];
+        t->kinds[i] = (uint8_t)tw_type_kind(stypes[i].ty);
+    }
+    *out = t;
+    *from_sub = idx + 1;
+    return TWILL_OK;
+}
+
 /* Builds the scans (one per FROM table, each filling its slice of the combined row)
  * joined left-deep by nested loops. Without outer joins the scan order is chosen
  * greedily: next comes the table whose key (primary key, else an index) is best bound
@@ -1516,12 +1591,19 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     memset(left_on, 0, sizeof left_on);
     for (int k = 0; k < ni; k++) {
         tw_table *t;
-        if ((rc = lookup_table(c, items[k].rv, &t)) ||
-            (rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location)))
+        int from_sub = 0;
+        if (items[k].sub) {
+            if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
+                (rc = scope_push(c, t, NULL, -1)))
+                return rc;
+        } else if ((rc = lookup_table(c, items[k].rv, &t)) ||
+                   (rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location))) {
             return rc;
+        }
         tw_pnode *sn = mk_node(c, PN_SCAN, NULL);
         if (!sn) return nomem(c);
         sn->table = t;
+        sn->from_sub = from_sub;
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
         has_left |= items[k].left;

@@ -66,7 +66,8 @@ typedef struct tw_pnode {
     int ncols; /* width of the output row */
     /* SCAN */
     tw_table *table;
-    int coloff; /* where the table's columns start in the combined row */
+    int coloff;   /* where the table's columns start in the combined row */
+    int from_sub; /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
     tw_access acc;
     tw_expr *filter;
     /* AGG: output row = group values then aggregate values */

@@ -297,6 +297,22 @@ static void test_subqueries(tw_sql_session *s) {
     QUERY(s, "SELECT a FROM t1 ORDER BY a", "2\n4");
     EXEC_OK(s, "INSERT INTO t1 VALUES ((SELECT max(a) + 1 FROM t1), 0, 'n')");
     QUERY(s, "SELECT a FROM t1 ORDER BY a", "2\n4\n5");
+    QUERY(s,
+          "SELECT d.k, d.n FROM (SELECT x AS k, count(*) AS n FROM t2 GROUP BY x) d "
+          "WHERE d.k IS NOT NULL ORDER BY d.k",
+          "1|2\n3|1");
+    QUERY(s,
+          "SELECT t1.a, s.total FROM t1 JOIN (SELECT x, sum(y) AS total FROM t2 GROUP BY x) s "
+          "ON s.x + 1 = t1.a ORDER BY 1",
+          "2|201\n4|300");
+    QUERY(s,
+          "SELECT t1.a, s.total FROM t1 LEFT JOIN (SELECT x, sum(y) AS total FROM t2 GROUP BY x) "
+          "AS s ON s.x = t1.a ORDER BY 1",
+          "2|NULL\n4|NULL\n5|NULL");
+    QUERY(s, "SELECT max(m) FROM (SELECT a * 2 AS m FROM t1) q", "10");
+    QUERY(s, "SELECT c1, c2 FROM (SELECT 1, 'x') AS v (c1, c2)", "1|x");
+    QUERY(s, "SELECT count(*) FROM (SELECT a FROM t1 UNION ALL SELECT x FROM t2) u", "7");
+    EXEC_ERR(s, "SELECT * FROM (SELECT 1)", "42601");
     EXEC_ERR(s, "SELECT (SELECT x FROM t2)", "21000");
     EXEC_ERR(s, "SELECT (SELECT x, y FROM t2)", "42601");
     EXEC_ERR(s, "SELECT a FROM t1 WHERE a IN (SELECT x, y FROM t2)", "42601");
