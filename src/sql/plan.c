@@ -1590,7 +1590,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     conjlist free_conj = {0}, left_on[TW_MAX_FROM];
     memset(left_on, 0, sizeof left_on);
     for (int k = 0; k < ni; k++) {
-        tw_table *t;
+        tw_table *t = NULL;
         int from_sub = 0;
         if (items[k].sub) {
             if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
