@@ -123,5 +123,7 @@ int tw_storage_open(const char *url, const tw_storage_opts *opts, tw_storage **o
 
 /* Backend constructors (one per folder under storage/). */
 int tw_local_open(const char *path, const tw_storage_opts *opts, tw_storage **out, tw_err *err);
+/* s3://: `rest` is what follows the scheme ("bucket/prefix?endpoint=...&region=..."). */
+int tw_object_open(const char *rest, const tw_storage_opts *opts, tw_storage **out, tw_err *err);
 
 #endif

@@ -1,0 +1,113 @@
+/*
+ * object_int.h — the s3:// handle, shared by object.c (open, URL, lease, meta),
+ * object_log.c (commit log) and object_pages.c (manifest, layers, page reads).
+ * Formats and protocols: docs/storage-object.md.
+ */
+#ifndef TW_OBJECT_INT_H
+#define TW_OBJECT_INT_H
+
+#include "storage/object/object.h"
+#include "util/buf.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+/* log object: [magic 8][u32 version][u32 kind][u64 seq][u64 lsn][u64 epoch][u32 count]
+ * count x ([u32 len][bytes]) [u32 crc32c of all before]. A fence has no records, so it
+ * is exactly LOG_FENCE_SIZE bytes and every batch is longer: LIST sizes tell them apart. */
+#define LOG_MAGIC "TWLOGOBJ"
+#define LOG_HDR 44
+#define LOG_FENCE_SIZE (LOG_HDR + 4)
+#define LOG_KIND_BATCH 1
+#define LOG_KIND_FENCE 2
+
+typedef struct log_ent {
+    uint64_t seq; /* object name */
+    uint64_t lsn; /* batch: its LSN; fence: the LSN of the batch before it */
+    int fence;
+} log_ent;
+
+typedef struct layer_ref {
+    char name[96]; /* key below the prefix: "layer/<lsn>-<nonce>" */
+    uint64_t lsn, size, index_off;
+    uint32_t count;
+} layer_ref;
+
+typedef struct page_ver {
+    uint64_t lsn, off;
+    uint32_t layer, clen, crc, flags;
+} page_ver;
+
+typedef struct page_slot {
+    page_ver *v; /* ascending lsn */
+    uint32_t n, cap;
+} page_slot;
+
+typedef struct staged {
+    uint32_t pgno, clen, crc, flags;
+    uint64_t off; /* in stage_data */
+    uint64_t order;
+} staged;
+
+typedef struct tw_object {
+    tw_storage base;
+    tw_s3 *s3;
+    tw_object_url url;
+    char name[700];     /* "s3://bucket/prefix" for messages */
+    pthread_mutex_t mu; /* every op but page_read */
+
+    /* lease */
+    uint64_t epoch; /* newest epoch known to exist */
+    uint64_t held;  /* epoch this handle holds, 0: none */
+    int fenced;     /* another writer took over: no more writes */
+    int failed;     /* an append's fate is unknown: no more writes until reopened */
+
+    /* commit log: the objects above the last truncation, in seq order */
+    log_ent *log;
+    size_t nlog, caplog;
+    uint64_t next_seq, durable_lsn;
+
+    /* manifest and page index (page_lock guards layers and pages) */
+    pthread_rwlock_t page_lock;
+    uint64_t manifest_ver, ckpt_lsn;
+    layer_ref *layers;
+    size_t nlayers;
+    page_slot *pages;
+    size_t npages;
+
+    /* the checkpoint being staged (memory only: it vanishes unless published) */
+    uint64_t stage_lsn;
+    tw_buf stage_data;
+    staged *stage;
+    size_t nstage, capstage;
+} tw_object;
+
+/* "prefix" + suffix into out (cap bytes); TWILL_MISUSE if it does not fit. */
+int tw_obj_key(const tw_object *o, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The newest number N among keys prefix + sub + N (0: none). */
+int tw_obj_newest(tw_object *o, const char *sub, uint64_t *out, tw_err *err);
+
+/* object_log.c */
+int tw_obj_log_load(tw_object *o, tw_err *err);
+int tw_obj_log_fence(tw_object *o, uint64_t epoch, tw_err *err);
+int tw_obj_log_append(tw_storage *st, uint64_t epoch, const tw_iov *recs, size_t n,
+                      uint64_t *lsn_out, tw_err *err);
+int tw_obj_log_scan(tw_storage *st, uint64_t from, uint64_t to, tw_log_visit_fn fn, void *arg,
+                    tw_err *err);
+int tw_obj_log_truncate(tw_storage *st, uint64_t below, tw_err *err);
+/* Encodes a log object (exposed for tests). */
+int tw_obj_log_encode(tw_buf *out, int kind, uint64_t seq, uint64_t lsn, uint64_t epoch,
+                      const tw_iov *recs, size_t n);
+
+/* object_pages.c */
+int tw_obj_manifest_load(tw_object *o, int create, tw_err *err);
+int tw_obj_page_read(tw_storage *st, uint32_t pgno, uint64_t as_of, void *buf, int *found_out,
+                     uint64_t *version_out, tw_err *err);
+int tw_obj_ckpt_write(tw_storage *st, uint64_t lsn, const tw_page_image *pages, size_t n,
+                      tw_err *err);
+int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err);
+void tw_obj_pages_free(tw_object *o);
+
+#endif

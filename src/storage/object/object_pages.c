@@ -1,0 +1,461 @@
+/*
+ * object_pages.c — the page store of the s3:// backend: immutable layer objects (one per
+ * checkpoint, zstd-compressed page images with an index at the end) and a manifest,
+ * advanced by compare-and-swap, naming the live layers. Formats and protocol:
+ * docs/storage-object.md ("Page store").
+ */
+#include "storage/object/object_int.h"
+#include "util/crc32c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+#define MANIFEST_MAGIC "TWMANIF\0"
+#define LAYER_MAGIC "TWLAYER\0"
+#define FOOTER_MAGIC "TWLFOOT\0"
+#define LAYER_HDR 24
+#define INDEX_ENT 32
+#define FOOTER 32
+#define FLAG_ZSTD 1u
+#define ZSTD_LEVEL 1 /* checkpoints are on the commit path's heels: favour speed */
+
+/* ---- in-memory page index ----------------------------------------------------------------- */
+
+static int add_version(tw_object *o, uint32_t pgno, page_ver v) {
+    if (pgno >= o->npages) {
+        size_t n = o->npages ? o->npages : 64;
+        while (n <= pgno) n *= 2;
+        page_slot *p = realloc(o->pages, n * sizeof *p);
+        if (!p) return TWILL_NOMEM;
+        memset(p + o->npages, 0, (n - o->npages) * sizeof *p);
+        o->pages = p, o->npages = n;
+    }
+    page_slot *s = &o->pages[pgno];
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? s->cap * 2 : 2;
+        page_ver *nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv) return TWILL_NOMEM;
+        s->v = nv, s->cap = cap;
+    }
+    uint32_t i = s->n; /* keep ascending lsn; layers normally arrive in order */
+    while (i > 0 && s->v[i - 1].lsn > v.lsn) {
+        s->v[i] = s->v[i - 1];
+        i--;
+    }
+    s->v[i] = v;
+    s->n++;
+    return TWILL_OK;
+}
+
+void tw_obj_pages_free(tw_object *o) {
+    for (size_t i = 0; i < o->npages; i++) free(o->pages[i].v);
+    free(o->pages);
+    free(o->layers);
+    free(o->stage);
+    tw_buf_free(&o->stage_data);
+    o->pages = NULL, o->layers = NULL, o->stage = NULL;
+    o->npages = o->nlayers = o->nstage = 0;
+}
+
+/* Reads a layer's index (one range GET) into the page index. */
+static int load_layer_index(tw_object *o, uint32_t li, tw_err *err) {
+    layer_ref *L = &o->layers[li];
+    char key[600];
+    if (tw_obj_key(o, key, sizeof key, "%s", L->name))
+        return tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+    if (L->size < LAYER_HDR + FOOTER ||
+        L->index_off + (uint64_t)L->count * INDEX_ENT + FOOTER != L->size)
+        return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: manifest entry for %s is inconsistent",
+                          o->name, L->name);
+    tw_buf b = {0};
+    tw_s3_result res;
+    int rc = tw_s3_get(o->s3, key, L->index_off, L->size - L->index_off, &b, &res, err);
+    if (!rc && (res.status == 404 || b.len != L->size - L->index_off))
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s is missing or truncated", o->name,
+                        L->name);
+    const uint8_t *f = b.p + (b.len - FOOTER);
+    if (!rc && (memcmp(f, FOOTER_MAGIC, 8) != 0 || tw_crc32c(0, f, 28) != tw_load_u32(f + 28) ||
+                tw_load_u64(f + 8) != L->index_off || tw_load_u32(f + 16) != L->count ||
+                tw_crc32c(0, b.p, (size_t)L->count * INDEX_ENT) != tw_load_u32(f + 20)))
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s has a damaged index", o->name,
+                        L->name);
+    for (uint32_t i = 0; !rc && i < L->count; i++) {
+        const uint8_t *e = b.p + (size_t)i * INDEX_ENT;
+        page_ver v = {.lsn = tw_load_u64(e + 8),
+                      .off = tw_load_u64(e + 16),
+                      .layer = li,
+                      .clen = tw_load_u32(e + 4),
+                      .crc = tw_load_u32(e + 24),
+                      .flags = tw_load_u32(e + 28)};
+        if (v.off + v.clen > L->index_off || v.lsn > L->lsn)
+            rc = tw_err_set(err, TWILL_CORRUPT, NULL,
+                            "%s: layer %s: index entry %u is out of range", o->name, L->name, i);
+        else if (add_version(o, tw_load_u32(e), v))
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    tw_buf_free(&b);
+    return rc;
+}
+
+/* ---- manifest ----------------------------------------------------------------------------- */
+
+static int encode_manifest(tw_buf *b, uint64_t ver, uint64_t ckpt, uint64_t epoch,
+                           const layer_ref *ls, size_t n) {
+    tw_buf_reset(b);
+    int bad = tw_buf_append(b, MANIFEST_MAGIC, 8) || tw_buf_put_u32(b, 1) ||
+              tw_buf_put_u32(b, (uint32_t)n) || tw_buf_put_u64(b, ver) || tw_buf_put_u64(b, ckpt) ||
+              tw_buf_put_u64(b, epoch);
+    for (size_t i = 0; i < n && !bad; i++) {
+        size_t nl = strlen(ls[i].name);
+        bad = tw_buf_put_u64(b, ls[i].lsn) || tw_buf_put_u64(b, ls[i].size) ||
+              tw_buf_put_u64(b, ls[i].index_off) || tw_buf_put_u32(b, ls[i].count) ||
+              tw_buf_put_u32(b, (uint32_t)nl) || tw_buf_append(b, ls[i].name, nl);
+    }
+    return bad || tw_buf_put_u32(b, tw_crc32c(0, b->p, b->len)) ? TWILL_NOMEM : TWILL_OK;
+}
+
+static int decode_manifest(tw_object *o, const uint8_t *p, size_t len, uint64_t want_ver,
+                           tw_err *err) {
+    if (len < 44 || memcmp(p, MANIFEST_MAGIC, 8) != 0 || tw_load_u32(p + 8) != 1 ||
+        tw_crc32c(0, p, len - 4) != tw_load_u32(p + len - 4) || tw_load_u64(p + 16) != want_ver)
+        return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: manifest %llu is damaged", o->name,
+                          (unsigned long long)want_ver);
+    uint32_t n = tw_load_u32(p + 12);
+    o->ckpt_lsn = tw_load_u64(p + 24);
+    layer_ref *ls = n ? calloc(n, sizeof *ls) : NULL;
+    if (n && !ls) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    const uint8_t *q = p + 40, *end = p + len - 4;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t nl;
+        if (end - q < 32 || (nl = tw_load_u32(q + 28)) >= sizeof ls[i].name ||
+            (size_t)(end - q - 32) < nl) {
+            free(ls);
+            return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: manifest %llu is damaged", o->name,
+                              (unsigned long long)want_ver);
+        }
+        ls[i].lsn = tw_load_u64(q), ls[i].size = tw_load_u64(q + 8);
+        ls[i].index_off = tw_load_u64(q + 16), ls[i].count = tw_load_u32(q + 24);
+        memcpy(ls[i].name, q + 32, nl);
+        q += 32 + nl;
+    }
+    o->layers = ls;
+    o->nlayers = n;
+    o->manifest_ver = want_ver;
+    return TWILL_OK;
+}
+
+static int manifest_key(tw_object *o, uint64_t ver, char *key, size_t cap, tw_err *err) {
+    if (tw_obj_key(o, key, cap, "manifest/%020llu", (unsigned long long)ver))
+        return tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+    return TWILL_OK;
+}
+
+int tw_obj_manifest_load(tw_object *o, int create, tw_err *err) {
+    uint64_t ver = 0;
+    int rc = tw_obj_newest(o, "manifest/", &ver, err);
+    if (rc) return rc;
+    char key[600];
+    tw_buf b = {0};
+    tw_s3_result res;
+    if (ver == 0) {
+        if (!create)
+            return tw_err_set(err, TWILL_IOERR, "58P01",
+                              "no database at %s (at endpoint %s); open with create=1 to make one",
+                              o->name, o->url.endpoint);
+        /* a racing creator may win: its empty manifest is as good as ours */
+        if ((rc = manifest_key(o, 1, key, sizeof key, err)) ||
+            (rc = encode_manifest(&b, 1, 0, 0, NULL, 0)
+                      ? tw_err_set(err, TWILL_NOMEM, NULL, "out of memory")
+                      : 0) ||
+            (rc = tw_s3_put(o->s3, key, b.p, b.len, TW_S3_IF_NONE_MATCH, &res, err))) {
+            tw_buf_free(&b);
+            return rc;
+        }
+        ver = 1;
+    }
+    if (!(rc = manifest_key(o, ver, key, sizeof key, err)) &&
+        !(rc = tw_s3_get(o->s3, key, 0, 0, &b, &res, err))) {
+        if (res.status == 404)
+            rc = tw_err_set(err, TWILL_IOERR, NULL,
+                            "%s: manifest %llu vanished while opening (a concurrent checkpoint?)",
+                            o->name, (unsigned long long)ver);
+        else
+            rc = decode_manifest(o, b.p, b.len, ver, err);
+    }
+    tw_buf_free(&b);
+    for (uint32_t i = 0; !rc && i < o->nlayers; i++) rc = load_layer_index(o, i, err);
+    return rc;
+}
+
+/* ---- page_read ------------------------------------------------------------------------------ */
+
+int tw_obj_page_read(tw_storage *st, uint32_t pgno, uint64_t as_of, void *buf, int *found_out,
+                     uint64_t *version_out, tw_err *err) {
+    tw_object *o = (tw_object *)st;
+    *found_out = 0;
+    memset(buf, 0, TW_PAGE_SIZE);
+    pthread_rwlock_rdlock(&o->page_lock);
+    page_ver v;
+    int have = 0;
+    char key[600] = "";
+    if (pgno < o->npages) {
+        page_slot *s = &o->pages[pgno];
+        for (uint32_t i = s->n; i-- > 0;)
+            if (s->v[i].lsn <= as_of) {
+                v = s->v[i];
+                have = 1;
+                break;
+            }
+    }
+    int rc = TWILL_OK;
+    if (have && tw_obj_key(o, key, sizeof key, "%s", o->layers[v.layer].name))
+        rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+    pthread_rwlock_unlock(&o->page_lock);
+    if (rc || !have) return rc;
+
+    tw_buf b = {0};
+    tw_s3_result res;
+    if ((rc = tw_s3_get(o->s3, key, v.off, v.clen, &b, &res, err))) goto out;
+    if (res.status == 404 || b.len != v.clen) {
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL,
+                        "%s: page %u: layer object %s is missing or short", o->name, pgno, key);
+        goto out;
+    }
+    if (v.flags & FLAG_ZSTD) {
+        size_t got = ZSTD_decompress(buf, TW_PAGE_SIZE, b.p, b.len);
+        if (ZSTD_isError(got) || got != TW_PAGE_SIZE) {
+            rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s does not decompress: %s",
+                            o->name, pgno, key,
+                            ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+            goto out;
+        }
+    } else if (b.len == TW_PAGE_SIZE) {
+        memcpy(buf, b.p, TW_PAGE_SIZE);
+    } else {
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s has the wrong size", o->name,
+                        pgno, key);
+        goto out;
+    }
+    if (tw_crc32c(0, buf, TW_PAGE_SIZE) != v.crc) {
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s fails its checksum", o->name,
+                        pgno, key);
+        goto out;
+    }
+    *found_out = 1;
+    if (version_out) *version_out = v.lsn;
+out:
+    if (rc) memset(buf, 0, TW_PAGE_SIZE);
+    tw_buf_free(&b);
+    return rc;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------------------
+ */
+
+static int check_ckpt_lsn(tw_object *o, uint64_t lsn, tw_err *err) {
+    if (lsn <= o->ckpt_lsn || lsn > o->durable_lsn)
+        return tw_err_set(err, TWILL_MISUSE, NULL,
+                          "checkpoint LSN %llu must be above the published checkpoint %llu and at "
+                          "most the durable LSN %llu",
+                          (unsigned long long)lsn, (unsigned long long)o->ckpt_lsn,
+                          (unsigned long long)o->durable_lsn);
+    if (o->fenced)
+        return tw_err_set(err, TWILL_FENCED, NULL,
+                          "%s: this writer was fenced; it may not checkpoint", o->name);
+    return TWILL_OK;
+}
+
+static void reset_stage(tw_object *o, uint64_t lsn) {
+    o->stage_lsn = lsn;
+    o->nstage = 0;
+    tw_buf_reset(&o->stage_data);
+}
+
+int tw_obj_ckpt_write(tw_storage *st, uint64_t lsn, const tw_page_image *pages, size_t n,
+                      tw_err *err) {
+    tw_object *o = (tw_object *)st;
+    pthread_mutex_lock(&o->mu);
+    int rc = check_ckpt_lsn(o, lsn, err);
+    if (rc) goto out;
+    if (o->stage_lsn != lsn) reset_stage(o, lsn);
+    size_t bound = ZSTD_compressBound(TW_PAGE_SIZE);
+    for (size_t i = 0; i < n; i++) {
+        if (o->nstage == o->capstage) {
+            size_t cap = o->capstage ? o->capstage * 2 : 256;
+            staged *s = realloc(o->stage, cap * sizeof *s);
+            if (!s) {
+                rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+                goto out;
+            }
+            o->stage = s, o->capstage = cap;
+        }
+        if (tw_buf_reserve(&o->stage_data, bound)) {
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        uint8_t *dst = o->stage_data.p + o->stage_data.len;
+        size_t c = ZSTD_compress(dst, bound, pages[i].data, TW_PAGE_SIZE, ZSTD_LEVEL);
+        uint32_t flags = FLAG_ZSTD;
+        if (ZSTD_isError(c) || c >= TW_PAGE_SIZE) { /* incompressible: store it as is */
+            memcpy(dst, pages[i].data, TW_PAGE_SIZE);
+            c = TW_PAGE_SIZE;
+            flags = 0;
+        }
+        o->stage[o->nstage] = (staged){.pgno = pages[i].pgno,
+                                       .clen = (uint32_t)c,
+                                       .crc = tw_crc32c(0, pages[i].data, TW_PAGE_SIZE),
+                                       .flags = flags,
+                                       .off = o->stage_data.len,
+                                       .order = o->nstage};
+        o->nstage++;
+        o->stage_data.len += c;
+    }
+out:
+    pthread_mutex_unlock(&o->mu);
+    return rc;
+}
+
+static int cmp_staged(const void *a, const void *b) {
+    const staged *x = a, *y = b;
+    if (x->pgno != y->pgno) return x->pgno < y->pgno ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Builds the layer object from the staged pages: the last image of each page wins. */
+static int build_layer(tw_object *o, uint64_t lsn, tw_buf *out, uint32_t *count,
+                       uint64_t *index_off) {
+    qsort(o->stage, o->nstage, sizeof *o->stage, cmp_staged);
+    size_t keep = 0;
+    for (size_t i = 0; i < o->nstage; i++) {
+        if (i + 1 < o->nstage && o->stage[i + 1].pgno == o->stage[i].pgno) continue;
+        o->stage[keep++] = o->stage[i];
+    }
+    o->nstage = keep;
+    int bad = tw_buf_append(out, LAYER_MAGIC, 8) || tw_buf_put_u32(out, 1) ||
+              tw_buf_put_u32(out, 0) || tw_buf_put_u64(out, lsn);
+    for (size_t i = 0; i < keep && !bad; i++) {
+        uint64_t at = out->len; /* from here on .off is the offset in the layer */
+        bad = tw_buf_append(out, o->stage_data.p + o->stage[i].off, o->stage[i].clen);
+        o->stage[i].off = at;
+    }
+    *index_off = out->len;
+    for (size_t i = 0; i < keep && !bad; i++) {
+        const staged *s = &o->stage[i];
+        bad = tw_buf_put_u32(out, s->pgno) || tw_buf_put_u32(out, s->clen) ||
+              tw_buf_put_u64(out, lsn) || tw_buf_put_u64(out, s->off) ||
+              tw_buf_put_u32(out, s->crc) || tw_buf_put_u32(out, s->flags);
+    }
+    if (bad) return TWILL_NOMEM;
+    uint32_t icrc = tw_crc32c(0, out->p + *index_off, out->len - *index_off);
+    bad = tw_buf_append(out, FOOTER_MAGIC, 8) || tw_buf_put_u64(out, *index_off) ||
+          tw_buf_put_u32(out, (uint32_t)keep) || tw_buf_put_u32(out, icrc) ||
+          tw_buf_put_u32(out, 0);
+    if (bad) return TWILL_NOMEM;
+    if (tw_buf_put_u32(out, tw_crc32c(0, out->p + out->len - 28, 28))) return TWILL_NOMEM;
+    *count = (uint32_t)keep;
+    return TWILL_OK;
+}
+
+int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
+    tw_object *o = (tw_object *)st;
+    pthread_mutex_lock(&o->mu);
+    tw_buf layer = {0}, man = {0};
+    layer_ref *ls = NULL;
+    int rc = check_ckpt_lsn(o, lsn, err);
+    if (rc) goto out;
+    if (o->stage_lsn != lsn) reset_stage(o, lsn); /* images staged for another LSN: dropped */
+    size_t n = o->nlayers;
+    ls = malloc((n + 1) * sizeof *ls);
+    if (!ls) {
+        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if (n) memcpy(ls, o->layers, n * sizeof *ls);
+    tw_s3_result res;
+    char key[600];
+    if (o->nstage) {
+        layer_ref *L = &ls[n];
+        memset(L, 0, sizeof *L);
+        uint64_t nonce = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uintptr_t)o ^
+                         o->manifest_ver << 32 ^ o->epoch;
+        snprintf(L->name, sizeof L->name, "layer/%020llu-%016llx", (unsigned long long)lsn,
+                 (unsigned long long)nonce);
+        L->lsn = lsn;
+        if (build_layer(o, lsn, &layer, &L->count, &L->index_off)) {
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        L->size = layer.len;
+        /* unique name, nothing refers to it yet: a plain PUT */
+        if (tw_obj_key(o, key, sizeof key, "%s", L->name)) {
+            rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+            goto out;
+        }
+        if ((rc = tw_s3_put(o->s3, key, layer.p, layer.len, 0, &res, err))) goto out;
+        n++;
+    }
+    /* the commit point: manifest version+1 created only if nobody else created it */
+    uint64_t ver = o->manifest_ver + 1;
+    if (encode_manifest(&man, ver, lsn, o->held ? o->held : o->epoch, ls, n)) {
+        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if ((rc = manifest_key(o, ver, key, sizeof key, err)) ||
+        (rc = tw_s3_put(o->s3, key, man.p, man.len, TW_S3_IF_NONE_MATCH, &res, err)))
+        goto out;
+    if (res.status == 412) {
+        tw_buf got = {0};
+        int ours = 0;
+        if (res.attempts > 1 && !tw_s3_get(o->s3, key, 0, 0, &got, &res, NULL))
+            ours = got.len == man.len && !memcmp(got.p, man.p, man.len);
+        tw_buf_free(&got);
+        if (!ours) {
+            o->fenced = 1;
+            rc = tw_err_set(err, TWILL_FENCED, NULL,
+                            "%s: manifest %llu was published by another writer; this writer is "
+                            "fenced",
+                            o->name, (unsigned long long)ver);
+            goto out;
+        }
+    }
+    pthread_rwlock_wrlock(&o->page_lock);
+    layer_ref *old = o->layers;
+    o->layers = ls;
+    ls = old;
+    size_t had = o->nlayers;
+    o->nlayers = n;
+    o->manifest_ver = ver;
+    o->ckpt_lsn = lsn;
+    for (size_t i = 0; i < o->nstage && n > had; i++) {
+        const staged *s = &o->stage[i];
+        page_ver v = {.lsn = lsn,
+                      .off = s->off,
+                      .layer = (uint32_t)had,
+                      .clen = s->clen,
+                      .crc = s->crc,
+                      .flags = s->flags};
+        rc = rc ? rc : add_version(o, s->pgno, v);
+    }
+    pthread_rwlock_unlock(&o->page_lock);
+    if (rc) { /* published, but this handle's index is incomplete: refuse reads from it */
+        o->failed = 1;
+        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory indexing checkpoint %llu",
+                        (unsigned long long)lsn);
+    }
+    reset_stage(o, 0);
+    /* keep the previous manifest (a reader that listed just before may still fetch it) */
+    if (ver > 2 && !manifest_key(o, ver - 2, key, sizeof key, NULL)) {
+        tw_err ignore;
+        tw_err_clear(&ignore);
+        tw_s3_delete(o->s3, key, &res, &ignore);
+    }
+out:
+    pthread_mutex_unlock(&o->mu);
+    free(ls);
+    tw_buf_free(&layer);
+    tw_buf_free(&man);
+    return rc;
+}
