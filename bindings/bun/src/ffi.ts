@@ -39,9 +39,12 @@ const SYMBOLS = {
   twill_column_count: { args: [P], returns: i32 },
   twill_column_name: { args: [P, i32], returns: cstring },
   twill_stmt_command: { args: [P], returns: cstring },
-  twill_bind_packed: { args: [P, i32, P, u64], returns: i32 },
-  twill_step_packed: { args: [P, P, u64, i32], returns: i32 },
-  twill_row_packed: { args: [P, P, u64], returns: i64_fast },
+  // The size_t arguments of the packed calls are declared `ptr`: a 64-bit integer
+  // register either way on every 64-bit ABI, and bun:ffi converts a number to a
+  // pointer on its fast path, where u64/i64 arguments take the slower BigInt-aware one.
+  twill_bind_packed: { args: [P, i32, P, P], returns: i32 },
+  twill_step_packed: { args: [P, P, P, i32], returns: i32 },
+  twill_row_packed: { args: [P, P, P], returns: i64_fast },
   twill_db_stats: { args: [P, P, u64], returns: i32 },
 } as const;
 
