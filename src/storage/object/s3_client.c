@@ -273,7 +273,11 @@ static void XMLCALL xml_end(void *ud, const XML_Char *name) {
             else
                 snprintf(x->key, sizeof x->key, "%.*s", tl, t);
         }
-        if (strcmp(name, "Size") == 0) x->size = strtoull(t, NULL, 10);
+        if (strcmp(name, "Size") == 0) {
+            char num[24]; /* the text is not NUL-terminated */
+            snprintf(num, sizeof num, "%.*s", tl, t);
+            x->size = strtoull(num, NULL, 10);
+        }
     }
     tw_buf_reset(&x->text);
 }
