@@ -92,8 +92,15 @@ ceph-mon -c "$CONF" -i a --mkfs --monmap "$DIR/monmap" >"$DIR/log/mkfs-mon.out" 
 ceph-mon -c "$CONF" -i a 2>>"$DIR/log/start.err" || fail "ceph-mon did not start" "$DIR/log/mon.a.log"
 
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
-OSD_ID=$("${CEPH[@]}" osd new "$OSD_UUID" 2>"$DIR/log/osd-new.out") ||
-    fail "ceph osd new failed (is the mon up?)" "$DIR/log/osd-new.out"
+# A mon that has just started can answer EPERM before its first election settles;
+# `osd new` with the same uuid is idempotent, so retry it briefly.
+OSD_ID=
+for _ in $(seq 1 20); do
+    OSD_ID=$("${CEPH[@]}" osd new "$OSD_UUID" 2>"$DIR/log/osd-new.out") && break
+    OSD_ID=
+    sleep 0.25
+done
+[ -n "$OSD_ID" ] || fail "ceph osd new failed (is the mon up?)" "$DIR/log/osd-new.out"
 mkdir -p "$DIR/osd/$OSD_ID"
 "${CEPH[@]}" osd crush add "osd.$OSD_ID" 1.0 root=default host=localhost >/dev/null 2>&1 ||
     fail "ceph osd crush add failed"
