@@ -14,6 +14,7 @@ void tw_catalog_unref(tw_catalog *c) {
     tw_arena_free(&c->mem);
     free(c->tables);
     free(c->indexes);
+    free(c->views);
     free(c);
 }
 
@@ -26,6 +27,12 @@ tw_table *tw_catalog_table(const tw_catalog *c, const char *name) {
 tw_index *tw_catalog_index(const tw_catalog *c, const char *name) {
     for (int i = 0; i < c->nindexes; i++)
         if (!strcmp(c->indexes[i]->name, name)) return c->indexes[i];
+    return NULL;
+}
+
+tw_view *tw_catalog_view(const tw_catalog *c, const char *name) {
+    for (int i = 0; i < c->nviews; i++)
+        if (!strcmp(c->views[i]->name, name)) return c->views[i];
     return NULL;
 }
 
@@ -79,6 +86,17 @@ int tw_catalog_put_index(tw_txn *t, const tw_index *def, tw_err *err) {
         return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     }
     rc = tw_txn_put(t, TW_CATALOG_TABLE, def->name, strlen(def->name), b.p, b.len, err);
+    tw_buf_free(&b);
+    return rc;
+}
+
+int tw_catalog_put_view(tw_txn *t, const char *name, const char *sql, size_t len, tw_err *err) {
+    tw_buf b = {0};
+    if (tw_buf_put_u8(&b, 'V') || tw_buf_append(&b, sql, len)) {
+        tw_buf_free(&b);
+        return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    int rc = tw_txn_put(t, TW_CATALOG_TABLE, name, strlen(name), b.p, b.len, err);
     tw_buf_free(&b);
     return rc;
 }
@@ -204,7 +222,7 @@ int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err) 
     if (!c) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     c->refs = 1;
     c->version = version;
-    int tcap = 0, icap = 0, rc;
+    int tcap = 0, icap = 0, vcap = 0, rc;
     tw_cursor *cur = NULL;
     if ((rc = tw_cursor_open(t, TW_CATALOG_TABLE, &cur, err))) goto fail;
     if ((rc = tw_cursor_seek(cur, "", 0, err))) goto fail;
@@ -228,6 +246,12 @@ int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err) 
             if ((rc = decode_index(c, name, &r, &x))) goto bad;
             if (push((void ***)&c->indexes, &c->nindexes, &icap, x)) goto nomem;
             if (x->id > c->max_id) c->max_id = x->id;
+        } else if (kind == 'V') {
+            tw_view *v = tw_arena_zalloc(&c->mem, sizeof *v);
+            if (!v || !(v->name = tw_arena_strndup(&c->mem, name, strlen(name))) ||
+                !(v->sql = tw_arena_strndup(&c->mem, (const char *)r.p, (size_t)(r.end - r.p))))
+                goto nomem;
+            if (push((void ***)&c->views, &c->nviews, &vcap, v)) goto nomem;
         } else {
             rc = TWILL_CORRUPT;
             goto bad;

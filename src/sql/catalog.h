@@ -50,13 +50,19 @@ struct tw_table {
     tw_index **idx;
 };
 
+typedef struct tw_view {
+    char *name;
+    char *sql; /* the CREATE VIEW statement, re-parsed where the view is used */
+} tw_view;
+
 typedef struct tw_catalog {
     int refs;
     uint64_t version; /* the db's catalog version this snapshot reflects */
     tw_arena mem;
-    int ntables, nindexes;
+    int ntables, nindexes, nviews;
     tw_table **tables;
     tw_index **indexes;
+    tw_view **views;
     uint64_t max_id;
 } tw_catalog;
 
@@ -67,11 +73,13 @@ void tw_catalog_unref(tw_catalog *c);
 
 tw_table *tw_catalog_table(const tw_catalog *c, const char *name);
 tw_index *tw_catalog_index(const tw_catalog *c, const char *name);
+tw_view *tw_catalog_view(const tw_catalog *c, const char *name);
 int tw_table_column(const tw_table *t, const char *name);
 
 /* Serialized writes. Definitions are plain structs (pointers borrowed). */
 int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err);
 int tw_catalog_put_index(tw_txn *t, const tw_index *def, tw_err *err);
+int tw_catalog_put_view(tw_txn *t, const char *name, const char *sql, size_t len, tw_err *err);
 int tw_catalog_delete(tw_txn *t, const char *name, tw_err *err);
 
 #endif

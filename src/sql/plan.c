@@ -40,6 +40,7 @@ typedef struct actx {
     int correlated;
     int outer_max;
     int sub_width;
+    int view_depth;
     /* aggregation */
     int agg_mode;             /* compiling over the aggregated row */
     int in_agg;               /* inside an aggregate's argument */
@@ -1289,6 +1290,9 @@ static void scope_single(actx *c, tw_table *t, const char *alias) {
 
 /* The target table of a single-table statement: the whole scope. */
 static int open_table(actx *c, PgQuery__RangeVar *rv, tw_table **out) {
+    if (tw_catalog_view(c->cat, rv->relname))
+        return notsup(c, rv->location, "cannot change or index view \"%s\": views are read-only",
+                      rv->relname);
     int rc = lookup_table(c, rv, out);
     if (!rc) scope_single(c, *out, rv_alias(rv));
     return rc;
@@ -1507,6 +1511,47 @@ static tw_expr *conj_and(actx *c, conjlist *l) {
 
 /* A subquery in FROM: planned in its own slot, its rows materialized once per
  * execution and presented as a table named by its alias. */
+static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, int *from_sub);
+
+/* A view used in FROM: its stored CREATE VIEW text is parsed again and its query planned
+ * as a subquery in FROM named like the view (or its alias). */
+static int plan_view(actx *c, const tw_view *v, PgQuery__RangeVar *rv, tw_table **out,
+                     int *from_sub) {
+    if (c->view_depth >= 32)
+        return aerr(c, rv->location, "54001", "views nested too deeply (or recursive)");
+    tw_parsetree *vt;
+    tw_err perr;
+    tw_err_clear(&perr);
+    if (tw_parse(v->sql, strlen(v->sql), &vt, &perr) != TWILL_OK)
+        return aerr(c, rv->location, "XX001", "view \"%s\" has an unreadable definition: %s",
+                    v->name, perr.msg);
+    int rc;
+    Node *n = vt->pr->n_stmts ? vt->pr->stmts[0]->stmt : NULL;
+    if (!n || n->node_case != N_(VIEW_STMT)) {
+        rc = aerr(c, rv->location, "XX001", "view \"%s\" has an unreadable definition", v->name);
+    } else {
+        PgQuery__ViewStmt *vs = n->view_stmt;
+        PgQuery__Alias al = PG_QUERY__ALIAS__INIT;
+        al.aliasname = (char *)(rv_alias(rv) ? rv_alias(rv) : v->name);
+        al.n_colnames = vs->n_aliases;
+        al.colnames = vs->aliases;
+        PgQuery__RangeSubselect rs = PG_QUERY__RANGE_SUBSELECT__INIT;
+        rs.subquery = vs->query;
+        rs.alias = &al;
+        tw_parsetree *saved_tree = c->tree;
+        size_t saved_base = c->pos_base;
+        c->tree = vt;
+        c->pos_base = SIZE_MAX; /* positions inside the view's text mean nothing here */
+        c->view_depth++;
+        rc = plan_derived(c, &rs, out, from_sub);
+        c->view_depth--;
+        c->tree = saved_tree;
+        c->pos_base = saved_base;
+    }
+    tw_parsetree_unref(vt); /* the plan keeps copies of everything it needs */
+    return rc;
+}
+
 static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, int *from_sub) {
     if (rs->lateral) return notsup(c, -1, "LATERAL is not supported");
     if (!rs->alias || !rs->alias->aliasname || !rs->alias->aliasname[0])
@@ -1595,6 +1640,13 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         if (items[k].sub) {
             if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
                 (rc = scope_push(c, t, NULL, -1)))
+                return rc;
+        } else if (tw_catalog_view(c->cat, items[k].rv->relname) &&
+                   !(items[k].rv->schemaname && items[k].rv->schemaname[0] &&
+                     strcmp(items[k].rv->schemaname, "public"))) {
+            if ((rc = plan_view(c, tw_catalog_view(c->cat, items[k].rv->relname), items[k].rv, &t,
+                                &from_sub)) ||
+                (rc = scope_push(c, t, NULL, items[k].rv->location)))
                 return rc;
         } else if ((rc = lookup_table(c, items[k].rv, &t)) ||
                    (rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location))) {
@@ -2572,6 +2624,8 @@ static int plan_drop(actx *c, PgQuery__DropStmt *s) {
         p->kind = PL_DROP_TABLE;
     else if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
         p->kind = PL_DROP_INDEX;
+    else if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW)
+        p->kind = PL_DROP_VIEW;
     else
         return notsup(c, -1, "DROP of this object type is not supported");
     if (s->concurrent) return notsup(c, -1, "DROP INDEX CONCURRENTLY is not supported");
@@ -2592,6 +2646,39 @@ static int plan_drop(actx *c, PgQuery__DropStmt *s) {
         p->names[i] = tw_arena_strndup(c->a, nm, strlen(nm));
         if (!p->names[i]) return nomem(c);
     }
+    return TWILL_OK;
+}
+
+static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, int *from_sub);
+
+static int plan_create_view(actx *c, PgQuery__ViewStmt *vs) {
+    tw_plan *p = c->p;
+    PgQuery__RangeVar *rv = vs->view;
+    if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public"))
+        return notsup(c, rv->location, "schemas other than public are not supported");
+    if (rv->relpersistence && rv->relpersistence[0] == 't')
+        return notsup(c, rv->location, "temporary views are not supported");
+    if (vs->n_options || vs->with_check_option > PG_QUERY__VIEW_CHECK_OPTION__NO_CHECK_OPTION)
+        return notsup(c, rv->location, "view options are not supported");
+    if (!vs->query || vs->query->node_case != N_(SELECT_STMT))
+        return notsup(c, rv->location, "this view definition is not supported");
+    /* plan the query once now, so a broken definition fails here */
+    PgQuery__Alias al = PG_QUERY__ALIAS__INIT;
+    al.aliasname = rv->relname;
+    al.n_colnames = vs->n_aliases;
+    al.colnames = vs->aliases;
+    PgQuery__RangeSubselect rs = PG_QUERY__RANGE_SUBSELECT__INIT;
+    rs.subquery = vs->query;
+    rs.alias = &al;
+    tw_table *t;
+    int from_sub, rc = plan_derived(c, &rs, &t, &from_sub);
+    if (rc) return rc;
+    if (c->p->nparams) return aerr(c, -1, "42P02", "views cannot have parameters");
+    p->nnames = 1;
+    p->names = tw_arena_alloc(c->a, sizeof(char *));
+    if (!p->names || !(p->names[0] = tw_arena_strndup(c->a, rv->relname, strlen(rv->relname))))
+        return nomem(c);
+    p->if_exists = vs->replace; /* OR REPLACE */
     return TWILL_OK;
 }
 
@@ -2645,6 +2732,10 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
     case N_(INDEX_STMT):
         p->kind = PL_CREATE_INDEX;
         rc = plan_create_index(&c, n->index_stmt);
+        break;
+    case N_(VIEW_STMT):
+        p->kind = PL_CREATE_VIEW;
+        rc = plan_create_view(&c, n->view_stmt);
         break;
     case N_(DROP_STMT):
         rc = plan_drop(&c, n->drop_stmt);

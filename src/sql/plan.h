@@ -28,6 +28,8 @@ enum {
     PL_COMMIT,
     PL_ROLLBACK,
     PL_NOOP, /* accepted and ignored (e.g. SET of a harmless setting) */
+    PL_CREATE_VIEW,
+    PL_DROP_VIEW,
 };
 
 enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN, PN_APPEND, PN_SETOP };

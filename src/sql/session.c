@@ -544,7 +544,7 @@ int64_t tw_sql_changes(const tw_sql_stmt *st) {
 /* ---- DDL ---- */
 
 static int relation_exists(tw_catalog *c, const char *name) {
-    return tw_catalog_table(c, name) || tw_catalog_index(c, name);
+    return tw_catalog_table(c, name) || tw_catalog_index(c, name) || tw_catalog_view(c, name);
 }
 
 static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
@@ -590,11 +590,38 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
         if ((rc = tw_catalog_put_index(t, &x, err))) return rc;
         return tw_exec_build_index(t, p->table, &x, err);
     }
+    case PL_CREATE_VIEW: {
+        const char *name = p->names[0];
+        if (relation_exists(cat, name) && !(p->if_exists && tw_catalog_view(cat, name)))
+            return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists", name);
+        /* the view is stored as its own CREATE VIEW text */
+        const PgQuery__RawStmt *rs = st->tree->pr->stmts[st->idx];
+        size_t from = (size_t)rs->stmt_location,
+               len = rs->stmt_len ? (size_t)rs->stmt_len : st->tree->text_len - from;
+        if (from > st->tree->text_len || len > st->tree->text_len - from)
+            return tw_err_set(err, TWILL_ERROR, "XX000", "bad statement bounds");
+        *wrote_cat = 1;
+        return tw_catalog_put_view(t, name, st->tree->text + from, len, err);
+    }
+    case PL_DROP_VIEW:
+        for (int i = 0; i < p->nnames; i++) {
+            if (!tw_catalog_view(cat, p->names[i])) {
+                if (tw_catalog_table(cat, p->names[i]) || tw_catalog_index(cat, p->names[i]))
+                    return tw_err_set(err, TWILL_ERROR, "42809", "\"%s\" is not a view",
+                                      p->names[i]);
+                if (p->if_exists) continue;
+                return tw_err_set(err, TWILL_ERROR, "42P01", "view \"%s\" does not exist",
+                                  p->names[i]);
+            }
+            *wrote_cat = 1;
+            if ((rc = tw_catalog_delete(t, p->names[i], err))) return rc;
+        }
+        return TWILL_OK;
     case PL_DROP_TABLE:
         for (int i = 0; i < p->nnames; i++) {
             tw_table *tb = tw_catalog_table(cat, p->names[i]);
             if (!tb) {
-                if (tw_catalog_index(cat, p->names[i]))
+                if (tw_catalog_index(cat, p->names[i]) || tw_catalog_view(cat, p->names[i]))
                     return tw_err_set(err, TWILL_ERROR, "42809", "\"%s\" is not a table",
                                       p->names[i]);
                 if (p->if_exists) continue;

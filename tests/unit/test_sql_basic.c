@@ -128,6 +128,35 @@ static void test_pg_compat(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE g");
 }
 
+static void test_views(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE vt (id int PRIMARY KEY, g int, name text)");
+    EXEC_OK(s, "INSERT INTO vt VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'c')");
+    EXEC_OK(s, "CREATE VIEW v1 AS SELECT id, name FROM vt WHERE g = 1");
+    EXEC_OK(s, "CREATE VIEW v2 (grp, n) AS SELECT g, count(*) FROM vt GROUP BY g");
+    QUERY(s, "SELECT name FROM v1 ORDER BY id", "a\nb");
+    QUERY(s, "SELECT * FROM v2 ORDER BY grp", "1|2\n2|1");
+    QUERY(s,
+          "SELECT x.name, v2.n FROM v1 x JOIN vt ON vt.id = x.id JOIN v2 ON v2.grp = vt.g "
+          "ORDER BY 1",
+          "a|2\nb|2");
+    EXEC_OK(s, "CREATE VIEW v3 AS SELECT count(*) AS c FROM v1");
+    QUERY(s, "SELECT c FROM v3", "2");
+    EXEC_OK(s, "INSERT INTO vt VALUES (4, 1, 'd')"); /* views see current data */
+    QUERY(s, "SELECT c FROM v3", "3");
+    EXEC_ERR(s, "CREATE VIEW v1 AS SELECT 1", "42P07");
+    EXEC_OK(s, "CREATE OR REPLACE VIEW v1 AS SELECT id, name FROM vt WHERE g = 2");
+    QUERY(s, "SELECT name FROM v1", "c");
+    EXEC_ERR(s, "CREATE VIEW bad AS SELECT nosuch FROM vt", "42703");
+    EXEC_ERR(s, "INSERT INTO v1 VALUES (9, 'z')", "0A000");
+    EXEC_ERR(s, "DROP TABLE v1", "42809");
+    EXEC_ERR(s, "DROP VIEW vt", "42809");
+    EXEC_OK(s, "DROP VIEW v3");
+    EXEC_ERR(s, "DROP VIEW v3", "42P01");
+    EXEC_OK(s, "DROP VIEW IF EXISTS v3");
+    EXEC_OK(s, "DROP VIEW v1, v2");
+    EXEC_OK(s, "DROP TABLE vt");
+}
+
 static void test_changes(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE c (a int, b text)"); /* no primary key: hidden row id */
     tw_err err;
@@ -359,6 +388,7 @@ int main(void) {
     test_ddl_dml(s);
     test_changes(s);
     test_pg_compat(s);
+    test_views(s);
     test_sort(s);
     test_returning(s);
     test_distinct_insert_select(s);

@@ -138,6 +138,7 @@ static void test_persistence(void) {
     EXEC_OK(s, "CREATE TABLE nopk (a int, b text DEFAULT 'dflt')");
     EXEC_OK(s, "INSERT INTO p VALUES (1, 'a', '\\x00ff', 1.25, true), (2, 'b', NULL, NULL, false)");
     EXEC_OK(s, "INSERT INTO nopk (a) VALUES (1), (2)");
+    EXEC_OK(s, "CREATE VIEW pv AS SELECT id, name FROM p WHERE ok");
     tw_sql_session_close(s);
     if (sqlt_reopen(&D)) {
         CHECK(0);
@@ -146,6 +147,7 @@ static void test_persistence(void) {
     s = open_session();
     QUERY(s, "SELECT * FROM p ORDER BY id", "1|a|\\x00ff|1.25|t\n2|b|NULL|NULL|f");
     QUERY(s, "SELECT id FROM p WHERE name = 'b'", "2");
+    QUERY(s, "SELECT name FROM pv", "a");
     QUERY(s, "SELECT a, b FROM nopk ORDER BY a", "1|dflt\n2|dflt");
     EXEC_OK(s, "INSERT INTO nopk VALUES (3, 'x')"); /* row ids continue after reopen */
     QUERY(s, "SELECT count(*) FROM nopk", "3");
