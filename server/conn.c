@@ -10,6 +10,7 @@
  */
 #include "conn.h"
 
+#include "copy.h"
 #include "log.h"
 #include "pgvalue.h"
 #include "wire.h"
@@ -77,7 +78,7 @@ static int64_t now_ms(void) {
 /* ---- messages to the client ---- */
 
 static void send_error_fields(conn *c, char type, const char *sev, const char *code,
-                              const char *msg, int pos, const char *detail) {
+                              const char *msg, int pos, const char *detail, const char *where) {
     tws_w_begin(&c->io, type);
     tws_w_u8(&c->io, 'S');
     tws_w_str(&c->io, sev);
@@ -97,16 +98,26 @@ static void send_error_fields(conn *c, char type, const char *sev, const char *c
         tws_w_u8(&c->io, 'P');
         tws_w_str(&c->io, p);
     }
+    if (where && *where) {
+        tws_w_u8(&c->io, 'W');
+        tws_w_str(&c->io, where);
+    }
     tws_w_u8(&c->io, 0);
     tws_w_end(&c->io);
 }
 
-static void send_error(conn *c, const char *code, const char *msg, int pos) {
+/* An ERROR; `where` is the CONTEXT line (NULL for none). */
+static void send_error_where(conn *c, const char *code, const char *msg, int pos,
+                             const char *where) {
     char q[256];
     c->errors++;
     tws_log(TWS_LOG_INFO, "query_error", "pid=%d sqlstate=%s msg=%s", c->reg.pid, code,
             tws_log_quote(msg, q, sizeof q));
-    send_error_fields(c, 'E', "ERROR", code, msg, pos, NULL);
+    send_error_fields(c, 'E', "ERROR", code, msg, pos, NULL, where);
+}
+
+static void send_error(conn *c, const char *code, const char *msg, int pos) {
+    send_error_where(c, code, msg, pos, NULL);
 }
 
 static void send_fatal(conn *c, const char *code, const char *fmt, ...)
@@ -119,12 +130,12 @@ static void send_fatal(conn *c, const char *code, const char *fmt, ...) {
     va_end(ap);
     tws_log(TWS_LOG_WARN, "connection_fatal", "pid=%d remote=%s sqlstate=%s msg=%s", c->reg.pid,
             c->peer, code, tws_log_quote(msg, q, sizeof q));
-    send_error_fields(c, 'E', "FATAL", code, msg, 0, NULL);
+    send_error_fields(c, 'E', "FATAL", code, msg, 0, NULL, NULL);
     tws_io_flush(&c->io);
 }
 
 static void send_notice(conn *c, const char *code, const char *msg) {
-    send_error_fields(c, 'N', "WARNING", code, msg, 0, NULL);
+    send_error_fields(c, 'N', "WARNING", code, msg, 0, NULL, NULL);
 }
 
 static void send_param_status(conn *c, const char *k, const char *v) {
@@ -372,6 +383,381 @@ static void show_stats(conn *c) {
     tws_w_end(&c->io);
 }
 
+/* ---- COPY (handled here: the SQL layer has none) ---- */
+
+/* Marks an open block failed after an error the engine did not see (a malformed COPY
+ * row, CopyFail), so the rows already inserted in it cannot be committed: PostgreSQL
+ * aborts the block too. The public API has no call for this, so a statement that
+ * always fails does it; its own error message is never shown. */
+static void abort_block(conn *c) {
+    if (twill_transaction_status(c->s) == TWILL_TXN_BLOCK)
+        twill_exec(c->s, "SELECT 1 / 0 /* twill-server: abort the block after a COPY error */");
+}
+
+/* Ends a failed COPY FROM: the implicit transaction rolls back, a block is aborted. */
+static void copy_in_failed(conn *c, int implicit) {
+    if (implicit)
+        twill_exec(c->s, "ROLLBACK");
+    else
+        abort_block(c);
+}
+
+static void quote_name(tws_buf *b, const char *name) {
+    tws_buf_put(b, "\"", 1);
+    for (const char *p = name; *p; p++) {
+        if (*p == '"') tws_buf_put(b, "\"", 1);
+        tws_buf_put(b, p, 1);
+    }
+    tws_buf_put(b, "\"", 1);
+}
+
+typedef struct copy_in_state {
+    tws_copy_stmt *cs;
+    twill_stmt *ins;
+    int ncols;
+    char **names; /* quoted column names, for "missing data for column" */
+    char **fields;
+    int *isnull;
+    int64_t line, rows;
+    int eod; /* "\." seen: the rest is ignored */
+} copy_in_state;
+
+/* Inserts one record (newline excluded). 0, or -1 after sending the error. */
+static int copy_in_record(conn *c, copy_in_state *x, char *rec, size_t len) {
+    char err[200], where[200];
+    x->line++;
+    snprintf(where, sizeof where, "COPY %s, line %lld", x->cs->label ? x->cs->label : "",
+             (long long)x->line);
+    if (x->eod) return 0;
+    if (tws_copy_is_eod(rec, len)) {
+        x->eod = 1;
+        return 0;
+    }
+    if (x->line == 1 && x->cs->header) return 0;
+    int n = tws_copy_split(x->cs, rec, len, x->fields, x->isnull, x->ncols, err, sizeof err);
+    if (n < 0) {
+        send_error_where(c, strstr(err, "0x00") ? "22021" : "22P04", err, 0, where);
+        return -1;
+    }
+    if (n < x->ncols) {
+        snprintf(err, sizeof err, "missing data for column %.100s", x->names[n]);
+        send_error_where(c, "22P04", err, 0, where);
+        return -1;
+    }
+    twill_reset(x->ins);
+    for (int i = 0; i < n; i++) {
+        int rc = x->isnull[i] ? twill_bind_null(x->ins, i + 1)
+                              : twill_bind_text(x->ins, i + 1, x->fields[i], -1);
+        if (rc != TWILL_OK) {
+            send_error_where(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0, where);
+            return -1;
+        }
+    }
+    if (twill_step(x->ins) != TWILL_DONE) {
+        send_error_where(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0, where);
+        twill_reset(x->ins);
+        return -1;
+    }
+    x->rows++;
+    return 0;
+}
+
+/* The column names of the target table, from an empty SELECT (no catalog yet). */
+static int table_columns(conn *c, const tws_copy_stmt *cs, char ***names, int *n) {
+    tws_buf q = {0};
+    tws_buf_put(&q, "SELECT * FROM ", 14);
+    tws_buf_put(&q, cs->table, strlen(cs->table));
+    tws_buf_put(&q, " LIMIT 0", 9); /* with its NUL */
+    twill_stmt *st = NULL;
+    int rc = q.nomem ? TWILL_NOMEM : twill_prepare(c->s, q.p, -1, &st, NULL);
+    if (rc != TWILL_OK || !st) {
+        if (rc == TWILL_OK || q.nomem)
+            send_error(c, "53200", "out of memory", 0);
+        else
+            send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0);
+        free(q.p);
+        twill_finalize(st);
+        return -1;
+    }
+    free(q.p);
+    *n = twill_column_count(st);
+    *names = calloc((size_t)(*n ? *n : 1), sizeof **names);
+    for (int i = 0; *names && i < *n; i++) {
+        tws_buf b = {0};
+        quote_name(&b, twill_column_name(st, i));
+        tws_buf_put(&b, "", 1);
+        (*names)[i] = b.p;
+        if (b.nomem) break;
+    }
+    twill_finalize(st);
+    return 0;
+}
+
+/* COPY ... FROM STDIN. Returns 0 done, -1 error reported, -2 connection ends. */
+static int copy_in(conn *c, tws_copy_stmt *cs) {
+    copy_in_state x = {.cs = cs};
+    char **own = NULL;
+    if (cs->ncols) {
+        x.ncols = cs->ncols;
+        x.names = cs->cols;
+    } else {
+        if (table_columns(c, cs, &own, &x.ncols)) return -1;
+        x.names = own;
+    }
+    int ret = -1, implicit = 0;
+    tws_buf sql = {0}, in = {0};
+    x.fields = calloc((size_t)x.ncols + 1, sizeof *x.fields);
+    x.isnull = calloc((size_t)x.ncols + 1, sizeof *x.isnull);
+    tws_buf_put(&sql, "INSERT INTO ", 12);
+    tws_buf_put(&sql, cs->table, strlen(cs->table));
+    tws_buf_put(&sql, " (", 2);
+    for (int i = 0; i < x.ncols; i++) {
+        if (i) tws_buf_put(&sql, ", ", 2);
+        if (x.names && x.names[i]) tws_buf_put(&sql, x.names[i], strlen(x.names[i]));
+    }
+    tws_buf_put(&sql, ") VALUES (", 10);
+    for (int i = 0; i < x.ncols; i++) {
+        char ph[16];
+        int k = snprintf(ph, sizeof ph, "%s$%d", i ? ", " : "", i + 1);
+        tws_buf_put(&sql, ph, (size_t)k);
+    }
+    tws_buf_put(&sql, ")", 2);
+    if (sql.nomem || !x.fields || !x.isnull || !x.names || x.ncols == 0) {
+        send_error(c, x.ncols ? "53200" : "42601",
+                   x.ncols ? "out of memory" : "COPY needs a table with columns", 0);
+        goto out;
+    }
+    if (twill_prepare(c->s, sql.p, -1, &x.ins, NULL) != TWILL_OK || !x.ins) {
+        send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0);
+        goto out;
+    }
+    if (twill_transaction_status(c->s) == TWILL_TXN_FAILED) {
+        send_error(c, "25P02",
+                   "current transaction is aborted, commands ignored until end of transaction "
+                   "block",
+                   0);
+        goto out;
+    }
+    if (twill_transaction_status(c->s) == TWILL_TXN_IDLE) {
+        if (twill_exec(c->s, "BEGIN") != TWILL_OK) {
+            send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0);
+            goto out;
+        }
+        implicit = 1;
+    }
+    tws_w_begin(&c->io, 'G'); /* CopyInResponse: text, every column text */
+    tws_w_u8(&c->io, 0);
+    tws_w_i16(&c->io, (int16_t)x.ncols);
+    for (int i = 0; i < x.ncols; i++) tws_w_i16(&c->io, 0);
+    tws_w_end(&c->io);
+    if (tws_io_flush(&c->io)) {
+        copy_in_failed(c, implicit);
+        ret = -2;
+        goto out;
+    }
+    size_t pos = 0;
+    for (;;) {
+        char type = 0;
+        int rc = tws_io_read(&c->io, 1, &type, TWS_MAX_MESSAGE, -1);
+        if (rc == TWS_IO_STOP) {
+            copy_in_failed(c, implicit);
+            send_fatal(c, "57P01", "terminating connection due to administrator command");
+            ret = -2;
+            goto out;
+        }
+        if (rc) {
+            copy_in_failed(c, implicit);
+            if (rc == TWS_IO_BADLEN) send_fatal(c, "08P01", "invalid message length");
+            ret = -2;
+            goto out;
+        }
+        if (type == 'd') {
+            tws_buf_put(&in, (const char *)c->io.msg, c->io.msglen);
+            if (in.nomem) {
+                send_error(c, "53200", "out of memory", 0);
+                copy_in_failed(c, implicit);
+                goto out;
+            }
+            size_t k;
+            while ((k = tws_copy_record_end(cs, in.p + pos, in.n - pos)) > 0) {
+                if (copy_in_record(c, &x, in.p + pos, k - 1)) {
+                    copy_in_failed(c, implicit);
+                    goto out;
+                }
+                pos += k;
+            }
+            /* Keep only the incomplete record. */
+            memmove(in.p, in.p + pos, in.n - pos);
+            in.n -= pos;
+            pos = 0;
+        } else if (type == 'c') {
+            if (in.n > 0) {
+                /* A last record without its newline; the byte after it is writable
+                 * once the buffer has grown by one. */
+                tws_buf_put(&in, "\n", 1);
+                if (in.nomem || copy_in_record(c, &x, in.p, in.n - 1)) {
+                    if (in.nomem) send_error(c, "53200", "out of memory", 0);
+                    copy_in_failed(c, implicit);
+                    goto out;
+                }
+            }
+            if (implicit && twill_exec(c->s, "COMMIT") != TWILL_OK) {
+                send_session_error(c, 0);
+                goto out;
+            }
+            char tag[40];
+            snprintf(tag, sizeof tag, "COPY %lld", (long long)x.rows);
+            tws_w_begin(&c->io, 'C');
+            tws_w_str(&c->io, tag);
+            tws_w_end(&c->io);
+            ret = 0;
+            goto out;
+        } else if (type == 'f') {
+            tws_rd r;
+            tws_rd_init(&r, c->io.msg, c->io.msglen);
+            char msg[300];
+            snprintf(msg, sizeof msg, "COPY from stdin failed: %.250s", tws_rd_str(&r));
+            copy_in_failed(c, implicit);
+            send_error(c, "57014", msg, 0);
+            goto out;
+        } else if (type == 'H' || type == 'S') {
+            /* PostgreSQL ignores Flush and Sync during COPY IN (libpq sends them). */
+        } else if (type == 'X') {
+            copy_in_failed(c, implicit);
+            ret = -2;
+            goto out;
+        } else {
+            copy_in_failed(c, implicit);
+            send_fatal(c, "08P01", "unexpected message type 0x%02X during COPY from stdin",
+                       (unsigned char)type);
+            ret = -2;
+            goto out;
+        }
+    }
+out:
+    twill_finalize(x.ins);
+    free(sql.p);
+    free(in.p);
+    free(x.fields);
+    free(x.isnull);
+    if (own) {
+        for (int i = 0; i < x.ncols; i++) free(own[i]);
+        free(own);
+    }
+    return ret;
+}
+
+/* Sends one CopyData message of the buffered row. */
+static void send_copy_data(conn *c, const tws_buf *b) {
+    tws_w_begin(&c->io, 'd');
+    tws_w_bytes(&c->io, b->p, b->n);
+    tws_w_end(&c->io);
+}
+
+/* COPY table|(query) TO STDOUT. Returns 0 done, -1 error reported, -2 connection dead. */
+static int copy_out(conn *c, tws_copy_stmt *cs) {
+    tws_buf sql = {0}, row = {0};
+    if (cs->query) {
+        tws_buf_put(&sql, cs->query, strlen(cs->query) + 1);
+    } else {
+        tws_buf_put(&sql, "SELECT ", 7);
+        for (int i = 0; i < cs->ncols; i++) {
+            if (i) tws_buf_put(&sql, ", ", 2);
+            tws_buf_put(&sql, cs->cols[i], strlen(cs->cols[i]));
+        }
+        if (!cs->ncols) tws_buf_put(&sql, "*", 1);
+        tws_buf_put(&sql, " FROM ", 6);
+        tws_buf_put(&sql, cs->table, strlen(cs->table) + 1);
+    }
+    twill_stmt *st = NULL;
+    const char *tail = NULL;
+    int ret = -1;
+    if (sql.nomem) {
+        send_error(c, "53200", "out of memory", 0);
+        goto out;
+    }
+    if (twill_prepare(c->s, sql.p, -1, &st, &tail) != TWILL_OK) {
+        send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0);
+        goto out;
+    }
+    if (!st || twill_column_count(st) == 0 || *skip_blank(tail)) {
+        send_error(c, "42601", "COPY (query) TO needs exactly one query that returns rows", 0);
+        goto out;
+    }
+    int n = twill_column_count(st);
+    tws_w_begin(&c->io, 'H'); /* CopyOutResponse: text, every column text */
+    tws_w_u8(&c->io, 0);
+    tws_w_i16(&c->io, (int16_t)n);
+    for (int i = 0; i < n; i++) tws_w_i16(&c->io, 0);
+    tws_w_end(&c->io);
+    if (cs->header) {
+        for (int i = 0; i < n; i++) {
+            const char *name = twill_column_name(st, i);
+            name = name ? name : "?column?";
+            tws_copy_put_field(&row, cs, name, strlen(name), i == 0);
+        }
+        tws_buf_put(&row, "\n", 1);
+        send_copy_data(c, &row);
+    }
+    int64_t rows = 0;
+    for (;;) {
+        int rc = twill_step(st);
+        if (rc == TWILL_DONE) break;
+        if (rc != TWILL_ROW) {
+            send_session_error(c, 0);
+            goto out;
+        }
+        row.n = 0;
+        for (int i = 0; i < n; i++) {
+            const char *t = NULL;
+            size_t len = 0;
+            int vt = twill_column_type(st, i);
+            if (vt != TWILL_TYPE_NULL && (t = twill_column_text(st, i)) != NULL)
+                len = vt == TWILL_TYPE_TEXT ? (size_t)twill_column_bytes(st, i) : strlen(t);
+            tws_copy_put_field(&row, cs, t, len, i == 0);
+        }
+        tws_buf_put(&row, "\n", 1);
+        if (row.nomem) {
+            send_error(c, "53200", "out of memory", 0);
+            goto out;
+        }
+        send_copy_data(c, &row);
+        rows++;
+        if (tws_io_maybe_flush(&c->io)) {
+            ret = -2;
+            goto out;
+        }
+    }
+    send_simple(c, 'c');
+    char tag[40];
+    snprintf(tag, sizeof tag, "COPY %lld", (long long)rows);
+    tws_w_begin(&c->io, 'C');
+    tws_w_str(&c->io, tag);
+    tws_w_end(&c->io);
+    ret = 0;
+out:
+    twill_finalize(st);
+    free(sql.p);
+    free(row.p);
+    return ret;
+}
+
+/* Runs the COPY statement at p[0..end). *next receives the text after it. Returns 0,
+ * -1 (error reported: the Query stops), -2 (the connection ends). */
+static int run_copy(conn *c, const char *p, const char *end, const char **next) {
+    tws_copy_stmt cs;
+    const char *code = "42601";
+    char err[300];
+    if (tws_copy_parse(p, (size_t)(end - p), &cs, &code, err, sizeof err)) {
+        send_error(c, code, err, 0);
+        return -1;
+    }
+    *next = cs.end;
+    int rc = cs.from ? copy_in(c, &cs) : copy_out(c, &cs);
+    tws_copy_free(&cs);
+    return rc;
+}
+
 /* ---- simple query ---- */
 
 static void close_unnamed(conn *c);
@@ -406,6 +792,18 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         if (after) {
             show_stats(c);
             p = after;
+            continue;
+        }
+        if (tws_copy_is(p, (size_t)(end - p))) {
+            const char *next = end;
+            int rc = run_copy(c, p, end, &next);
+            log_slow(c, t0, p, (size_t)(next - p));
+            if (rc == -2) {
+                if (implicit) twill_exec(c->s, "ROLLBACK");
+                return -1;
+            }
+            if (rc < 0) break;
+            p = next;
             continue;
         }
         twill_stmt *st = NULL;

@@ -39,6 +39,23 @@ if run -c '\set VERBOSITY verbose' -c 'SELECT * FROM nope' >"$DIR/err.out" 2>&1;
 fi
 grep -q '42P01' "$DIR/err.out" || fail "no SQLSTATE in: $(cat "$DIR/err.out")"
 
+# \copy sends COPY ... FROM STDIN / TO STDOUT and streams the file through the connection.
+printf '1,alpha\n2,"be,ta"\n3,\n' >"$DIR/in.csv"
+out=$(run -q -c 'CREATE TABLE c (id INT, s TEXT)' -c "\\copy c FROM '$DIR/in.csv' WITH (FORMAT csv)" \
+      -c "\\copy c TO '$DIR/out.txt'" -A -t -c 'SELECT count(*) FROM c WHERE s IS NULL') \
+    || fail "\\copy"
+[ "$out" = "1" ] || fail "\\copy loaded wrong NULLs: '$out'"
+[ "$(cat "$DIR/out.txt")" = "$(printf '1\talpha\n2\tbe,ta\n3\t\\N')" ] \
+    || fail "\\copy TO wrote '$(cat "$DIR/out.txt")'"
+# A malformed row names its line and loads nothing.
+printf '4,x\nfive,y\n' >"$DIR/bad.csv"
+if run -c "\\copy c FROM '$DIR/bad.csv' WITH (FORMAT csv)" >"$DIR/err.out" 2>&1; then
+    fail "a malformed row was accepted"
+fi
+grep -q 'COPY c, line 2' "$DIR/err.out" || fail "no line number in: $(cat "$DIR/err.out")"
+out=$(run -A -t -c 'SELECT count(*) FROM c') || fail "count after bad copy"
+[ "$out" = "3" ] || fail "a failed \\copy left rows: $out"
+
 kill -TERM "$PID"
 status=0
 wait "$PID" || status=$?
