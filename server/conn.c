@@ -11,6 +11,7 @@
 #include "conn.h"
 
 #include "copy.h"
+#include "guc.h"
 #include "log.h"
 #include "pgvalue.h"
 #include "wire.h"
@@ -38,6 +39,7 @@ typedef struct pstmt {
     int nparams;
     uint32_t *ptypes; /* declared by Parse (0: unspecified) */
     int busy;         /* a portal is using st */
+    int guc;          /* SET/SHOW/RESET: answered by the server, st is NULL */
     struct pstmt *next;
 } pstmt;
 
@@ -49,6 +51,7 @@ typedef struct portal {
     int nfmts;
     int16_t *fmts; /* result formats */
     int done;
+    int guc;      /* SET/SHOW/RESET (see pstmt) */
     int64_t rows; /* rows sent so far */
     struct portal *next;
 } portal;
@@ -64,6 +67,16 @@ typedef struct conn {
     char appname[64];
     pstmt *stmts;
     portal *portals;
+    char *startup_params; /* "k\0v\0...\0" of the StartupMessage, until the session opens */
+    size_t startup_len;
+    tws_gucs *gucs;
+    /* statement_timeout: a watchdog thread, started on first use, interrupts the
+     * session when the running statement's deadline passes. */
+    pthread_t wd_thread;
+    int wd_started, wd_quit, wd_fired;
+    int64_t wd_deadline; /* 0: nothing armed */
+    pthread_mutex_t wd_mu;
+    pthread_cond_t wd_cv;
     int skip_to_sync; /* an extended-protocol error happened */
     int counted;      /* counts against max_connections */
     uint64_t queries, errors;
@@ -156,7 +169,20 @@ static char txn_char(conn *c) {
     }
 }
 
+/* ParameterStatus for every reported parameter that changed. */
+static void send_reports(conn *c, int all) {
+    const char *k, *v;
+    while (tws_guc_report(c->gucs, all, &k, &v)) {
+        send_param_status(c, k, v);
+        all = 0;
+    }
+}
+
 static void send_ready(conn *c) {
+    /* As in PostgreSQL, changed parameters are reported just before ReadyForQuery,
+     * after SET LOCAL values have lapsed with their block. */
+    if (twill_transaction_status(c->s) == TWILL_TXN_IDLE) tws_guc_txn_end(c->gucs);
+    send_reports(c, 0);
     tws_w_begin(&c->io, 'Z');
     tws_w_u8(&c->io, (uint8_t)txn_char(c));
     tws_w_end(&c->io);
@@ -169,9 +195,15 @@ static void send_simple(conn *c, char type) {
 
 /* The engine's error on the session; pos_shift moves the statement-relative position
  * into the client's query text. */
+static int wd_fired(conn *c);
+
 static void send_session_error(conn *c, int pos_shift) {
     int pos = twill_errpos(c->s);
-    send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), pos > 0 ? pos + pos_shift : 0);
+    const char *msg = twill_errmsg(c->s);
+    /* The engine knows only "user request"; the interrupt was the timeout's. */
+    if (!strcmp(twill_sqlstate(c->s), "57014") && wd_fired(c))
+        msg = "canceling statement due to statement timeout";
+    send_error(c, twill_sqlstate(c->s), msg, pos > 0 ? pos + pos_shift : 0);
 }
 
 /* Format of result column i given Bind's format codes (none: text; one: all). */
@@ -381,6 +413,190 @@ static void show_stats(conn *c) {
     tws_w_begin(&c->io, 'C');
     tws_w_str(&c->io, "SHOW");
     tws_w_end(&c->io);
+}
+
+/* ---- statement_timeout ---- */
+
+static void *wd_main(void *arg) {
+    conn *c = arg;
+    pthread_mutex_lock(&c->wd_mu);
+    while (!c->wd_quit) {
+        if (!c->wd_deadline) {
+            pthread_cond_wait(&c->wd_cv, &c->wd_mu);
+            continue;
+        }
+        int64_t now = now_ms();
+        if (now >= c->wd_deadline) {
+            c->wd_deadline = 0;
+            c->wd_fired = 1;
+            twill_session_interrupt(c->s, 1);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t left = c->wd_deadline - now;
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&c->wd_cv, &c->wd_mu, &ts);
+    }
+    pthread_mutex_unlock(&c->wd_mu);
+    return NULL;
+}
+
+/* Starts the statement's clock (statement_timeout; nothing when it is 0). */
+static void wd_arm(conn *c) {
+    int ms = tws_guc_ms(c->gucs, "statement_timeout");
+    if (ms <= 0 && !c->wd_started) return;
+    if (!c->wd_started) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&c->wd_cv, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_mutex_init(&c->wd_mu, NULL);
+        if (pthread_create(&c->wd_thread, NULL, wd_main, c)) {
+            pthread_cond_destroy(&c->wd_cv);
+            pthread_mutex_destroy(&c->wd_mu);
+            tws_log(TWS_LOG_WARN, "statement_timeout", "pid=%d msg=\"no watchdog thread\"",
+                    c->reg.pid);
+            return;
+        }
+        c->wd_started = 1;
+    }
+    pthread_mutex_lock(&c->wd_mu);
+    /* A timeout that fired after its statement ended must not hit this one. */
+    if (c->wd_fired) twill_session_interrupt(c->s, 0);
+    c->wd_fired = 0;
+    c->wd_deadline = ms > 0 ? now_ms() + ms : 0;
+    pthread_cond_signal(&c->wd_cv);
+    pthread_mutex_unlock(&c->wd_mu);
+}
+
+static void wd_disarm(conn *c) {
+    if (!c->wd_started) return;
+    pthread_mutex_lock(&c->wd_mu);
+    c->wd_deadline = 0;
+    pthread_mutex_unlock(&c->wd_mu);
+}
+
+static int wd_fired(conn *c) {
+    if (!c->wd_started) return 0;
+    pthread_mutex_lock(&c->wd_mu);
+    int f = c->wd_fired;
+    pthread_mutex_unlock(&c->wd_mu);
+    return f;
+}
+
+static void wd_stop(conn *c) {
+    if (!c->wd_started) return;
+    pthread_mutex_lock(&c->wd_mu);
+    c->wd_quit = 1;
+    pthread_cond_signal(&c->wd_cv);
+    pthread_mutex_unlock(&c->wd_mu);
+    pthread_join(c->wd_thread, NULL);
+    pthread_cond_destroy(&c->wd_cv);
+    pthread_mutex_destroy(&c->wd_mu);
+    c->wd_started = 0;
+}
+
+/* ---- SET / SHOW / RESET (answered by the server) ---- */
+
+static void text_columns(conn *c, const char *const *names, int n) {
+    tws_w_begin(&c->io, 'T');
+    tws_w_i16(&c->io, (int16_t)n);
+    for (int i = 0; i < n; i++) {
+        tws_w_str(&c->io, names[i]);
+        tws_w_i32(&c->io, 0);
+        tws_w_i16(&c->io, 0);
+        tws_w_i32(&c->io, TWS_OID_TEXT);
+        tws_w_i16(&c->io, -1);
+        tws_w_i32(&c->io, -1);
+        tws_w_i16(&c->io, 0);
+    }
+    tws_w_end(&c->io);
+}
+
+static void text_row(conn *c, const char *const *vals, int n) {
+    tws_w_begin(&c->io, 'D');
+    tws_w_i16(&c->io, (int16_t)n);
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(vals[i]);
+        tws_w_i32(&c->io, (int32_t)len);
+        tws_w_bytes(&c->io, vals[i], len);
+    }
+    tws_w_end(&c->io);
+}
+
+static void send_tag(conn *c, const char *tag) {
+    tws_w_begin(&c->io, 'C');
+    tws_w_str(&c->io, tag);
+    tws_w_end(&c->io);
+}
+
+/* The SHOW columns of cmd (its RowDescription). Returns -1 for an unknown name. */
+static int guc_describe(conn *c, const tws_guc_cmd *cmd, int send) {
+    if (cmd->all) {
+        const char *cols[] = {"name", "setting", "description"};
+        if (send) text_columns(c, cols, 3);
+        return 0;
+    }
+    const char *canon;
+    if (!tws_guc_get(c->gucs, cmd->name, &canon)) return -1;
+    if (send) text_columns(c, &canon, 1);
+    return 0;
+}
+
+/* Runs a parsed SET/SHOW/RESET; the RowDescription of a SHOW only when `describe`
+ * (the extended protocol sent it at Describe). 0, or -1 after an error. */
+static int run_guc(conn *c, const tws_guc_cmd *cmd, int describe) {
+    char err[300];
+    const char *code = "42601";
+    if (twill_transaction_status(c->s) == TWILL_TXN_FAILED) {
+        send_error(c, "25P02",
+                   "current transaction is aborted, commands ignored until end of transaction "
+                   "block",
+                   0);
+        return -1;
+    }
+    if (cmd->kind == TWS_GUC_SHOW) {
+        if (guc_describe(c, cmd, describe)) {
+            snprintf(err, sizeof err, "unrecognized configuration parameter \"%.100s\"", cmd->name);
+            send_error(c, "42704", err, 0);
+            return -1;
+        }
+        const char *canon, *v[3];
+        if (cmd->all) {
+            for (int i = 0; tws_guc_at(c->gucs, i, &v[0], &v[1], &v[2]); i++) text_row(c, v, 3);
+        } else {
+            v[0] = tws_guc_get(c->gucs, cmd->name, &canon);
+            text_row(c, v, 1);
+        }
+        send_tag(c, "SHOW");
+        return 0;
+    }
+    if (cmd->kind == TWS_GUC_RESET && cmd->all) {
+        tws_guc_reset_all(c->gucs);
+        send_tag(c, "RESET");
+        return 0;
+    }
+    int local = cmd->local;
+    if (local && twill_transaction_status(c->s) == TWILL_TXN_IDLE) {
+        /* PostgreSQL: a warning, and the SET has no effect. */
+        send_notice(c, "25P01", "SET LOCAL can only be used in transaction blocks");
+        send_tag(c, "SET");
+        return 0;
+    }
+    if (tws_guc_set(c->gucs, cmd->name, cmd->kind == TWS_GUC_SET ? cmd->value : NULL, local, 0,
+                    &code, err, sizeof err)) {
+        send_error(c, code, err, 0);
+        return -1;
+    }
+    send_tag(c, cmd->kind == TWS_GUC_SET ? "SET" : "RESET");
+    return 0;
 }
 
 /* ---- COPY (handled here: the SQL layer has none) ---- */
@@ -794,9 +1010,25 @@ static int simple_query(conn *c, const char *sql, size_t len) {
             p = after;
             continue;
         }
+        tws_guc_cmd gc;
+        char gerr[200];
+        int g = tws_guc_parse(p, (size_t)(end - p), &gc, gerr, sizeof gerr);
+        if (g < 0) {
+            send_error(c, "42601", gerr, 0);
+            break;
+        }
+        if (g > 0) {
+            int rc = run_guc(c, &gc, 1);
+            tws_guc_cmd_free(&gc);
+            if (rc) break;
+            p = gc.end;
+            continue;
+        }
         if (tws_copy_is(p, (size_t)(end - p))) {
             const char *next = end;
+            wd_arm(c);
             int rc = run_copy(c, p, end, &next);
+            wd_disarm(c);
             log_slow(c, t0, p, (size_t)(next - p));
             if (rc == -2) {
                 if (implicit) twill_exec(c->s, "ROLLBACK");
@@ -832,7 +1064,9 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         }
         if (twill_column_count(st) > 0) send_row_description(c, st, NULL, 0);
         int64_t rows = 0;
+        wd_arm(c);
         int rc = run_rows(c, st, p, NULL, 0, &rows, 0, shift);
+        wd_disarm(c);
         log_slow(c, t0, p, (size_t)(tail - p));
         twill_finalize(st);
         if (rc == -2) {
@@ -957,7 +1191,17 @@ static int msg_parse(conn *c, tws_rd *r) {
     }
     twill_stmt *st = NULL;
     const char *tail = sql;
-    if (twill_prepare(c->s, sql, -1, &st, &tail) != TWILL_OK) {
+    tws_guc_cmd gc;
+    char gerr[200];
+    int guc = tws_guc_parse(sql, strlen(sql), &gc, gerr, sizeof gerr);
+    if (guc == 1) tws_guc_cmd_free(&gc);
+    if (guc < 0 || (guc == 1 && *skip_blank(gc.end))) {
+        free(types);
+        ext_error(c, "42601",
+                  guc < 0 ? gerr : "cannot insert multiple commands into a prepared statement");
+        return 0;
+    }
+    if (!guc && twill_prepare(c->s, sql, -1, &st, &tail) != TWILL_OK) {
         free(types);
         send_session_error(c, 0);
         c->skip_to_sync = 1;
@@ -990,7 +1234,8 @@ static int msg_parse(conn *c, tws_rd *r) {
         ext_error(c, "53200", "out of memory");
         return 0;
     }
-    s->st = st; /* NULL for an empty query */
+    s->st = st; /* NULL for an empty query or a SET/SHOW/RESET */
+    s->guc = guc;
     s->nparams = st ? twill_bind_parameter_count(st) : 0;
     if (n > s->nparams) s->nparams = n;
     s->ptypes = calloc((size_t)(s->nparams ? s->nparams : 1), sizeof *s->ptypes);
@@ -1053,6 +1298,7 @@ static int msg_bind(conn *c, tws_rd *r) {
         ext_error(c, "53200", "out of memory");
         return 0;
     }
+    p->guc = s->guc;
     if (s->st && !s->busy) {
         p->ps = s;
         p->st = s->st;
@@ -1118,6 +1364,19 @@ static int msg_bind(conn *c, tws_rd *r) {
     return 0;
 }
 
+/* Describe of a SET/SHOW/RESET: a SHOW's one text column, else NoData. An unknown
+ * SHOW name is reported at Execute, as the statement runs. */
+static void describe_guc(conn *c, const char *sql) {
+    tws_guc_cmd gc;
+    char err[200];
+    int sent = 0;
+    if (tws_guc_parse(sql, strlen(sql), &gc, err, sizeof err) == 1) {
+        if (gc.kind == TWS_GUC_SHOW) sent = !guc_describe(c, &gc, 1);
+        tws_guc_cmd_free(&gc);
+    }
+    if (!sent) send_simple(c, 'n');
+}
+
 static int msg_describe(conn *c, tws_rd *r) {
     char kind = (char)tws_rd_u8(r);
     const char *name = tws_rd_str(r);
@@ -1137,7 +1396,9 @@ static int msg_describe(conn *c, tws_rd *r) {
         for (int i = 0; i < s->nparams; i++)
             tws_w_i32(&c->io, (int32_t)(s->ptypes[i] ? s->ptypes[i] : TWS_OID_TEXT));
         tws_w_end(&c->io);
-        if (s->st && twill_column_count(s->st) > 0)
+        if (s->guc)
+            describe_guc(c, s->sql);
+        else if (s->st && twill_column_count(s->st) > 0)
             send_row_description(c, s->st, NULL, 0);
         else
             send_simple(c, 'n');
@@ -1150,7 +1411,9 @@ static int msg_describe(conn *c, tws_rd *r) {
         ext_error(c, "34000", msg);
         return 0;
     }
-    if (p->st && twill_column_count(p->st) > 0)
+    if (p->guc)
+        describe_guc(c, p->sql);
+    else if (p->st && twill_column_count(p->st) > 0)
         send_row_description(c, p->st, p->fmts, p->nfmts);
     else
         send_simple(c, 'n');
@@ -1168,7 +1431,24 @@ static int msg_execute(conn *c, tws_rd *r) {
         ext_error(c, "34000", msg);
         return 0;
     }
+    if (p->guc && !p->done) {
+        tws_guc_cmd gc;
+        char err[200];
+        int rc = -1;
+        c->queries++;
+        if (tws_guc_parse(p->sql, strlen(p->sql), &gc, err, sizeof err) == 1) {
+            rc = run_guc(c, &gc, 0);
+            tws_guc_cmd_free(&gc);
+        }
+        p->done = 1;
+        if (rc) c->skip_to_sync = 1;
+        return 0;
+    }
     if (!p->st) {
+        if (p->guc) {
+            send_tag(c, "SET");
+            return 0;
+        }
         send_simple(c, 'I'); /* EmptyQueryResponse */
         return 0;
     }
@@ -1180,7 +1460,9 @@ static int msg_execute(conn *c, tws_rd *r) {
     twill_session_interrupt(c->s, 0);
     c->queries++;
     int64_t t0 = now_ms();
+    wd_arm(c);
     int rc = run_rows(c, p->st, p->sql, p->fmts, p->nfmts, &p->rows, max_rows, 0);
+    wd_disarm(c);
     log_slow(c, t0, p->sql, strlen(p->sql));
     if (rc == -2) return -1;
     if (rc == 0) p->done = 1;
@@ -1278,6 +1560,75 @@ static void copy_param(char *dst, size_t cap, const char *v) {
     snprintf(dst, cap, "%s", v);
 }
 
+/* Keeps a StartupMessage parameter for the session's settings (applied once the
+ * session exists). -1 after a fatal error. */
+static int keep_startup_param(conn *c, const char *k, const char *v) {
+    size_t kn = strlen(k) + 1, vn = strlen(v) + 1;
+    char *p = realloc(c->startup_params, c->startup_len + kn + vn);
+    if (!p) {
+        send_fatal(c, "53200", "out of memory");
+        return -1;
+    }
+    memcpy(p + c->startup_len, k, kn);
+    memcpy(p + c->startup_len + kn, v, vn);
+    c->startup_params = p;
+    c->startup_len += kn + vn;
+    return 0;
+}
+
+/* Applies one startup setting. Unknown names are ignored (drivers send extras); a
+ * value the server refuses ends the connection, as in PostgreSQL. */
+static int apply_startup_param(conn *c, const char *k, const char *v) {
+    const char *code;
+    char err[300];
+    if (!strcmp(k, "replication")) return 0;
+    if (tws_guc_set(c->gucs, k, v, 0, 1, &code, err, sizeof err) == 0 || !strcmp(code, "42704") ||
+        !strcmp(code, "55P02"))
+        return 0;
+    send_fatal(c, code, "%s", err);
+    return -1;
+}
+
+/* The "options" startup parameter: command-line switches "-c name=value" (or
+ * "--name=value"), as libpq's PGOPTIONS sends them; backslash escapes a space. */
+static int apply_startup_options(conn *c, const char *opts) {
+    char *buf = malloc(strlen(opts) + 1);
+    if (!buf) return -1;
+    const char *p = opts;
+    int want_c = 0, rc = 0;
+    while (*p && !rc) {
+        while (isspace((unsigned char)*p)) p++;
+        size_t n = 0;
+        while (*p && !isspace((unsigned char)*p)) {
+            if (*p == '\\' && p[1]) p++;
+            buf[n++] = *p++;
+        }
+        buf[n] = 0;
+        if (!n) break;
+        const char *kv = NULL;
+        if (want_c) {
+            kv = buf;
+            want_c = 0;
+        } else if (!strcmp(buf, "-c")) {
+            want_c = 1;
+        } else if (!strncmp(buf, "-c", 2)) {
+            kv = buf + 2;
+        } else if (!strncmp(buf, "--", 2)) {
+            kv = buf + 2;
+        }
+        char *eq = kv ? strchr(kv, '=') : NULL;
+        if (eq) {
+            *eq = 0;
+            /* Dashes stand for underscores in switch names. */
+            for (char *q = (char *)kv; *q; q++)
+                if (*q == '-') *q = '_';
+            rc = apply_startup_param(c, kv, eq + 1);
+        }
+    }
+    free(buf);
+    return rc;
+}
+
 /* Returns 1 to go on to queries, 0 to close quietly, -1 after a fatal error. */
 static int startup(conn *c) {
     for (int round = 0; round < 3; round++) {
@@ -1326,6 +1677,9 @@ static int startup(conn *c) {
                 send_fatal(c, "08P01", "invalid startup packet layout");
                 return -1;
             }
+            if (strcmp(k, "user") && strcmp(k, "database") && strncmp(k, "_pq_.", 5) &&
+                keep_startup_param(c, k, v))
+                return -1;
             if (!strcmp(k, "user"))
                 copy_param(c->user, sizeof c->user, v);
             else if (!strcmp(k, "database"))
@@ -1389,17 +1743,21 @@ static int open_session(conn *c) {
     c->s = s;
     char ver[64];
     snprintf(ver, sizeof ver, "15.0 (Twill DB %s)", twill_version());
-    send_param_status(c, "server_version", ver);
-    send_param_status(c, "server_encoding", "UTF8");
-    send_param_status(c, "client_encoding", "UTF8");
-    send_param_status(c, "DateStyle", "ISO, MDY");
-    send_param_status(c, "IntervalStyle", "postgres");
-    send_param_status(c, "integer_datetimes", "on");
-    send_param_status(c, "standard_conforming_strings", "on");
-    send_param_status(c, "TimeZone", "UTC");
-    send_param_status(c, "application_name", c->appname);
-    send_param_status(c, "is_superuser", "on");
-    send_param_status(c, "session_authorization", c->user);
+    c->gucs = tws_guc_new(c->user, ver, srv->cfg.idle_tx_timeout, srv->cfg.max_connections);
+    if (!c->gucs) {
+        send_fatal(c, "53200", "out of memory");
+        return -1;
+    }
+    for (size_t off = 0; off < c->startup_len;) {
+        const char *k = c->startup_params + off;
+        const char *v = k + strlen(k) + 1;
+        off += strlen(k) + strlen(v) + 2;
+        if (!strcmp(k, "options") ? apply_startup_options(c, v) : apply_startup_param(c, k, v))
+            return -1;
+    }
+    free(c->startup_params);
+    c->startup_params = NULL;
+    send_reports(c, 1);
     tws_w_begin(&c->io, 'K');
     tws_w_i32(&c->io, c->reg.pid);
     tws_w_i32(&c->io, c->reg.key);
@@ -1429,9 +1787,10 @@ static const char *io_reason(int rc) {
 static const char *serve(conn *c) {
     for (;;) {
         int timeout = -1;
-        if (c->srv->cfg.idle_tx_timeout > 0 && twill_transaction_status(c->s) != TWILL_TXN_IDLE &&
+        int idle_ms = tws_guc_ms(c->gucs, "idle_in_transaction_session_timeout");
+        if (idle_ms > 0 && twill_transaction_status(c->s) != TWILL_TXN_IDLE &&
             !tws_io_pending(&c->io))
-            timeout = c->srv->cfg.idle_tx_timeout;
+            timeout = idle_ms;
         /* Output is sent before waiting, so a pipelining client sees its answers. */
         if (!tws_io_pending(&c->io) && tws_io_flush(&c->io)) return "client_gone";
         char type = 0;
@@ -1538,6 +1897,7 @@ void *tws_conn_main(void *argp) {
             reason = st == 0 ? "startup_closed" : "startup_failed";
         }
         drop_all(c);
+        wd_stop(c);
         tws_unregister(srv, &c->reg);
         /* Rolls back an open transaction: a dropped client is a Terminate. */
         if (c->s) twill_session_close(c->s);
@@ -1550,6 +1910,8 @@ void *tws_conn_main(void *argp) {
             tws_log(TWS_LOG_DEBUG, "connection_close", "pid=%d remote=%s reason=%s", c->reg.pid,
                     c->peer, reason);
         tws_io_free(&c->io);
+        tws_guc_free(c->gucs);
+        free(c->startup_params);
     }
     close(arg->fd);
     int counted = c && c->counted;

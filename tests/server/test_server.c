@@ -737,6 +737,141 @@ static void test_sigterm_durable(void) {
     CHECK(stop_server(&s) == 0);
 }
 
+/* ---- session parameters ---- */
+
+static void expect_state(PGconn *c, const char *sql, const char *state) {
+    PGresult *r = PQexec(c, sql);
+    int ok = !strcmp(sqlstate(r), state);
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "%s: expected %s, got %s %s", sql, state, sqlstate(r), PQerrorMessage(c));
+    PQclear(r);
+}
+
+static void test_gucs(const server *s) {
+    char ci[400], v[128];
+    snprintf(ci, sizeof ci, "%s application_name=tapp options='-c statement_timeout=7s'",
+             s->conninfo);
+    PGconn *c = PQconnectdb(ci);
+    CHECK(PQstatus(c) == CONNECTION_OK);
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "tapp"));
+    CHECK(!strcmp(PQparameterStatus(c, "client_encoding"), "UTF8"));
+    CHECK(!strcmp(PQparameterStatus(c, "TimeZone"), "UTC"));
+    CHECK(!strcmp(PQparameterStatus(c, "DateStyle"), "ISO, MDY"));
+    query1(c, "SHOW statement_timeout", v, sizeof v);
+    CHECK(!strcmp(v, "7s"));
+
+    /* SET reports what PostgreSQL reports; SHOW names the column canonically. */
+    exec_ok(c, "SET application_name TO 'renamed'");
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "renamed"));
+    exec_ok(c, "set datestyle = iso, dmy");
+    CHECK(!strcmp(PQparameterStatus(c, "DateStyle"), "ISO, DMY"));
+    PGresult *r = PQexec(c, "show DATESTYLE");
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQfname(r, 0), "DateStyle") &&
+          !strcmp(PQgetvalue(r, 0, 0), "ISO, DMY") && !strcmp(PQcmdStatus(r), "SHOW"));
+    PQclear(r);
+    exec_ok(c, "SET SESSION TIME ZONE 'Europe/Paris'");
+    CHECK(!strcmp(PQparameterStatus(c, "TimeZone"), "Europe/Paris"));
+    exec_ok(c, "SET client_encoding = 'utf-8'");
+    exec_ok(c, "SET NAMES 'UTF8'");
+    exec_ok(c, "SET extra_float_digits = 3");
+    exec_ok(c, "SET search_path = \"$user\", public");
+    query1(c, "SHOW search_path", v, sizeof v);
+    CHECK(!strcmp(v, "\"$user\", public"));
+    exec_ok(c, "SET myapp.user_id = '42'");
+    query1(c, "SHOW myapp.user_id", v, sizeof v);
+    CHECK(!strcmp(v, "42"));
+    query1(c, "SHOW TRANSACTION ISOLATION LEVEL", v, sizeof v);
+    CHECK(!strcmp(v, "repeatable read"));
+    query1(c, "SHOW server_version_num", v, sizeof v);
+    CHECK(!strcmp(v, "150000"));
+
+    r = PQexec(c, "SET nosuch = 1");
+    CHECK(!strcmp(sqlstate(r), "42704"));
+    CHECK(strstr(PQresultErrorMessage(r), "unrecognized configuration parameter \"nosuch\""));
+    PQclear(r);
+    expect_state(c, "SHOW nosuch", "42704");
+    expect_state(c, "SET client_encoding = 'LATIN1'", "0A000");
+    expect_state(c, "SET client_encoding = 'klingon'", "22023");
+    expect_state(c, "SET standard_conforming_strings = off", "0A000");
+    expect_state(c, "SET server_version = '9.6'", "55P02");
+    expect_state(c, "SET transaction_isolation = 'serializable'", "55P02");
+    expect_state(c, "SET statement_timeout = 'soon'", "22023");
+    expect_state(c, "SET extra_float_digits = 9", "22023");
+    expect_state(c, "SET statement_timeout =", "42601");
+
+    /* SET LOCAL lapses with its block (and its report with it); RESET restores the
+     * session default, which the startup packet set. */
+    exec_ok(c, "BEGIN");
+    exec_ok(c, "SET LOCAL application_name = 'in-block'");
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "in-block"));
+    exec_ok(c, "COMMIT");
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "renamed"));
+    exec_ok(c, "RESET application_name");
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "tapp"));
+    exec_ok(c, "RESET ALL");
+    CHECK(!strcmp(PQparameterStatus(c, "DateStyle"), "ISO, MDY"));
+    query1(c, "SHOW statement_timeout", v, sizeof v);
+    CHECK(!strcmp(v, "7s"));
+
+    /* Several statements: SET/SHOW split out with the same care as the engine's; a
+     * "SET" inside a string or comment is not one. */
+    CHECK(PQsendQuery(c, "SET extra_float_digits = 2; SELECT 'SET x = 1; SHOW y' AS s; "
+                         "/* SHOW z; */ SHOW extra_float_digits"));
+    const char *want[] = {"SET", "SELECT 1", "SHOW"};
+    int i = 0;
+    while ((r = PQgetResult(c))) {
+        if (i < 3) CHECK(!strcmp(PQcmdStatus(r), want[i]));
+        if (i == 1) CHECK(!strcmp(PQgetvalue(r, 0, 0), "SET x = 1; SHOW y"));
+        if (i == 2) CHECK(!strcmp(PQgetvalue(r, 0, 0), "2"));
+        i++;
+        PQclear(r);
+    }
+    CHECK(i == 3);
+
+    /* Extended protocol: SHOW described as one text column; SET through Parse. */
+    r = PQprepare(c, "show_tz", "SHOW TimeZone", 0, NULL);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQdescribePrepared(c, "show_tz");
+    CHECK(PQnfields(r) == 1 && !strcmp(PQfname(r, 0), "TimeZone") && PQftype(r, 0) == 25);
+    PQclear(r);
+    r = PQexecPrepared(c, "show_tz", 0, NULL, NULL, NULL, 0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "UTC"));
+    PQclear(r);
+    r = PQexecParams(c, "SET application_name = 'extended'", 0, NULL, NULL, NULL, NULL, 0);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "SET"));
+    PQclear(r);
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "extended"));
+
+    /* statement_timeout cancels a 10^12-row join with 57014 and its own message. */
+    exec_ok(c, "SET statement_timeout = 300");
+    time_t t0 = time(NULL);
+    r = PQexec(c, "SELECT count(*) FROM big a, big b, big c, big d");
+    CHECK(!strcmp(sqlstate(r), "57014"));
+    CHECK(strstr(PQresultErrorMessage(r), "canceling statement due to statement timeout"));
+    PQclear(r);
+    CHECK(time(NULL) - t0 < 10);
+    query1(c, "SELECT count(*) FROM big", v, sizeof v);
+    CHECK(!strcmp(v, "1000"));
+    r = PQexecParams(c, "SELECT count(*) FROM big a, big b, big c, big d", 0, NULL, NULL, NULL,
+                     NULL, 0);
+    CHECK(!strcmp(sqlstate(r), "57014"));
+    PQclear(r);
+    exec_ok(c, "SET statement_timeout = 0");
+    query1(c, "SELECT count(*) FROM big", v, sizeof v);
+    CHECK(!strcmp(v, "1000"));
+
+    /* A session's own idle_in_transaction_session_timeout ends it. */
+    exec_ok(c, "SET idle_in_transaction_session_timeout = '300ms'");
+    exec_ok(c, "BEGIN");
+    sleep_ms(900);
+    r = PQexec(c, "SELECT 1");
+    CHECK(PQresultStatus(r) == PGRES_FATAL_ERROR);
+    PQclear(r);
+    PQfinish(c);
+}
+
 /* ---- COPY ---- */
 
 /* Sends `data` in CopyData chunks of `chunk` bytes (so records straddle messages),
@@ -914,6 +1049,7 @@ int main(int argc, char **argv) {
     test_bad_input(&s);
     test_cancel(&s);
     test_copy(&s);
+    test_gucs(&s);
     CHECK(stop_server(&s) == 0);
     test_connection_limit();
     test_scram();
