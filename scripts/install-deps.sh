@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang-format
       libpg-query-dev libprotobuf-c-dev libedit-dev libsqlite3-dev libssl-dev
-      libpq-dev postgresql-client-15 postgresql-15
+      libpq-dev postgresql-client-15 postgresql-15 python3-psycopg2 nodejs
       libcurl4-openssl-dev libexpat1-dev libzstd-dev
       radosgw ceph-mon ceph-osd)
 

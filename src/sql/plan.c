@@ -2742,8 +2742,7 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
         break;
     case N_(TRANSACTION_STMT):
         p->kind = tw_plan_peek_kind(tree, i);
-        rc = p->kind < 0 ? notsup(&c, -1, "savepoints and two-phase commit are not supported yet")
-                         : TWILL_OK;
+        rc = p->kind < 0 ? notsup(&c, -1, "two-phase commit is not supported") : TWILL_OK;
         break;
     default:
         rc = notsup(&c, -1, "statement type %s is not supported", n ? node_name(n) : "?");
@@ -2764,3 +2763,9 @@ void tw_plan_free(tw_plan *p) {
     if (p->cat) tw_catalog_unref(p->cat);
     free(p);
 }
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+            return PL_SAVEPOINT;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+            return PL_RELEASE;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+            return PL_ROLLBACK_TO;
