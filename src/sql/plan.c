@@ -2693,6 +2693,12 @@ int tw_plan_peek_kind(tw_parsetree *tree, size_t i) {
             return PL_COMMIT;
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
             return PL_ROLLBACK;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+            return PL_SAVEPOINT;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+            return PL_RELEASE;
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+            return PL_ROLLBACK_TO;
         default:
             return -1;
         }
@@ -2763,9 +2769,3 @@ void tw_plan_free(tw_plan *p) {
     if (p->cat) tw_catalog_unref(p->cat);
     free(p);
 }
-        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
-            return PL_SAVEPOINT;
-        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
-            return PL_RELEASE;
-        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
-            return PL_ROLLBACK_TO;

@@ -30,6 +30,9 @@ enum {
     PL_NOOP, /* accepted and ignored (e.g. SET of a harmless setting) */
     PL_CREATE_VIEW,
     PL_DROP_VIEW,
+    PL_SAVEPOINT,
+    PL_RELEASE,
+    PL_ROLLBACK_TO,
 };
 
 enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN, PN_APPEND, PN_SETOP };

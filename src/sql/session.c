@@ -45,11 +45,22 @@ typedef struct cache_ent {
     uint64_t used;
 } cache_ent;
 
+/* A savepoint of the open block: the txn-layer mark, and whether the block had changed
+ * the catalog by then (ROLLBACK TO restores it, so planning goes back to the shared
+ * catalog when the DDL since is undone). */
+typedef struct savepoint {
+    char *name;
+    uint32_t mark;
+    int cat_dirty;
+} savepoint;
+
 struct tw_sql_session {
     tw_sql_db *db;
     tw_txn *txn; /* the open transaction block's transaction */
     int in_block, aborted, cat_dirty;
     tw_catalog *private_cat;
+    savepoint *sps; /* oldest first */
+    int nsps, capsps;
     tw_sql_stmt *stmts;
     cache_ent cache[STMT_CACHE_MAX];
     int ncache;
@@ -212,6 +223,11 @@ int tw_sql_session_open(tw_sql_db *db, tw_sql_session **out, tw_err *err) {
 
 static void stop_stmt(tw_sql_stmt *st);
 
+/* Forgets savepoints keep.. (newest ones). */
+static void drop_savepoints(tw_sql_session *s, int keep) {
+    while (s->nsps > keep) free(s->sps[--s->nsps].name);
+}
+
 /* Ends the block: every statement still streaming from its transaction stops. */
 static void end_block(tw_sql_session *s) {
     for (tw_sql_stmt *st = s->stmts; st; st = st->next)
@@ -223,6 +239,7 @@ static void end_block(tw_sql_session *s) {
     s->in_block = s->aborted = s->cat_dirty = 0;
     tw_catalog_unref(s->private_cat);
     s->private_cat = NULL;
+    drop_savepoints(s, 0);
 }
 
 static void clear_script(tw_sql_session *s) {
@@ -235,6 +252,7 @@ void tw_sql_session_close(tw_sql_session *s) {
     while (s->stmts) tw_sql_finalize(s->stmts);
     if (s->txn) tw_txn_rollback(s->txn);
     end_block(s);
+    free(s->sps);
     for (int i = 0; i < s->ncache; i++) {
         free(s->cache[i].sql);
         tw_parsetree_unref(s->cache[i].tree);
@@ -345,11 +363,14 @@ static int ensure_plan(tw_sql_stmt *st, tw_err *err) {
 }
 
 /* Any error inside a transaction block aborts it (PostgreSQL semantics), including
- * errors found while parsing or planning. */
+ * errors found while parsing or planning. With a savepoint the transaction is kept:
+ * ROLLBACK TO discards the failed work and resumes the block. */
 static void abort_block(tw_sql_session *s) {
     if (!s->in_block || s->aborted) return;
-    if (s->txn) tw_txn_rollback(s->txn);
-    s->txn = NULL;
+    if (!s->nsps) {
+        if (s->txn) tw_txn_rollback(s->txn);
+        s->txn = NULL;
+    }
     for (tw_sql_stmt *o = s->stmts; o; o = o->next)
         if (o->running && !o->own_txn) {
             stop_stmt(o);
@@ -676,6 +697,59 @@ static void bump_version(tw_sql_db *db) {
     __atomic_add_fetch(&db->version, 1, __ATOMIC_ACQ_REL);
 }
 
+/* SAVEPOINT / RELEASE / ROLLBACK TO, as PostgreSQL: names may repeat (the newest
+ * wins); RELEASE and ROLLBACK TO also forget the savepoints made after the named one;
+ * ROLLBACK TO keeps the named savepoint and ends an aborted state. */
+static int savepoint_control(tw_sql_stmt *st, tw_err *err) {
+    tw_sql_session *s = st->s;
+    int kind = st->kind;
+    const char *what = kind == PL_SAVEPOINT ? "SAVEPOINT"
+                       : kind == PL_RELEASE ? "RELEASE SAVEPOINT"
+                                            : "ROLLBACK TO SAVEPOINT";
+    if (!s->in_block)
+        return tw_err_set(err, TWILL_ERROR, "25P01", "%s can only be used in transaction blocks",
+                          what);
+    if (s->aborted && kind != PL_ROLLBACK_TO)
+        return tw_err_set(
+            err, TWILL_ERROR, "25P02",
+            "current transaction is aborted, commands ignored until end of transaction block");
+    const char *name = st->tree->pr->stmts[st->idx]->stmt->transaction_stmt->savepoint_name;
+    if (!name) name = "";
+    int i = s->nsps - 1;
+    while (i >= 0 && strcmp(s->sps[i].name, name)) i--;
+    if (kind == PL_SAVEPOINT) {
+        if (!s->txn) return tw_err_set(err, TWILL_ERROR, "XX000", "no transaction");
+        if (s->nsps == s->capsps) {
+            int cap = s->capsps ? s->capsps * 2 : 4;
+            savepoint *n = realloc(s->sps, (size_t)cap * sizeof *n);
+            if (!n) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            s->sps = n;
+            s->capsps = cap;
+        }
+        char *copy = strdup(name);
+        if (!copy) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        s->sps[s->nsps++] =
+            (savepoint){.name = copy, .mark = tw_txn_savepoint(s->txn), .cat_dirty = s->cat_dirty};
+        return TWILL_DONE;
+    }
+    if (i < 0) {
+        abort_block(s);
+        return tw_err_set(err, TWILL_ERROR, "3B001", "savepoint \"%s\" does not exist", name);
+    }
+    if (kind == PL_RELEASE) {
+        drop_savepoints(s, i);
+        return TWILL_DONE;
+    }
+    drop_savepoints(s, i + 1);
+    tw_txn_rollback_to(s->txn, s->sps[i].mark);
+    s->aborted = 0;
+    s->cat_dirty = s->sps[i].cat_dirty;
+    /* The private catalog may hold DDL that was just undone: read it again. */
+    tw_catalog_unref(s->private_cat);
+    s->private_cat = NULL;
+    return TWILL_DONE;
+}
+
 static int txn_control(tw_sql_stmt *st, tw_err *err) {
     tw_sql_session *s = st->s;
     int rc = TWILL_OK;
@@ -705,6 +779,10 @@ static int txn_control(tw_sql_stmt *st, tw_err *err) {
         if (s->txn) tw_txn_rollback(s->txn);
         end_block(s);
         return TWILL_DONE;
+    case PL_SAVEPOINT:
+    case PL_RELEASE:
+    case PL_ROLLBACK_TO:
+        return savepoint_control(st, err);
     }
     return tw_err_set(err, TWILL_ERROR, "XX000", "not a transaction statement");
 }
@@ -869,6 +947,10 @@ uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
         return 701;
     case TY_BYTEA:
         return 17;
+    case TY_NUMERIC:
+        /* PostgreSQL's numeric typmod: ((p << 16) | s) + 4 */
+        if (typmod && t.mod >= 0) *typmod = t.mod + 4;
+        return 1700;
     case TY_VARCHAR:
     case TY_CHAR:
         /* PostgreSQL's typmod for character types counts its 4-byte varlena header. */
@@ -903,7 +985,12 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
     case PL_COMMIT:
         return "COMMIT";
     case PL_ROLLBACK:
+    case PL_ROLLBACK_TO:
         return "ROLLBACK";
+    case PL_SAVEPOINT:
+        return "SAVEPOINT";
+    case PL_RELEASE:
+        return "RELEASE";
     default:
         return NULL;
     }
@@ -956,6 +1043,16 @@ void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out) {
         out->type = TWILL_TYPE_TEXT;
         out->p = b->p;
         out->len = v->n;
+        break;
+    }
+    case VK_NUMERIC: {
+        /* numeric reaches clients as its exact text, as PostgreSQL's text protocol does */
+        size_t n;
+        const char *t = tw_sql_column_text(st, col, &n);
+        if (!t) return;
+        out->type = TWILL_TYPE_TEXT;
+        out->p = t;
+        out->len = n;
         break;
     }
     }

@@ -33,7 +33,7 @@ static uint32_t drop_cid(const tw_txn *t, uint64_t table) {
 static int build_record(tw_txn *t, tw_err *err) {
     uint64_t nops = t->ndrops;
     for (tw_ws_node *n = tw_ws_first(&t->ws); n; n = n->next[0])
-        if (n->ver->cid + 1 > drop_cid(t, table_of(n->key))) nops++;
+        if (n->ver && n->ver->cid + 1 > drop_cid(t, table_of(n->key))) nops++;
     tw_buf *b = &t->record;
     if (tw_buf_reserve(b, 16 + t->ws.bytes + t->ws.count * 16) || tw_wal_begin(b, nops))
         return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory building the commit record");
@@ -43,6 +43,7 @@ static int build_record(tw_txn *t, tw_err *err) {
     for (tw_ws_node *n = tw_ws_first(&t->ws); n; n = n->next[0]) {
         uint64_t table = table_of(n->key);
         tw_ws_version *v = n->ver;
+        if (!v) continue; /* every write of this key was rolled back to a savepoint */
         if (v->cid + 1 <= drop_cid(t, table)) continue; /* written before the table was dropped */
         if (tw_wal_append_op(b, v->deleted ? TW_OP_DELETE : TW_OP_PUT, table, n->key + TW_WS_PREFIX,
                              n->klen - TW_WS_PREFIX, v->val, v->deleted ? 0 : v->vlen))
@@ -59,7 +60,10 @@ static int conflict(tw_engine *eng, tw_err *err) {
 
 static int pending_has(const tw_txn *q, const tw_ws_node *n) {
     for (; q; q = q->queue_next)
-        if (q->ws_ready && tw_ws_find(&q->ws, n->key, n->klen)) return 1;
+        if (q->ws_ready) {
+            const tw_ws_node *m = tw_ws_find(&q->ws, n->key, n->klen);
+            if (m && m->ver) return 1; /* an emptied node (savepoint rollback) wrote nothing */
+        }
     return 0;
 }
 
@@ -78,6 +82,7 @@ static int validate(tw_txn *t, tw_err *err) {
         }
     }
     for (tw_ws_node *n = tw_ws_first(&t->ws); n; n = n->next[0]) {
+        if (!n->ver) continue;
         if (pending_has(eng->queue_head, n) || pending_has(eng->inflight, n)) {
             rc = conflict(eng, err);
             goto out;

@@ -79,6 +79,19 @@ void tw_txn_next_command(tw_txn *t) {
     t->cid++;
 }
 
+uint32_t tw_txn_savepoint(tw_txn *t) {
+    return ++t->cid;
+}
+
+void tw_txn_rollback_to(tw_txn *t, uint32_t mark) {
+    if (t->ws_ready) tw_ws_rollback_to(&t->ws, mark);
+    size_t keep = 0;
+    for (size_t i = 0; i < t->ndrops; i++)
+        if (t->drops[i].cid < mark) t->drops[keep++] = t->drops[i];
+    t->ndrops = keep;
+    t->cid++;
+}
+
 uint64_t tw_txn_snapshot(const tw_txn *t) {
     return t->snapshot;
 }

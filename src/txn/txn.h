@@ -74,6 +74,12 @@ void tw_txn_rollback(tw_txn *t);
 /* Starts the next command: writes made so far become visible to new cursors. */
 void tw_txn_next_command(tw_txn *t);
 uint64_t tw_txn_snapshot(const tw_txn *t);
+/* Savepoints (SQL SAVEPOINT / ROLLBACK TO), added for the SQL layer: tw_txn_savepoint
+ * starts a new command and returns a mark; tw_txn_rollback_to(mark) discards every
+ * write and table drop made since (by commands >= mark) and starts a new command. The
+ * mark stays valid, so one can roll back to it again; marks taken after it are void. */
+uint32_t tw_txn_savepoint(tw_txn *t);
+void tw_txn_rollback_to(tw_txn *t, uint32_t mark);
 int tw_txn_has_writes(const tw_txn *t);
 
 enum { TW_READ_SNAPSHOT = 0, TW_READ_OWN_CURRENT = 1 };

@@ -127,6 +127,7 @@ int tw_ws_write(tw_writeset *ws, const uint8_t *ckey, size_t cklen, uint32_t cid
     if (vlen) memcpy(v->val, val, vlen);
     ws->bytes += vlen;
     if (n) {
+        if (!n->ver) ws->count++; /* emptied by a savepoint rollback: live again */
         if (n->ver && n->ver->cid == cid) {
             ws->bytes -= n->ver->vlen;
             v->next = n->ver->next; /* the same command's older value is dead */
@@ -164,4 +165,17 @@ int tw_ws_write(tw_writeset *ws, const uint8_t *ckey, size_t cklen, uint32_t cid
     }
     ws->count++;
     return TWILL_OK;
+}
+
+void tw_ws_rollback_to(tw_writeset *ws, uint32_t mark) {
+    for (tw_ws_node *n = tw_ws_first(ws); n; n = n->next[0]) {
+        if (!n->ver) continue;
+        /* Chains are newest first and command ids only grow, so the discarded versions
+         * are a prefix of the chain. Their memory stays in the arena until the end. */
+        while (n->ver && n->ver->cid >= mark) {
+            ws->bytes -= n->ver->vlen;
+            n->ver = n->ver->next;
+        }
+        if (!n->ver) ws->count--;
+    }
 }

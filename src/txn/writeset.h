@@ -41,7 +41,7 @@ typedef struct tw_writeset {
     tw_ws_node *last;
     int height;
     uint64_t rng;
-    size_t count; /* distinct keys */
+    size_t count; /* distinct keys with at least one version */
     size_t bytes; /* payload bytes, for sizing the commit record */
     tw_ws_chunk *chunks;
     uint8_t *arena_p, *arena_end;
@@ -58,6 +58,11 @@ void tw_ws_free(tw_writeset *ws);
 /* Records a write of (ckey) at command cid. Returns TWILL_NOMEM on failure. */
 int tw_ws_write(tw_writeset *ws, const uint8_t *ckey, size_t cklen, uint32_t cid, int deleted,
                 const void *val, size_t vlen);
+/* Savepoint rollback: discards every version written by a command >= mark. Nodes stay
+ * linked (iterators and the append fast path keep working) but may be left with an
+ * empty chain (ver == NULL); readers treat such a node as absent, and `count` only
+ * counts nodes with a version. */
+void tw_ws_rollback_to(tw_writeset *ws, uint32_t mark);
 /* Exact lookup; NULL if absent. */
 tw_ws_node *tw_ws_find(const tw_writeset *ws, const uint8_t *ckey, size_t cklen);
 /* First node with key >= ckey (NULL if none). */
