@@ -1,5 +1,7 @@
 #include "sql/codec.h"
 
+#include "sql/numeric.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -40,6 +42,8 @@ int tw_key_put(tw_buf *b, const tw_val *v, int kind) {
         be64(t, u);
         return tw_buf_append(b, t, 8);
     }
+    case VK_NUMERIC:
+        return tw_num_key_put(b, tw_num_get(v));
     default: {
         /* 0x00 is escaped as 00 FF and the value ends with 00 01, so a shorter string
          * sorts first and no value is a byte prefix of another. */
@@ -84,6 +88,9 @@ int tw_row_encode(tw_buf *b, const tw_val *vals, const uint8_t *kinds, int n) {
             rc = tw_buf_put_u64(b, u);
             break;
         }
+        case VK_NUMERIC:
+            rc = tw_num_row_put(b, tw_num_get(v));
+            break;
         default:
             rc = tw_buf_put_varint(b, v->n);
             if (!rc) rc = tw_buf_append(b, v->s, v->n);
@@ -125,6 +132,12 @@ int tw_row_decode(const uint8_t *data, size_t len, tw_val *vals, const uint8_t *
             uint64_t u = tw_load_u64(p);
             memcpy(&v->d, &u, 8);
             p += 8;
+            break;
+        }
+        case VK_NUMERIC: {
+            tw_num nv;
+            if (tw_num_row_get(&p, end, &nv)) goto corrupt;
+            tw_num_set(v, nv);
             break;
         }
         default: {

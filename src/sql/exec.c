@@ -1,6 +1,7 @@
 #include "sql/exec.h"
 
 #include "sql/codec.h"
+#include "sql/numeric.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,8 +12,9 @@ typedef struct aggst {
     int64_t count;
     __int128 isum;
     double dsum;
-    int is_float, has_int;
-    tw_val m; /* min / max */
+    int is_float, has_int, has_num;
+    tw_num nsum; /* numeric inputs of sum / avg */
+    tw_val m;    /* min / max */
 } aggst;
 
 typedef struct group {
@@ -307,6 +309,21 @@ static int key_value(tw_val *v, int kind) {
         }
         return isnan(v->d) ? 0 : -1;
     }
+    /* numeric keys take integers exactly; a float probe falls back to a scan (its
+     * comparison is done in float8) */
+    if (kind == VK_NUMERIC && v->k == VK_INT) {
+        tw_num_set(v, tw_num_from_int(v->i));
+        return 1;
+    }
+    if (kind == VK_INT && v->k == VK_NUMERIC) {
+        tw_num n = tw_num_get(v), r;
+        if (tw_num_round(n, 0, 1, &r, NULL) || tw_num_cmp(n, r) || r.c > INT64_MAX ||
+            r.c < INT64_MIN)
+            return -1;
+        v->k = VK_INT;
+        v->i = (int64_t)r.c;
+        return 1;
+    }
     return 0;
 }
 
@@ -545,6 +562,15 @@ static int agg_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *me
             /* start from the first value, as PostgreSQL does (a lone -0 stays -0) */
             a->dsum = a->is_float ? a->dsum + v->d : v->d;
             a->is_float = 1;
+        } else if (v->k == VK_NUMERIC) {
+            tw_num x = tw_num_get(v);
+            if (a->has_num) {
+                int rc = tw_num_add(a->nsum, x, &a->nsum, err);
+                if (rc) return rc;
+            } else {
+                a->nsum = x;
+            }
+            a->has_num = 1;
         } else
             return tw_err_set(err, TWILL_ERROR, "42883", "sum/avg of a non-numeric value");
         return TWILL_OK;
@@ -559,6 +585,19 @@ static int agg_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *me
         return copy_val(mem, &a->m, v) ? nomem(err) : TWILL_OK;
     }
     }
+    return TWILL_OK;
+}
+
+/* The exact total of a sum / avg over integers and numerics. */
+static int num_total(const aggst *a, tw_num *out, tw_err *err) {
+    tw_num t = {0, 0};
+    if (a->has_int) {
+        /* the 128-bit integer sum is exact; numeric holds it up to 38 digits */
+        tw_num i = {a->isum, 0};
+        if (tw_num_add(t, i, &t, err)) return TWILL_ERROR;
+    }
+    if (a->has_num && tw_num_add(t, a->nsum, &t, err)) return TWILL_ERROR;
+    *out = t;
     return TWILL_OK;
 }
 
@@ -583,6 +622,11 @@ static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *e
                 return tw_err_set(err, TWILL_ERROR, "22003", "bigint out of range");
             out->k = VK_INT;
             out->i = (int64_t)a->isum;
+        } else if (d->type.ty == TY_NUMERIC) {
+            tw_num r;
+            int rc = num_total(a, &r, err);
+            if (rc) return rc;
+            tw_num_set(out, r);
         } else {
             out->k = VK_FLOAT;
             out->d = a->has_int ? a->dsum + (double)a->isum : a->dsum;
@@ -591,7 +635,14 @@ static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *e
     case AG_AVG:
         if (!a->count)
             out->k = VK_NULL;
-        else
+        else if (d->type.ty == TY_NUMERIC) {
+            /* PostgreSQL divides the numeric sum by the count (its division scale) */
+            tw_num r;
+            int rc = num_total(a, &r, err);
+            if (!rc) rc = tw_num_div(r, tw_num_from_int(a->count), &r, err);
+            if (rc) return rc;
+            tw_num_set(out, r);
+        } else
             out->k = VK_FLOAT, out->d = (a->dsum + (double)a->isum) / (double)a->count;
         return TWILL_OK;
     }

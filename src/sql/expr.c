@@ -1,12 +1,14 @@
 #include "sql/expr.h"
 
+#include "sql/numeric.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
 
 static const char *kind_name(int k) {
-    static const char *const kn[] = {"unknown",          "boolean", "bigint",
-                                     "double precision", "text",    "bytea"};
+    static const char *const kn[] = {"unknown", "boolean", "bigint", "double precision",
+                                     "text",    "bytea",   "numeric"};
     return kn[k];
 }
 
@@ -55,10 +57,27 @@ static int arith(const tw_expr *e, const tw_val *a, const tw_val *b, tw_val *out
         out->i = r;
         return TWILL_OK;
     }
-    if ((a->k == VK_INT || a->k == VK_FLOAT) && (b->k == VK_INT || b->k == VK_FLOAT) &&
-        e->op != EX_MOD) {
+    /* numeric with numeric or an integer stays exact; any float makes it float8 */
+    if ((a->k == VK_NUMERIC || b->k == VK_NUMERIC) && a->k != VK_FLOAT && b->k != VK_FLOAT &&
+        (a->k == VK_INT || a->k == VK_NUMERIC) && (b->k == VK_INT || b->k == VK_NUMERIC)) {
+        tw_num x = a->k == VK_INT ? tw_num_from_int(a->i) : tw_num_get(a);
+        tw_num y = b->k == VK_INT ? tw_num_from_int(b->i) : tw_num_get(b);
+        tw_num r;
+        int rc = e->op == EX_ADD   ? tw_num_add(x, y, &r, err)
+                 : e->op == EX_SUB ? tw_num_sub(x, y, &r, err)
+                 : e->op == EX_MUL ? tw_num_mul(x, y, &r, err)
+                 : e->op == EX_DIV ? tw_num_div(x, y, &r, err)
+                                   : tw_num_mod(x, y, &r, err);
+        if (rc) return rc;
+        tw_num_set(out, r);
+        return TWILL_OK;
+    }
+    if ((a->k == VK_INT || a->k == VK_FLOAT || a->k == VK_NUMERIC) &&
+        (b->k == VK_INT || b->k == VK_FLOAT || b->k == VK_NUMERIC) && e->op != EX_MOD) {
         double x = a->k == VK_INT ? (double)a->i : a->d;
         double y = b->k == VK_INT ? (double)b->i : b->d;
+        if (a->k == VK_NUMERIC) tw_num_to_double(tw_num_get(a), &x);
+        if (b->k == VK_NUMERIC) tw_num_to_double(tw_num_get(b), &y);
         double r = 0;
         switch (e->op) {
         case EX_ADD:
@@ -148,7 +167,51 @@ static int eval_func(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) 
             out->d = fabs(a.d);
             return TWILL_OK;
         }
+        if (a.k == VK_NUMERIC) {
+            tw_num n = tw_num_get(&a);
+            tw_num_set(out, n.c < 0 ? tw_num_neg(n) : n);
+            return TWILL_OK;
+        }
         break;
+    case TW_FN_ROUND:
+    case TW_FN_TRUNC:
+    case TW_FN_CEIL:
+    case TW_FN_FLOOR: {
+        int64_t places = 0;
+        if (e->nargs > 1) {
+            tw_val p;
+            if ((rc = tw_eval(e->args[1], c, &p, err))) return rc;
+            if (p.k == VK_NULL) {
+                out->k = VK_NULL;
+                return TWILL_OK;
+            }
+            if (p.k != VK_INT) break;
+            places = p.i;
+            if ((rc = tw_int_check(places, TY_INT4, err))) return rc;
+        }
+        int mode = e->aux == TW_FN_ROUND   ? 0
+                   : e->aux == TW_FN_TRUNC ? 1
+                   : e->aux == TW_FN_CEIL  ? 2
+                                           : 3;
+        if (a.k == VK_INT && e->type.ty == TY_NUMERIC) tw_num_set(&a, tw_num_from_int(a.i));
+        if (a.k == VK_INT) a.k = VK_FLOAT, a.d = (double)a.i;
+        if (a.k == VK_NUMERIC) {
+            tw_num r;
+            if ((rc = tw_num_round(tw_num_get(&a), (int)places, mode, &r, err))) return rc;
+            tw_num_set(out, r);
+            return TWILL_OK;
+        }
+        if (a.k == VK_FLOAT) {
+            /* the float8 forms: round() is rint (half to even), as in PostgreSQL */
+            out->k = VK_FLOAT;
+            out->d = mode == 0   ? rint(a.d)
+                     : mode == 1 ? trunc(a.d)
+                     : mode == 2 ? ceil(a.d)
+                                 : floor(a.d);
+            return TWILL_OK;
+        }
+        break;
+    }
     case TW_FN_LOWER:
     case TW_FN_UPPER: {
         if (a.k != VK_TEXT) break;
@@ -202,7 +265,8 @@ int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
         return tw_val_cast(&a, e->type, e->aux, c->arena, out, err);
     case EX_COERCE:
         if ((rc = tw_eval(e->args[0], c, &a, err))) return rc;
-        if (ty_is_num(e->type.ty) && (a.k == VK_INT || a.k == VK_FLOAT)) {
+        if (ty_is_num(e->type.ty) && e->type.ty != TY_NUMERIC &&
+            (a.k == VK_INT || a.k == VK_FLOAT)) {
             *out = a;
             return TWILL_OK;
         }
@@ -227,6 +291,10 @@ int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
         if (a.k == VK_FLOAT) {
             out->k = VK_FLOAT;
             out->d = -a.d;
+            return TWILL_OK;
+        }
+        if (a.k == VK_NUMERIC) {
+            tw_num_set(out, tw_num_neg(tw_num_get(&a)));
             return TWILL_OK;
         }
         return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: - %s",

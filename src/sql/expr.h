@@ -55,7 +55,17 @@ enum {
 
 enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN, TW_SQ_FROM };
 
-enum { TW_FN_ABS, TW_FN_LOWER, TW_FN_UPPER, TW_FN_LENGTH };
+/* ROUND/TRUNC take an optional second argument (places); CEIL/FLOOR one. */
+enum {
+    TW_FN_ABS,
+    TW_FN_LOWER,
+    TW_FN_UPPER,
+    TW_FN_LENGTH,
+    TW_FN_ROUND,
+    TW_FN_TRUNC,
+    TW_FN_CEIL,
+    TW_FN_FLOOR
+};
 
 typedef struct tw_expr {
     uint8_t op;

@@ -1,5 +1,7 @@
 #include "sql/plan.h"
 
+#include "sql/numeric.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -115,6 +117,32 @@ static const char *str_of(const Node *n) {
 
 /* ---- types ---- */
 
+/* numeric / numeric(p) / numeric(p,s); PostgreSQL allows p up to 1000 and s down to
+ * -1000, Twill's numeric holds 38 digits (numeric.h) and has no negative scales. */
+static int resolve_numeric(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
+    int loc = tn->location, m[2] = {0, 0};
+    out->ty = TY_NUMERIC;
+    out->mod = -1;
+    if (!tn->n_typmods) return TWILL_OK;
+    if (tn->n_typmods > 2) return aerr(c, loc, "22023", "invalid NUMERIC type modifier");
+    for (size_t i = 0; i < tn->n_typmods; i++) {
+        const Node *x = tn->typmods[i];
+        if (x->node_case != N_(A_CONST) || x->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+            return aerr(c, loc, "22023", "invalid NUMERIC type modifier");
+        m[i] = x->a_const->ival->ival;
+    }
+    if (m[0] < 1 || m[0] > 1000)
+        return aerr(c, loc, "22023", "NUMERIC precision %d must be between 1 and 1000", m[0]);
+    if (m[1] < -1000 || m[1] > 1000)
+        return aerr(c, loc, "22023", "NUMERIC scale %d must be between -1000 and 1000", m[1]);
+    if (m[0] > TW_NUM_MAX_DIGITS || m[1] < 0 || m[1] > m[0])
+        return notsup(c, loc,
+                      "numeric(%d,%d) is not supported (precision up to %d, scale 0..precision)",
+                      m[0], m[1], TW_NUM_MAX_DIGITS);
+    out->mod = tw_num_typmod(m[0], m[1]);
+    return TWILL_OK;
+}
+
 static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
     if (!tn || tn->n_names == 0) return notsup(c, -1, "type is not supported");
     const char *name = str_of(tn->names[tn->n_names - 1]);
@@ -122,6 +150,7 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
     if (!name) return notsup(c, loc, "type is not supported");
     if (tn->n_array_bounds) return notsup(c, loc, "array types are not supported");
     if (tn->setof || tn->pct_type) return notsup(c, loc, "this type syntax is not supported");
+    if (!strcmp(name, "numeric") || !strcmp(name, "decimal")) return resolve_numeric(c, tn, out);
     int32_t mod = -1;
     if (tn->n_typmods) {
         const Node *m = tn->typmods[0];
@@ -156,8 +185,6 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
         }
         return TWILL_OK;
     }
-    if (!strcmp(name, "numeric") || !strcmp(name, "decimal"))
-        return notsup(c, loc, "type numeric is not supported yet (use double precision or bigint)");
     if (strstr(name, "serial"))
         return notsup(c, loc, "type %s is not supported yet (use a bigint primary key)", name);
     return notsup(c, loc, "type %s is not supported", name);
@@ -283,14 +310,15 @@ static int cx_const(actx *c, PgQuery__AConst *k, tw_expr **out) {
             e->type.ty = TY_INT8;
             return TWILL_OK;
         }
-        if (!strpbrk(s, ".eE"))
-            return aerr(c, k->location, "22003", "value \"%s\" is out of range for type bigint", s);
+        /* decimal literals (1.5, 1e3) and integers beyond bigint are numeric */
         tw_err tmp;
         tw_err_clear(&tmp);
-        if (tw_parse_float(s, strlen(s), TY_FLOAT8, &e->v.d, &tmp))
+        tw_num nv;
+        if (tw_num_parse(s, strlen(s), &nv, &tmp))
             return aerr(c, k->location, tmp.sqlstate, "%s", tmp.msg);
-        e->v.k = VK_FLOAT;
-        e->type.ty = TY_FLOAT8;
+        tw_num_set(&e->v, nv);
+        e->type.ty = TY_NUMERIC;
+        e->type.mod = -1;
         return TWILL_OK;
     }
     case PG_QUERY__A__CONST__VAL_BOOLVAL:
@@ -463,7 +491,14 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
                 return aerr(c, f->location, "42883", "function %s(%s) does not exist", fname,
                             tw_type_name(d.arg->type, (char[64]){0}, 64));
             d.fn = fname[0] == 's' ? AG_SUM : AG_AVG;
-            d.type.ty = d.fn == AG_AVG ? TY_FLOAT8 : ty_is_int(at) ? TY_INT8 : TY_FLOAT8;
+            /* PostgreSQL: sum(int2/int4) is bigint; sum(int8), sum(numeric) and avg over
+             * integers or numeric are numeric; floats stay float8 */
+            if (ty_is_float(at))
+                d.type.ty = TY_FLOAT8;
+            else if (d.fn == AG_SUM && (at == TY_INT2 || at == TY_INT4))
+                d.type.ty = TY_INT8;
+            else
+                d.type.ty = TY_NUMERIC;
         }
     }
     if (c->naggs == c->capaggs) {
@@ -493,6 +528,43 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
     return TWILL_OK;
 }
 
+/* round/trunc(x [, places]), ceil/ceiling/floor(x). As in PostgreSQL, the one-argument
+ * forms of an integer or float are the float8 functions and the two-argument forms exist
+ * for numeric only. */
+static int cx_round(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **out) {
+    int fn = name[0] == 'r'   ? TW_FN_ROUND
+             : name[0] == 't' ? TW_FN_TRUNC
+             : name[0] == 'c' ? TW_FN_CEIL
+                              : TW_FN_FLOOR;
+    int two = fn == TW_FN_ROUND || fn == TW_FN_TRUNC;
+    if (f->n_args < 1 || f->n_args > (two ? 2 : 1) || f->agg_star || f->agg_distinct)
+        return aerr(c, f->location, "42883", "function %s with %d arguments does not exist", name,
+                    (int)f->n_args);
+    tw_expr *e = mk(c, EX_FUNC, (int)f->n_args);
+    if (!e) return nomem(c);
+    e->aux = (uint8_t)fn;
+    for (int i = 0; i < (int)f->n_args; i++)
+        if (cx(c, f->args[i], &e->args[i])) return TWILL_ERROR;
+    tw_sqltype want = {f->n_args == 2 ? TY_NUMERIC : TY_FLOAT8, -1};
+    if (coerce_unknown(c, &e->args[0], want, 0, f->location)) return TWILL_ERROR;
+    int at = e->args[0]->type.ty;
+    if (!ty_is_num(at) || (f->n_args == 2 && ty_is_float(at)))
+        return aerr(c, f->location, "42883", "function %s(%s%s) does not exist", name,
+                    tw_type_name(e->args[0]->type, (char[64]){0}, 64),
+                    f->n_args == 2 ? ", integer" : "");
+    if (f->n_args == 2) {
+        if (coerce_unknown(c, &e->args[1], (tw_sqltype){TY_INT4, -1}, 0, f->location))
+            return TWILL_ERROR;
+        if (!ty_is_int(e->args[1]->type.ty))
+            return aerr(c, f->location, "42883", "function %s(numeric, %s) does not exist", name,
+                        tw_type_name(e->args[1]->type, (char[64]){0}, 64));
+    }
+    e->type.mod = -1;
+    e->type.ty = at == TY_NUMERIC || f->n_args == 2 ? TY_NUMERIC : TY_FLOAT8;
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     if (!raw) return notsup(c, f->location, "this function call is not supported");
@@ -510,6 +582,9 @@ static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     else if (!strcmp(name, "length") || !strcmp(name, "char_length") ||
              !strcmp(name, "character_length"))
         fn = TW_FN_LENGTH;
+    else if (!strcmp(name, "round") || !strcmp(name, "trunc") || !strcmp(name, "ceil") ||
+             !strcmp(name, "ceiling") || !strcmp(name, "floor"))
+        return cx_round(c, f, name, out);
     if (fn < 0) return notsup(c, f->location, "function %s() is not supported", name);
     if (f->n_args != 1 || f->agg_star || f->agg_distinct)
         return aerr(c, f->location, "42883", "function %s takes exactly one argument", name);
@@ -616,6 +691,9 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
             e->args[1] = b;
             if (ty_is_int(ta) && ty_is_int(tb))
                 e->type.ty = (uint8_t)(ta > tb ? ta : tb);
+            else if ((ta == TY_NUMERIC && !ty_is_float(tb) && tb != TY_UNKNOWN) ||
+                     (tb == TY_NUMERIC && !ty_is_float(ta) && ta != TY_UNKNOWN))
+                e->type.ty = TY_NUMERIC;
             else if (ta == TY_FLOAT4 && tb == TY_FLOAT4)
                 e->type.ty = TY_FLOAT4;
             else if (ta == TY_UNKNOWN || tb == TY_UNKNOWN)

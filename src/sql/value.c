@@ -1,5 +1,7 @@
 #include "sql/value.h"
 
+#include "sql/numeric.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
@@ -21,6 +23,8 @@ int tw_type_kind(int ty) {
         return VK_FLOAT;
     case TY_BYTEA:
         return VK_BYTEA;
+    case TY_NUMERIC:
+        return VK_NUMERIC;
     default:
         return VK_TEXT;
     }
@@ -77,9 +81,14 @@ const char *tw_type_name(tw_sqltype t, char *buf, size_t cap) {
     case TY_BYTEA:
         n = "bytea";
         break;
+    case TY_NUMERIC:
+        n = "numeric";
+        break;
     }
     if ((t.ty == TY_VARCHAR || t.ty == TY_CHAR) && t.mod >= 0)
         snprintf(buf, cap, "%s(%d)", n, (int)t.mod);
+    else if (t.ty == TY_NUMERIC && t.mod >= 0)
+        snprintf(buf, cap, "numeric(%d,%d)", (int)(t.mod >> 16), (int)(t.mod & 0xffff));
     else
         snprintf(buf, cap, "%s", n);
     return buf;
@@ -277,6 +286,10 @@ static int to_text(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_va
             n = b.len;
         } else if (v->k == VK_INT) {
             n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
+        } else if (v->k == VK_NUMERIC) {
+            if (tw_val_out(v, 0, &b)) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            s = (const char *)b.p;
+            n = b.len;
         } else {
             tw_float_out(v->d, 0, tmp, sizeof tmp);
             n = strlen(tmp);
@@ -343,6 +356,8 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
             return TWILL_OK;
         case VK_TEXT:
             return tw_parse_int(v->s, v->n, t.ty, &out->i, err);
+        case VK_NUMERIC:
+            return tw_num_to_int(tw_num_get(v), t.ty, &out->i, err);
         }
         break;
     case TY_FLOAT4:
@@ -357,6 +372,9 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
             break;
         case VK_TEXT:
             return tw_parse_float(v->s, v->n, t.ty, &out->d, err);
+        case VK_NUMERIC:
+            tw_num_to_double(tw_num_get(v), &out->d);
+            break;
         default:
             goto bad;
         }
@@ -391,13 +409,39 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
         }
         if (v->k == VK_TEXT) return parse_bytea(v->s, v->n, a, out, err);
         break;
+    case TY_NUMERIC: {
+        tw_num n;
+        int rc;
+        switch (v->k) {
+        case VK_NUMERIC:
+            n = tw_num_get(v);
+            rc = TWILL_OK;
+            break;
+        case VK_INT:
+            n = tw_num_from_int(v->i);
+            rc = TWILL_OK;
+            break;
+        case VK_FLOAT:
+            rc = tw_num_from_double(v->d, &n, err);
+            break;
+        case VK_TEXT:
+            rc = tw_num_parse(v->s, v->n, &n, err);
+            break;
+        default:
+            goto bad;
+        }
+        if (!rc) rc = tw_num_apply_typmod(n, t.mod, &n, err);
+        if (!rc) tw_num_set(out, n);
+        return rc;
+    }
     default: /* text flavours: everything has a text form */
-        if (assign && v->k != VK_TEXT && v->k != VK_INT && v->k != VK_FLOAT) break;
+        if (assign && v->k != VK_TEXT && v->k != VK_INT && v->k != VK_FLOAT && v->k != VK_NUMERIC)
+            break;
         return to_text(v, t, assign, a, out, err);
     }
 bad:;
-    static const char *const kn[] = {"unknown",          "boolean", "bigint",
-                                     "double precision", "text",    "bytea"};
+    static const char *const kn[] = {"unknown", "boolean", "bigint", "double precision",
+                                     "text",    "bytea",   "numeric"};
     return tw_err_set(err, TWILL_ERROR, assign ? "42804" : "42846",
                       assign ? "column is of type %s but expression is of type %s"
                              : "cannot cast type %2$s to %1$s",
@@ -421,6 +465,9 @@ int tw_val_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
         case VK_FLOAT:
             *res = cmp_double(a->d, b->d);
             return TWILL_OK;
+        case VK_NUMERIC:
+            *res = tw_num_cmp(tw_num_get(a), tw_num_get(b));
+            return TWILL_OK;
         case VK_TEXT:
         case VK_BYTEA: {
             size_t m = a->n < b->n ? a->n : b->n;
@@ -438,8 +485,28 @@ int tw_val_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
         *res = cmp_double(a->d, (double)b->i);
         return TWILL_OK;
     }
-    static const char *const kn[] = {"unknown",          "boolean", "bigint",
-                                     "double precision", "text",    "bytea"};
+    /* numeric meets an integer exactly and a float as float8, as PostgreSQL casts */
+    if ((a->k == VK_NUMERIC && (b->k == VK_INT || b->k == VK_FLOAT)) ||
+        (b->k == VK_NUMERIC && (a->k == VK_INT || a->k == VK_FLOAT))) {
+        const tw_val *x[2] = {a, b};
+        if (a->k == VK_FLOAT || b->k == VK_FLOAT) {
+            double d[2];
+            for (int i = 0; i < 2; i++)
+                if (x[i]->k == VK_NUMERIC)
+                    tw_num_to_double(tw_num_get(x[i]), &d[i]);
+                else
+                    d[i] = x[i]->d;
+            *res = cmp_double(d[0], d[1]);
+        } else {
+            tw_num n[2];
+            for (int i = 0; i < 2; i++)
+                n[i] = x[i]->k == VK_NUMERIC ? tw_num_get(x[i]) : tw_num_from_int(x[i]->i);
+            *res = tw_num_cmp(n[0], n[1]);
+        }
+        return TWILL_OK;
+    }
+    static const char *const kn[] = {"unknown", "boolean", "bigint", "double precision",
+                                     "text",    "bytea",   "numeric"};
     return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: %s = %s", kn[a->k],
                       kn[b->k]);
 }
@@ -520,6 +587,11 @@ int tw_val_out(const tw_val *v, int is_f4, tw_buf *out) {
         return tw_buf_append(out, tmp, strlen(tmp));
     case VK_TEXT:
         return tw_buf_append(out, v->s, v->n);
+    case VK_NUMERIC: {
+        char nb[TW_NUM_MAX_SCALE + 48];
+        size_t n = tw_num_out(tw_num_get(v), nb, sizeof nb);
+        return tw_buf_append(out, nb, n);
+    }
     case VK_BYTEA: {
         static const char hx[] = "0123456789abcdef";
         if (v->n > (SIZE_MAX - 2) / 2 || tw_buf_reserve(out, 2 + 2 * v->n)) return TWILL_NOMEM;

@@ -32,24 +32,29 @@ enum {
     TY_VARCHAR,
     TY_CHAR,
     TY_BYTEA,
+    TY_NUMERIC, /* mod: numeric(p,s) packed as p << 16 | s (tw_num_typmod), -1 none */
 };
 
 typedef struct tw_sqltype {
     uint8_t ty;
-    int32_t mod; /* max length for varchar/char; -1 when none */
+    int32_t mod; /* max length for varchar/char, numeric(p,s); -1 when none */
 } tw_sqltype;
 
 /* Runtime value kinds. */
-enum { VK_NULL = 0, VK_BOOL, VK_INT, VK_FLOAT, VK_TEXT, VK_BYTEA };
+enum { VK_NULL = 0, VK_BOOL, VK_INT, VK_FLOAT, VK_TEXT, VK_BYTEA, VK_NUMERIC };
 
 typedef struct tw_val {
     uint8_t k;
+    uint16_t nscale; /* VK_NUMERIC: display scale (see numeric.h) */
     union {
         int64_t i; /* VK_INT, VK_BOOL */
         double d;  /* VK_FLOAT */
         struct {
             const char *s; /* VK_TEXT, VK_BYTEA: borrowed bytes */
             size_t n;
+        };
+        struct {
+            uint64_t nlo, nhi; /* VK_NUMERIC: two's-complement 128-bit coefficient */
         };
     };
 } tw_val;
@@ -61,7 +66,7 @@ static inline int ty_is_float(int ty) {
     return ty == TY_FLOAT4 || ty == TY_FLOAT8;
 }
 static inline int ty_is_num(int ty) {
-    return ty_is_int(ty) || ty_is_float(ty);
+    return ty_is_int(ty) || ty_is_float(ty) || ty == TY_NUMERIC;
 }
 static inline int ty_is_text(int ty) {
     return ty == TY_TEXT || ty == TY_VARCHAR || ty == TY_CHAR;

@@ -53,7 +53,7 @@ describe("JS -> SQL -> JS values", () => {
   test("{ bigint: true } returns every integer as bigint", () => {
     using db = open(tempUrl(), { bigint: true });
     expect(db.query("SELECT 1 AS a, 2.5 AS b, 'x' AS c, $1::bigint AS d", [5])).toEqual([
-      { a: 1n, b: 2.5, c: "x", d: 5n },
+      { a: 1n, b: "2.5", c: "x", d: 5n }, // numeric arrives as exact text, as with node-postgres
     ]);
     expect(db.prepare("SELECT 3 AS a").values()).toEqual([[3n]]);
   });
