@@ -947,6 +947,10 @@ uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
         return 701;
     case TY_BYTEA:
         return 17;
+    case TY_NUMERIC:
+        /* PostgreSQL's numeric typmod: ((p << 16) | s) + 4 */
+        if (typmod && t.mod >= 0) *typmod = t.mod + 4;
+        return 1700;
     case TY_VARCHAR:
     case TY_CHAR:
         /* PostgreSQL's typmod for character types counts its 4-byte varlena header. */
@@ -1039,6 +1043,16 @@ void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out) {
         out->type = TWILL_TYPE_TEXT;
         out->p = b->p;
         out->len = v->n;
+        break;
+    }
+    case VK_NUMERIC: {
+        /* numeric reaches clients as its exact text, as PostgreSQL's text protocol does */
+        size_t n;
+        const char *t = tw_sql_column_text(st, col, &n);
+        if (!t) return;
+        out->type = TWILL_TYPE_TEXT;
+        out->p = t;
+        out->len = n;
         break;
     }
     }
