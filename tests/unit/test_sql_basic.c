@@ -73,7 +73,8 @@ static void test_ddl_dml(tw_sql_session *s) {
     QUERY(s, "SELECT id FROM t ORDER BY 1 LIMIT 1 OFFSET 1", "2");
     QUERY(s, "SELECT id FROM t ORDER BY name", "1\n3\n2");
     QUERY(s, "SELECT id * 10 + 1 AS x FROM t WHERE id BETWEEN 2 AND 3 ORDER BY x", "21\n31");
-    QUERY(s, "SELECT count(*), sum(id), min(name), max(score), avg(id) FROM t", "3|6|one|3|2.0000000000000000");
+    QUERY(s, "SELECT count(*), sum(id), min(name), max(score), avg(id) FROM t",
+          "3|6|one|3|2.0000000000000000");
     QUERY(s, "SELECT count(score), sum(score) FROM t", "2|4.5");
     QUERY(s, "SELECT count(*) FROM t WHERE id > 100", "0");
     QUERY(s, "SELECT sum(id), max(id) FROM t WHERE id > 100", "NULL|NULL");
