@@ -800,6 +800,9 @@ static int limit_value(tw_run *r, int slot, const tw_expr *e, int64_t dflt, cons
     if (rc) return rc;
     if (v.k == VK_NULL) return TWILL_OK;
     if (v.k == VK_FLOAT) v.k = VK_INT, v.i = (int64_t)llrint(v.d);
+    /* LIMIT 1.5 rounds, as PostgreSQL's cast of numeric to bigint does */
+    if (v.k == VK_NUMERIC && (rc = tw_num_to_int(tw_num_get(&v), TY_INT8, &v.i, err))) return rc;
+    if (v.k == VK_NUMERIC) v.k = VK_INT;
     if (v.k != VK_INT) return tw_err_set(err, TWILL_ERROR, "22P02", "invalid value for %s", what);
     if (v.i < 0)
         return tw_err_set(err, TWILL_ERROR, what[0] == 'L' ? "2201W" : "2201X",
