@@ -14,6 +14,7 @@
 #include "guc.h"
 #include "log.h"
 #include "pgvalue.h"
+#include "tls.h"
 #include "wire.h"
 
 #include <ctype.h>
@@ -1645,8 +1646,28 @@ static int startup(conn *c) {
             send_fatal(c, "08P01", "invalid length of startup packet");
             return -1;
         }
+        if (code == CODE_SSL && c->srv->tls_ctx && !c->io.tls) {
+            /* Bytes pipelined behind SSLRequest were sent in the clear and could be
+             * injected by a man in the middle (CVE-2021-23222): refuse them. */
+            if (tws_io_pending(&c->io)) {
+                send_fatal(c, "08P01", "received unencrypted data after SSL request");
+                return -1;
+            }
+            tws_w_raw(&c->io, "S", 1);
+            if (tws_io_flush(&c->io)) return 0;
+            char err[256];
+            c->io.tls = tws_tls_accept(c->srv->tls_ctx, c->io.fd, AUTH_TIMEOUT_MS, err, sizeof err);
+            if (!c->io.tls) {
+                char q[300];
+                tws_log(TWS_LOG_INFO, "tls_handshake_failed", "pid=%d remote=%s err=%s", c->reg.pid,
+                        c->peer, tws_log_quote(err, q, sizeof q));
+                return 0;
+            }
+            continue;
+        }
         if (code == CODE_SSL || code == CODE_GSSENC) {
-            /* No TLS / GSS here: the client goes on in the clear or gives up. */
+            /* No TLS configured (or already on), no GSS: the client goes on in the
+             * clear or gives up. */
             tws_w_raw(&c->io, "N", 1);
             if (tws_io_flush(&c->io)) return 0;
             continue;
@@ -1910,6 +1931,8 @@ void *tws_conn_main(void *argp) {
             tws_log(TWS_LOG_DEBUG, "connection_close", "pid=%d remote=%s reason=%s", c->reg.pid,
                     c->peer, reason);
         tws_io_free(&c->io);
+        tws_tls_close(c->io.tls);
+        c->io.tls = NULL;
         tws_guc_free(c->gucs);
         free(c->startup_params);
     }

@@ -5,6 +5,7 @@
  */
 #include "listener.h"
 #include "log.h"
+#include "tls.h"
 #include "server.h"
 
 #include <errno.h>
@@ -40,6 +41,8 @@ static void usage(FILE *f) {
                "  --password-file FILE      require SCRAM-SHA-256 with the password on the\n"
                "                            file's first line (or set TWILL_PASSWORD)\n"
                "  --allow-insecure-remote   listen on a non-loopback address without a password\n"
+               "  --tls-cert FILE           PEM certificate (chain): answer SSLRequest with TLS\n"
+               "  --tls-key FILE            PEM private key of --tls-cert\n"
                "  --idle-in-transaction-timeout MS\n"
                "                            end sessions idle inside a transaction that long\n"
                "                            (default 0: never)\n"
@@ -80,6 +83,8 @@ int main(int argc, char **argv) {
         {"max-connections", required_argument, 0, 'm'},
         {"password-file", required_argument, 0, 'p'},
         {"allow-insecure-remote", no_argument, 0, 'A'},
+        {"tls-cert", required_argument, 0, 'c'},
+        {"tls-key", required_argument, 0, 'k'},
         {"idle-in-transaction-timeout", required_argument, 0, 'I'},
         {"slow-query-ms", required_argument, 0, 'S'},
         {"shutdown-grace", required_argument, 0, 'G'},
@@ -115,6 +120,12 @@ int main(int argc, char **argv) {
             break;
         case 'A':
             srv.cfg.allow_insecure_remote = 1;
+            break;
+        case 'c':
+            srv.cfg.tls_cert = optarg;
+            break;
+        case 'k':
+            srv.cfg.tls_key = optarg;
             break;
         case 'I':
             bad = parse_int(optarg, 0, 1 << 30, &srv.cfg.idle_tx_timeout);
@@ -155,6 +166,12 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (!srv.cfg.tls_cert != !srv.cfg.tls_key) {
+        fprintf(stderr, "twill-server: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (srv.cfg.tls_cert && !(srv.tls_ctx = tws_tls_ctx_new(srv.cfg.tls_cert, srv.cfg.tls_key)))
+        return 2;
     char password[1024] = "";
     const char *env = getenv("TWILL_PASSWORD");
     if (password_file) {
@@ -202,10 +219,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     char q[300];
-    tws_log(TWS_LOG_INFO, "listening", "addr=%s db=%s auth=%s max_connections=%d version=%s",
+    tws_log(TWS_LOG_INFO, "listening", "addr=%s db=%s auth=%s tls=%s max_connections=%d version=%s",
             l.bound, tws_log_quote(srv.cfg.db_url, q, sizeof q),
-            srv.have_password ? "scram-sha-256" : "trust", srv.cfg.max_connections,
-            twill_version());
+            srv.have_password ? "scram-sha-256" : "trust", srv.tls_ctx ? "on" : "off",
+            srv.cfg.max_connections, twill_version());
     tws_serve(&srv, &l);
     int rc = twill_close(srv.db);
     tws_log(rc == TWILL_OK ? TWS_LOG_INFO : TWS_LOG_ERROR, "shutdown_complete", "close=%s",
@@ -214,6 +231,7 @@ int main(int argc, char **argv) {
     pthread_mutex_destroy(&srv.mu);
     close(stop_pipe[0]);
     close(stop_pipe[1]);
+    tws_tls_ctx_free(srv.tls_ctx);
     /* Frees libcrypto's algorithm caches now, so leak checkers see a clean exit. */
     OPENSSL_cleanup();
     return rc == TWILL_OK ? 0 : 1;

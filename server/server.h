@@ -27,6 +27,7 @@ typedef struct tws_config {
     int slow_query_ms;   /* log statements slower than this; < 0 = never */
     int shutdown_grace;  /* ms in-flight statements get at SIGTERM before cancel */
     int allow_insecure_remote;
+    const char *tls_cert, *tls_key; /* PEM files; NULL: no TLS */
 } tws_config;
 
 /* One registered connection: what CancelRequest and shutdown need to reach it. */
@@ -41,6 +42,7 @@ typedef struct tws_server {
     tws_config cfg;
     twill_db *db;
     int have_password;
+    void *tls_ctx; /* SSL_CTX when --tls-cert is given: SSLRequest is answered 'S' */
     tws_scram_secret secret;
     int stop_fd; /* read end of the stop pipe: readable once shutdown begins */
     _Atomic int stopping;

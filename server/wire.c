@@ -4,6 +4,9 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +58,23 @@ static int fill(tws_io *io, int timeout_ms) {
     }
     if (io->rpos == io->rlen) io->rpos = io->rlen = 0;
     for (;;) {
-        int rc = wait_input(io, timeout_ms);
-        if (rc) return rc;
+        /* Bytes OpenSSL already decrypted do not show on the socket. */
+        if (!io->tls || SSL_pending(io->tls) <= 0) {
+            int rc = wait_input(io, timeout_ms);
+            if (rc) return rc;
+        }
+        if (io->tls) {
+            int got = SSL_read(io->tls, io->rbuf + io->rlen, (int)(io->rcap - io->rlen));
+            if (got > 0) {
+                io->rlen += (size_t)got;
+                return TWS_IO_OK;
+            }
+            int e = SSL_get_error(io->tls, got);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) continue;
+            ERR_clear_error();
+            /* close_notify, a reset or a TLS failure: the client is gone either way. */
+            return TWS_IO_EOF;
+        }
         ssize_t got = recv(io->fd, io->rbuf + io->rlen, io->rcap - io->rlen, 0);
         if (got > 0) {
             io->rlen += (size_t)got;
@@ -203,6 +221,19 @@ int tws_io_flush(tws_io *io) {
     if (io->nomem) io->dead = 1;
     size_t off = 0;
     while (!io->dead && off < io->wlen) {
+        if (io->tls) {
+            size_t chunk = io->wlen - off > INT_MAX ? INT_MAX : io->wlen - off;
+            int w = SSL_write(io->tls, io->wbuf + off, (int)chunk);
+            if (w > 0) {
+                off += (size_t)w;
+                continue;
+            }
+            int e = SSL_get_error(io->tls, w);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) continue;
+            ERR_clear_error();
+            io->dead = 1;
+            break;
+        }
         ssize_t w = send(io->fd, io->wbuf + off, io->wlen - off, MSG_NOSIGNAL);
         if (w > 0) {
             off += (size_t)w;

@@ -13,6 +13,7 @@
  *  - Writes are buffered and sent on tws_io_flush (or when the buffer grows large); a
  *    failed send marks the connection dead and later writes are dropped, so callers
  *    check once, at flush. A blocked send stalls only the connection's own thread.
+ *  - After a TLS handshake (tls set) every read and write goes through OpenSSL.
  *  - The reader never reads past a message: a truncated field sets `bad` and yields
  *    zeros/empty strings, and the caller turns `bad` into a protocol violation.
  */
@@ -47,6 +48,7 @@ typedef struct tws_io {
     uint8_t *wbuf;
     size_t wlen, wcap, wstart; /* wstart: offset of the message being built */
     int nomem;                 /* an append failed: the connection must end */
+    void *tls;                 /* the OpenSSL session after SSLRequest, else NULL */
 } tws_io;
 
 void tws_io_init(tws_io *io, int fd, int stop_fd);
