@@ -639,6 +639,14 @@ typedef struct copy_in_state {
     int eod; /* "\." seen: the rest is ignored */
 } copy_in_state;
 
+/* The session's error with a CONTEXT line (a COPY row). */
+static void send_session_error_where(conn *c, const char *where) {
+    const char *msg = twill_errmsg(c->s);
+    if (!strcmp(twill_sqlstate(c->s), "57014") && wd_fired(c))
+        msg = "canceling statement due to statement timeout";
+    send_error_where(c, twill_sqlstate(c->s), msg, 0, where);
+}
+
 /* Inserts one record (newline excluded). 0, or -1 after sending the error. */
 static int copy_in_record(conn *c, copy_in_state *x, char *rec, size_t len) {
     char err[200], where[200];
@@ -666,12 +674,12 @@ static int copy_in_record(conn *c, copy_in_state *x, char *rec, size_t len) {
         int rc = x->isnull[i] ? twill_bind_null(x->ins, i + 1)
                               : twill_bind_text(x->ins, i + 1, x->fields[i], -1);
         if (rc != TWILL_OK) {
-            send_error_where(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0, where);
+            send_session_error_where(c, where);
             return -1;
         }
     }
     if (twill_step(x->ins) != TWILL_DONE) {
-        send_error_where(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0, where);
+        send_session_error_where(c, where);
         twill_reset(x->ins);
         return -1;
     }

@@ -232,6 +232,15 @@ static int paren_option(perr *e, lex *l, tws_copy_stmt *cs) {
         if (one_char(e, l, "quote", &cs->quote)) return -1;
     } else if (!strcmp(name, "escape")) {
         if (one_char(e, l, "escape", &cs->escape)) return -1;
+    } else if (!strcmp(name, "freeze")) {
+        /* A load-time hint (pgbench -i sends it): rows are visible as usual. */
+        int on = 1;
+        if (has_value && bool_value(l, &on))
+            return fail(e, "22023", "freeze requires a Boolean value", NULL);
+        if (!has_value) return 0;
+    } else if (!strcmp(name, "force_quote") || !strcmp(name, "force_not_null") ||
+               !strcmp(name, "force_null")) {
+        return fail(e, "0A000", "COPY option \"%s\" is not supported by twill-server", name);
     } else if (!strcmp(name, "encoding")) {
         if (l->type != T_STR || (strcasecmp(l->text, "utf8") && strcasecmp(l->text, "utf-8")))
             return fail(e, "0A000", "COPY ENCODING other than UTF8 is not supported", NULL);
@@ -257,6 +266,7 @@ static int legacy_options(perr *e, lex *l, tws_copy_stmt *cs) {
             cs->header = 1;
             continue;
         }
+        if (!strcmp(name, "freeze")) continue;
         if (!strcmp(name, "binary"))
             return fail(e, "0A000", "COPY BINARY is not supported by twill-server", NULL);
         if (is_word(l, "as")) next(l);

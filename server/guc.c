@@ -770,6 +770,7 @@ int tws_guc_parse(const char *sql, size_t len, tws_guc_cmd *cmd, char *err, size
             lex(&p, end, &t);
             return finish(&p, end, &t, cmd, err, cap);
         }
+        if (word(&t, "role") && cmd->kind == TWS_GUC_RESET) return 0; /* the engine's */
         if (word(&t, "session")) {
             lex(&p, end, &t);
             if (!word(&t, "authorization")) return syntax(err, cap, &t);

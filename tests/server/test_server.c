@@ -945,7 +945,8 @@ static void test_copy(const server *s) {
 
     /* A malformed row: nothing of the COPY stays, the error names the line. */
     const char *bad = "200001\tok\tx\n200002\tok\tx\nnot-a-number\tbad\tx\n200004\tok\tx\n";
-    r = copy_in(c, "copy \"cp\" (id, name, note) from stdin", bad, strlen(bad), 7, NULL);
+    r = copy_in(c, "copy \"cp\" (id, name, note) from stdin with (freeze on)", bad, strlen(bad), 7,
+                NULL);
     CHECK(PQresultStatus(r) == PGRES_FATAL_ERROR && !strcmp(sqlstate(r), "22P02"));
     const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
     CHECK(ctx && !strcmp(ctx, "COPY cp, line 3"));
