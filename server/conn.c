@@ -182,7 +182,7 @@ static void send_reports(conn *c, int all) {
 static void send_ready(conn *c) {
     /* As in PostgreSQL, changed parameters are reported just before ReadyForQuery,
      * after SET LOCAL values have lapsed with their block. */
-    if (twill_transaction_status(c->s) == TWILL_TXN_IDLE) tws_guc_txn_end(c->gucs);
+    if (twill_transaction_status(c->s) == TWILL_TXN_IDLE) tws_guc_txn_end(c->gucs, 1);
     send_reports(c, 0);
     tws_w_begin(&c->io, 'Z');
     tws_w_u8(&c->io, (uint8_t)txn_char(c));
@@ -319,6 +319,13 @@ static int char_count(const char *p, size_t n) {
     return k;
 }
 
+/* Settings follow the block: when a statement ended it (status back to idle), its
+ * SETs stay only if it was a COMMIT of a healthy block. */
+static void block_ended(conn *c, int before, const char *cmd) {
+    if (before == TWILL_TXN_IDLE || twill_transaction_status(c->s) != TWILL_TXN_IDLE) return;
+    tws_guc_txn_end(c->gucs, before == TWILL_TXN_BLOCK && cmd && !strcmp(cmd, "COMMIT"));
+}
+
 /* Steps st, streaming rows, until done, an error, or max_rows rows (max_rows <= 0: no
  * limit). Returns 0 done (CommandComplete sent), 1 suspended (PortalSuspended sent),
  * -1 error (ErrorResponse sent), -2 connection dead. */
@@ -341,10 +348,12 @@ static int run_rows(conn *c, twill_stmt *st, const char *sql, const int16_t *fmt
         if (rc == TWILL_DONE) {
             txn_notices(c, st, before);
             send_complete(c, st, sql, before, *rows);
+            block_ended(c, before, twill_stmt_command(st));
             return 0;
         }
         send_session_error(c, pos_shift);
         twill_reset(st);
+        block_ended(c, before, NULL);
         return -1;
     }
 }
@@ -580,7 +589,7 @@ static int run_guc(conn *c, const tws_guc_cmd *cmd, int describe) {
         return 0;
     }
     if (cmd->kind == TWS_GUC_RESET && cmd->all) {
-        tws_guc_reset_all(c->gucs);
+        tws_guc_reset_all(c->gucs, twill_transaction_status(c->s) != TWILL_TXN_IDLE);
         send_tag(c, "RESET");
         return 0;
     }
@@ -591,8 +600,10 @@ static int run_guc(conn *c, const tws_guc_cmd *cmd, int describe) {
         send_tag(c, "SET");
         return 0;
     }
-    if (tws_guc_set(c->gucs, cmd->name, cmd->kind == TWS_GUC_SET ? cmd->value : NULL, local, 0,
-                    &code, err, sizeof err)) {
+    int flags = (local ? TWS_GUC_LOCAL : 0) |
+                (twill_transaction_status(c->s) != TWILL_TXN_IDLE ? TWS_GUC_IN_BLOCK : 0);
+    if (tws_guc_set(c->gucs, cmd->name, cmd->kind == TWS_GUC_SET ? cmd->value : NULL, flags, &code,
+                    err, sizeof err)) {
         send_error(c, code, err, 0);
         return -1;
     }
@@ -996,9 +1007,11 @@ static int is_txn_control(const char *cmd) {
 static int end_implicit(conn *c) {
     int failed = twill_transaction_status(c->s) == TWILL_TXN_FAILED;
     if (twill_exec(c->s, failed ? "ROLLBACK" : "COMMIT") != TWILL_OK) {
+        tws_guc_txn_end(c->gucs, 0);
         send_session_error(c, 0);
         return -1;
     }
+    tws_guc_txn_end(c->gucs, !failed);
     return 0;
 }
 
@@ -1591,8 +1604,8 @@ static int apply_startup_param(conn *c, const char *k, const char *v) {
     const char *code;
     char err[300];
     if (!strcmp(k, "replication")) return 0;
-    if (tws_guc_set(c->gucs, k, v, 0, 1, &code, err, sizeof err) == 0 || !strcmp(code, "42704") ||
-        !strcmp(code, "55P02"))
+    if (tws_guc_set(c->gucs, k, v, TWS_GUC_STARTUP, &code, err, sizeof err) == 0 ||
+        !strcmp(code, "42704") || !strcmp(code, "55P02"))
         return 0;
     send_fatal(c, code, "%s", err);
     return -1;

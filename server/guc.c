@@ -107,9 +107,10 @@ typedef struct custom {
 
 struct tws_gucs {
     char *val[NDEFS];
-    char *reset[NDEFS]; /* the session default (startup packet or built-in) */
-    char *saved[NDEFS]; /* the value before SET LOCAL; NULL when none */
-    int pending[NDEFS]; /* a report is due */
+    char *reset[NDEFS];  /* the session default (startup packet or built-in) */
+    char *saved[NDEFS];  /* the value before SET LOCAL; NULL when none */
+    char *before[NDEFS]; /* the value before the block's first change; NULL when none */
+    int pending[NDEFS];  /* a report is due */
     custom *customs;
 };
 
@@ -368,6 +369,7 @@ void tws_guc_free(tws_gucs *g) {
         free(g->val[i]);
         free(g->reset[i]);
         free(g->saved[i]);
+        free(g->before[i]);
     }
     while (g->customs) {
         custom *c = g->customs;
@@ -412,8 +414,16 @@ static int set_custom(tws_gucs *g, const char *name, const char *v) {
     return 0;
 }
 
-int tws_guc_set(tws_gucs *g, const char *name, const char *value, int local, int startup,
-                const char **sqlstate, char *err, size_t cap) {
+/* Keeps parameter i's value from before the block, the first time the block changes
+ * it, so a rollback can restore it. */
+static int remember(tws_gucs *g, int i, int in_block) {
+    if (!in_block || g->before[i]) return 0;
+    return (g->before[i] = dup(g->val[i])) ? 0 : -1;
+}
+
+int tws_guc_set(tws_gucs *g, const char *name, const char *value, int flags, const char **sqlstate,
+                char *err, size_t cap) {
+    int local = flags & TWS_GUC_LOCAL, startup = flags & TWS_GUC_STARTUP;
     int i = find(name);
     if (i < 0) {
         if (strchr(name, '.') && name[0] != '.' && name[strlen(name) - 1] != '.') {
@@ -438,6 +448,7 @@ int tws_guc_set(tws_gucs *g, const char *name, const char *value, int local, int
     } else {
         snprintf(norm, sizeof norm, "%s", g->reset[i]);
     }
+    if (remember(g, i, flags & TWS_GUC_IN_BLOCK)) goto oom;
     if (local && !g->saved[i] && !(g->saved[i] = dup(g->val[i]))) goto oom;
     if (startup) {
         char *r = dup(norm);
@@ -458,22 +469,24 @@ oom:
     return -1;
 }
 
-void tws_guc_reset_all(tws_gucs *g) {
+void tws_guc_reset_all(tws_gucs *g, int in_block) {
     for (int i = 0; i < NDEFS; i++) {
         if (defs[i].flags & F_RO) continue;
+        remember(g, i, in_block);
         free(g->saved[i]);
         g->saved[i] = NULL;
         assign(g, i, g->reset[i]);
     }
 }
 
-void tws_guc_txn_end(tws_gucs *g) {
-    for (int i = 0; i < NDEFS; i++)
-        if (g->saved[i]) {
-            assign(g, i, g->saved[i]);
-            free(g->saved[i]);
-            g->saved[i] = NULL;
-        }
+void tws_guc_txn_end(tws_gucs *g, int committed) {
+    for (int i = 0; i < NDEFS; i++) {
+        const char *back = !committed && g->before[i] ? g->before[i] : g->saved[i];
+        if (back) assign(g, i, back);
+        free(g->saved[i]);
+        free(g->before[i]);
+        g->saved[i] = g->before[i] = NULL;
+    }
 }
 
 const char *tws_guc_get(const tws_gucs *g, const char *name, const char **canon) {

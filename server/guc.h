@@ -13,7 +13,9 @@
  *    escape) is refused rather than silently ignored.
  *  - Parameters PostgreSQL reports (GUC_REPORT) are queued when their value changes;
  *    the connection sends them as ParameterStatus after the statement.
- *  - SET LOCAL lasts until the end of the transaction block (tws_guc_txn_end).
+ *  - Settings are transactional, as in PostgreSQL: SET LOCAL lasts until the block
+ *    ends, and every SET or RESET made inside a block that rolls back is undone
+ *    (tws_guc_txn_end). Custom (dotted) parameters are not transactional.
  *  - Single-threaded: used only by its connection's thread.
  */
 #ifndef TWS_GUC_H
@@ -46,15 +48,20 @@ tws_gucs *tws_guc_new(const char *user, const char *server_version, int idle_tx_
                       int max_connections);
 void tws_guc_free(tws_gucs *g);
 
-/* Sets name to value (NULL: back to the session default). With `startup`, the value
- * also becomes the session default (a StartupMessage parameter). With `local`, the old
- * value returns at tws_guc_txn_end. Returns 0, or -1 with *sqlstate and err set. */
-int tws_guc_set(tws_gucs *g, const char *name, const char *value, int local, int startup,
-                const char **sqlstate, char *err, size_t cap);
+/* Flags of tws_guc_set. */
+#define TWS_GUC_LOCAL 1    /* SET LOCAL: the old value returns when the block ends */
+#define TWS_GUC_STARTUP 2  /* a StartupMessage parameter: also the session default */
+#define TWS_GUC_IN_BLOCK 4 /* inside a transaction block: undone if it rolls back */
+
+/* Sets name to value (NULL: back to the session default), per `flags`. Returns 0, or
+ * -1 with *sqlstate and err set. */
+int tws_guc_set(tws_gucs *g, const char *name, const char *value, int flags, const char **sqlstate,
+                char *err, size_t cap);
 /* RESET ALL: every settable parameter back to its session default. */
-void tws_guc_reset_all(tws_gucs *g);
-/* The end of a transaction block: SET LOCAL values are undone. */
-void tws_guc_txn_end(tws_gucs *g);
+void tws_guc_reset_all(tws_gucs *g, int in_block);
+/* The end of a transaction block: SET LOCAL values are undone, and with committed ==
+ * 0 every change made in the block. */
+void tws_guc_txn_end(tws_gucs *g, int committed);
 
 /* The value of name, or NULL if unknown; *canon receives the canonical name. */
 const char *tws_guc_get(const tws_gucs *g, const char *name, const char **canon);

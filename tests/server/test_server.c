@@ -807,6 +807,23 @@ static void test_gucs(const server *s) {
     CHECK(!strcmp(PQparameterStatus(c, "application_name"), "in-block"));
     exec_ok(c, "COMMIT");
     CHECK(!strcmp(PQparameterStatus(c, "application_name"), "renamed"));
+    /* A block that rolls back (explicitly, or after an error) undoes its SETs; one that
+     * commits keeps them. */
+    exec_ok(c, "BEGIN");
+    exec_ok(c, "SET application_name = 'rolled-back'");
+    exec_ok(c, "ROLLBACK");
+    CHECK(!strcmp(PQparameterStatus(c, "application_name"), "renamed"));
+    exec_ok(c, "BEGIN");
+    exec_ok(c, "SET extra_float_digits = 0");
+    expect_state(c, "SELECT 1 / 0", "22012");
+    exec_ok(c, "ROLLBACK");
+    query1(c, "SHOW extra_float_digits", v, sizeof v);
+    CHECK(!strcmp(v, "3"));
+    exec_ok(c, "BEGIN");
+    exec_ok(c, "SET extra_float_digits = 1");
+    exec_ok(c, "COMMIT");
+    query1(c, "SHOW extra_float_digits", v, sizeof v);
+    CHECK(!strcmp(v, "1"));
     exec_ok(c, "RESET application_name");
     CHECK(!strcmp(PQparameterStatus(c, "application_name"), "tapp"));
     exec_ok(c, "RESET ALL");
