@@ -117,6 +117,48 @@ static void put_be(tws_io *io, uint64_t v, int n) {
     tws_w_bytes(io, b, (size_t)n);
 }
 
+/* numeric_send's layout from the exact text form ("-123.4500"): int16 ndigits, int16
+ * weight, uint16 sign, int16 dscale, then base-10000 digits grouped from the point,
+ * without leading or trailing zero groups (zero has none). */
+#define TWS_NUMERIC_MAX_TEXT 1040 /* Twill's numeric: sign, 1001 digits, point */
+
+static void w16(tws_io *io, int v) {
+    uint8_t b[2] = {(uint8_t)((unsigned)v >> 8), (uint8_t)v};
+    tws_w_bytes(io, b, 2);
+}
+
+static void put_numeric(tws_io *io, const char *t) {
+    int neg = *t == '-';
+    if (neg) t++;
+    const char *pt = strchr(t, '.');
+    int ni = pt ? (int)(pt - t) : (int)strlen(t);
+    const char *fr = pt ? pt + 1 : "";
+    int nf = (int)strlen(fr);
+    int gi = (ni + 3) / 4, gf = (nf + 3) / 4, ng = gi + gf;
+    uint16_t g[(TWS_NUMERIC_MAX_TEXT + 7) / 4 + 2];
+    if (ng > (int)(sizeof g / sizeof g[0])) ng = gi = gf = 0;
+    for (int k = 0; k < ng; k++) {
+        int v = 0;
+        for (int j = 0; j < 4; j++) {
+            /* decimal position of this digit: integer digits count back from the point */
+            int pos = k * 4 + j - (gi * 4 - ni);
+            char ch = pos < 0 ? '0' : pos < ni ? t[pos] : pos - ni < nf ? fr[pos - ni] : '0';
+            v = v * 10 + (ch - '0');
+        }
+        g[k] = (uint16_t)v;
+    }
+    int first = 0, last = ng;
+    while (first < last && g[first] == 0) first++;
+    while (last > first && g[last - 1] == 0) last--;
+    int nd = last - first, weight = nd ? gi - 1 - first : 0;
+    tws_w_i32(io, 8 + 2 * nd);
+    w16(io, nd);
+    w16(io, weight & 0xFFFF);
+    w16(io, neg && nd ? 0x4000 : 0);
+    w16(io, nf);
+    for (int k = first; k < last; k++) w16(io, g[k]);
+}
+
 void tws_put_column(tws_io *io, twill_stmt *st, int col, uint32_t oid, int fmt) {
     int vt = twill_column_type(st, col);
     if (vt == TWILL_TYPE_NULL) {
@@ -159,6 +201,14 @@ void tws_put_column(tws_io *io, twill_stmt *st, int col, uint32_t oid, int fmt) 
             tws_w_i32(io, n);
             tws_w_bytes(io, b, (size_t)n);
             return;
+        }
+        case TWS_OID_NUMERIC: {
+            const char *t = twill_column_text(st, col);
+            if (t && strlen(t) <= TWS_NUMERIC_MAX_TEXT) {
+                put_numeric(io, t);
+                return;
+            }
+            break;
         }
         default:
             break; /* text-like: the binary form is the text */

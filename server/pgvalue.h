@@ -28,6 +28,7 @@
 #define TWS_OID_UNKNOWN 705
 #define TWS_OID_BPCHAR 1042
 #define TWS_OID_VARCHAR 1043
+#define TWS_OID_NUMERIC 1700
 
 /* 1 if oid names a type a client may declare for a parameter: 0 (unspecified) or a
  * built-in type (below PostgreSQL's FirstNormalObjectId, 16384). */
