@@ -325,6 +325,25 @@ static void test_params(const server *s) {
         CHECK(PQgetlength(r, 0, 5) == 4 && !memcmp(PQgetvalue(r, 0, 5), "\xde\xad\xbe\xef", 4));
     }
     PQclear(r);
+    /* numeric: text is exact; binary is numeric_send's layout (bytes as PostgreSQL 15 sends) */
+    r = PQexecParams(c, "SELECT -123.4500, 1.0/3, 0::numeric, 0.0001", 0, NULL, NULL, NULL, NULL,
+                     1);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
+    if (PQntuples(r) == 1) {
+        static const char n0[] = "\x00\x02\x00\x00\x40\x00\x00\x04\x00\x7b\x11\x94";
+        static const char n1[] =
+            "\x00\x05\xff\xff\x00\x00\x00\x14\x0d\x05\x0d\x05\x0d\x05\x0d\x05\x0d\x05";
+        static const char n3[] = "\x00\x01\xff\xff\x00\x00\x00\x04\x00\x01";
+        CHECK(PQftype(r, 0) == 1700);
+        CHECK(PQgetlength(r, 0, 0) == 12 && !memcmp(PQgetvalue(r, 0, 0), n0, 12));
+        CHECK(PQgetlength(r, 0, 1) == 18 && !memcmp(PQgetvalue(r, 0, 1), n1, 18));
+        CHECK(PQgetlength(r, 0, 2) == 8 && !memcmp(PQgetvalue(r, 0, 2), "\0\0\0\0\0\0\0\0", 8));
+        CHECK(PQgetlength(r, 0, 3) == 10 && !memcmp(PQgetvalue(r, 0, 3), n3, 10));
+    }
+    PQclear(r);
+    char nv[64];
+    query1(c, "SELECT 0.1 + 0.2", nv, sizeof nv);
+    CHECK(!strcmp(nv, "0.3"));
     /* A binary value of the wrong size: an error, and the connection goes on. */
     uint32_t shortv = 0;
     const char *sv[] = {(const char *)&shortv};
