@@ -168,6 +168,25 @@ static void test_abi(tw_sql_session *s) {
     const char *t = tw_sql_column_text(st, 1, &n);
     CHECK(t && n == 3 && !strcmp(t, "2.5"));
     tw_sql_finalize(st);
+    /* parameters: a double binds through its 15-digit form, text and integers exactly */
+    st = NULL;
+    sql = "SELECT $1::numeric + 0.2, $2 + 1.5, $3 * 2.00, $1 + 1";
+    rc = tw_sql_prepare(s, sql, strlen(sql), &st, &used, &err);
+    CHECK(rc == TWILL_OK && st);
+    if (rc || !st) return;
+    tw_sql_arg p1 = {.type = TWILL_TYPE_DOUBLE, .d = 0.1};
+    tw_sql_arg p2 = {.type = TWILL_TYPE_INT64, .i = 2};
+    tw_sql_arg p3 = {.type = TWILL_TYPE_TEXT, .p = "1.25", .len = 4};
+    CHECK(!tw_sql_bind(st, 1, &p1, &err) && !tw_sql_bind(st, 2, &p2, &err) &&
+          !tw_sql_bind(st, 3, &p3, &err));
+    CHECK(tw_sql_step(st, &err) == TWILL_ROW);
+    const char *want[] = {"0.3", "3.5", "2.5000", "1.1"};
+    for (int i = 0; i < 4; i++) {
+        t = tw_sql_column_text(st, i, &n);
+        CHECK(t && !strcmp(t, want[i]));
+        if (t && strcmp(t, want[i])) fprintf(stderr, "  param column %d: %s\n", i, t);
+    }
+    tw_sql_finalize(st);
 }
 
 static void test_persistence(tw_sql_session *s) {
