@@ -1528,7 +1528,7 @@ static int auth_read(conn *c, char want, tws_rd *r) {
     int rc = tws_io_read(&c->io, 1, &type, TWS_MAX_STARTUP, AUTH_TIMEOUT_MS);
     if (rc) return -1;
     if (type != want) {
-        send_fatal(c, "08P01", "expected SASL response, got message type %d", type);
+        send_fatal(c, "08P01", "expected password response, got message type %d", type);
         return -1;
     }
     tws_rd_init(r, c->io.msg, c->io.msglen);
@@ -1575,6 +1575,29 @@ static int authenticate_scram(conn *c) {
     tws_w_i32(&c->io, 12); /* AuthenticationSASLFinal */
     tws_w_bytes(&c->io, out, strlen(out));
     tws_w_end(&c->io);
+    return 0;
+}
+
+/* AuthenticationCleartextPassword: only ever on a TLS connection, where the password
+ * is encrypted on the wire; it is checked against the SCRAM secret. */
+static int authenticate_cleartext(conn *c) {
+    tws_w_begin(&c->io, 'R');
+    tws_w_i32(&c->io, 3);
+    tws_w_end(&c->io);
+    if (tws_io_flush(&c->io)) return -1;
+    tws_rd r;
+    if (auth_read(c, 'p', &r)) return -1;
+    const char *pw = tws_rd_str(&r);
+    if (!tws_rd_done(&r)) {
+        send_fatal(c, "08P01", "malformed password message");
+        return -1;
+    }
+    int bad = tws_scram_check_password(&c->srv->secret, pw);
+    OPENSSL_cleanse(c->io.msg, c->io.msglen);
+    if (bad) {
+        send_fatal(c, "28P01", "password authentication failed for user \"%s\"", c->user);
+        return -1;
+    }
     return 0;
 }
 
@@ -1761,7 +1784,9 @@ static int startup(conn *c) {
         }
         c->counted = 1;
         if (srv->have_password) {
-            if (authenticate_scram(c)) return -1;
+            int rc = c->io.tls && srv->cfg.cleartext_over_tls ? authenticate_cleartext(c)
+                                                              : authenticate_scram(c);
+            if (rc) return -1;
         }
         tws_w_begin(&c->io, 'R');
         tws_w_i32(&c->io, 0); /* AuthenticationOk */
@@ -1930,10 +1955,14 @@ void *tws_conn_main(void *argp) {
         int st = startup(c);
         if (st == 1 && open_session(c) == 0) {
             char u[100], d[100], a[100];
+            const char *auth = !srv->have_password                        ? "trust"
+                               : c->io.tls && srv->cfg.cleartext_over_tls ? "password"
+                                                                          : "scram-sha-256";
             tws_log(TWS_LOG_INFO, "connection_authorized",
-                    "pid=%d remote=%s user=%s database=%s app=%s", c->reg.pid, c->peer,
-                    tws_log_quote(c->user, u, sizeof u), tws_log_quote(c->database, d, sizeof d),
-                    tws_log_quote(c->appname, a, sizeof a));
+                    "pid=%d remote=%s user=%s database=%s app=%s tls=%s auth=%s", c->reg.pid,
+                    c->peer, tws_log_quote(c->user, u, sizeof u),
+                    tws_log_quote(c->database, d, sizeof d), tws_log_quote(c->appname, a, sizeof a),
+                    c->io.tls ? "on" : "off", auth);
             reason = serve(c);
         } else {
             reason = st == 0 ? "startup_closed" : "startup_failed";

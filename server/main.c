@@ -43,6 +43,8 @@ static void usage(FILE *f) {
                "  --allow-insecure-remote   listen on a non-loopback address without a password\n"
                "  --tls-cert FILE           PEM certificate (chain): answer SSLRequest with TLS\n"
                "  --tls-key FILE            PEM private key of --tls-cert\n"
+               "  --auth-over-tls METHOD    scram-sha-256 (default) or password: cleartext\n"
+               "                            password authentication on TLS connections\n"
                "  --idle-in-transaction-timeout MS\n"
                "                            end sessions idle inside a transaction that long\n"
                "                            (default 0: never)\n"
@@ -85,6 +87,7 @@ int main(int argc, char **argv) {
         {"allow-insecure-remote", no_argument, 0, 'A'},
         {"tls-cert", required_argument, 0, 'c'},
         {"tls-key", required_argument, 0, 'k'},
+        {"auth-over-tls", required_argument, 0, 'a'},
         {"idle-in-transaction-timeout", required_argument, 0, 'I'},
         {"slow-query-ms", required_argument, 0, 'S'},
         {"shutdown-grace", required_argument, 0, 'G'},
@@ -126,6 +129,12 @@ int main(int argc, char **argv) {
             break;
         case 'k':
             srv.cfg.tls_key = optarg;
+            break;
+        case 'a':
+            if (!strcmp(optarg, "password"))
+                srv.cfg.cleartext_over_tls = 1;
+            else
+                bad = strcmp(optarg, "scram-sha-256") != 0;
             break;
         case 'I':
             bad = parse_int(optarg, 0, 1 << 30, &srv.cfg.idle_tx_timeout);

@@ -46,6 +46,20 @@ int tws_scram_secret_make(const char *password, tws_scram_secret *out) {
     return 0;
 }
 
+int tws_scram_check_password(const tws_scram_secret *secret, const char *password) {
+    uint8_t salted[32], client_key[32], stored[32];
+    int ok = PKCS5_PBKDF2_HMAC(password, (int)strlen(password), secret->salt, sizeof secret->salt,
+                               secret->iterations, EVP_sha256(), 32, salted) == 1 &&
+             !hmac(salted, 32, "Client Key", 10, client_key);
+    if (ok) {
+        SHA256(client_key, 32, stored);
+        ok = CRYPTO_memcmp(stored, secret->stored_key, 32) == 0;
+    }
+    OPENSSL_cleanse(salted, sizeof salted);
+    OPENSSL_cleanse(client_key, sizeof client_key);
+    return ok ? 0 : -1;
+}
+
 /* Finds attribute `a=` at the start of s or after a comma; returns its value and length. */
 static const char *attr(const char *s, size_t n, char a, size_t *vlen) {
     size_t i = 0;

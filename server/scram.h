@@ -43,4 +43,8 @@ int tws_scram_first(tws_scram *x, const tws_scram_secret *secret, const char *da
  * and returns 0. -1 for a malformed message or a wrong password. */
 int tws_scram_final(tws_scram *x, const char *data, size_t n, char *out, size_t cap);
 
+/* Checks a cleartext password (AuthenticationCleartextPassword, over TLS only)
+ * against the secret by deriving its StoredKey: 0 if it matches, -1 otherwise. */
+int tws_scram_check_password(const tws_scram_secret *secret, const char *password);
+
 #endif

@@ -28,6 +28,7 @@ typedef struct tws_config {
     int shutdown_grace;  /* ms in-flight statements get at SIGTERM before cancel */
     int allow_insecure_remote;
     const char *tls_cert, *tls_key; /* PEM files; NULL: no TLS */
+    int cleartext_over_tls;         /* password auth on TLS connections is cleartext */
 } tws_config;
 
 /* One registered connection: what CancelRequest and shutdown need to reach it. */

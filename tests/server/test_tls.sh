@@ -4,7 +4,9 @@
 # with sslmode=require and verify-full (a COPY of 100k rows exercises records larger
 # than one TLS record), sslmode=disable on the same server, then checks the refusals:
 # unencrypted bytes pipelined after SSLRequest, a mismatched key, a server without
-# TLS under sslmode=require. Stops the server with SIGTERM and expects exit status 0.
+# TLS under sslmode=require; and cleartext passwords over TLS (--auth-over-tls
+# password) with SCRAM still on plain connections. Each server is stopped with SIGTERM
+# and must exit 0.
 set -eu
 SERVER=$1
 PSQL=${2:-psql}
@@ -85,6 +87,25 @@ while True:
 sys.exit(0 if reply[:1] == b"E" and b"08P01" in reply else 1)
 PYEOF
 stop
+
+# A password with --auth-over-tls password: TLS connections authenticate with a
+# cleartext password (encrypted by TLS), plain ones still with SCRAM.
+echo "s3cret pass" >"$DIR/pw"
+start "$PORT" --tls-cert "$DIR/cert.pem" --tls-key "$DIR/key.pem" --password-file "$DIR/pw" \
+    --auth-over-tls password
+out=$(PGPASSWORD="s3cret pass" run "host=127.0.0.1 port=$PORT user=postgres sslmode=require" \
+      -A -t -c 'SELECT 41 + 1') || fail "cleartext password over TLS"
+[ "$out" = "42" ] || fail "cleartext password over TLS read $out"
+if PGPASSWORD=wrong run "host=127.0.0.1 port=$PORT user=postgres sslmode=require" -c 'SELECT 1' \
+    >"$DIR/err.out" 2>&1; then
+    fail "a wrong cleartext password was accepted"
+fi
+grep -q "password authentication failed" "$DIR/err.out" || fail "wrong password: $(cat "$DIR/err.out")"
+PGPASSWORD="s3cret pass" run "host=127.0.0.1 port=$PORT user=postgres sslmode=disable" \
+    -c 'SELECT 1' >/dev/null || fail "SCRAM on a plain connection"
+stop
+grep -q "tls=on auth=password" "$DIR/server.log" || fail "no cleartext-over-TLS login logged"
+grep -q "tls=off auth=scram-sha-256" "$DIR/server.log" || fail "no SCRAM login logged"
 
 # Without --tls-cert, SSLRequest is answered 'N': require fails, prefer goes plain.
 start "$PORT"
