@@ -81,6 +81,7 @@ struct tw_run {
     tw_val **ret; /* RETURNING rows of the last DML run */
     size_t nret, capret;
     tw_val *rettmp;
+    struct onconf *oc; /* INSERT ... ON CONFLICT state (lazily allocated) */
 };
 
 static int nomem(tw_err *err) {
@@ -181,6 +182,8 @@ void tw_run_stop(tw_run *r) {
     }
 }
 
+static void onconf_free(struct onconf *oc);
+
 void tw_run_free(tw_run *r) {
     if (!r) return;
     if (r->st) {
@@ -209,6 +212,7 @@ void tw_run_free(tw_run *r) {
     free(r->sq);
     free(r->ret);
     free(r->rettmp);
+    onconf_free(r->oc);
     tw_buf_free(&r->b1);
     tw_buf_free(&r->b2);
     tw_buf_free(&r->b3);
@@ -1306,10 +1310,214 @@ static int insert_row(tw_run *r, const tw_table *t, tw_val *row, tw_err *err) {
     return TWILL_OK;
 }
 
+static int same_bytes(const tw_buf *a, const tw_buf *b);
+
+/* Replaces the stored row `row` (primary key bytes oldpk) by nrow: checks, primary-key
+ * move, index maintenance, the row itself, RETURNING. newpk/k1/k2 are scratch. */
+static int update_row(tw_run *r, const tw_table *t, const tw_val *row, const tw_buf *oldpk,
+                      tw_val *nrow, tw_buf *newpk, tw_buf *k1, tw_buf *k2, tw_err *err) {
+    int rc;
+    if ((rc = check_row(t, nrow, err))) return rc;
+    int pk_changed = 0;
+    if (t->npk) {
+        if ((rc = pk_key(t, nrow, newpk, err))) return rc;
+        pk_changed = !same_bytes(oldpk, newpk);
+    } else if (tw_buf_set(newpk, oldpk->p, oldpk->len)) {
+        return nomem(err);
+    }
+    if (pk_changed) {
+        int found;
+        if ((rc = tw_txn_get(r->env.txn, t->id, newpk->p, newpk->len, TW_READ_OWN_CURRENT, &r->b3,
+                             &found, err)))
+            return rc;
+        if (found) {
+            char nm[300];
+            snprintf(nm, sizeof nm, "%s_pkey", t->name);
+            return dup_error(t, nm, t->pk, t->npk, nrow, err);
+        }
+        if ((rc = tw_txn_delete(r->env.txn, t->id, oldpk->p, oldpk->len, err))) return rc;
+    }
+    /* Index maintenance: only entries whose key or payload changes. */
+    for (int i = 0; i < t->nidx; i++) {
+        const tw_index *x = t->idx[i];
+        int hn1, hn2;
+        if ((rc = idx_key(t, x, row, oldpk, k1, &hn1, err)) ||
+            (rc = idx_key(t, x, nrow, newpk, k2, &hn2, err)))
+            return rc;
+        if (same_bytes(k1, k2) && !pk_changed) continue;
+        if ((rc = tw_txn_delete(r->env.txn, x->id, k1->p, k1->len, err))) return rc;
+        if (same_bytes(k1, k2))
+            rc = tw_txn_put(r->env.txn, x->id, k2->p, k2->len, newpk->p, newpk->len, err);
+        else
+            rc = index_put(r, t, x, nrow, newpk, err);
+        if (rc) return rc;
+    }
+    tw_buf_reset(&r->b3);
+    if (tw_row_encode(&r->b3, nrow, t->kinds, t->ncols)) return nomem(err);
+    if ((rc = tw_txn_put(r->env.txn, t->id, newpk->p, newpk->len, r->b3.p, r->b3.len, err)))
+        return rc;
+    return push_returning(r, nrow, err);
+}
+
+/* ---- INSERT ... ON CONFLICT ---- */
+
+typedef struct oc_key {
+    uint8_t *p; /* NULL: empty slot */
+    size_t n;
+    uint64_t h;
+} oc_key;
+
+struct onconf {
+    tw_val *row; /* [existing row | EXCLUDED row] */
+    tw_val *upd; /* the updated row */
+    tw_buf rowbytes, pk, ikey, nopk, newpk, k1, k2;
+    /* DO UPDATE: primary keys this statement inserted or updated, so that touching one
+     * again is PostgreSQL's 21000 rather than an order-dependent result */
+    oc_key *set;
+    size_t nset, capset;
+};
+
+static void onconf_reset(struct onconf *oc) {
+    for (size_t i = 0; i < oc->capset; i++) {
+        free(oc->set[i].p);
+        oc->set[i].p = NULL;
+    }
+    oc->nset = 0;
+}
+
+static void onconf_free(struct onconf *oc) {
+    if (!oc) return;
+    onconf_reset(oc);
+    free(oc->set);
+    free(oc->row);
+    free(oc->upd);
+    tw_buf_free(&oc->rowbytes);
+    tw_buf_free(&oc->pk);
+    tw_buf_free(&oc->ikey);
+    tw_buf_free(&oc->nopk);
+    tw_buf_free(&oc->newpk);
+    tw_buf_free(&oc->k1);
+    tw_buf_free(&oc->k2);
+    free(oc);
+}
+
+static oc_key *oc_slot(oc_key *set, size_t cap, const uint8_t *p, size_t n, uint64_t h) {
+    size_t i = (size_t)h & (cap - 1);
+    while (set[i].p && !(set[i].h == h && set[i].n == n && !memcmp(set[i].p, p, n)))
+        i = (i + 1) & (cap - 1);
+    return &set[i];
+}
+
+static int oc_seen(const struct onconf *oc, const tw_buf *k) {
+    if (!oc->capset) return 0;
+    return oc_slot(oc->set, oc->capset, k->p, k->len, hash_bytes(k->p, k->len))->p != NULL;
+}
+
+static int oc_add(struct onconf *oc, const tw_buf *k, tw_err *err) {
+    if ((oc->nset + 1) * 2 > oc->capset) {
+        size_t cap = oc->capset ? oc->capset * 2 : 64;
+        oc_key *n = calloc(cap, sizeof *n);
+        if (!n) return nomem(err);
+        for (size_t i = 0; i < oc->capset; i++)
+            if (oc->set[i].p)
+                *oc_slot(n, cap, oc->set[i].p, oc->set[i].n, oc->set[i].h) = oc->set[i];
+        free(oc->set);
+        oc->set = n;
+        oc->capset = cap;
+    }
+    uint64_t h = hash_bytes(k->p, k->len);
+    oc_key *s = oc_slot(oc->set, oc->capset, k->p, k->len, h);
+    if (s->p) return TWILL_OK;
+    if (!(s->p = malloc(k->len ? k->len : 1))) return nomem(err);
+    if (k->len) memcpy(s->p, k->p, k->len);
+    s->n = k->len;
+    s->h = h;
+    oc->nset++;
+    return TWILL_OK;
+}
+
+/* Looks for a row that `row` conflicts with on the arbiter(s); on a hit leaves its
+ * primary key bytes in oc->pk and its record in oc->rowbytes. */
+static int find_conflict(tw_run *r, const tw_table *t, const tw_val *row, int *found, tw_err *err) {
+    struct onconf *oc = r->oc;
+    int arb = r->plan->conf_arb, rc;
+    *found = 0;
+    if (t->npk && (arb == CONF_PK || arb == CONF_ANY)) {
+        if ((rc = pk_key(t, row, &oc->pk, err)) ||
+            (rc = tw_txn_get(r->env.txn, t->id, oc->pk.p, oc->pk.len, TW_READ_OWN_CURRENT,
+                             &oc->rowbytes, found, err)))
+            return rc;
+        if (*found) return TWILL_OK;
+    }
+    for (int i = 0; i < t->nidx; i++) {
+        const tw_index *x = t->idx[i];
+        if (!x->unique || (arb != CONF_ANY && arb != i)) continue;
+        int has_null;
+        if ((rc = idx_key(t, x, row, &oc->nopk, &oc->ikey, &has_null, err))) return rc;
+        if (has_null) continue; /* NULLs never conflict */
+        if ((rc = tw_txn_get(r->env.txn, x->id, oc->ikey.p, oc->ikey.len, TW_READ_OWN_CURRENT,
+                             &oc->pk, found, err)))
+            return rc;
+        if (!*found) continue;
+        if ((rc = tw_txn_get(r->env.txn, t->id, oc->pk.p, oc->pk.len, TW_READ_OWN_CURRENT,
+                             &oc->rowbytes, found, err)))
+            return rc;
+        if (!*found)
+            return tw_err_set(err, TWILL_CORRUPT, "XX001", "index \"%s\" points to a missing row",
+                              x->name);
+        return TWILL_OK;
+    }
+    return TWILL_OK;
+}
+
+/* Handles r->newrow's conflict, if any: *done = 1 when the row was skipped (DO NOTHING,
+ * or DO UPDATE's WHERE false) or the existing row updated instead of inserting. */
+static int on_conflict(tw_run *r, const tw_table *t, int *done, int64_t *changes, tw_err *err) {
+    const tw_plan *p = r->plan;
+    struct onconf *oc = r->oc;
+    int n = t->ncols, found, rc;
+    *done = 0;
+    if ((rc = check_row(t, r->newrow, err)) || (rc = find_conflict(r, t, r->newrow, &found, err)))
+        return rc;
+    if (!found) return TWILL_OK;
+    *done = 1;
+    if (p->onconf == ONCONF_NOTHING) return TWILL_OK;
+    if (oc_seen(oc, &oc->pk))
+        return tw_err_set(err, TWILL_ERROR, "21000",
+                          "ON CONFLICT DO UPDATE command cannot affect row a second time");
+    if ((rc = tw_row_decode(oc->rowbytes.p, oc->rowbytes.len, oc->row, t->kinds, n, err)))
+        return rc;
+    memcpy(oc->row + n, r->newrow, sizeof(tw_val) * (size_t)n);
+    tw_evalctx c = ctx_of(r, 0, oc->row);
+    if (p->conf_where) {
+        tw_val ok;
+        if ((rc = tw_eval(p->conf_where, &c, &ok, err))) return rc;
+        if (ok.k != VK_BOOL || !ok.i) return TWILL_OK;
+    }
+    memcpy(oc->upd, oc->row, sizeof(tw_val) * (size_t)n);
+    for (int i = 0; i < p->nconfset; i++)
+        if ((rc = tw_eval(p->confsetexprs[i], &c, &oc->upd[p->confsetcols[i]], err))) return rc;
+    if ((rc = update_row(r, t, oc->row, &oc->pk, oc->upd, &oc->newpk, &oc->k1, &oc->k2, err)) ||
+        (rc = oc_add(oc, &oc->newpk, err)))
+        return rc;
+    ++*changes;
+    return TWILL_OK;
+}
+
 static int run_insert(tw_run *r, int64_t *changes, tw_err *err) {
     const tw_plan *p = r->plan;
     const tw_table *t = p->table;
     int rc;
+    if (p->onconf) {
+        if (!r->oc) {
+            int n = t->ncols ? t->ncols : 1;
+            if (!(r->oc = calloc(1, sizeof *r->oc)) ||
+                !(r->oc->row = calloc((size_t)n * 2, sizeof(tw_val))) ||
+                !(r->oc->upd = calloc((size_t)n, sizeof(tw_val))))
+                return nomem(err);
+        }
+        onconf_reset(r->oc);
+    }
     for (int k = 0; p->src || k < p->nrows; k++) {
         tw_arena_reset(&r->arenas[0]);
         const tw_val *src = NULL;
@@ -1328,8 +1536,14 @@ static int run_insert(tw_run *r, int64_t *changes, tw_err *err) {
             }
             if ((rc = tw_eval(e, &c, &r->newrow[i], err))) return rc;
         }
+        if (p->onconf) {
+            int done;
+            if ((rc = on_conflict(r, t, &done, changes, err))) return rc;
+            if (done) continue;
+        }
         if ((rc = insert_row(r, t, r->newrow, err)) || (rc = push_returning(r, r->newrow, err)))
             return rc;
+        if (p->onconf == ONCONF_UPDATE && (rc = oc_add(r->oc, &r->b1, err))) return rc;
         ++*changes;
     }
     return TWILL_OK;
@@ -1372,51 +1586,7 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
         tw_evalctx c = ctx_of(r, 0, row);
         for (int i = 0; i < p->nset && !rc; i++)
             rc = tw_eval(p->setexprs[i], &c, &r->newrow[p->setcols[i]], err);
-        if (rc || (rc = check_row(t, r->newrow, err))) break;
-        int pk_changed = 0;
-        if (t->npk) {
-            if ((rc = pk_key(t, r->newrow, &newpk, err))) break;
-            pk_changed = !same_bytes(&oldpk, &newpk);
-        } else if (tw_buf_set(&newpk, oldpk.p, oldpk.len)) {
-            rc = nomem(err);
-            break;
-        }
-        if (pk_changed) {
-            int found;
-            if ((rc = tw_txn_get(r->env.txn, t->id, newpk.p, newpk.len, TW_READ_OWN_CURRENT, &r->b3,
-                                 &found, err)))
-                break;
-            if (found) {
-                char nm[300];
-                snprintf(nm, sizeof nm, "%s_pkey", t->name);
-                rc = dup_error(t, nm, t->pk, t->npk, r->newrow, err);
-                break;
-            }
-            if ((rc = tw_txn_delete(r->env.txn, t->id, oldpk.p, oldpk.len, err))) break;
-        }
-        /* Index maintenance: only entries whose key or payload changes. */
-        for (int i = 0; i < t->nidx && !rc; i++) {
-            const tw_index *x = t->idx[i];
-            int hn1, hn2;
-            if ((rc = idx_key(t, x, row, &oldpk, &k1, &hn1, err)) ||
-                (rc = idx_key(t, x, r->newrow, &newpk, &k2, &hn2, err)))
-                break;
-            if (same_bytes(&k1, &k2) && !pk_changed) continue;
-            if ((rc = tw_txn_delete(r->env.txn, x->id, k1.p, k1.len, err))) break;
-            if (same_bytes(&k1, &k2))
-                rc = tw_txn_put(r->env.txn, x->id, k2.p, k2.len, newpk.p, newpk.len, err);
-            else
-                rc = index_put(r, t, x, r->newrow, &newpk, err);
-        }
-        if (rc) break;
-        tw_buf_reset(&r->b3);
-        if (tw_row_encode(&r->b3, r->newrow, t->kinds, t->ncols)) {
-            rc = nomem(err);
-            break;
-        }
-        if ((rc = tw_txn_put(r->env.txn, t->id, newpk.p, newpk.len, r->b3.p, r->b3.len, err)) ||
-            (rc = push_returning(r, r->newrow, err)))
-            break;
+        if (rc || (rc = update_row(r, t, row, &oldpk, r->newrow, &newpk, &k1, &k2, err))) break;
         ++*changes;
     }
     tw_buf_free(&oldpk);

@@ -2283,10 +2283,18 @@ static int plan_returning(actx *c, Node **list, size_t n) {
     return TWILL_OK;
 }
 
+static int plan_insert_rows(actx *c, PgQuery__InsertStmt *s);
+static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s);
+
 static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
+    int rc = plan_insert_rows(c, s);
+    if (rc || !s->on_conflict_clause) return rc;
+    return plan_on_conflict(c, s);
+}
+
+static int plan_insert_rows(actx *c, PgQuery__InsertStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->on_conflict_clause) return notsup(c, -1, "ON CONFLICT is not supported yet");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     tw_table *t;
     if ((rc = open_table(c, s->relation, &t))) return rc;
@@ -2388,6 +2396,125 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
     }
     scope_single(c, t, NULL);
     return plan_returning(c, s->returning_list, s->n_returning_list);
+}
+
+/* Whether the column sets a[0..na) and b[0..nb) are equal (ON CONFLICT inference
+ * ignores column order, as PostgreSQL does). */
+static int same_colset(const int *a, int na, const int *b, int nb) {
+    if (na != nb) return 0;
+    for (int i = 0; i < na; i++) {
+        int hit = 0;
+        for (int k = 0; k < nb && !hit; k++) hit = a[i] == b[k];
+        if (!hit) return 0;
+    }
+    return 1;
+}
+
+/* ON CONFLICT [(cols) | ON CONSTRAINT name] DO NOTHING | DO UPDATE SET ... [WHERE ...].
+ * Planned after the rows and RETURNING, which see only the target table. */
+static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s) {
+    tw_plan *p = c->p;
+    tw_table *t = p->table;
+    const PgQuery__OnConflictClause *oc = s->on_conflict_clause;
+    int loc = oc->location, rc;
+    if (oc->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
+        p->onconf = ONCONF_NOTHING;
+    else if (oc->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_UPDATE)
+        p->onconf = ONCONF_UPDATE;
+    else
+        return notsup(c, loc, "this ON CONFLICT action is not supported");
+    p->conf_arb = CONF_ANY;
+    const PgQuery__InferClause *inf = oc->infer;
+    if (inf && inf->conname && inf->conname[0]) {
+        char pk[300];
+        snprintf(pk, sizeof pk, "%s_pkey", t->name);
+        int found = 0;
+        if (t->npk && !strcmp(inf->conname, pk)) {
+            p->conf_arb = CONF_PK;
+            found = 1;
+        }
+        for (int i = 0; !found && i < t->nidx; i++)
+            if (t->idx[i]->unique && !strcmp(t->idx[i]->name, inf->conname)) {
+                p->conf_arb = i;
+                found = 1;
+            }
+        if (!found)
+            return aerr(c, inf->location, "42704",
+                        "constraint \"%s\" for table \"%s\" does not exist", inf->conname, t->name);
+    } else if (inf && inf->n_index_elems) {
+        if (inf->where_clause)
+            return notsup(c, inf->location,
+                          "ON CONFLICT with a partial-index predicate is not supported");
+        int n = (int)inf->n_index_elems;
+        int *cols = tw_arena_alloc(c->a, sizeof(int) * (size_t)n);
+        if (!cols) return nomem(c);
+        for (int i = 0; i < n; i++) {
+            const Node *e = inf->index_elems[i];
+            if (e->node_case != N_(INDEX_ELEM) || !e->index_elem->name || !e->index_elem->name[0])
+                return notsup(c, inf->location, "ON CONFLICT on expressions is not supported");
+            cols[i] = tw_table_column(t, e->index_elem->name);
+            if (cols[i] < 0)
+                return aerr(c, inf->location, "42703", "column \"%s\" does not exist",
+                            e->index_elem->name);
+        }
+        int found = 0;
+        if (t->npk && same_colset(cols, n, t->pk, t->npk)) {
+            p->conf_arb = CONF_PK;
+            found = 1;
+        }
+        for (int i = 0; !found && i < t->nidx; i++)
+            if (t->idx[i]->unique && same_colset(cols, n, t->idx[i]->cols, t->idx[i]->ncols)) {
+                p->conf_arb = i;
+                found = 1;
+            }
+        if (!found)
+            return aerr(c, inf->location, "42P10",
+                        "there is no unique or exclusion constraint matching the ON CONFLICT "
+                        "specification");
+    } else if (p->onconf == ONCONF_UPDATE) {
+        return aerr(c, loc, "42601",
+                    "ON CONFLICT DO UPDATE requires inference specification or constraint name");
+    }
+    if (p->onconf != ONCONF_UPDATE) return TWILL_OK;
+    /* DO UPDATE: the existing row under the target's name, the proposed one as EXCLUDED */
+    scope_single(c, t, rv_alias(s->relation));
+    if ((rc = scope_push(c, t, "excluded", loc))) return rc;
+    p->nconfset = (int)oc->n_target_list;
+    p->confsetcols = tw_arena_alloc(c->a, sizeof(int) * (size_t)(p->nconfset + 1));
+    p->confsetexprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(p->nconfset + 1));
+    if (!p->confsetcols || !p->confsetexprs) return nomem(c);
+    for (int i = 0; i < p->nconfset; i++) {
+        PgQuery__ResTarget *rt = oc->target_list[i]->res_target;
+        if (rt->n_indirection)
+            return notsup(c, rt->location, "subscripted UPDATE targets are not supported");
+        if (rt->val && rt->val->node_case == N_(MULTI_ASSIGN_REF))
+            return notsup(c, rt->location, "multiple-column UPDATE assignments are not supported");
+        int col = tw_table_column(t, rt->name);
+        if (col < 0)
+            return aerr(c, rt->location, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                        rt->name, t->name);
+        for (int k = 0; k < i; k++)
+            if (p->confsetcols[k] == col)
+                return aerr(c, rt->location, "42601", "multiple assignments to same column \"%s\"",
+                            rt->name);
+        p->confsetcols[i] = col;
+        tw_expr *e;
+        if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
+            if (!(e = mk(c, EX_CONST, 0))) return nomem(c);
+            e->v.k = VK_NULL;
+            if (t->cols[col].has_default) e->v = t->cols[col].defval;
+            e->type = t->cols[col].type;
+        } else {
+            c->no_agg_where = "UPDATE";
+            rc = cx(c, rt->val, &e);
+            c->no_agg_where = NULL;
+            if (rc) return rc;
+            if ((rc = assign_to(c, &e, t->cols[col].type, t->cols[col].name, rt->location)))
+                return rc;
+        }
+        p->confsetexprs[i] = e;
+    }
+    return compile_where(c, oc->where_clause, "WHERE", &p->conf_where);
 }
 
 static int plan_update(actx *c, PgQuery__UpdateStmt *s) {

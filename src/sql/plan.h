@@ -35,6 +35,8 @@ enum {
     PL_ROLLBACK_TO,
 };
 
+enum { ONCONF_NONE, ONCONF_NOTHING, ONCONF_UPDATE };
+enum { CONF_ANY = -1, CONF_PK = -2 };
 enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN, PN_APPEND, PN_SETOP };
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
@@ -129,6 +131,15 @@ typedef struct tw_plan {
     int *setcols;
     tw_expr **setexprs;
     tw_expr **ret; /* RETURNING expressions over the written row (ncols of them) */
+    /* INSERT ... ON CONFLICT: the arbiter (CONF_ANY: the primary key and every unique
+     * index; CONF_PK; else an index of `table->idx`) and, for DO UPDATE, SET / WHERE
+     * over the combined row [existing row | EXCLUDED row] (2 × table->ncols). */
+    uint8_t onconf; /* ONCONF_* */
+    int conf_arb;
+    int nconfset;
+    int *confsetcols;
+    tw_expr **confsetexprs;
+    tw_expr *conf_where;
     /* DDL */
     tw_table *newtable; /* CREATE TABLE definition (ids assigned at execution) */
     int nnewidx;
