@@ -792,6 +792,7 @@ static int copy_in(conn *c, tws_copy_stmt *cs) {
         goto out;
     }
     size_t pos = 0;
+    char tag_err[200];
     for (;;) {
         char type = 0;
         int rc = tws_io_read(&c->io, 1, &type, TWS_MAX_MESSAGE, -1);
@@ -808,6 +809,14 @@ static int copy_in(conn *c, tws_copy_stmt *cs) {
             goto out;
         }
         if (type == 'd') {
+            /* One record may span messages, but not without bound. */
+            if (in.n + c->io.msglen > TWS_MAX_MESSAGE) {
+                snprintf(tag_err, sizeof tag_err, "COPY %s, line %lld", cs->label ? cs->label : "",
+                         (long long)x.line + 1);
+                send_error_where(c, "54000", "COPY record is longer than 1 GiB", 0, tag_err);
+                copy_in_failed(c, implicit);
+                goto out;
+            }
             tws_buf_put(&in, (const char *)c->io.msg, c->io.msglen);
             if (in.nomem) {
                 send_error(c, "53200", "out of memory", 0);

@@ -556,6 +556,11 @@ int tws_copy_split(const tws_copy_stmt *cs, char *rec, size_t len, char **fields
     if (len && rec[len - 1] == '\r') len--;
     rec[len] = 0;
     int n = 0;
+    if (memchr(rec, 0, len)) {
+        /* A raw NUL would silently cut the record short below. */
+        snprintf(err, cap, "invalid byte sequence for encoding \"UTF8\": 0x00");
+        return -1;
+    }
     if (cs->format == TWS_COPY_TEXT) {
         char *p = rec;
         for (;;) {
