@@ -1049,6 +1049,17 @@ static int simple_query(conn *c, const char *sql, size_t len) {
             break;
         }
         if (g > 0) {
+            /* Part of the Query's implicit transaction like any statement, so a later
+             * error undoes the setting too. */
+            if (!implicit && twill_transaction_status(c->s) == TWILL_TXN_IDLE &&
+                *skip_blank(gc.end)) {
+                if (twill_exec(c->s, "BEGIN") != TWILL_OK) {
+                    send_session_error(c, 0);
+                    tws_guc_cmd_free(&gc);
+                    break;
+                }
+                implicit = 1;
+            }
             int rc = run_guc(c, &gc, 1);
             tws_guc_cmd_free(&gc);
             if (rc) break;

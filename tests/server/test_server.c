@@ -843,6 +843,12 @@ static void test_gucs(const server *s) {
     exec_ok(c, "COMMIT");
     query1(c, "SHOW extra_float_digits", v, sizeof v);
     CHECK(!strcmp(v, "1"));
+    /* A multi-statement Query is one implicit transaction: its error undoes its SET. */
+    r = PQexec(c, "SET extra_float_digits = 2; SELECT 1 / 0");
+    CHECK(!strcmp(sqlstate(r), "22012"));
+    PQclear(r);
+    query1(c, "SHOW extra_float_digits", v, sizeof v);
+    CHECK(!strcmp(v, "1"));
     exec_ok(c, "RESET application_name");
     CHECK(!strcmp(PQparameterStatus(c, "application_name"), "tapp"));
     exec_ok(c, "RESET ALL");
