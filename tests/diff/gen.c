@@ -39,6 +39,7 @@ const gen_feature GEN_FEATURES[F_COUNT] = {
     [F_CORRELATED] = {"correlated", "subqueries referencing the outer query"},
     [F_DERIVED] = {"derived", "subqueries in FROM"},
     [F_SETOPS] = {"setops", "UNION / INTERSECT / EXCEPT [ALL]"},
+    [F_NUMERIC] = {"numeric", "numeric literals, + - * / %, round/trunc/abs, cast to text"},
     [F_COLNAMES] = {"colnames", "compare output column names too"},
 };
 
@@ -669,6 +670,53 @@ static void gen_float(gen *g, sb *b, int depth, ex *e) {
     }
 }
 
+/* Exact decimals of a few digits: every result stays far inside Twill's 38-digit numeric,
+ * so values compare exactly (display scales included). */
+static const char *const NUMERICS[] = {"0",   "0.0", "1.50",   "-2.25", "3",      "0.001",
+                                       "7.5", "-10", "123.45", "1e3",   "2.5e-2", "-0.75"};
+enum { NNUMERICS = sizeof NUMERICS / sizeof NUMERICS[0] };
+
+/* A numeric operand: a literal or an integer column (not an avg()-derived value). */
+static void numeric_term(gen *g, sb *b) {
+    const ref *r = chance(g, 40) ? pick_ref(g, T_INT) : NULL;
+    if (r && !r->approx && r->bound <= 1e10) {
+        sb_add(b, "%s", r->text);
+        return;
+    }
+    const char *v = NUMERICS[rnd(g, NNUMERICS)];
+    sb_add(b, v[0] == '-' ? "(%s)" : "%s", v);
+}
+
+/* term op term, or one division / remainder by a non-zero literal, or a rounding. */
+static void gen_numeric(gen *g, sb *b) {
+    static const char *const DIVISORS[] = {"3", "0.7", "-2.5", "1.5", "7", "0.01"};
+    switch (rnd(g, 5)) {
+    case 0:
+    case 1:
+        sb_add(b, "(");
+        numeric_term(g, b);
+        sb_add(b, " %s ", (const char *[]){"+", "-", "*"}[rnd(g, 3)]);
+        numeric_term(g, b);
+        sb_add(b, ")");
+        return;
+    case 2:
+        sb_add(b, "(");
+        numeric_term(g, b);
+        sb_add(b, " %s %s)", chance(g, 70) ? "/" : "%", DIVISORS[rnd(g, 6)]);
+        return;
+    case 3:
+        sb_add(b, "%s(", (const char *[]){"round", "trunc", "abs", "-"}[rnd(g, 4)]);
+        numeric_term(g, b);
+        sb_add(b, " * 1.25)");
+        return;
+    default:
+        sb_add(b, "round(");
+        numeric_term(g, b);
+        sb_add(b, " / 3.0, %d)", rnd(g, 6) - 1);
+        return;
+    }
+}
+
 static void gen_text(gen *g, sb *b, int depth, ex *e) {
     *e = (ex){0};
     if (depth <= 0 || chance(g, 30)) {
@@ -685,7 +733,14 @@ static void gen_text(gen *g, sb *b, int depth, ex *e) {
     }
     ex x, y;
     for (;;) {
-        switch (rnd(g, 9)) {
+        switch (rnd(g, 10)) {
+        case 9:
+            if (!on(g, F_NUMERIC)) continue;
+            sb_add(b, "(");
+            gen_numeric(g, b);
+            sb_add(b, ")::text");
+            e->topcast = 1;
+            return;
         case 0:
             if (!on(g, F_FUNCS)) continue;
             sb_add(b, chance(g, 50) ? "lower(" : "upper(");

@@ -51,6 +51,7 @@ enum {
     F_CORRELATED,       /* subqueries that reference the outer query */
     F_DERIVED,          /* subqueries in FROM */
     F_SETOPS,           /* UNION / INTERSECT / EXCEPT [ALL] */
+    F_NUMERIC,          /* numeric literals and arithmetic, shown as text */
     F_COLNAMES,         /* compare output column names, not just values */
     F_COUNT
 };
