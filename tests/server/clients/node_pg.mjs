@@ -1,5 +1,5 @@
 // node-postgres (pg) against twill-server: a pool, a multi-statement simple query,
-// parameters of the types the engine has, BYTEA through Buffer, a transaction rolled
+// parameters of the types the engine has, NUMERIC as exact text, BYTEA through Buffer, a transaction rolled
 // back, errors carrying the SQLSTATE in .code, and session parameters.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -42,6 +42,15 @@ assert.equal(row.big, '12345678901'); // int8 comes back as a string in node-pg
 const nulls = (await pool.query('SELECT data FROM np WHERE id = $1 AND data IS NULL', [1])).rows;
 assert.equal(nulls.length, 1);
 assert.equal(nulls[0].data, null);
+
+// NUMERIC: exact decimal text both ways (node-pg leaves numeric as a string).
+await pool.query('CREATE TABLE money (id INT PRIMARY KEY, amount NUMERIC(12,2))');
+await pool.query('INSERT INTO money VALUES ($1, $2), ($3, $4)', [1, '12345678.905', 2, '0.1']);
+const sums = (await pool.query('SELECT sum(amount) AS total, $1::numeric * 3 AS tripled FROM money', ['0.1']))
+    .rows[0];
+assert.equal(sums.total, '12345679.01');
+assert.equal(sums.tripled, '0.3');
+assert.equal((await pool.query('SELECT amount FROM money WHERE id = 1')).rows[0].amount, '12345678.91');
 
 // A named prepared statement, reused.
 for (let i = 0; i < 3; i++) {

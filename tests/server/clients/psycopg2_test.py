@@ -1,7 +1,8 @@
 """psycopg2 (libpq) against twill-server: COPY FROM STDIN / TO STDOUT through
 copy_expert, a REPEATABLE READ snapshot (BEGIN ISOLATION LEVEL ...; the engine's
-snapshot isolation), 40001 for a lost update between two connections, parameters,
-and SQLSTATEs in exceptions."""
+snapshot isolation), 40001 for a lost update between two connections, parameters
+(Decimal as NUMERIC), and SQLSTATEs in exceptions."""
+import decimal
 import io
 import os
 
@@ -87,6 +88,11 @@ except psycopg2.errors.SerializationFailure as e:
     b.rollback()
 cur.execute("SELECT balance FROM acct WHERE id = 1")
 assert cur.fetchone()[0] == 210
+a.commit()
+
+# NUMERIC comes back as Decimal, exactly.
+cur.execute("SELECT %s * 3 AS d", (decimal.Decimal("0.1"),))
+assert cur.fetchone()[0] == decimal.Decimal("0.3")
 a.commit()
 
 # Parameters and SQLSTATEs.
