@@ -15,6 +15,7 @@ void tw_catalog_unref(tw_catalog *c) {
     free(c->tables);
     free(c->indexes);
     free(c->views);
+    free(c->seqs);
     free(c);
 }
 
@@ -33,6 +34,12 @@ tw_index *tw_catalog_index(const tw_catalog *c, const char *name) {
 tw_view *tw_catalog_view(const tw_catalog *c, const char *name) {
     for (int i = 0; i < c->nviews; i++)
         if (!strcmp(c->views[i]->name, name)) return c->views[i];
+    return NULL;
+}
+
+tw_seq *tw_catalog_seq(const tw_catalog *c, const char *name) {
+    for (int i = 0; i < c->nseqs; i++)
+        if (!strcmp(c->seqs[i]->name, name)) return c->seqs[i];
     return NULL;
 }
 
@@ -56,7 +63,9 @@ int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err) {
         rc = put_str(&b, c->name) || tw_buf_put_u8(&b, c->type.ty) ||
              tw_buf_put_varint(&b, (uint64_t)(c->type.mod + 1)) || tw_buf_put_u8(&b, c->notnull) ||
              tw_buf_put_u8(&b, c->has_default);
-        if (!rc && c->has_default) {
+        if (!rc && c->has_default == TW_DEF_SEQ)
+            rc = put_str(&b, c->seqname) || tw_buf_put_u8(&b, c->identity);
+        else if (!rc && c->has_default) {
             tw_buf v = {0};
             uint8_t kind = (uint8_t)tw_type_kind(c->type.ty);
             rc = tw_row_encode(&v, &c->defval, &kind, 1) || tw_buf_put_varint(&b, v.len) ||
@@ -97,6 +106,23 @@ int tw_catalog_put_view(tw_txn *t, const char *name, const char *sql, size_t len
         return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     }
     int rc = tw_txn_put(t, TW_CATALOG_TABLE, name, strlen(name), b.p, b.len, err);
+    tw_buf_free(&b);
+    return rc;
+}
+
+int tw_catalog_put_seq(tw_txn *t, const tw_seq *def, tw_err *err) {
+    tw_buf b = {0};
+    int rc =
+        tw_buf_put_u8(&b, 'S') || tw_buf_put_varint(&b, def->id) ||
+        tw_buf_put_varint(&b, (uint64_t)def->start) || tw_buf_put_varint(&b, (uint64_t)def->inc) ||
+        tw_buf_put_varint(&b, (uint64_t)def->min) || tw_buf_put_varint(&b, (uint64_t)def->max) ||
+        tw_buf_put_varint(&b, (uint64_t)def->cache) || tw_buf_put_u8(&b, def->cycle) ||
+        put_str(&b, def->owner ? def->owner : "");
+    if (rc) {
+        tw_buf_free(&b);
+        return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    rc = tw_txn_put(t, TW_CATALOG_TABLE, def->name, strlen(def->name), b.p, b.len, err);
     tw_buf_free(&b);
     return rc;
 }
@@ -158,7 +184,10 @@ static int decode_table(tw_catalog *c, const char *name, rd *r, tw_table **out) 
         col->notnull = rd_u8(r);
         col->has_default = rd_u8(r);
         t->kinds[i] = (uint8_t)tw_type_kind(col->type.ty);
-        if (col->has_default && !r->bad) {
+        if (col->has_default == TW_DEF_SEQ && !r->bad) {
+            col->seqname = rd_str(r, a);
+            col->identity = rd_u8(r);
+        } else if (col->has_default && !r->bad) {
             uint64_t n = rd_varint(r);
             if (r->bad || (uint64_t)(r->end - r->p) < n) return TWILL_CORRUPT;
             /* Copy so the value outlives the cursor's buffer. */
@@ -222,7 +251,7 @@ int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err) 
     if (!c) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     c->refs = 1;
     c->version = version;
-    int tcap = 0, icap = 0, vcap = 0, rc;
+    int tcap = 0, icap = 0, vcap = 0, scap = 0, rc;
     tw_cursor *cur = NULL;
     if ((rc = tw_cursor_open(t, TW_CATALOG_TABLE, &cur, err))) goto fail;
     if ((rc = tw_cursor_seek(cur, "", 0, err))) goto fail;
@@ -246,6 +275,23 @@ int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err) 
             if ((rc = decode_index(c, name, &r, &x))) goto bad;
             if (push((void ***)&c->indexes, &c->nindexes, &icap, x)) goto nomem;
             if (x->id > c->max_id) c->max_id = x->id;
+        } else if (kind == 'S') {
+            tw_seq *q = tw_arena_zalloc(&c->mem, sizeof *q);
+            if (!q || !(q->name = tw_arena_strndup(&c->mem, name, strlen(name)))) goto nomem;
+            q->id = rd_varint(&r);
+            q->start = (int64_t)rd_varint(&r);
+            q->inc = (int64_t)rd_varint(&r);
+            q->min = (int64_t)rd_varint(&r);
+            q->max = (int64_t)rd_varint(&r);
+            q->cache = (int64_t)rd_varint(&r);
+            q->cycle = rd_u8(&r);
+            q->owner = rd_str(&r, &c->mem);
+            if (r.bad) {
+                rc = TWILL_CORRUPT;
+                goto bad;
+            }
+            if (push((void ***)&c->seqs, &c->nseqs, &scap, q)) goto nomem;
+            if (q->id > c->max_id) c->max_id = q->id;
         } else if (kind == 'V') {
             tw_view *v = tw_arena_zalloc(&c->mem, sizeof *v);
             if (!v || !(v->name = tw_arena_strndup(&c->mem, name, strlen(name))) ||

@@ -18,13 +18,28 @@
 #define TW_FIRST_USER_ID 16
 #define TW_MAX_COLUMNS 1600
 
+enum { TW_DEF_NONE, TW_DEF_CONST, TW_DEF_SEQ };
+
 typedef struct tw_column {
     char *name;
     tw_sqltype type;
     uint8_t notnull;
-    uint8_t has_default;
-    tw_val defval; /* constant, already of the column's type */
+    uint8_t has_default; /* TW_DEF_* */
+    tw_val defval;       /* TW_DEF_CONST: constant, already of the column's type */
+    char *seqname;       /* TW_DEF_SEQ: the default is nextval(seqname) (serial, identity) */
+    uint8_t identity;    /* 'a': GENERATED ALWAYS AS IDENTITY, 'd': BY DEFAULT, 0: not */
 } tw_column;
+
+/* A sequence's definition (its current value lives outside the catalog: see
+ * session.c, "sequences"). owner: the table of a serial / identity column ("" none),
+ * dropped with it. */
+typedef struct tw_seq {
+    char *name;
+    uint64_t id;
+    int64_t start, inc, min, max, cache;
+    uint8_t cycle;
+    char *owner;
+} tw_seq;
 
 typedef struct tw_table tw_table;
 
@@ -59,10 +74,11 @@ typedef struct tw_catalog {
     int refs;
     uint64_t version; /* the db's catalog version this snapshot reflects */
     tw_arena mem;
-    int ntables, nindexes, nviews;
+    int ntables, nindexes, nviews, nseqs;
     tw_table **tables;
     tw_index **indexes;
     tw_view **views;
+    tw_seq **seqs;
     uint64_t max_id;
 } tw_catalog;
 
@@ -74,12 +90,14 @@ void tw_catalog_unref(tw_catalog *c);
 tw_table *tw_catalog_table(const tw_catalog *c, const char *name);
 tw_index *tw_catalog_index(const tw_catalog *c, const char *name);
 tw_view *tw_catalog_view(const tw_catalog *c, const char *name);
+tw_seq *tw_catalog_seq(const tw_catalog *c, const char *name);
 int tw_table_column(const tw_table *t, const char *name);
 
 /* Serialized writes. Definitions are plain structs (pointers borrowed). */
 int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err);
 int tw_catalog_put_index(tw_txn *t, const tw_index *def, tw_err *err);
 int tw_catalog_put_view(tw_txn *t, const char *name, const char *sql, size_t len, tw_err *err);
+int tw_catalog_put_seq(tw_txn *t, const tw_seq *def, tw_err *err);
 int tw_catalog_delete(tw_txn *t, const char *name, tw_err *err);
 
 #endif

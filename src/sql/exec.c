@@ -1113,6 +1113,17 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
 
 static int eval_subq(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *out, tw_err *err) {
     tw_run *r = run;
+    if (e->aux == TW_SQ_SEQ) {
+        tw_val args[3] = {{0}};
+        tw_evalctx cc = *c;
+        for (int i = 0; i < e->nargs && i < 3; i++) {
+            int rc = tw_eval(e->args[i], &cc, &args[i], err);
+            if (rc) return rc;
+        }
+        if (!r->env.seq)
+            return tw_err_set(err, TWILL_ERROR, "0A000", "sequences are not available");
+        return r->env.seq(r->env.seq_ud, r->plan->cat, e->idx, args, e->nargs, out, err);
+    }
     const tw_subq *q = &r->plan->subs[e->idx];
     subst *ss = &r->sq[q->slot];
     tw_val test = {0};

@@ -22,6 +22,10 @@ typedef struct tw_exec_env {
     /* Allocates a hidden row id for a table without a primary key. */
     int (*next_rowid)(void *ud, tw_txn *t, uint64_t table, int64_t *out, tw_err *err);
     void *ud;
+    /* Sequence functions (TW_SEQ_FN_*): args already evaluated; cat resolves names. */
+    int (*seq)(void *seq_ud, const tw_catalog *cat, int fn, const tw_val *args, int nargs,
+               tw_val *out, tw_err *err);
+    void *seq_ud;
 } tw_exec_env;
 
 typedef struct tw_run tw_run;

@@ -53,7 +53,10 @@ enum {
     EX_SUBQ,  /* idx: subquery number; aux: TW_SQ_*; IN: args[0] = the tested value */
 };
 
-enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN, TW_SQ_FROM };
+/* TW_SQ_SEQ: not a subquery but a sequence function (idx: TW_SEQ_FN_*), which like a
+ * subquery calls back into the executor (sequences live above expressions). */
+enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN, TW_SQ_FROM, TW_SQ_SEQ };
+enum { TW_SEQ_NEXTVAL, TW_SEQ_CURRVAL, TW_SEQ_SETVAL, TW_SEQ_LASTVAL };
 
 /* ROUND/TRUNC take an optional second argument (places); CEIL/FLOOR one. */
 enum {

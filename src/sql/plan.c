@@ -3,6 +3,7 @@
 #include "sql/numeric.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +566,73 @@ static int cx_round(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **o
     return TWILL_OK;
 }
 
+/* nextval / currval / setval / lastval: EX_SUBQ nodes of kind TW_SQ_SEQ, evaluated by
+ * the executor's callback. The sequence is named by text (PostgreSQL's regclass
+ * argument, resolved at run time here). */
+static int cx_seqfn(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **out) {
+    int fn = !strcmp(name, "nextval")   ? TW_SEQ_NEXTVAL
+             : !strcmp(name, "currval") ? TW_SEQ_CURRVAL
+             : !strcmp(name, "setval")  ? TW_SEQ_SETVAL
+                                        : TW_SEQ_LASTVAL;
+    size_t lo = fn == TW_SEQ_LASTVAL ? 0 : fn == TW_SEQ_SETVAL ? 2 : 1;
+    size_t hi = fn == TW_SEQ_SETVAL ? 3 : lo;
+    if (f->n_args < lo || f->n_args > hi || f->agg_star || f->agg_distinct)
+        return aerr(c, f->location, "42883", "function %s with %zu arguments does not exist", name,
+                    f->n_args);
+    tw_expr *e = mk(c, EX_SUBQ, (int)f->n_args);
+    if (!e) return nomem(c);
+    e->aux = TW_SQ_SEQ;
+    e->idx = fn;
+    static const int want[3] = {TY_TEXT, TY_INT8, TY_BOOL};
+    for (size_t i = 0; i < f->n_args; i++) {
+        int rc = cx(c, f->args[i], &e->args[i]);
+        if (rc) return rc;
+        tw_sqltype t = {want[i], -1};
+        if (coerce_unknown(c, &e->args[i], t, 0, f->location)) return TWILL_ERROR;
+        int at = e->args[i]->type.ty;
+        int ok = at == TY_UNKNOWN ||
+                 (i == 0   ? ty_is_text(at)
+                  : i == 1 ? ty_is_num(at) && at != TY_FLOAT4 && at != TY_FLOAT8 && at != TY_NUMERIC
+                           : at == TY_BOOL);
+        if (!ok)
+            return aerr(c, f->location, "42883", "function %s(%s) does not exist", name,
+                        tw_type_name(e->args[i]->type, (char[64]){0}, 64));
+    }
+    e->type = (tw_sqltype){TY_INT8, -1};
+    *out = e;
+    return TWILL_OK;
+}
+
+/* nextval('name') as an expression (serial / identity column defaults). */
+static tw_expr *seq_nextval(actx *c, const char *seqname) {
+    tw_expr *e = mk(c, EX_SUBQ, 1), *a = mk(c, EX_CONST, 0);
+    if (!e || !a) return NULL;
+    e->aux = TW_SQ_SEQ;
+    e->idx = TW_SEQ_NEXTVAL;
+    e->type = (tw_sqltype){TY_INT8, -1};
+    a->v.k = VK_TEXT;
+    a->v.s = seqname;
+    a->v.n = strlen(seqname);
+    a->type = (tw_sqltype){TY_TEXT, -1};
+    e->args[0] = a;
+    return e;
+}
+
+/* A column's DEFAULT as an expression of its type. */
+static int default_expr(actx *c, const tw_column *col, tw_expr **out) {
+    if (col->has_default == TW_DEF_SEQ) {
+        if (!(*out = seq_nextval(c, col->seqname))) return nomem(c);
+        return assign_to(c, out, col->type, col->name, -1);
+    }
+    tw_expr *e = mk(c, EX_CONST, 0);
+    if (!e) return nomem(c);
+    e->v.k = VK_NULL;
+    if (col->has_default) e->v = col->defval;
+    e->type = col->type;
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     if (!raw) return notsup(c, f->location, "this function call is not supported");
@@ -572,6 +640,9 @@ static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     if (!name) return nomem(c);
     if (f->over) return notsup(c, f->location, "window functions are not supported");
     if (is_agg_name(name)) return cx_agg(c, f, name, out);
+    if (!strcmp(name, "nextval") || !strcmp(name, "currval") || !strcmp(name, "setval") ||
+        !strcmp(name, "lastval"))
+        return cx_seqfn(c, f, name, out);
     int fn = -1;
     if (!strcmp(name, "abs"))
         fn = TW_FN_ABS;
@@ -1186,7 +1257,7 @@ static uint64_t expr_tables(const actx *c, const tw_expr *e) {
     if (e->op == EX_COL) {
         int t = table_of(c, e->idx);
         if (t >= 0) m |= 1ull << t;
-    } else if (e->op == EX_SUBQ) {
+    } else if (e->op == EX_SUBQ && e->aux != TW_SQ_SEQ) {
         int om = c->p->subs[e->idx].outer_max;
         for (int i = 0; i < c->nsc; i++)
             if (om >= c->sc[i].offset) m |= 1ull << i;
@@ -2288,7 +2359,26 @@ static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s);
 
 static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
     int rc = plan_insert_rows(c, s);
-    if (rc || !s->on_conflict_clause) return rc;
+    if (rc) return rc;
+    /* Sequence defaults (serial, identity) become nextval() per row; explicit values
+     * for GENERATED ALWAYS need OVERRIDING SYSTEM VALUE, as in PostgreSQL. */
+    tw_plan *p = c->p;
+    tw_table *t = p->table;
+    for (int i = 0; i < t->ncols; i++) {
+        const tw_column *col = &t->cols[i];
+        if (col->has_default != TW_DEF_SEQ) continue;
+        for (int r = 0; r < p->nrows; r++) {
+            if (p->rows[r][i]) {
+                if (col->identity == 'a' &&
+                    s->override != PG_QUERY__OVERRIDING_KIND__OVERRIDING_SYSTEM_VALUE)
+                    return aerr(c, -1, "428C9",
+                                "cannot insert a non-DEFAULT value into column \"%s\"", col->name);
+                continue;
+            }
+            if ((rc = default_expr(c, col, &p->rows[r][i]))) return rc;
+        }
+    }
+    if (!s->on_conflict_clause) return TWILL_OK;
     return plan_on_conflict(c, s);
 }
 
@@ -2500,10 +2590,7 @@ static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s) {
         p->confsetcols[i] = col;
         tw_expr *e;
         if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
-            if (!(e = mk(c, EX_CONST, 0))) return nomem(c);
-            e->v.k = VK_NULL;
-            if (t->cols[col].has_default) e->v = t->cols[col].defval;
-            e->type = t->cols[col].type;
+            if ((rc = default_expr(c, &t->cols[col], &e))) return rc;
         } else {
             c->no_agg_where = "UPDATE";
             rc = cx(c, rt->val, &e);
@@ -2552,11 +2639,7 @@ static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
         p->setcols[i] = col;
         tw_expr *e;
         if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
-            e = mk(c, EX_CONST, 0);
-            if (!e) return nomem(c);
-            e->v.k = VK_NULL;
-            if (t->cols[col].has_default) e->v = t->cols[col].defval;
-            e->type = t->cols[col].type;
+            if ((rc = default_expr(c, &t->cols[col], &e))) return rc;
         } else {
             c->no_agg_where = "UPDATE";
             rc = cx(c, rt->val, &e);
@@ -2640,6 +2723,158 @@ static int add_unique(actx *c, tw_table *t, int *cols, int n, const char *connam
     return TWILL_OK;
 }
 
+/* ---- sequences ---- */
+
+/* DEFAULT nextval('name') (as pg_dump writes serial columns): kept as a sequence default
+ * instead of being evaluated once like a constant default. */
+static const char *nextval_arg(const Node *n) {
+    while (n && n->node_case == N_(TYPE_CAST)) n = n->type_cast->arg;
+    if (!n || n->node_case != N_(A_CONST) || n->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL)
+        return NULL;
+    return n->a_const->sval->sval;
+}
+
+static int is_nextval_call(const Node *n) {
+    if (!n || n->node_case != N_(FUNC_CALL)) return 0;
+    const PgQuery__FuncCall *f = n->func_call;
+    const char *nm = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
+    return nm && !strcmp(nm, "nextval") && f->n_args == 1 && nextval_arg(f->args[0]);
+}
+
+static int seq_int(actx *c, const PgQuery__DefElem *d, int64_t *out);
+
+/* Applies CREATE SEQUENCE / identity options to q, whose value type is `ty` (INT2/4/8),
+ * then fills PostgreSQL's defaults and checks the bounds (22023). */
+static int seq_options(actx *c, Node **opts, size_t n, int ty, tw_seq *q, int loc) {
+    int have_start = 0, have_min = 0, have_max = 0, rc;
+    q->inc = 1;
+    q->cache = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i]->node_case != N_(DEF_ELEM)) return notsup(c, loc, "malformed sequence option");
+        const PgQuery__DefElem *d = opts[i]->def_elem;
+        const char *nm = d->defname;
+        if (!strcmp(nm, "as")) {
+            if (!d->arg || d->arg->node_case != N_(TYPE_NAME))
+                return notsup(c, loc, "malformed AS");
+            tw_sqltype t;
+            if ((rc = resolve_type(c, d->arg->type_name, &t))) return rc;
+            if (t.ty != TY_INT2 && t.ty != TY_INT4 && t.ty != TY_INT8)
+                return aerr(c, loc, "22023", "sequence type must be smallint, integer, or bigint");
+            ty = t.ty;
+        } else if (!strcmp(nm, "increment")) {
+            if ((rc = seq_int(c, d, &q->inc))) return rc;
+            if (q->inc == 0) return aerr(c, loc, "22023", "INCREMENT must not be zero");
+        } else if (!strcmp(nm, "start")) {
+            if ((rc = seq_int(c, d, &q->start))) return rc;
+            have_start = 1;
+        } else if (!strcmp(nm, "minvalue")) {
+            if (d->arg && (rc = seq_int(c, d, &q->min))) return rc;
+            have_min = d->arg != NULL;
+        } else if (!strcmp(nm, "maxvalue")) {
+            if (d->arg && (rc = seq_int(c, d, &q->max))) return rc;
+            have_max = d->arg != NULL;
+        } else if (!strcmp(nm, "cache")) {
+            if ((rc = seq_int(c, d, &q->cache))) return rc;
+            if (q->cache < 1)
+                return aerr(c, loc, "22023", "CACHE (%lld) must be greater than zero",
+                            (long long)q->cache);
+        } else if (!strcmp(nm, "cycle")) {
+            q->cycle = !d->arg || (d->arg->node_case == N_(BOOLEAN) && d->arg->boolean->boolval) ||
+                       (d->arg->node_case == N_(INTEGER) && d->arg->integer->ival);
+        } else if (!strcmp(nm, "owned_by") || !strcmp(nm, "sequence_name")) {
+            return notsup(c, loc, "sequence option %s is not supported", nm);
+        } else {
+            return notsup(c, loc, "sequence option %s is not supported", nm);
+        }
+    }
+    int64_t tmax = ty == TY_INT2 ? INT16_MAX : ty == TY_INT4 ? INT32_MAX : INT64_MAX;
+    int64_t tmin = ty == TY_INT2 ? INT16_MIN : ty == TY_INT4 ? INT32_MIN : INT64_MIN;
+    if (!have_max) q->max = q->inc > 0 ? tmax : -1;
+    if (!have_min) q->min = q->inc > 0 ? 1 : tmin;
+    if (q->max > tmax || q->max < tmin)
+        return aerr(c, loc, "22023", "MAXVALUE (%lld) is out of range for sequence data type",
+                    (long long)q->max);
+    if (q->min > tmax || q->min < tmin)
+        return aerr(c, loc, "22023", "MINVALUE (%lld) is out of range for sequence data type",
+                    (long long)q->min);
+    if (q->min >= q->max)
+        return aerr(c, loc, "22023", "MINVALUE (%lld) must be less than MAXVALUE (%lld)",
+                    (long long)q->min, (long long)q->max);
+    if (!have_start) q->start = q->inc > 0 ? q->min : q->max;
+    if (q->start < q->min)
+        return aerr(c, loc, "22023", "START value (%lld) cannot be less than MINVALUE (%lld)",
+                    (long long)q->start, (long long)q->min);
+    if (q->start > q->max)
+        return aerr(c, loc, "22023", "START value (%lld) cannot be greater than MAXVALUE (%lld)",
+                    (long long)q->start, (long long)q->max);
+    return TWILL_OK;
+}
+
+static int seq_int(actx *c, const PgQuery__DefElem *d, int64_t *out) {
+    const Node *a = d->arg;
+    if (a && a->node_case == N_(INTEGER)) {
+        *out = a->integer->ival;
+        return TWILL_OK;
+    }
+    if (a && a->node_case == N_(FLOAT) && a->float_->fval) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(a->float_->fval, &end, 10);
+        if (!errno && !*end) {
+            *out = v;
+            return TWILL_OK;
+        }
+    }
+    return aerr(c, d->location, "22023", "%s requires an integer value", d->defname);
+}
+
+static int plan_create_seq(actx *c, PgQuery__CreateSeqStmt *s) {
+    tw_plan *p = c->p;
+    PgQuery__RangeVar *rv = s->sequence;
+    if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public"))
+        return notsup(c, rv->location, "schemas other than public are not supported");
+    if (rv->relpersistence && rv->relpersistence[0] == 't')
+        return notsup(c, rv->location, "temporary sequences are not supported");
+    tw_seq *q = tw_arena_zalloc(c->a, sizeof *q);
+    if (!q || !(q->name = tw_arena_strndup(c->a, rv->relname, strlen(rv->relname))) ||
+        !(q->owner = tw_arena_strndup(c->a, "", 0)))
+        return nomem(c);
+    if (strlen(q->name) > 200) return aerr(c, rv->location, "42622", "sequence name is too long");
+    p->newseq = q;
+    p->nnewseq = 1;
+    p->if_exists = s->if_not_exists;
+    return seq_options(c, s->options, s->n_options, TY_INT8, q, rv->location);
+}
+
+/* serial types: the integer type, or 0 if `tn` is not one. */
+static int serial_type(const PgQuery__TypeName *tn) {
+    if (!tn || !tn->n_names || tn->n_array_bounds) return 0;
+    const char *nm = str_of(tn->names[tn->n_names - 1]);
+    if (!nm) return 0;
+    if (!strcmp(nm, "serial") || !strcmp(nm, "serial4")) return TY_INT4;
+    if (!strcmp(nm, "bigserial") || !strcmp(nm, "serial8")) return TY_INT8;
+    if (!strcmp(nm, "smallserial") || !strcmp(nm, "serial2")) return TY_INT2;
+    return 0;
+}
+
+/* Makes `col` of table t take its values from a new owned sequence t_col_seq. */
+static int add_owned_seq(actx *c, tw_table *t, tw_column *col, Node **opts, size_t nopts, int loc) {
+    tw_plan *p = c->p;
+    if (p->nnewseq >= TW_MAX_COLUMNS) return nomem(c);
+    if (!p->newseq && !(p->newseq = tw_arena_zalloc(c->a, sizeof(tw_seq) * TW_MAX_COLUMNS)))
+        return nomem(c);
+    tw_seq *q = &p->newseq[p->nnewseq++];
+    char nm[512];
+    snprintf(nm, sizeof nm, "%s_%s_seq", t->name, col->name);
+    if (!(q->name = tw_arena_strndup(c->a, nm, strlen(nm))) ||
+        !(q->owner = tw_arena_strndup(c->a, t->name, strlen(t->name))))
+        return nomem(c);
+    col->has_default = TW_DEF_SEQ;
+    col->seqname = q->name;
+    col->notnull = 1;
+    return seq_options(c, opts, nopts, col->type.ty, q, loc);
+}
+
 static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
     tw_plan *p = c->p;
     int rc;
@@ -2680,7 +2915,13 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
         tw_column *col = &t->cols[t->ncols++];
         col->name = tw_arena_strndup(c->a, cd->colname, strlen(cd->colname));
         if (!col->name) return nomem(c);
-        if ((rc = resolve_type(c, cd->type_name, &col->type))) return rc;
+        int sty = serial_type(cd->type_name);
+        if (sty) {
+            col->type = (tw_sqltype){sty, -1};
+            if ((rc = add_owned_seq(c, t, col, NULL, 0, cd->location))) return rc;
+        } else if ((rc = resolve_type(c, cd->type_name, &col->type))) {
+            return rc;
+        }
         if (col->type.ty == TY_CHAR && col->type.mod < 0) col->type.mod = 1;
         if (cd->is_not_null) col->notnull = 1;
         if (cd->coll_clause) return notsup(c, cd->location, "COLLATE is not supported");
@@ -2694,6 +2935,17 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
                 col->notnull = 0;
                 break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
+                if (col->has_default == TW_DEF_SEQ)
+                    return aerr(c, cn->location, "42601",
+                                "multiple default values specified for column \"%s\" of table "
+                                "\"%s\"",
+                                col->name, t->name);
+                if (is_nextval_call(cn->raw_expr)) {
+                    const char *sn = nextval_arg(cn->raw_expr->func_call->args[0]);
+                    col->has_default = TW_DEF_SEQ;
+                    if (!(col->seqname = tw_arena_strndup(c->a, sn, strlen(sn)))) return nomem(c);
+                    break;
+                }
                 tw_expr *e;
                 int saved_nsc = c->nsc;
                 c->nsc = 0;
@@ -2742,6 +2994,18 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
             case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
                 return notsup(c, cn->location, "foreign keys (REFERENCES) are not supported yet");
             case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+                if (col->has_default)
+                    return aerr(c, cn->location, "42601",
+                                "both default and identity specified for column \"%s\" of "
+                                "table \"%s\"",
+                                col->name, t->name);
+                if (col->type.ty != TY_INT2 && col->type.ty != TY_INT4 && col->type.ty != TY_INT8)
+                    return aerr(c, cn->location, "22023",
+                                "identity column type must be smallint, integer, or bigint");
+                if ((rc = add_owned_seq(c, t, col, cn->options, cn->n_options, cn->location)))
+                    return rc;
+                col->identity = cn->generated_when && cn->generated_when[0] == 'a' ? 'a' : 'd';
+                break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
                 return notsup(c, cn->location,
                               "identity and generated columns are not supported yet");
@@ -2831,6 +3095,8 @@ static int plan_drop(actx *c, PgQuery__DropStmt *s) {
         p->kind = PL_DROP_INDEX;
     else if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_VIEW)
         p->kind = PL_DROP_VIEW;
+    else if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE)
+        p->kind = PL_DROP_SEQ;
     else
         return notsup(c, -1, "DROP of this object type is not supported");
     if (s->concurrent) return notsup(c, -1, "DROP INDEX CONCURRENTLY is not supported");
@@ -2943,6 +3209,10 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
     case N_(INDEX_STMT):
         p->kind = PL_CREATE_INDEX;
         rc = plan_create_index(&c, n->index_stmt);
+        break;
+    case N_(CREATE_SEQ_STMT):
+        p->kind = PL_CREATE_SEQ;
+        rc = plan_create_seq(&c, n->create_seq_stmt);
         break;
     case N_(VIEW_STMT):
         p->kind = PL_CREATE_VIEW;

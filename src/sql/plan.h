@@ -33,6 +33,8 @@ enum {
     PL_SAVEPOINT,
     PL_RELEASE,
     PL_ROLLBACK_TO,
+    PL_CREATE_SEQ,
+    PL_DROP_SEQ,
 };
 
 enum { ONCONF_NONE, ONCONF_NOTHING, ONCONF_UPDATE };
@@ -142,6 +144,8 @@ typedef struct tw_plan {
     tw_expr *conf_where;
     /* DDL */
     tw_table *newtable; /* CREATE TABLE definition (ids assigned at execution) */
+    int nnewseq;
+    tw_seq *newseq; /* CREATE SEQUENCE, or the owned sequences of serial columns */
     int nnewidx;
     tw_index *newidx; /* CREATE INDEX, or CREATE TABLE's UNIQUE constraints */
     int nnames;

@@ -35,6 +35,9 @@ struct tw_sql_db {
     uint64_t next_id;  /* relation ids (mu) */
     rowid_ctr *rowids; /* (mu) */
     size_t nrowids, caprowids;
+    pthread_mutex_t seq_mu;
+    struct seqrt *seqs; /* (seq_mu) */
+    size_t nseqs, capseqs;
 };
 
 typedef struct cache_ent {
@@ -54,8 +57,17 @@ typedef struct savepoint {
     int cat_dirty;
 } savepoint;
 
+typedef struct seqval {
+    uint64_t id;
+    int64_t v;
+} seqval;
+
 struct tw_sql_session {
     tw_sql_db *db;
+    seqval *curvals; /* currval: the last nextval/setval of each sequence here */
+    size_t ncurvals, capcurvals;
+    int has_last;
+    int64_t lastval;
     tw_txn *txn; /* the open transaction block's transaction */
     int in_block, aborted, cat_dirty;
     tw_catalog *private_cat;
@@ -113,8 +125,10 @@ int tw_sql_db_open(tw_engine *eng, tw_sql_db **out, tw_err *err) {
     db->eng = eng;
     db->version = 1;
     pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->seq_mu, NULL);
     int rc = with_txn_load(db, 1, &db->cat, err);
     if (rc) {
+        pthread_mutex_destroy(&db->seq_mu);
         pthread_mutex_destroy(&db->mu);
         free(db);
         return rc;
@@ -128,6 +142,8 @@ void tw_sql_db_close(tw_sql_db *db) {
     if (!db) return;
     tw_catalog_unref(db->cat);
     free(db->rowids);
+    free(db->seqs);
+    pthread_mutex_destroy(&db->seq_mu);
     pthread_mutex_destroy(&db->mu);
     free(db);
 }
@@ -211,6 +227,194 @@ static int db_next_rowid(void *ud, tw_txn *t, uint64_t table, int64_t *out, tw_e
     return tw_err_set(err, TWILL_ERROR, "XX000", "row id allocation failed");
 }
 
+/* ---- sequences ----
+ *
+ * nextval is not transactional (as in PostgreSQL): values handed out are never given
+ * again, whether the transaction that took them commits or not. A sequence's state is
+ * one row in its own txn table (key "s": int64 last value, u8 is_called), written by a
+ * separate transaction that commits durably before any value it covers is handed out.
+ * nextval reserves a block (max(CACHE, 32) values) at a time: the row records the end of
+ * the block, so after a restart (or a crash) numbering resumes after the block — values
+ * may skip, but never repeat. setval writes its value the same way. */
+
+#define SEQ_BLOCK 32
+
+typedef struct seqrt {
+    uint64_t id;
+    int64_t last; /* last value handed out (or to hand out first, if !called) */
+    int called;
+    int reserved; /* values up to `limit` (in the direction of inc) are durable */
+    int64_t limit;
+} seqrt;
+
+static int seq_persist(tw_sql_db *db, uint64_t id, int64_t v, int called, tw_err *err) {
+    uint8_t rec[9];
+    for (int i = 0; i < 8; i++) rec[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    rec[8] = (uint8_t)called;
+    tw_txn *t;
+    int rc = tw_txn_begin(db->eng, &t, err);
+    if (rc) return rc;
+    if ((rc = tw_txn_put(t, id, "s", 1, rec, sizeof rec, err))) {
+        tw_txn_rollback(t);
+        return rc;
+    }
+    return tw_txn_commit(t, err);
+}
+
+/* The runtime state of sequence q, loaded on first use (seq_mu held). */
+static int seq_state(tw_sql_db *db, const tw_seq *q, seqrt **out, tw_err *err) {
+    for (size_t i = 0; i < db->nseqs; i++)
+        if (db->seqs[i].id == q->id) {
+            *out = &db->seqs[i];
+            return TWILL_OK;
+        }
+    seqrt r = {.id = q->id, .last = q->start};
+    tw_txn *t;
+    int rc = tw_txn_begin(db->eng, &t, err);
+    if (rc) return rc;
+    tw_buf b = {0};
+    int found;
+    rc = tw_txn_get(t, q->id, "s", 1, TW_READ_SNAPSHOT, &b, &found, err);
+    tw_txn_rollback(t);
+    if (!rc && found && b.len == 9) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++) v = v << 8 | b.p[i];
+        r.last = (int64_t)v;
+        r.called = b.p[8] != 0;
+    }
+    tw_buf_free(&b);
+    if (rc) return rc;
+    if (db->nseqs == db->capseqs) {
+        size_t cap = db->capseqs ? db->capseqs * 2 : 8;
+        seqrt *n = realloc(db->seqs, cap * sizeof *n);
+        if (!n) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        db->seqs = n;
+        db->capseqs = cap;
+    }
+    db->seqs[db->nseqs] = r;
+    *out = &db->seqs[db->nseqs++];
+    return TWILL_OK;
+}
+
+static int seq_next(tw_sql_db *db, const tw_seq *q, int64_t *out, tw_err *err) {
+    seqrt *r;
+    int rc = seq_state(db, q, &r, err);
+    if (rc) return rc;
+    int64_t v = r->last;
+    if (r->called) {
+        int over = __builtin_add_overflow(r->last, q->inc, &v);
+        if (over || v > q->max || v < q->min) {
+            if (!q->cycle)
+                return tw_err_set(err, TWILL_ERROR, "2200H",
+                                  "nextval: reached %s value of sequence \"%s\" (%lld)",
+                                  q->inc > 0 ? "maximum" : "minimum", q->name,
+                                  (long long)(q->inc > 0 ? q->max : q->min));
+            v = q->inc > 0 ? q->min : q->max;
+        }
+    }
+    if (!r->reserved || (q->inc > 0 ? v > r->limit || v < r->last : v < r->limit || v > r->last)) {
+        int64_t block = q->cache > SEQ_BLOCK ? q->cache : SEQ_BLOCK, end;
+        if (__builtin_mul_overflow(q->inc, block - 1, &end) ||
+            __builtin_add_overflow(v, end, &end) || end > q->max || end < q->min)
+            end = q->inc > 0 ? q->max : q->min;
+        if ((rc = seq_persist(db, q->id, end, 1, err))) return rc;
+        r->reserved = 1;
+        r->limit = end;
+    }
+    r->last = v;
+    r->called = 1;
+    *out = v;
+    return TWILL_OK;
+}
+
+static void set_curval(tw_sql_session *s, uint64_t id, int64_t v) {
+    s->has_last = 1;
+    s->lastval = v;
+    for (size_t i = 0; i < s->ncurvals; i++)
+        if (s->curvals[i].id == id) {
+            s->curvals[i].v = v;
+            return;
+        }
+    if (s->ncurvals == s->capcurvals) {
+        size_t cap = s->capcurvals ? s->capcurvals * 2 : 8;
+        seqval *n = realloc(s->curvals, cap * sizeof *n);
+        if (!n) return; /* currval then reports "not yet defined": no wrong answer */
+        s->curvals = n;
+        s->capcurvals = cap;
+    }
+    s->curvals[s->ncurvals++] = (seqval){id, v};
+}
+
+static int seq_fn(void *ud, const tw_catalog *cat, int fn, const tw_val *args, int nargs,
+                  tw_val *out, tw_err *err) {
+    tw_sql_session *s = ud;
+    tw_sql_db *db = s->db;
+    out->k = VK_NULL;
+    if (fn == TW_SEQ_LASTVAL) {
+        if (!s->has_last)
+            return tw_err_set(err, TWILL_ERROR, "55000",
+                              "lastval is not yet defined in this session");
+        out->k = VK_INT;
+        out->i = s->lastval;
+        return TWILL_OK;
+    }
+    for (int i = 0; i < nargs; i++)
+        if (args[i].k == VK_NULL) return TWILL_OK; /* strict functions */
+    char name[256];
+    size_t n = args[0].n < sizeof name - 1 ? args[0].n : sizeof name - 1;
+    memcpy(name, args[0].s, n);
+    name[n] = '\0';
+    const tw_seq *q = tw_catalog_seq(cat, name);
+    if (!q) {
+        if (tw_catalog_table(cat, name) || tw_catalog_index(cat, name) ||
+            tw_catalog_view(cat, name))
+            return tw_err_set(err, TWILL_ERROR, "42809", "\"%s\" is not a sequence", name);
+        return tw_err_set(err, TWILL_ERROR, "42P01", "relation \"%s\" does not exist", name);
+    }
+    int64_t v = 0;
+    int rc = TWILL_OK;
+    if (fn == TW_SEQ_CURRVAL) {
+        for (size_t i = 0; i < s->ncurvals; i++)
+            if (s->curvals[i].id == q->id) {
+                out->k = VK_INT;
+                out->i = s->curvals[i].v;
+                return TWILL_OK;
+            }
+        return tw_err_set(err, TWILL_ERROR, "55000",
+                          "currval of sequence \"%s\" is not yet defined in this session", name);
+    }
+    pthread_mutex_lock(&db->seq_mu);
+    if (fn == TW_SEQ_NEXTVAL) {
+        rc = seq_next(db, q, &v, err);
+    } else { /* setval */
+        v = args[1].i;
+        int called = nargs < 3 || args[2].i;
+        seqrt *r;
+        if (v < q->min || v > q->max)
+            rc = tw_err_set(err, TWILL_ERROR, "22003",
+                            "setval: value %lld is out of bounds for sequence \"%s\" (%lld..%lld)",
+                            (long long)v, name, (long long)q->min, (long long)q->max);
+        else if (!(rc = seq_state(db, q, &r, err)) &&
+                 !(rc = seq_persist(db, q->id, v, called, err))) {
+            r->last = v;
+            r->called = called;
+            r->reserved = 0;
+        }
+        if (!rc && !called) {
+            pthread_mutex_unlock(&db->seq_mu);
+            out->k = VK_INT;
+            out->i = v; /* setval(..., false) does not set currval */
+            return TWILL_OK;
+        }
+    }
+    pthread_mutex_unlock(&db->seq_mu);
+    if (rc) return rc;
+    set_curval(s, q->id, v);
+    out->k = VK_INT;
+    out->i = v;
+    return TWILL_OK;
+}
+
 /* ---- sessions ---- */
 
 int tw_sql_session_open(tw_sql_db *db, tw_sql_session **out, tw_err *err) {
@@ -253,6 +457,7 @@ void tw_sql_session_close(tw_sql_session *s) {
     if (s->txn) tw_txn_rollback(s->txn);
     end_block(s);
     free(s->sps);
+    free(s->curvals);
     for (int i = 0; i < s->ncache; i++) {
         free(s->cache[i].sql);
         tw_parsetree_unref(s->cache[i].tree);
@@ -565,7 +770,8 @@ int64_t tw_sql_changes(const tw_sql_stmt *st) {
 /* ---- DDL ---- */
 
 static int relation_exists(tw_catalog *c, const char *name) {
-    return tw_catalog_table(c, name) || tw_catalog_index(c, name) || tw_catalog_view(c, name);
+    return tw_catalog_table(c, name) || tw_catalog_index(c, name) || tw_catalog_view(c, name) ||
+           tw_catalog_seq(c, name);
 }
 
 static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
@@ -589,9 +795,18 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
                 return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists",
                                   p->newidx[i].name);
         }
+        for (int i = 0; i < p->nnewseq; i++)
+            if (relation_exists(cat, p->newseq[i].name))
+                return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists",
+                                  p->newseq[i].name);
         def.id = db_alloc_id(s->db);
         *wrote_cat = 1;
         if ((rc = tw_catalog_put_table(t, &def, err))) return rc;
+        for (int i = 0; i < p->nnewseq; i++) {
+            tw_seq q = p->newseq[i];
+            q.id = db_alloc_id(s->db);
+            if ((rc = tw_catalog_put_seq(t, &q, err))) return rc;
+        }
         for (int i = 0; i < p->nnewidx; i++) {
             tw_index x = p->newidx[i];
             x.id = db_alloc_id(s->db);
@@ -657,6 +872,42 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
             }
             if ((rc = tw_catalog_delete(t, tb->name, err)) ||
                 (rc = tw_txn_drop_table(t, tb->id, err)))
+                return rc;
+            for (int k = 0; k < cat->nseqs; k++) /* its serial / identity sequences */
+                if (!strcmp(cat->seqs[k]->owner, tb->name) &&
+                    ((rc = tw_catalog_delete(t, cat->seqs[k]->name, err)) ||
+                     (rc = tw_txn_drop_table(t, cat->seqs[k]->id, err))))
+                    return rc;
+        }
+        return TWILL_OK;
+    case PL_CREATE_SEQ: {
+        tw_seq q = *p->newseq;
+        if (relation_exists(cat, q.name)) {
+            if (p->if_exists) return TWILL_OK;
+            return tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists", q.name);
+        }
+        q.id = db_alloc_id(s->db);
+        *wrote_cat = 1;
+        return tw_catalog_put_seq(t, &q, err);
+    }
+    case PL_DROP_SEQ:
+        for (int i = 0; i < p->nnames; i++) {
+            tw_seq *q = tw_catalog_seq(cat, p->names[i]);
+            if (!q) {
+                if (relation_exists(cat, p->names[i]))
+                    return tw_err_set(err, TWILL_ERROR, "42809", "\"%s\" is not a sequence",
+                                      p->names[i]);
+                if (p->if_exists) continue;
+                return tw_err_set(err, TWILL_ERROR, "42P01", "sequence \"%s\" does not exist",
+                                  p->names[i]);
+            }
+            if (q->owner[0] && tw_catalog_table(cat, q->owner))
+                return tw_err_set(err, TWILL_ERROR, "2BP01",
+                                  "cannot drop sequence %s because other objects depend on it",
+                                  q->name);
+            *wrote_cat = 1;
+            if ((rc = tw_catalog_delete(t, q->name, err)) ||
+                (rc = tw_txn_drop_table(t, q->id, err)))
                 return rc;
         }
         return TWILL_OK;
@@ -864,7 +1115,12 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
         if (autocommit) tw_txn_rollback(t);
         return fail_stmt(st, rc);
     }
-    tw_exec_env env = {.txn = t, .params = st->params, .next_rowid = db_next_rowid, .ud = s->db};
+    tw_exec_env env = {.txn = t,
+                       .params = st->params,
+                       .next_rowid = db_next_rowid,
+                       .ud = s->db,
+                       .seq = seq_fn,
+                       .seq_ud = s};
     tw_plan *p = st->plan;
     if (p->kind == PL_SELECT) {
         if ((rc = tw_run_start(st->run, &env, err))) {
@@ -980,6 +1236,10 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return "CREATE INDEX";
     case PL_DROP_INDEX:
         return "DROP INDEX";
+    case PL_CREATE_SEQ:
+        return "CREATE SEQUENCE";
+    case PL_DROP_SEQ:
+        return "DROP SEQUENCE";
     case PL_BEGIN:
         return "BEGIN";
     case PL_COMMIT:
