@@ -416,8 +416,9 @@ export class Database {
   /**
    * Runs fn inside a transaction: BEGIN, then COMMIT when fn returns, ROLLBACK when it
    * throws (the error is rethrown). Returns what fn returns. fn must be synchronous.
-   * Nested calls use savepoints when the SQL layer supports SAVEPOINT; until it does, a
-   * nested call throws a TwillError with code 0A000 (and changes nothing).
+   * Nested calls run inside a SAVEPOINT: an inner call that throws rolls back to it (and
+   * rethrows), so an outer function that catches the error can go on. (Against an older
+   * libtwill without SAVEPOINT a nested call throws a TwillError with code 0A000.)
    */
   transaction<R>(fn: (db: this) => R): R {
     const c = this.#live();

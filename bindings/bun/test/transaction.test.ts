@@ -75,25 +75,51 @@ describe("transaction(fn)", () => {
     expect(count(db)).toBe(0);
   });
 
-  test("nested transaction(): 0A000 while SAVEPOINT is unsupported, outer rolled back", () => {
+  test("nested transaction(): the inner one commits with the outer (savepoints)", () => {
     using db = fresh();
-    let err: any;
-    try {
+    db.transaction(() => {
+      db.query("INSERT INTO t VALUES (1, 'a')");
+      db.transaction(() => db.query("INSERT INTO t VALUES (2, 'b')"));
+      expect(db.inTransaction).toBe(true);
+    });
+    expect(db.inTransaction).toBe(false);
+    expect(count(db)).toBe(2);
+  });
+
+  test("nested transaction(): a throwing inner one rolls back only itself when caught", () => {
+    using db = fresh();
+    db.transaction(() => {
+      db.query("INSERT INTO t VALUES (1, 'a')");
+      let err: any;
+      try {
+        db.transaction(() => {
+          db.query("INSERT INTO t VALUES (2, 'b')");
+          db.query("INSERT INTO t VALUES (1, 'duplicate')"); // 23505 inside the savepoint
+        });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TwillError);
+      expect(err.code).toBe("23505");
+      // The block is usable again after ROLLBACK TO SAVEPOINT.
+      db.query("INSERT INTO t VALUES (3, 'c')");
+    });
+    expect(db.query("SELECT id FROM t ORDER BY id").map((r: any) => r.id)).toEqual([1, 3]);
+  });
+
+  test("nested transaction(): an uncaught inner error rolls everything back", () => {
+    using db = fresh();
+    expect(() =>
       db.transaction(() => {
         db.query("INSERT INTO t VALUES (1, 'a')");
-        db.transaction(() => db.query("INSERT INTO t VALUES (2, 'b')"));
-      });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(TwillError);
-    // If the SQL layer gains SAVEPOINT this test must be updated to expect nesting to work.
-    expect(err.code).toBe("0A000");
-    expect(err.message).toContain("SAVEPOINT");
+        db.transaction(() => {
+          db.query("INSERT INTO t VALUES (2, 'b')");
+          throw new Error("boom");
+        });
+      }),
+    ).toThrow("boom");
+    expect(db.inTransaction).toBe(false);
     expect(count(db)).toBe(0);
-    // The database is fine afterwards.
-    db.transaction(() => db.query("INSERT INTO t VALUES (3, 'c')"));
-    expect(count(db)).toBe(1);
   });
 
   test("fn returning a Promise is refused and rolled back", () => {
