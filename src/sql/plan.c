@@ -2875,6 +2875,186 @@ static int add_owned_seq(actx *c, tw_table *t, tw_column *col, Node **opts, size
     return seq_options(c, opts, nopts, col->type.ty, q, loc);
 }
 
+/* A column's DEFAULT constraint: nextval('s') stays a sequence default; anything else
+ * must be a constant expression, evaluated now. */
+static int column_default(actx *c, tw_table *t, tw_column *col, PgQuery__Constraint *cn) {
+    int rc;
+    if (col->has_default == TW_DEF_SEQ)
+        return aerr(c, cn->location, "42601",
+                    "multiple default values specified for column \"%s\" of table "
+                    "\"%s\"",
+                    col->name, t->name);
+    if (is_nextval_call(cn->raw_expr)) {
+        const char *sn = nextval_arg(cn->raw_expr->func_call->args[0]);
+        col->has_default = TW_DEF_SEQ;
+        if (!(col->seqname = tw_arena_strndup(c->a, sn, strlen(sn)))) return nomem(c);
+        return TWILL_OK;
+    }
+    tw_expr *e;
+    int saved_nsc = c->nsc;
+    c->nsc = 0;
+    c->no_agg_where = "DEFAULT expressions";
+    rc = cx(c, cn->raw_expr, &e);
+    c->no_agg_where = NULL;
+    c->nsc = saved_nsc;
+    if (rc) return rc;
+    if (c->p->nparams) return aerr(c, cn->location, "42P02", "there is no parameter $1");
+    if ((rc = assign_to(c, &e, col->type, col->name, cn->location))) return rc;
+    tw_arena tmp = {0};
+    tw_evalctx ec = {.arena = &tmp};
+    tw_val v;
+    rc = tw_eval(e, &ec, &v, c->err);
+    if (!rc && (v.k == VK_TEXT || v.k == VK_BYTEA)) {
+        char *copy = tw_arena_strndup(c->a, v.s, v.n);
+        if (!copy) rc = nomem(c);
+        v.s = copy;
+    }
+    tw_arena_free(&tmp);
+    if (rc) return rc;
+    col->has_default = v.k != VK_NULL;
+    col->defval = v;
+    return TWILL_OK;
+}
+
+/* ---- ALTER TABLE / TRUNCATE ---- */
+
+static int set_names(actx *c, const char *a, const char *b) {
+    tw_plan *p = c->p;
+    p->nnames = 2;
+    p->names = tw_arena_zalloc(c->a, sizeof(char *) * 2);
+    if (!p->names || !(p->names[0] = tw_arena_strndup(c->a, a, strlen(a))) ||
+        (b && !(p->names[1] = tw_arena_strndup(c->a, b, strlen(b)))))
+        return nomem(c);
+    return TWILL_OK;
+}
+
+/* The ALTER target; *skip when it is missing and IF EXISTS was given (a no-op). */
+static int alter_target(actx *c, PgQuery__RangeVar *rv, int missing_ok, int *skip) {
+    *skip = 0;
+    if (!tw_catalog_table(c->cat, rv->relname) && missing_ok &&
+        !(rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public"))) {
+        *skip = 1;
+        c->p->kind = PL_NOOP;
+        return TWILL_OK;
+    }
+    return lookup_table(c, rv, &c->p->table);
+}
+
+static int plan_rename(actx *c, PgQuery__RenameStmt *s) {
+    tw_plan *p = c->p;
+    if (s->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+        s->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
+        return notsup(c, -1, "this RENAME is not supported");
+    if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
+        s->relation_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+        return notsup(c, -1, "this RENAME is not supported");
+    if (!s->relation) return notsup(c, -1, "this RENAME is not supported");
+    int skip, rc;
+    p->kind = PL_ALTER_TABLE;
+    if ((rc = alter_target(c, s->relation, s->missing_ok, &skip)) || skip) return rc;
+    if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
+        p->alter = ALT_RENAME_TABLE;
+        if (strlen(s->newname) > 200) return aerr(c, -1, "42622", "table name is too long");
+        return set_names(c, s->newname, NULL);
+    }
+    p->alter = ALT_RENAME_COLUMN;
+    if (tw_table_column(p->table, s->subname) < 0)
+        return aerr(c, -1, "42703", "column \"%s\" does not exist", s->subname);
+    if (tw_table_column(p->table, s->newname) >= 0)
+        return aerr(c, -1, "42701", "column \"%s\" of relation \"%s\" already exists", s->newname,
+                    p->table->name);
+    return set_names(c, s->subname, s->newname);
+}
+
+static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
+    tw_plan *p = c->p;
+    if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+        return notsup(c, -1, "ALTER of this object type is not supported");
+    if (s->n_cmds != 1)
+        return notsup(c, -1, "ALTER TABLE with more than one action is not supported");
+    int skip, rc;
+    p->kind = PL_ALTER_TABLE;
+    if ((rc = alter_target(c, s->relation, s->missing_ok, &skip)) || skip) return rc;
+    const PgQuery__AlterTableCmd *cmd = s->cmds[0]->alter_table_cmd;
+    tw_table *t = p->table;
+    p->col_missing_ok = cmd->missing_ok;
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn) {
+        p->alter = ALT_DROP_COLUMN;
+        int col = tw_table_column(t, cmd->name);
+        if (col < 0 && !cmd->missing_ok)
+            return aerr(c, -1, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                        cmd->name, t->name);
+        for (int i = 0; col >= 0 && i < t->npk; i++)
+            if (t->pk[i] == col)
+                return notsup(c, -1, "dropping a primary-key column is not supported");
+        return set_names(c, cmd->name, NULL);
+    }
+    if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !cmd->def ||
+        cmd->def->node_case != N_(COLUMN_DEF))
+        return notsup(c, -1, "this ALTER TABLE action is not supported");
+    p->alter = ALT_ADD_COLUMN;
+    const PgQuery__ColumnDef *cd = cmd->def->column_def;
+    tw_table *nt = tw_arena_zalloc(c->a, sizeof *nt);
+    if (!nt || !(nt->cols = tw_arena_zalloc(c->a, sizeof(tw_column)))) return nomem(c);
+    nt->name = t->name;
+    nt->ncols = 1;
+    p->newtable = nt;
+    tw_column *col = &nt->cols[0];
+    if (!(col->name = tw_arena_strndup(c->a, cd->colname, strlen(cd->colname)))) return nomem(c);
+    if ((rc = set_names(c, cd->colname, NULL))) return rc;
+    if (tw_table_column(t, cd->colname) >= 0) {
+        if (cmd->missing_ok) return TWILL_OK; /* IF NOT EXISTS: executed as a notice */
+        return aerr(c, cd->location, "42701", "column \"%s\" of relation \"%s\" already exists",
+                    cd->colname, t->name);
+    }
+    if (t->ncols >= TW_MAX_COLUMNS)
+        return aerr(c, cd->location, "54011", "tables can have at most %d columns", TW_MAX_COLUMNS);
+    if (serial_type(cd->type_name))
+        return notsup(c, cd->location, "adding a serial column is not supported");
+    if ((rc = resolve_type(c, cd->type_name, &col->type))) return rc;
+    if (col->type.ty == TY_CHAR && col->type.mod < 0) col->type.mod = 1;
+    if (cd->is_not_null) col->notnull = 1;
+    if (cd->coll_clause) return notsup(c, cd->location, "COLLATE is not supported");
+    for (size_t k = 0; k < cd->n_constraints; k++) {
+        PgQuery__Constraint *cn = cd->constraints[k]->constraint;
+        switch (cn->contype) {
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+            col->notnull = 1;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+            col->notnull = 0;
+            break;
+        case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+            if ((rc = column_default(c, t, col, cn))) return rc;
+            if (col->has_default == TW_DEF_SEQ)
+                return notsup(c, cn->location,
+                              "adding a column with a nextval() default is not "
+                              "supported");
+            break;
+        default:
+            return notsup(c, cn->location,
+                          "ADD COLUMN supports NOT NULL, NULL and DEFAULT constraints only");
+        }
+    }
+    return TWILL_OK;
+}
+
+static int plan_truncate(actx *c, PgQuery__TruncateStmt *s) {
+    tw_plan *p = c->p;
+    p->restart = s->restart_seqs;
+    p->nnames = (int)s->n_relations;
+    p->names = tw_arena_zalloc(c->a, sizeof(char *) * (s->n_relations + 1));
+    if (!p->names) return nomem(c);
+    for (size_t i = 0; i < s->n_relations; i++) {
+        if (s->relations[i]->node_case != N_(RANGE_VAR)) return notsup(c, -1, "malformed TRUNCATE");
+        tw_table *t;
+        int rc = lookup_table(c, s->relations[i]->range_var, &t);
+        if (rc) return rc;
+        p->names[i] = t->name;
+    }
+    return TWILL_OK;
+}
+
 static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
     tw_plan *p = c->p;
     int rc;
@@ -2934,44 +3114,9 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
             case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
                 col->notnull = 0;
                 break;
-            case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: {
-                if (col->has_default == TW_DEF_SEQ)
-                    return aerr(c, cn->location, "42601",
-                                "multiple default values specified for column \"%s\" of table "
-                                "\"%s\"",
-                                col->name, t->name);
-                if (is_nextval_call(cn->raw_expr)) {
-                    const char *sn = nextval_arg(cn->raw_expr->func_call->args[0]);
-                    col->has_default = TW_DEF_SEQ;
-                    if (!(col->seqname = tw_arena_strndup(c->a, sn, strlen(sn)))) return nomem(c);
-                    break;
-                }
-                tw_expr *e;
-                int saved_nsc = c->nsc;
-                c->nsc = 0;
-                c->no_agg_where = "DEFAULT expressions";
-                rc = cx(c, cn->raw_expr, &e);
-                c->no_agg_where = NULL;
-                c->nsc = saved_nsc;
-                if (rc) return rc;
-                if (c->p->nparams)
-                    return aerr(c, cn->location, "42P02", "there is no parameter $1");
-                if ((rc = assign_to(c, &e, col->type, col->name, cn->location))) return rc;
-                tw_arena tmp = {0};
-                tw_evalctx ec = {.arena = &tmp};
-                tw_val v;
-                rc = tw_eval(e, &ec, &v, c->err);
-                if (!rc && (v.k == VK_TEXT || v.k == VK_BYTEA)) {
-                    char *copy = tw_arena_strndup(c->a, v.s, v.n);
-                    if (!copy) rc = nomem(c);
-                    v.s = copy;
-                }
-                tw_arena_free(&tmp);
-                if (rc) return rc;
-                col->has_default = v.k != VK_NULL;
-                col->defval = v;
+            case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+                if ((rc = column_default(c, t, col, cn))) return rc;
                 break;
-            }
             case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
                 if (have_pk++)
                     return aerr(c, cn->location, "42P16",
@@ -3209,6 +3354,16 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
     case N_(INDEX_STMT):
         p->kind = PL_CREATE_INDEX;
         rc = plan_create_index(&c, n->index_stmt);
+        break;
+    case N_(TRUNCATE_STMT):
+        p->kind = PL_TRUNCATE;
+        rc = plan_truncate(&c, n->truncate_stmt);
+        break;
+    case N_(ALTER_TABLE_STMT):
+        rc = plan_alter(&c, n->alter_table_stmt);
+        break;
+    case N_(RENAME_STMT):
+        rc = plan_rename(&c, n->rename_stmt);
         break;
     case N_(CREATE_SEQ_STMT):
         p->kind = PL_CREATE_SEQ;

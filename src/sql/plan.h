@@ -35,7 +35,11 @@ enum {
     PL_ROLLBACK_TO,
     PL_CREATE_SEQ,
     PL_DROP_SEQ,
+    PL_TRUNCATE,
+    PL_ALTER_TABLE,
 };
+/* ALTER TABLE actions (tw_plan.alter) */
+enum { ALT_RENAME_TABLE, ALT_RENAME_COLUMN, ALT_ADD_COLUMN, ALT_DROP_COLUMN };
 
 enum { ONCONF_NONE, ONCONF_NOTHING, ONCONF_UPDATE };
 enum { CONF_ANY = -1, CONF_PK = -2 };
@@ -149,8 +153,12 @@ typedef struct tw_plan {
     int nnewidx;
     tw_index *newidx; /* CREATE INDEX, or CREATE TABLE's UNIQUE constraints */
     int nnames;
-    char **names;      /* DROP */
-    uint8_t if_exists; /* IF [NOT] EXISTS */
+    char **names;           /* DROP */
+    uint8_t if_exists;      /* IF [NOT] EXISTS */
+    uint8_t restart;        /* TRUNCATE ... RESTART IDENTITY */
+    uint8_t alter;          /* ALT_*; table = the target, names[0..1] = old/new or column name,
+                               newtable->cols[0] = an added column */
+    uint8_t col_missing_ok; /* ADD COLUMN IF NOT EXISTS / DROP COLUMN IF EXISTS */
 } tw_plan;
 
 /* Plans statement `i` of the tree against catalog `cat`. pos_base is subtracted from

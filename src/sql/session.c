@@ -774,6 +774,183 @@ static int relation_exists(tw_catalog *c, const char *name) {
            tw_catalog_seq(c, name);
 }
 
+/* Rewrites every row of table `old` into the layout of `def` (ALTER TABLE ADD/DROP
+ * COLUMN): new column `add` (-1: none) takes its default; column `drop` (-1: none) goes.
+ * The cursor never sees this command's own writes, so rewriting while scanning is safe. */
+static int rewrite_rows(tw_txn *t, const tw_table *old, const tw_table *def, int add, int drop,
+                        tw_err *err) {
+    tw_cursor *cur;
+    int rc = tw_cursor_open(t, old->id, &cur, err);
+    if (rc) return rc;
+    tw_val *vals = calloc((size_t)old->ncols + 2, sizeof *vals);
+    tw_buf key = {0}, rec = {0};
+    if (!vals) rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    if (!rc) rc = tw_cursor_seek(cur, "", 0, err);
+    while (!rc && tw_cursor_valid(cur)) {
+        size_t kl, vl;
+        const void *k = tw_cursor_key(cur, &kl);
+        const void *v = tw_cursor_value(cur, &vl);
+        if ((rc = tw_row_decode(v, vl, vals, old->kinds, old->ncols, err))) break;
+        if (add >= 0) {
+            vals[add] = def->cols[add].has_default ? def->cols[add].defval : (tw_val){.k = VK_NULL};
+            if (vals[add].k == VK_NULL && def->cols[add].notnull) {
+                rc = tw_err_set(err, TWILL_ERROR, "23502",
+                                "column \"%s\" of relation \"%s\" contains null values",
+                                def->cols[add].name, old->name);
+                break;
+            }
+        }
+        if (drop >= 0)
+            memmove(vals + drop, vals + drop + 1, sizeof *vals * (size_t)(old->ncols - drop - 1));
+        tw_buf_reset(&rec);
+        if (tw_buf_set(&key, k, kl) || tw_row_encode(&rec, vals, def->kinds, def->ncols)) {
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            break;
+        }
+        if ((rc = tw_txn_put(t, old->id, key.p, key.len, rec.p, rec.len, err))) break;
+        rc = tw_cursor_next(cur, err);
+    }
+    tw_cursor_close(cur);
+    free(vals);
+    tw_buf_free(&key);
+    tw_buf_free(&rec);
+    return rc;
+}
+
+static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
+    tw_plan *p = st->plan;
+    tw_catalog *cat = p->cat;
+    const tw_table *tb = p->table;
+    int rc = TWILL_OK, n = tb->ncols;
+    tw_table def = *tb;
+    tw_column *cols = calloc((size_t)n + 1, sizeof *cols);
+    uint8_t *kinds = calloc((size_t)n + 1, 1);
+    int *pk = calloc((size_t)n + 1, sizeof *pk);
+    if (!cols || !kinds || !pk) {
+        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    memcpy(cols, tb->cols, sizeof *cols * (size_t)n);
+    memcpy(kinds, tb->kinds, (size_t)n);
+    memcpy(pk, tb->pk, sizeof *pk * (size_t)tb->npk);
+    def.cols = cols;
+    def.kinds = kinds;
+    def.pk = pk;
+    switch (p->alter) {
+    case ALT_RENAME_TABLE: {
+        const char *nn = p->names[0];
+        if (relation_exists(cat, nn)) {
+            rc = tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists", nn);
+            goto out;
+        }
+        def.name = (char *)nn;
+        *wrote_cat = 1;
+        if ((rc = tw_catalog_delete(t, tb->name, err)) || (rc = tw_catalog_put_table(t, &def, err)))
+            goto out;
+        for (int i = 0; i < tb->nidx && !rc; i++) {
+            tw_index x = *tb->idx[i];
+            x.table_name = (char *)nn;
+            rc = tw_catalog_put_index(t, &x, err);
+        }
+        for (int i = 0; i < cat->nseqs && !rc; i++)
+            if (!strcmp(cat->seqs[i]->owner, tb->name)) {
+                tw_seq q = *cat->seqs[i];
+                q.owner = (char *)nn;
+                rc = tw_catalog_put_seq(t, &q, err);
+            }
+        goto out;
+    }
+    case ALT_RENAME_COLUMN:
+        cols[tw_table_column(tb, p->names[0])].name = p->names[1];
+        *wrote_cat = 1;
+        rc = tw_catalog_put_table(t, &def, err);
+        goto out;
+    case ALT_ADD_COLUMN:
+        if (tw_table_column(tb, p->names[0]) >= 0) goto out; /* IF NOT EXISTS */
+        cols[n] = p->newtable->cols[0];
+        kinds[n] = (uint8_t)tw_type_kind(cols[n].type.ty);
+        def.ncols = n + 1;
+        *wrote_cat = 1;
+        if ((rc = tw_catalog_put_table(t, &def, err))) goto out;
+        /* A record shorter than the table reads as NULLs: only a default or NOT NULL
+         * needs the rows rewritten. */
+        if (cols[n].has_default || cols[n].notnull) rc = rewrite_rows(t, tb, &def, n, -1, err);
+        goto out;
+    case ALT_DROP_COLUMN: {
+        int col = tw_table_column(tb, p->names[0]);
+        if (col < 0) goto out; /* IF EXISTS */
+        memmove(cols + col, cols + col + 1, sizeof *cols * (size_t)(n - col - 1));
+        memmove(kinds + col, kinds + col + 1, (size_t)(n - col - 1));
+        for (int i = 0; i < def.npk; i++)
+            if (pk[i] > col) pk[i]--;
+        def.ncols = n - 1;
+        *wrote_cat = 1;
+        if ((rc = tw_catalog_put_table(t, &def, err))) goto out;
+        /* Indexes on the column go (as in PostgreSQL); the others are renumbered. */
+        for (int i = 0; i < tb->nidx && !rc; i++) {
+            const tw_index *x = tb->idx[i];
+            int uses = 0;
+            for (int k = 0; k < x->ncols; k++) uses |= x->cols[k] == col;
+            if (uses) {
+                if (!(rc = tw_catalog_delete(t, x->name, err)))
+                    rc = tw_txn_drop_table(t, x->id, err);
+                continue;
+            }
+            int xc[TW_MAX_COLUMNS];
+            tw_index nx = *x;
+            for (int k = 0; k < x->ncols; k++)
+                xc[k] = x->cols[k] > col ? x->cols[k] - 1 : x->cols[k];
+            nx.cols = xc;
+            rc = tw_catalog_put_index(t, &nx, err);
+        }
+        const tw_column *dc = &tb->cols[col];
+        if (!rc && dc->has_default == TW_DEF_SEQ) {
+            const tw_seq *q = tw_catalog_seq(cat, dc->seqname);
+            if (q && !strcmp(q->owner, tb->name) && !(rc = tw_catalog_delete(t, q->name, err)))
+                rc = tw_txn_drop_table(t, q->id, err);
+        }
+        if (!rc) rc = rewrite_rows(t, tb, &def, -1, col, err);
+        goto out;
+    }
+    }
+    rc = tw_err_set(err, TWILL_ERROR, "XX000", "unknown ALTER TABLE action");
+out:
+    free(cols);
+    free(kinds);
+    free(pk);
+    return rc;
+}
+
+static int exec_truncate(tw_sql_stmt *st, tw_txn *t, tw_err *err) {
+    tw_plan *p = st->plan;
+    tw_catalog *cat = p->cat;
+    int rc = TWILL_OK;
+    for (int i = 0; i < p->nnames && !rc; i++) {
+        const tw_table *tb = tw_catalog_table(cat, p->names[i]);
+        if (!tb) continue;
+        rc = tw_txn_drop_table(t, tb->id, err);
+        for (int k = 0; k < tb->nidx && !rc; k++) rc = tw_txn_drop_table(t, tb->idx[k]->id, err);
+        if (!p->restart) continue;
+        /* RESTART IDENTITY: like nextval, not undone by a rollback here (PostgreSQL's
+         * is transactional). */
+        tw_sql_db *db = st->s->db;
+        for (int k = 0; k < cat->nseqs && !rc; k++) {
+            const tw_seq *q = cat->seqs[k];
+            if (strcmp(q->owner, tb->name)) continue;
+            seqrt *r;
+            pthread_mutex_lock(&db->seq_mu);
+            if (!(rc = seq_state(db, q, &r, err)) &&
+                !(rc = seq_persist(db, q->id, q->start, 0, err))) {
+                r->last = q->start;
+                r->called = 0;
+                r->reserved = 0;
+            }
+            pthread_mutex_unlock(&db->seq_mu);
+        }
+    }
+    return rc;
+}
+
 static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
     tw_sql_session *s = st->s;
     tw_plan *p = st->plan;
@@ -880,6 +1057,10 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
                     return rc;
         }
         return TWILL_OK;
+    case PL_TRUNCATE:
+        return exec_truncate(st, t, err);
+    case PL_ALTER_TABLE:
+        return exec_alter(st, t, wrote_cat, err);
     case PL_CREATE_SEQ: {
         tw_seq q = *p->newseq;
         if (relation_exists(cat, q.name)) {
@@ -1236,6 +1417,10 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return "CREATE INDEX";
     case PL_DROP_INDEX:
         return "DROP INDEX";
+    case PL_TRUNCATE:
+        return "TRUNCATE TABLE";
+    case PL_ALTER_TABLE:
+        return "ALTER TABLE";
     case PL_CREATE_SEQ:
         return "CREATE SEQUENCE";
     case PL_DROP_SEQ:

@@ -22,6 +22,12 @@ static uint64_t table_of(const uint8_t *ckey) {
     return t;
 }
 
+/* The first write-set node, NULL when nothing was written: a transaction whose only
+ * changes are table drops (TRUNCATE) never initialized its write set. */
+static tw_ws_node *ws_first(const tw_txn *t) {
+    return t->ws_ready ? tw_ws_first(&t->ws) : NULL;
+}
+
 /* The command id at which this transaction last dropped `table` (0: never). */
 static uint32_t drop_cid(const tw_txn *t, uint64_t table) {
     uint32_t cid = 0;
@@ -32,7 +38,7 @@ static uint32_t drop_cid(const tw_txn *t, uint64_t table) {
 
 static int build_record(tw_txn *t, tw_err *err) {
     uint64_t nops = t->ndrops;
-    for (tw_ws_node *n = tw_ws_first(&t->ws); n; n = n->next[0])
+    for (tw_ws_node *n = ws_first(t); n; n = n->next[0])
         if (n->ver && n->ver->cid + 1 > drop_cid(t, table_of(n->key))) nops++;
     tw_buf *b = &t->record;
     if (tw_buf_reserve(b, 16 + t->ws.bytes + t->ws.count * 16) || tw_wal_begin(b, nops))
@@ -40,7 +46,7 @@ static int build_record(tw_txn *t, tw_err *err) {
     for (size_t i = 0; i < t->ndrops; i++)
         if (tw_wal_append_op(b, TW_OP_DROP_TABLE, t->drops[i].table, NULL, 0, NULL, 0))
             return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory building the commit record");
-    for (tw_ws_node *n = tw_ws_first(&t->ws); n; n = n->next[0]) {
+    for (tw_ws_node *n = ws_first(t); n; n = n->next[0]) {
         uint64_t table = table_of(n->key);
         tw_ws_version *v = n->ver;
         if (!v) continue; /* every write of this key was rolled back to a savepoint */
@@ -81,7 +87,7 @@ static int validate(tw_txn *t, tw_err *err) {
             goto out;
         }
     }
-    for (tw_ws_node *n = tw_ws_first(&t->ws); n; n = n->next[0]) {
+    for (tw_ws_node *n = ws_first(t); n; n = n->next[0]) {
         if (!n->ver) continue;
         if (pending_has(eng->queue_head, n) || pending_has(eng->inflight, n)) {
             rc = conflict(eng, err);
