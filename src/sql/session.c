@@ -362,7 +362,7 @@ static int seq_fn(void *ud, const tw_catalog *cat, int fn, const tw_val *args, i
         if (args[i].k == VK_NULL) return TWILL_OK; /* strict functions */
     char name[256];
     size_t n = args[0].n < sizeof name - 1 ? args[0].n : sizeof name - 1;
-    memcpy(name, args[0].s, n);
+    if (n) memcpy(name, args[0].s, n);
     name[n] = '\0';
     const tw_seq *q = tw_catalog_seq(cat, name);
     if (!q) {
