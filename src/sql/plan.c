@@ -2500,6 +2500,48 @@ static int same_colset(const int *a, int na, const int *b, int nb) {
     return 1;
 }
 
+/* Compiles an UPDATE-style SET list (UPDATE, ON CONFLICT DO UPDATE) against table t:
+ * the target column of each item and its value expression, coerced to the column. */
+static int compile_set_list(actx *c, tw_table *t, PgQuery__Node **list, size_t n, int *nout,
+                            int **cols_out, tw_expr ***exprs_out) {
+    int rc;
+    int *cols = tw_arena_alloc(c->a, sizeof(int) * (n + 1));
+    tw_expr **exprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (n + 1));
+    if (!cols || !exprs) return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        PgQuery__ResTarget *rt = list[i]->res_target;
+        if (rt->n_indirection)
+            return notsup(c, rt->location, "subscripted UPDATE targets are not supported");
+        if (rt->val && rt->val->node_case == N_(MULTI_ASSIGN_REF))
+            return notsup(c, rt->location, "multiple-column UPDATE assignments are not supported");
+        int col = tw_table_column(t, rt->name);
+        if (col < 0)
+            return aerr(c, rt->location, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                        rt->name, t->name);
+        for (size_t k = 0; k < i; k++)
+            if (cols[k] == col)
+                return aerr(c, rt->location, "42601", "multiple assignments to same column \"%s\"",
+                            rt->name);
+        cols[i] = col;
+        tw_expr *e;
+        if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
+            if ((rc = default_expr(c, &t->cols[col], &e))) return rc;
+        } else {
+            c->no_agg_where = "UPDATE";
+            rc = cx(c, rt->val, &e);
+            c->no_agg_where = NULL;
+            if (rc) return rc;
+            if ((rc = assign_to(c, &e, t->cols[col].type, t->cols[col].name, rt->location)))
+                return rc;
+        }
+        exprs[i] = e;
+    }
+    *nout = (int)n;
+    *cols_out = cols;
+    *exprs_out = exprs;
+    return TWILL_OK;
+}
+
 /* ON CONFLICT [(cols) | ON CONSTRAINT name] DO NOTHING | DO UPDATE SET ... [WHERE ...].
  * Planned after the rows and RETURNING, which see only the target table. */
 static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s) {
@@ -2569,38 +2611,9 @@ static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s) {
     /* DO UPDATE: the existing row under the target's name, the proposed one as EXCLUDED */
     scope_single(c, t, rv_alias(s->relation));
     if ((rc = scope_push(c, t, "excluded", loc))) return rc;
-    p->nconfset = (int)oc->n_target_list;
-    p->confsetcols = tw_arena_alloc(c->a, sizeof(int) * (size_t)(p->nconfset + 1));
-    p->confsetexprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(p->nconfset + 1));
-    if (!p->confsetcols || !p->confsetexprs) return nomem(c);
-    for (int i = 0; i < p->nconfset; i++) {
-        PgQuery__ResTarget *rt = oc->target_list[i]->res_target;
-        if (rt->n_indirection)
-            return notsup(c, rt->location, "subscripted UPDATE targets are not supported");
-        if (rt->val && rt->val->node_case == N_(MULTI_ASSIGN_REF))
-            return notsup(c, rt->location, "multiple-column UPDATE assignments are not supported");
-        int col = tw_table_column(t, rt->name);
-        if (col < 0)
-            return aerr(c, rt->location, "42703", "column \"%s\" of relation \"%s\" does not exist",
-                        rt->name, t->name);
-        for (int k = 0; k < i; k++)
-            if (p->confsetcols[k] == col)
-                return aerr(c, rt->location, "42601", "multiple assignments to same column \"%s\"",
-                            rt->name);
-        p->confsetcols[i] = col;
-        tw_expr *e;
-        if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
-            if ((rc = default_expr(c, &t->cols[col], &e))) return rc;
-        } else {
-            c->no_agg_where = "UPDATE";
-            rc = cx(c, rt->val, &e);
-            c->no_agg_where = NULL;
-            if (rc) return rc;
-            if ((rc = assign_to(c, &e, t->cols[col].type, t->cols[col].name, rt->location)))
-                return rc;
-        }
-        p->confsetexprs[i] = e;
-    }
+    if ((rc = compile_set_list(c, t, oc->target_list, oc->n_target_list, &p->nconfset,
+                               &p->confsetcols, &p->confsetexprs)))
+        return rc;
     return compile_where(c, oc->where_clause, "WHERE", &p->conf_where);
 }
 
@@ -2618,38 +2631,9 @@ static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
     if ((rc = compile_where(c, s->where_clause, "WHERE", &scan->filter))) return rc;
     if ((rc = choose_access(c, scan))) return rc;
     p->scan = scan;
-    p->nset = (int)s->n_target_list;
-    p->setcols = tw_arena_alloc(c->a, sizeof(int) * (size_t)(p->nset + 1));
-    p->setexprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(p->nset + 1));
-    if (!p->setcols || !p->setexprs) return nomem(c);
-    for (int i = 0; i < p->nset; i++) {
-        PgQuery__ResTarget *rt = s->target_list[i]->res_target;
-        if (rt->n_indirection)
-            return notsup(c, rt->location, "subscripted UPDATE targets are not supported");
-        if (rt->val && rt->val->node_case == N_(MULTI_ASSIGN_REF))
-            return notsup(c, rt->location, "multiple-column UPDATE assignments are not supported");
-        int col = tw_table_column(t, rt->name);
-        if (col < 0)
-            return aerr(c, rt->location, "42703", "column \"%s\" of relation \"%s\" does not exist",
-                        rt->name, t->name);
-        for (int k = 0; k < i; k++)
-            if (p->setcols[k] == col)
-                return aerr(c, rt->location, "42601", "multiple assignments to same column \"%s\"",
-                            rt->name);
-        p->setcols[i] = col;
-        tw_expr *e;
-        if (rt->val->node_case == N_(SET_TO_DEFAULT)) {
-            if ((rc = default_expr(c, &t->cols[col], &e))) return rc;
-        } else {
-            c->no_agg_where = "UPDATE";
-            rc = cx(c, rt->val, &e);
-            c->no_agg_where = NULL;
-            if (rc) return rc;
-            if ((rc = assign_to(c, &e, t->cols[col].type, t->cols[col].name, rt->location)))
-                return rc;
-        }
-        p->setexprs[i] = e;
-    }
+    if ((rc = compile_set_list(c, t, s->target_list, s->n_target_list, &p->nset, &p->setcols,
+                               &p->setexprs)))
+        return rc;
     return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
