@@ -21,8 +21,12 @@ int tws_oid_typlen(uint32_t oid) {
     case TWS_OID_OID:
     case TWS_OID_FLOAT4:
         return 4;
+    case TWS_OID_DATE:
+        return 4;
     case TWS_OID_INT8:
     case TWS_OID_FLOAT8:
+    case TWS_OID_TIMESTAMP:
+    case TWS_OID_TIMESTAMPTZ:
         return 8;
     default:
         return -1;

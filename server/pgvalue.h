@@ -29,6 +29,9 @@
 #define TWS_OID_BPCHAR 1042
 #define TWS_OID_VARCHAR 1043
 #define TWS_OID_NUMERIC 1700
+#define TWS_OID_DATE 1082
+#define TWS_OID_TIMESTAMP 1114
+#define TWS_OID_TIMESTAMPTZ 1184
 
 /* 1 if oid names a type a client may declare for a parameter: 0 (unspecified) or a
  * built-in type (below PostgreSQL's FirstNormalObjectId, 16384). */

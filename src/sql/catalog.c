@@ -65,6 +65,8 @@ int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err) {
              tw_buf_put_u8(&b, c->has_default);
         if (!rc && c->has_default == TW_DEF_SEQ)
             rc = put_str(&b, c->seqname) || tw_buf_put_u8(&b, c->identity);
+        else if (!rc && c->has_default == TW_DEF_NOW)
+            rc = tw_buf_put_u8(&b, c->nowfn);
         else if (!rc && c->has_default) {
             tw_buf v = {0};
             uint8_t kind = (uint8_t)tw_type_kind(c->type.ty);
@@ -187,6 +189,8 @@ static int decode_table(tw_catalog *c, const char *name, rd *r, tw_table **out) 
         if (col->has_default == TW_DEF_SEQ && !r->bad) {
             col->seqname = rd_str(r, a);
             col->identity = rd_u8(r);
+        } else if (col->has_default == TW_DEF_NOW && !r->bad) {
+            col->nowfn = rd_u8(r);
         } else if (col->has_default && !r->bad) {
             uint64_t n = rd_varint(r);
             if (r->bad || (uint64_t)(r->end - r->p) < n) return TWILL_CORRUPT;

@@ -18,7 +18,9 @@
 #define TW_FIRST_USER_ID 16
 #define TW_MAX_COLUMNS 1600
 
-enum { TW_DEF_NONE, TW_DEF_CONST, TW_DEF_SEQ };
+/* TW_DEF_NOW: now() / current_timestamp / localtimestamp / current_date (nowfn), read
+ * per statement since it is the transaction's start time, not a constant. */
+enum { TW_DEF_NONE, TW_DEF_CONST, TW_DEF_SEQ, TW_DEF_NOW };
 
 typedef struct tw_column {
     char *name;
@@ -28,6 +30,7 @@ typedef struct tw_column {
     tw_val defval;       /* TW_DEF_CONST: constant, already of the column's type */
     char *seqname;       /* TW_DEF_SEQ: the default is nextval(seqname) (serial, identity) */
     uint8_t identity;    /* 'a': GENERATED ALWAYS AS IDENTITY, 'd': BY DEFAULT, 0: not */
+    uint8_t nowfn;       /* TW_DEF_NOW: TW_SEQ_NOW_* (expr.h) */
 } tw_column;
 
 /* A sequence's definition (its current value lives outside the catalog: see

@@ -26,6 +26,9 @@ int tw_key_put(tw_buf *b, const tw_val *v, int kind) {
     if (tw_buf_put_u8(b, 0x01)) return TWILL_NOMEM;
     switch (kind) {
     case VK_INT:
+    case VK_DATE:
+    case VK_TS:
+    case VK_TSTZ:
         return tw_key_put_i64(b, v->i);
     case VK_BOOL:
         return tw_buf_put_u8(b, v->i ? 1 : 0);
@@ -77,6 +80,9 @@ int tw_row_encode(tw_buf *b, const tw_val *vals, const uint8_t *kinds, int n) {
         int rc = TWILL_OK;
         switch (kinds[i]) {
         case VK_INT:
+        case VK_DATE:
+        case VK_TS:
+        case VK_TSTZ:
             rc = tw_buf_put_varint(b, ((uint64_t)v->i << 1) ^ (uint64_t)(v->i >> 63));
             break;
         case VK_BOOL:
@@ -117,7 +123,10 @@ int tw_row_decode(const uint8_t *data, size_t len, tw_val *vals, const uint8_t *
         }
         v->k = kinds[i];
         switch (kinds[i]) {
-        case VK_INT: {
+        case VK_INT:
+        case VK_DATE:
+        case VK_TS:
+        case VK_TSTZ: {
             uint64_t z;
             if (tw_get_varint(&p, end, &z)) goto corrupt;
             v->i = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);

@@ -1,6 +1,7 @@
 #include "sql/exec.h"
 
 #include "sql/codec.h"
+#include "sql/datetime.h"
 #include "sql/numeric.h"
 
 #include <math.h>
@@ -312,6 +313,15 @@ static int key_value(tw_val *v, int kind) {
             return 1;
         }
         return isnan(v->d) ? 0 : -1;
+    }
+    /* datetime keys: a date probes a timestamp key as its midnight; timestamp and
+     * timestamptz hold the same numbers (the session time zone is UTC) */
+    if ((kind == VK_TS || kind == VK_TSTZ) && vk_is_datetime(v->k)) {
+        int64_t t;
+        if (tw_dt_convert(v->i, v->k, kind, &t, NULL)) return 0;
+        v->k = (uint8_t)kind;
+        v->i = t;
+        return 1;
     }
     /* numeric keys take integers exactly; a float probe falls back to a scan (its
      * comparison is done in float8) */
@@ -1113,6 +1123,11 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
 
 static int eval_subq(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *out, tw_err *err) {
     tw_run *r = run;
+    if (e->aux == TW_SQ_SEQ && e->idx >= TW_SEQ_NOW_TSTZ) {
+        int k = e->idx == TW_SEQ_NOW_DATE ? VK_DATE : e->idx == TW_SEQ_NOW_TS ? VK_TS : VK_TSTZ;
+        out->k = (uint8_t)k;
+        return tw_dt_convert(r->env.now, VK_TSTZ, k, &out->i, err);
+    }
     if (e->aux == TW_SQ_SEQ) {
         tw_val args[3] = {{0}};
         tw_evalctx cc = *c;

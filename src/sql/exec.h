@@ -26,6 +26,8 @@ typedef struct tw_exec_env {
     int (*seq)(void *seq_ud, const tw_catalog *cat, int fn, const tw_val *args, int nargs,
                tw_val *out, tw_err *err);
     void *seq_ud;
+    /* now(): the transaction's start, microseconds since 2000-01-01 UTC (datetime.h) */
+    int64_t now;
 } tw_exec_env;
 
 typedef struct tw_run tw_run;

@@ -7,9 +7,7 @@
 #include <string.h>
 
 static const char *kind_name(int k) {
-    static const char *const kn[] = {"unknown", "boolean", "bigint", "double precision",
-                                     "text",    "bytea",   "numeric"};
-    return kn[k];
+    return tw_kind_name(k);
 }
 
 static int no_operator(const char *op, const tw_val *a, const tw_val *b, tw_err *err) {

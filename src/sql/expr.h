@@ -56,7 +56,17 @@ enum {
 /* TW_SQ_SEQ: not a subquery but a sequence function (idx: TW_SEQ_FN_*), which like a
  * subquery calls back into the executor (sequences live above expressions). */
 enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN, TW_SQ_FROM, TW_SQ_SEQ };
-enum { TW_SEQ_NEXTVAL, TW_SEQ_CURRVAL, TW_SEQ_SETVAL, TW_SEQ_LASTVAL };
+/* TW_SEQ_NOW_*: now() / current_timestamp, localtimestamp, current_date (the
+ * transaction's start time from the executor's environment). */
+enum {
+    TW_SEQ_NEXTVAL,
+    TW_SEQ_CURRVAL,
+    TW_SEQ_SETVAL,
+    TW_SEQ_LASTVAL,
+    TW_SEQ_NOW_TSTZ,
+    TW_SEQ_NOW_TS,
+    TW_SEQ_NOW_DATE
+};
 
 /* ROUND/TRUNC take an optional second argument (places); CEIL/FLOOR one. */
 enum {

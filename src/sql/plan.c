@@ -164,12 +164,14 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
     static const struct {
         const char *n;
         int ty;
-    } names[] = {{"int2", TY_INT2},     {"smallint", TY_INT2}, {"int4", TY_INT4},
-                 {"int", TY_INT4},      {"integer", TY_INT4},  {"int8", TY_INT8},
-                 {"bigint", TY_INT8},   {"float4", TY_FLOAT4}, {"real", TY_FLOAT4},
-                 {"float8", TY_FLOAT8}, {"text", TY_TEXT},     {"varchar", TY_VARCHAR},
-                 {"bpchar", TY_CHAR},   {"char", TY_CHAR},     {"bool", TY_BOOL},
-                 {"boolean", TY_BOOL},  {"bytea", TY_BYTEA},   {"float", TY_FLOAT8}};
+    } names[] = {
+        {"int2", TY_INT2},     {"smallint", TY_INT2},       {"int4", TY_INT4},
+        {"int", TY_INT4},      {"integer", TY_INT4},        {"int8", TY_INT8},
+        {"bigint", TY_INT8},   {"float4", TY_FLOAT4},       {"real", TY_FLOAT4},
+        {"float8", TY_FLOAT8}, {"text", TY_TEXT},           {"varchar", TY_VARCHAR},
+        {"bpchar", TY_CHAR},   {"char", TY_CHAR},           {"bool", TY_BOOL},
+        {"boolean", TY_BOOL},  {"bytea", TY_BYTEA},         {"float", TY_FLOAT8},
+        {"date", TY_DATE},     {"timestamp", TY_TIMESTAMP}, {"timestamptz", TY_TIMESTAMPTZ}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(names[i].n, name)) continue;
         out->ty = (uint8_t)names[i].ty;
@@ -195,6 +197,7 @@ static int same_class(int a, int b) {
     if (a == TY_UNKNOWN || b == TY_UNKNOWN) return 1;
     if (ty_is_num(a) && ty_is_num(b)) return 1;
     if (ty_is_text(a) && ty_is_text(b)) return 1;
+    if (ty_is_datetime(a) && ty_is_datetime(b)) return 1;
     return a == b;
 }
 
@@ -249,7 +252,8 @@ static int assign_to(actx *c, tw_expr **e, tw_sqltype t, const char *colname, in
     tw_expr *x = *e;
     if (x->type.ty == TY_UNKNOWN) {
         if (x->op == EX_CONST || t.ty == TY_UNKNOWN) return coerce_unknown(c, e, t, 1, loc);
-    } else if (!same_class(x->type.ty, t.ty) && !(ty_is_text(t.ty) && ty_is_num(x->type.ty))) {
+    } else if (!same_class(x->type.ty, t.ty) &&
+               !(ty_is_text(t.ty) && (ty_is_num(x->type.ty) || ty_is_datetime(x->type.ty)))) {
         char a[64], b[64];
         return aerr(c, loc, "42804", "column \"%s\" is of type %s but expression is of type %s",
                     colname, tw_type_name(t, a, sizeof a), tw_type_name(x->type, b, sizeof b));
@@ -603,6 +607,35 @@ static int cx_seqfn(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **o
     return TWILL_OK;
 }
 
+/* now() and the SQL value functions: the transaction's start time (stable within a
+ * transaction, as in PostgreSQL), read by the executor like a sequence function. */
+static int mk_now(actx *c, int fn, int loc, tw_expr **out) {
+    (void)loc;
+    tw_expr *e = mk(c, EX_SUBQ, 0);
+    if (!e) return nomem(c);
+    e->aux = TW_SQ_SEQ;
+    e->idx = fn;
+    e->type = (tw_sqltype){fn == TW_SEQ_NOW_DATE ? TY_DATE
+                           : fn == TW_SEQ_NOW_TS ? TY_TIMESTAMP
+                                                 : TY_TIMESTAMPTZ,
+                           -1};
+    *out = e;
+    return TWILL_OK;
+}
+
+static int cx_sqlvalue(actx *c, const PgQuery__SQLValueFunction *f, tw_expr **out) {
+    switch (f->op) {
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
+        return mk_now(c, TW_SEQ_NOW_DATE, f->location, out);
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+        return mk_now(c, TW_SEQ_NOW_TSTZ, f->location, out);
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+        return mk_now(c, TW_SEQ_NOW_TS, f->location, out);
+    default:
+        return notsup(c, f->location, "this SQL value function is not supported");
+    }
+}
+
 /* nextval('name') as an expression (serial / identity column defaults). */
 static tw_expr *seq_nextval(actx *c, const char *seqname) {
     tw_expr *e = mk(c, EX_SUBQ, 1), *a = mk(c, EX_CONST, 0);
@@ -619,9 +652,15 @@ static tw_expr *seq_nextval(actx *c, const char *seqname) {
 }
 
 /* A column's DEFAULT as an expression of its type. */
+static int mk_now(actx *c, int fn, int loc, tw_expr **out);
+
 static int default_expr(actx *c, const tw_column *col, tw_expr **out) {
     if (col->has_default == TW_DEF_SEQ) {
         if (!(*out = seq_nextval(c, col->seqname))) return nomem(c);
+        return assign_to(c, out, col->type, col->name, -1);
+    }
+    if (col->has_default == TW_DEF_NOW) {
+        if (mk_now(c, col->nowfn, -1, out)) return TWILL_ERROR;
         return assign_to(c, out, col->type, col->name, -1);
     }
     tw_expr *e = mk(c, EX_CONST, 0);
@@ -643,6 +682,12 @@ static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     if (!strcmp(name, "nextval") || !strcmp(name, "currval") || !strcmp(name, "setval") ||
         !strcmp(name, "lastval"))
         return cx_seqfn(c, f, name, out);
+    if (!strcmp(name, "now") || !strcmp(name, "transaction_timestamp")) {
+        if (f->n_args || f->agg_star || f->agg_distinct)
+            return aerr(c, f->location, "42883", "function %s with %zu arguments does not exist",
+                        name, f->n_args);
+        return mk_now(c, TW_SEQ_NOW_TSTZ, f->location, out);
+    }
     int fn = -1;
     if (!strcmp(name, "abs"))
         fn = TW_FN_ABS;
@@ -1109,6 +1154,8 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
     }
     case N_(FUNC_CALL):
         return cx_func(c, n->func_call, out);
+    case N_(SQLVALUE_FUNCTION):
+        return cx_sqlvalue(c, n->sqlvalue_function, out);
     case N_(COALESCE_EXPR): {
         PgQuery__CoalesceExpr *ce = n->coalesce_expr;
         tw_expr *e = mk(c, EX_COALESCE, (int)ce->n_args);
@@ -1480,6 +1527,20 @@ static int figure_name(Node *v, const char **out) {
         *out = s;
         return 2;
     }
+    case N_(SQLVALUE_FUNCTION):
+        switch (v->sqlvalue_function->op) {
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
+            *out = "current_date";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+            *out = "current_timestamp";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+            *out = "localtimestamp";
+            return 2;
+        default:
+            return 0;
+        }
     case N_(A_EXPR):
         if (v->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF) {
             *out = "nullif";
@@ -2366,7 +2427,7 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
     tw_table *t = p->table;
     for (int i = 0; i < t->ncols; i++) {
         const tw_column *col = &t->cols[i];
-        if (col->has_default != TW_DEF_SEQ) continue;
+        if (col->has_default != TW_DEF_SEQ && col->has_default != TW_DEF_NOW) continue;
         for (int r = 0; r < p->nrows; r++) {
             if (p->rows[r][i]) {
                 if (col->identity == 'a' &&
@@ -2859,8 +2920,16 @@ static int add_owned_seq(actx *c, tw_table *t, tw_column *col, Node **opts, size
     return seq_options(c, opts, nopts, col->type.ty, q, loc);
 }
 
-/* A column's DEFAULT constraint: nextval('s') stays a sequence default; anything else
- * must be a constant expression, evaluated now. */
+static int has_subq(const tw_expr *e) {
+    if (e->op == EX_SUBQ) return 1;
+    for (int i = 0; i < e->nargs; i++)
+        if (has_subq(e->args[i])) return 1;
+    return 0;
+}
+
+/* A column's DEFAULT constraint: nextval('s') stays a sequence default, now() and the
+ * SQL time functions a time default; anything else must be a constant expression,
+ * evaluated now. */
 static int column_default(actx *c, tw_table *t, tw_column *col, PgQuery__Constraint *cn) {
     int rc;
     if (col->has_default == TW_DEF_SEQ)
@@ -2883,6 +2952,18 @@ static int column_default(actx *c, tw_table *t, tw_column *col, PgQuery__Constra
     c->nsc = saved_nsc;
     if (rc) return rc;
     if (c->p->nparams) return aerr(c, cn->location, "42P02", "there is no parameter $1");
+    if (e->op == EX_SUBQ && e->aux == TW_SQ_SEQ && e->idx >= TW_SEQ_NOW_TSTZ) {
+        /* DEFAULT now() and friends: evaluated per statement, converted on assignment */
+        tw_expr *chk = e;
+        if ((rc = assign_to(c, &chk, col->type, col->name, cn->location))) return rc;
+        col->has_default = TW_DEF_NOW;
+        col->nowfn = (uint8_t)e->idx;
+        return TWILL_OK;
+    }
+    if (has_subq(e))
+        return notsup(c, cn->location,
+                      "this DEFAULT expression is not supported (constants, nextval() and "
+                      "now() / current_timestamp / current_date / localtimestamp are)");
     if ((rc = assign_to(c, &e, col->type, col->name, cn->location))) return rc;
     tw_arena tmp = {0};
     tw_evalctx ec = {.arena = &tmp};
@@ -3010,9 +3091,9 @@ static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
             break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
             if ((rc = column_default(c, t, col, cn))) return rc;
-            if (col->has_default == TW_DEF_SEQ)
+            if (col->has_default == TW_DEF_SEQ || col->has_default == TW_DEF_NOW)
                 return notsup(c, cn->location,
-                              "adding a column with a nextval() default is not "
+                              "adding a column with a nextval() or now() default is not "
                               "supported");
             break;
         default:

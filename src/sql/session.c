@@ -11,6 +11,7 @@
 
 #include "sql/catalog.h"
 #include "sql/codec.h"
+#include "sql/datetime.h"
 #include "sql/exec.h"
 #include "sql/parser.h"
 #include "sql/plan.h"
@@ -70,6 +71,7 @@ struct tw_sql_session {
     int64_t lastval;
     tw_txn *txn; /* the open transaction block's transaction */
     int in_block, aborted, cat_dirty;
+    int64_t txn_now; /* the block's start time: now() is stable within a transaction */
     tw_catalog *private_cat;
     savepoint *sps; /* oldest first */
     int nsps, capsps;
@@ -1190,6 +1192,7 @@ static int txn_control(tw_sql_stmt *st, tw_err *err) {
         if (s->in_block) return TWILL_DONE; /* PostgreSQL: a warning, not an error */
         if ((rc = tw_txn_begin(s->db->eng, &s->txn, err))) return rc;
         s->in_block = 1;
+        s->txn_now = tw_dt_now();
         return TWILL_DONE;
     case PL_COMMIT:
         if (!s->in_block) return TWILL_DONE;
@@ -1301,7 +1304,8 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
                        .next_rowid = db_next_rowid,
                        .ud = s->db,
                        .seq = seq_fn,
-                       .seq_ud = s};
+                       .seq_ud = s,
+                       .now = autocommit ? tw_dt_now() : s->txn_now};
     tw_plan *p = st->plan;
     if (p->kind == PL_SELECT) {
         if ((rc = tw_run_start(st->run, &env, err))) {
@@ -1388,6 +1392,12 @@ uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
         /* PostgreSQL's numeric typmod: ((p << 16) | s) + 4 */
         if (typmod && t.mod >= 0) *typmod = t.mod + 4;
         return 1700;
+    case TY_DATE:
+        return 1082;
+    case TY_TIMESTAMP:
+        return 1114;
+    case TY_TIMESTAMPTZ:
+        return 1184;
     case TY_VARCHAR:
     case TY_CHAR:
         /* PostgreSQL's typmod for character types counts its 4-byte varlena header. */
@@ -1490,8 +1500,12 @@ void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out) {
         out->len = v->n;
         break;
     }
-    case VK_NUMERIC: {
-        /* numeric reaches clients as its exact text, as PostgreSQL's text protocol does */
+    case VK_NUMERIC:
+    case VK_DATE:
+    case VK_TS:
+    case VK_TSTZ: {
+        /* numeric and the datetime types reach clients as their exact text, as
+         * PostgreSQL's text protocol sends them */
         size_t n;
         const char *t = tw_sql_column_text(st, col, &n);
         if (!t) return;

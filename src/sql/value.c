@@ -1,5 +1,6 @@
 #include "sql/value.h"
 
+#include "sql/datetime.h"
 #include "sql/numeric.h"
 
 #include <ctype.h>
@@ -25,6 +26,12 @@ int tw_type_kind(int ty) {
         return VK_BYTEA;
     case TY_NUMERIC:
         return VK_NUMERIC;
+    case TY_DATE:
+        return VK_DATE;
+    case TY_TIMESTAMP:
+        return VK_TS;
+    case TY_TIMESTAMPTZ:
+        return VK_TSTZ;
     default:
         return VK_TEXT;
     }
@@ -83,6 +90,15 @@ const char *tw_type_name(tw_sqltype t, char *buf, size_t cap) {
         break;
     case TY_NUMERIC:
         n = "numeric";
+        break;
+    case TY_DATE:
+        n = "date";
+        break;
+    case TY_TIMESTAMP:
+        n = "timestamp without time zone";
+        break;
+    case TY_TIMESTAMPTZ:
+        n = "timestamp with time zone";
         break;
     }
     if ((t.ty == TY_VARCHAR || t.ty == TY_CHAR) && t.mod >= 0)
@@ -286,7 +302,7 @@ static int to_text(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_va
             n = b.len;
         } else if (v->k == VK_INT) {
             n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
-        } else if (v->k == VK_NUMERIC) {
+        } else if (v->k == VK_NUMERIC || vk_is_datetime(v->k)) {
             if (tw_val_out(v, 0, &b)) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
             s = (const char *)b.p;
             n = b.len;
@@ -434,18 +450,26 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
         if (!rc) tw_num_set(out, n);
         return rc;
     }
+    case TY_DATE:
+    case TY_TIMESTAMP:
+    case TY_TIMESTAMPTZ: {
+        int k = tw_type_kind(t.ty);
+        out->k = (uint8_t)k;
+        if (v->k == VK_TEXT) return tw_dt_parse(v->s, v->n, k, &out->i, err);
+        if (vk_is_datetime(v->k)) return tw_dt_convert(v->i, v->k, k, &out->i, err);
+        break;
+    }
     default: /* text flavours: everything has a text form */
-        if (assign && v->k != VK_TEXT && v->k != VK_INT && v->k != VK_FLOAT && v->k != VK_NUMERIC)
+        if (assign && v->k != VK_TEXT && v->k != VK_INT && v->k != VK_FLOAT && v->k != VK_NUMERIC &&
+            !vk_is_datetime(v->k))
             break;
         return to_text(v, t, assign, a, out, err);
     }
 bad:;
-    static const char *const kn[] = {"unknown", "boolean", "bigint", "double precision",
-                                     "text",    "bytea",   "numeric"};
     return tw_err_set(err, TWILL_ERROR, assign ? "42804" : "42846",
                       assign ? "column is of type %s but expression is of type %s"
                              : "cannot cast type %2$s to %1$s",
-                      tw_type_name(t, nb, sizeof nb), kn[v->k]);
+                      tw_type_name(t, nb, sizeof nb), tw_kind_name(v->k));
 }
 
 static int cmp_double(double a, double b) {
@@ -455,7 +479,25 @@ static int cmp_double(double a, double b) {
     return a < b ? -1 : a > b;
 }
 
+const char *tw_kind_name(int k) {
+    static const char *const kn[] = {"unknown",
+                                     "boolean",
+                                     "bigint",
+                                     "double precision",
+                                     "text",
+                                     "bytea",
+                                     "numeric",
+                                     "date",
+                                     "timestamp without time zone",
+                                     "timestamp with time zone"};
+    return k >= 0 && k < (int)(sizeof kn / sizeof kn[0]) ? kn[k] : "unknown";
+}
+
 int tw_val_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
+    if (vk_is_datetime(a->k) && vk_is_datetime(b->k)) {
+        *res = tw_dt_cmp(a->i, a->k, b->i, b->k);
+        return TWILL_OK;
+    }
     if (a->k == b->k) {
         switch (a->k) {
         case VK_INT:
@@ -505,10 +547,8 @@ int tw_val_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
         }
         return TWILL_OK;
     }
-    static const char *const kn[] = {"unknown", "boolean", "bigint", "double precision",
-                                     "text",    "bytea",   "numeric"};
-    return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: %s = %s", kn[a->k],
-                      kn[b->k]);
+    return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: %s = %s",
+                      tw_kind_name(a->k), tw_kind_name(b->k));
 }
 
 void tw_float_out(double d, int is_f4, char *buf, size_t cap) {
@@ -592,6 +632,10 @@ int tw_val_out(const tw_val *v, int is_f4, tw_buf *out) {
         size_t n = tw_num_out(tw_num_get(v), nb, sizeof nb);
         return tw_buf_append(out, nb, n);
     }
+    case VK_DATE:
+    case VK_TS:
+    case VK_TSTZ:
+        return tw_dt_out(v->i, v->k, out);
     case VK_BYTEA: {
         static const char hx[] = "0123456789abcdef";
         if (v->n > (SIZE_MAX - 2) / 2 || tw_buf_reserve(out, 2 + 2 * v->n)) return TWILL_NOMEM;

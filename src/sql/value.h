@@ -33,6 +33,9 @@ enum {
     TY_CHAR,
     TY_BYTEA,
     TY_NUMERIC, /* mod: numeric(p,s) packed as p << 16 | s (tw_num_typmod), -1 none */
+    TY_DATE,
+    TY_TIMESTAMP,
+    TY_TIMESTAMPTZ,
 };
 
 typedef struct tw_sqltype {
@@ -41,13 +44,25 @@ typedef struct tw_sqltype {
 } tw_sqltype;
 
 /* Runtime value kinds. */
-enum { VK_NULL = 0, VK_BOOL, VK_INT, VK_FLOAT, VK_TEXT, VK_BYTEA, VK_NUMERIC };
+/* VK_DATE / VK_TS / VK_TSTZ: int64 in .i (datetime.h). */
+enum {
+    VK_NULL = 0,
+    VK_BOOL,
+    VK_INT,
+    VK_FLOAT,
+    VK_TEXT,
+    VK_BYTEA,
+    VK_NUMERIC,
+    VK_DATE,
+    VK_TS,
+    VK_TSTZ
+};
 
 typedef struct tw_val {
     uint8_t k;
     uint16_t nscale; /* VK_NUMERIC: display scale (see numeric.h) */
     union {
-        int64_t i; /* VK_INT, VK_BOOL */
+        int64_t i; /* VK_INT, VK_BOOL, VK_DATE, VK_TS, VK_TSTZ */
         double d;  /* VK_FLOAT */
         struct {
             const char *s; /* VK_TEXT, VK_BYTEA: borrowed bytes */
@@ -68,6 +83,14 @@ static inline int ty_is_float(int ty) {
 static inline int ty_is_num(int ty) {
     return ty_is_int(ty) || ty_is_float(ty) || ty == TY_NUMERIC;
 }
+static inline int ty_is_datetime(int ty) {
+    return ty == TY_DATE || ty == TY_TIMESTAMP || ty == TY_TIMESTAMPTZ;
+}
+static inline int vk_is_datetime(int k) {
+    return k == VK_DATE || k == VK_TS || k == VK_TSTZ;
+}
+/* PostgreSQL's name of a runtime kind (error messages). */
+const char *tw_kind_name(int k);
 static inline int ty_is_text(int ty) {
     return ty == TY_TEXT || ty == TY_VARCHAR || ty == TY_CHAR;
 }

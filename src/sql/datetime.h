@@ -1,0 +1,42 @@
+/*
+ * datetime.h — date, timestamp and timestamptz.
+ *
+ * As in PostgreSQL, a date is a count of days and a timestamp a count of microseconds,
+ * both since 2000-01-01 (00:00 UTC for timestamptz), carried in tw_val.i with kinds
+ * VK_DATE / VK_TS / VK_TSTZ. The session time zone is always UTC, so a timestamptz and
+ * a timestamp hold the same number for the same wall-clock text; only the output (the
+ * "+00" suffix) and the input (an explicit zone is applied, not ignored) differ.
+ * 'infinity' / '-infinity' are INT64_MAX / INT64_MIN (INT32_MAX / INT32_MIN for dates,
+ * like PostgreSQL's DATEVAL_NOBEGIN/NOEND).
+ *
+ * Range: dates 4714-11-24 BC .. 5874897-12-31, timestamps 4714-11-24 BC .. 294276 AD,
+ * PostgreSQL's limits (22008 beyond them).
+ */
+#ifndef TW_SQL_DATETIME_H
+#define TW_SQL_DATETIME_H
+
+#include "sql/value.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+#include <stdint.h>
+
+#define TW_USECS_PER_DAY INT64_C(86400000000)
+#define TW_DATE_NOBEGIN INT32_MIN
+#define TW_DATE_NOEND INT32_MAX
+#define TW_TS_NOBEGIN INT64_MIN
+#define TW_TS_NOEND INT64_MAX
+
+/* Text input; kind is VK_DATE, VK_TS or VK_TSTZ. 22007 for bad syntax, 22008 for a
+ * field or result out of range. */
+int tw_dt_parse(const char *s, size_t n, int kind, int64_t *out, tw_err *err);
+/* PostgreSQL's output with DateStyle ISO and TimeZone UTC. */
+int tw_dt_out(int64_t v, int kind, tw_buf *out);
+/* Converts between the three kinds (timestamp → date drops the time of day). */
+int tw_dt_convert(int64_t v, int from, int to, int64_t *out, tw_err *err);
+/* Orders values of two (possibly different) datetime kinds. */
+int tw_dt_cmp(int64_t a, int ka, int64_t b, int kb);
+/* Microseconds since 2000-01-01 UTC of the wall clock now. */
+int64_t tw_dt_now(void);
+
+#endif
