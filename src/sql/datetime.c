@@ -267,3 +267,228 @@ int64_t tw_dt_now(void) {
     clock_gettime(CLOCK_REALTIME, &ts);
     return ((int64_t)ts.tv_sec + UNIX_EPOCH_DAYS * 86400) * 1000000 + ts.tv_nsec / 1000;
 }
+
+int tw_date_add(int64_t d, int64_t n, int64_t *out, tw_err *err) {
+    /* infinite dates stay infinite, as in PostgreSQL */
+    if (d == TW_DATE_NOBEGIN || d == TW_DATE_NOEND) {
+        *out = d;
+        return TWILL_OK;
+    }
+    int64_t r = d + n; /* |d| < 2^31 and |n| < 2^63 / 2 for integer operands of date */
+    if (n > INT32_MAX || n < INT32_MIN || r < DAYS_MIN || r >= DATE_DAYS_END)
+        return tw_err_set(err, TWILL_ERROR, "22008", "date out of range");
+    *out = r;
+    return TWILL_OK;
+}
+
+/* The units date_part / extract / date_trunc know; lower case as PostgreSQL folds them. */
+enum {
+    U_US,
+    U_MS,
+    U_SEC,
+    U_MIN,
+    U_HOUR,
+    U_DAY,
+    U_WEEK,
+    U_MON,
+    U_QUARTER,
+    U_YEAR,
+    U_EPOCH,
+    U_DOW,
+    U_DOY,
+    U_ISODOW,
+    U_OTHER,
+    U_BAD
+};
+
+static int unit_of(const char *s, size_t n) {
+    static const struct {
+        const char *n;
+        int u;
+    } units[] = {{"microseconds", U_US},
+                 {"microsecond", U_US},
+                 {"us", U_US},
+                 {"milliseconds", U_MS},
+                 {"millisecond", U_MS},
+                 {"ms", U_MS},
+                 {"second", U_SEC},
+                 {"seconds", U_SEC},
+                 {"sec", U_SEC},
+                 {"secs", U_SEC},
+                 {"s", U_SEC},
+                 {"minute", U_MIN},
+                 {"minutes", U_MIN},
+                 {"min", U_MIN},
+                 {"mins", U_MIN},
+                 {"m", U_MIN},
+                 {"hour", U_HOUR},
+                 {"hours", U_HOUR},
+                 {"h", U_HOUR},
+                 {"hr", U_HOUR},
+                 {"hrs", U_HOUR},
+                 {"day", U_DAY},
+                 {"days", U_DAY},
+                 {"d", U_DAY},
+                 {"week", U_WEEK},
+                 {"weeks", U_WEEK},
+                 {"w", U_WEEK},
+                 {"month", U_MON},
+                 {"months", U_MON},
+                 {"mon", U_MON},
+                 {"mons", U_MON},
+                 {"quarter", U_QUARTER},
+                 {"qtr", U_QUARTER},
+                 {"year", U_YEAR},
+                 {"years", U_YEAR},
+                 {"y", U_YEAR},
+                 {"yr", U_YEAR},
+                 {"yrs", U_YEAR},
+                 {"epoch", U_EPOCH},
+                 {"dow", U_DOW},
+                 {"doy", U_DOY},
+                 {"isodow", U_ISODOW},
+                 {"decade", U_OTHER},
+                 {"century", U_OTHER},
+                 {"millennium", U_OTHER},
+                 {"julian", U_OTHER},
+                 {"isoyear", U_OTHER},
+                 {"timezone", U_OTHER},
+                 {"timezone_hour", U_OTHER},
+                 {"timezone_minute", U_OTHER}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ci_eq(s, n, units[i].n)) return units[i].u;
+    return U_BAD;
+}
+
+static int bad_unit(tw_err *err, const char *s, size_t n, int kind) {
+    return tw_err_set(err, TWILL_ERROR, "22023", "unit \"%.*s\" not recognized for type %s",
+                      (int)(n > 60 ? 60 : n), s,
+                      kind == VK_DATE ? "date"
+                      : kind == VK_TS ? "timestamp without time zone"
+                                      : "timestamp with time zone");
+}
+
+static int unsup_unit(tw_err *err, const char *s, size_t n, int kind) {
+    return tw_err_set(err, TWILL_NOTSUP, "0A000", "unit \"%.*s\" not supported for type %s",
+                      (int)(n > 60 ? 60 : n), s,
+                      kind == VK_DATE ? "date"
+                      : kind == VK_TS ? "timestamp without time zone"
+                                      : "timestamp with time zone");
+}
+
+int tw_dt_part(const char *us, size_t un, int64_t v, int kind, int *isnull, int64_t *micro,
+               int *scale, tw_err *err) {
+    int u = unit_of(us, un);
+    if (u == U_BAD) return bad_unit(err, us, un, kind);
+    if (u == U_OTHER) return unsup_unit(err, us, un, kind);
+    /* PostgreSQL's extract from a date has no time-of-day units */
+    if (kind == VK_DATE && (u == U_US || u == U_MS || u == U_SEC || u == U_MIN || u == U_HOUR))
+        return unsup_unit(err, us, un, kind);
+    *isnull = 0;
+    int inf = kind == VK_DATE ? (v == TW_DATE_NOBEGIN || v == TW_DATE_NOEND)
+                              : (v == TW_TS_NOBEGIN || v == TW_TS_NOEND);
+    if (inf) {
+        /* year and epoch of an infinity are infinite (not representable here), the
+         * other fields NULL, as in PostgreSQL */
+        if (u == U_YEAR || u == U_EPOCH)
+            return tw_err_set(err, TWILL_NOTSUP, "0A000", "an infinite %s part is not supported",
+                              "year/epoch");
+        *isnull = 1;
+        return TWILL_OK;
+    }
+    int64_t days = kind == VK_DATE ? v : floor_div(v, TW_USECS_PER_DAY);
+    int64_t t = kind == VK_DATE ? 0 : v - days * TW_USECS_PER_DAY; /* µs into the day */
+    int64_t y;
+    int m, d;
+    civil_from_days(days + days_from_civil(2000, 1, 1), &y, &m, &d);
+    int64_t r; /* the result in millionths, except for integer-valued units */
+    int scaled = 0;
+    switch (u) {
+    case U_US:
+        r = t % 60000000;
+        break;
+    case U_MS:
+        r = t % 60000000, scaled = 3; /* thousandths */
+        break;
+    case U_SEC:
+        r = t % 60000000, scaled = 6;
+        break;
+    case U_MIN:
+        r = t / 60000000 % 60;
+        break;
+    case U_HOUR:
+        r = t / INT64_C(3600000000);
+        break;
+    case U_DAY:
+        r = d;
+        break;
+    case U_WEEK: {
+        /* ISO 8601 week number: the week with the year's first Thursday is week 1 */
+        int64_t wd = ((days + 5) % 7 + 7) % 7; /* 0 = Monday (2000-01-01 was a Saturday) */
+        int64_t thu = days - wd + 3;           /* the Thursday of this week */
+        int64_t ty;
+        int tm, td;
+        civil_from_days(thu + days_from_civil(2000, 1, 1), &ty, &tm, &td);
+        int64_t jan1 = days_from_civil(ty, 1, 1) - days_from_civil(2000, 1, 1);
+        r = (thu - jan1) / 7 + 1;
+        break;
+    }
+    case U_MON:
+        r = m;
+        break;
+    case U_QUARTER:
+        r = (m - 1) / 3 + 1;
+        break;
+    case U_YEAR:
+        r = y > 0 ? y : y - 1; /* no year 0: 1 BC is -1 */
+        break;
+    case U_EPOCH:
+        r = kind == VK_DATE ? (days - UNIX_EPOCH_DAYS) * 86400
+                            : v - UNIX_EPOCH_DAYS * TW_USECS_PER_DAY;
+        scaled = kind == VK_DATE ? 0 : 6;
+        break;
+    case U_DOW:
+    case U_ISODOW:
+        r = ((days + 6) % 7 + 7) % 7; /* 0 = Sunday */
+        if (u == U_ISODOW && r == 0) r = 7;
+        break;
+    default: /* U_DOY */
+        r = days - (days_from_civil(y, 1, 1) - days_from_civil(2000, 1, 1)) + 1;
+        break;
+    }
+    *micro = r;
+    *scale = scaled;
+    return TWILL_OK;
+}
+
+int tw_dt_trunc(const char *us, size_t un, int64_t v, int kind, int64_t *out, tw_err *err) {
+    int u = unit_of(us, un);
+    if (u == U_BAD) return bad_unit(err, us, un, kind);
+    if (u == U_OTHER || u == U_EPOCH || u == U_DOW || u == U_DOY || u == U_ISODOW)
+        return u == U_OTHER ? unsup_unit(err, us, un, kind) : bad_unit(err, us, un, kind);
+    if (v == TW_TS_NOBEGIN || v == TW_TS_NOEND) {
+        *out = v;
+        return TWILL_OK;
+    }
+    int64_t days = floor_div(v, TW_USECS_PER_DAY), t = v - days * TW_USECS_PER_DAY;
+    static const int64_t step[] = {1, 1000, 1000000, 60000000, INT64_C(3600000000)};
+    if (u <= U_HOUR) {
+        *out = days * TW_USECS_PER_DAY + t / step[u] * step[u];
+        return TWILL_OK;
+    }
+    if (u == U_WEEK) {
+        int64_t wd = ((days + 5) % 7 + 7) % 7; /* back to Monday */
+        days -= wd;
+    } else if (u != U_DAY) {
+        int64_t y;
+        int m, d;
+        int64_t base = days_from_civil(2000, 1, 1);
+        civil_from_days(days + base, &y, &m, &d);
+        if (u == U_QUARTER) m = (m - 1) / 3 * 3 + 1;
+        if (u == U_YEAR) m = 1;
+        days = days_from_civil(y, m, 1) - base;
+    }
+    if (days < DAYS_MIN) return tw_err_set(err, TWILL_ERROR, "22008", "timestamp out of range");
+    *out = days * TW_USECS_PER_DAY;
+    return TWILL_OK;
+}

@@ -36,6 +36,15 @@ int tw_dt_out(int64_t v, int kind, tw_buf *out);
 int tw_dt_convert(int64_t v, int from, int to, int64_t *out, tw_err *err);
 /* Orders values of two (possibly different) datetime kinds. */
 int tw_dt_cmp(int64_t a, int ka, int64_t b, int kb);
+/* date + n days (22008 beyond the date range; infinities stay). */
+int tw_date_add(int64_t d, int64_t n, int64_t *out, tw_err *err);
+/* date_part / extract of unit (text) from v of kind: the value is *micro / 10^*scale
+ * (scale 0, 3 or 6); *isnull for a field of an infinity. Errors: 22023 unknown unit,
+ * 0A000 a unit not supported here or a time-of-day unit of a date. */
+int tw_dt_part(const char *unit, size_t n, int64_t v, int kind, int *isnull, int64_t *micro,
+               int *scale, tw_err *err);
+/* date_trunc(unit, v) of a timestamp(tz) (UTC). */
+int tw_dt_trunc(const char *unit, size_t n, int64_t v, int kind, int64_t *out, tw_err *err);
 /* Microseconds since 2000-01-01 UTC of the wall clock now. */
 int64_t tw_dt_now(void);
 

@@ -1,5 +1,6 @@
 #include "sql/expr.h"
 
+#include "sql/datetime.h"
 #include "sql/numeric.h"
 
 #include <ctype.h>
@@ -18,6 +19,23 @@ static int no_operator(const char *op, const tw_val *a, const tw_val *b, tw_err 
 static int arith(const tw_expr *e, const tw_val *a, const tw_val *b, tw_val *out, tw_err *err) {
     static const char *const opn[] = {"+", "-", "*", "/", "%"};
     int op = e->op - EX_ADD;
+    /* date ± integer days, date − date (an integer count of days) */
+    if (a->k == VK_DATE && b->k == VK_DATE && e->op == EX_SUB) {
+        if (a->i == TW_DATE_NOBEGIN || a->i == TW_DATE_NOEND || b->i == TW_DATE_NOBEGIN ||
+            b->i == TW_DATE_NOEND)
+            return tw_err_set(err, TWILL_ERROR, "22008", "cannot subtract infinite dates");
+        out->k = VK_INT;
+        out->i = a->i - b->i;
+        return TWILL_OK;
+    }
+    if ((a->k == VK_DATE && b->k == VK_INT && (e->op == EX_ADD || e->op == EX_SUB)) ||
+        (a->k == VK_INT && b->k == VK_DATE && e->op == EX_ADD)) {
+        const tw_val *d = a->k == VK_DATE ? a : b, *n = a->k == VK_DATE ? b : a;
+        out->k = VK_DATE;
+        if (e->op == EX_SUB && n->i == INT64_MIN)
+            return tw_err_set(err, TWILL_ERROR, "22008", "date out of range");
+        return tw_date_add(d->i, e->op == EX_SUB ? -n->i : n->i, &out->i, err);
+    }
     if (a->k == VK_INT && b->k == VK_INT) {
         int64_t r = 0;
         int ovf = 0;
@@ -143,7 +161,42 @@ static int text_of(const tw_val *v, tw_arena *a, tw_val *out, tw_err *err) {
     return tw_val_cast(v, (tw_sqltype){TY_TEXT, -1}, 0, a, out, err);
 }
 
+static int eval_dt_func(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
+    tw_val u, v;
+    int rc = tw_eval(e->args[0], c, &u, err);
+    if (!rc) rc = tw_eval(e->args[1], c, &v, err);
+    if (rc) return rc;
+    if (u.k == VK_NULL || v.k == VK_NULL) {
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    if (u.k != VK_TEXT || !vk_is_datetime(v.k))
+        return tw_err_set(err, TWILL_ERROR, "42883", "function %s(%s, %s) does not exist",
+                          e->aux == TW_FN_DATE_TRUNC ? "date_trunc" : "date_part", kind_name(u.k),
+                          kind_name(v.k));
+    if (e->aux == TW_FN_DATE_TRUNC) {
+        out->k = v.k;
+        return tw_dt_trunc(u.s, u.n, v.i, v.k, &out->i, err);
+    }
+    int isnull = 0, scale = 0;
+    int64_t m = 0;
+    if ((rc = tw_dt_part(u.s, u.n, v.i, v.k, &isnull, &m, &scale, err))) return rc;
+    if (isnull) {
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    if (e->aux == TW_FN_EXTRACT) {
+        tw_num_set(out, (tw_num){.c = m, .scale = scale});
+    } else {
+        out->k = VK_FLOAT;
+        out->d = (double)m / (scale == 6 ? 1e6 : scale == 3 ? 1e3 : 1);
+    }
+    return TWILL_OK;
+}
+
 static int eval_func(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
+    if (e->aux == TW_FN_EXTRACT || e->aux == TW_FN_DATE_PART || e->aux == TW_FN_DATE_TRUNC)
+        return eval_dt_func(e, c, out, err);
     tw_val a;
     int rc = tw_eval(e->args[0], c, &a, err);
     if (rc) return rc;

@@ -77,7 +77,10 @@ enum {
     TW_FN_ROUND,
     TW_FN_TRUNC,
     TW_FN_CEIL,
-    TW_FN_FLOOR
+    TW_FN_FLOOR,
+    TW_FN_EXTRACT,   /* (unit, datetime) → numeric */
+    TW_FN_DATE_PART, /* (unit, timestamp[tz]) → double precision */
+    TW_FN_DATE_TRUNC /* (unit, timestamp[tz]) → the same type */
 };
 
 typedef struct tw_expr {

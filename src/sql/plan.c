@@ -672,6 +672,43 @@ static int default_expr(actx *c, const tw_column *col, tw_expr **out) {
     return TWILL_OK;
 }
 
+/* extract(unit FROM x) → numeric, date_part(unit, x) → double precision, date_trunc(unit,
+ * x) → x's type. As in PostgreSQL, date_part and date_trunc have no date form: a date
+ * becomes a timestamp / timestamptz (midnight UTC); extract has one. */
+static int cx_dtfunc(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **out) {
+    int fn = name[0] == 'e' ? TW_FN_EXTRACT : name[5] == 'p' ? TW_FN_DATE_PART : TW_FN_DATE_TRUNC;
+    if (f->n_args != 2 || f->agg_star || f->agg_distinct)
+        return aerr(c, f->location, "42883", "function %s with %zu arguments does not exist", name,
+                    f->n_args);
+    tw_expr *e = mk(c, EX_FUNC, 2);
+    if (!e) return nomem(c);
+    e->aux = (uint8_t)fn;
+    for (int i = 0; i < 2; i++)
+        if (cx(c, f->args[i], &e->args[i])) return TWILL_ERROR;
+    if (coerce_unknown(c, &e->args[0], (tw_sqltype){TY_TEXT, -1}, 0, f->location) ||
+        coerce_unknown(c, &e->args[1], (tw_sqltype){TY_TIMESTAMPTZ, -1}, 0, f->location))
+        return TWILL_ERROR;
+    int at = e->args[1]->type.ty;
+    if (!ty_is_text(e->args[0]->type.ty) || !ty_is_datetime(at))
+        return aerr(c, f->location, "42883", "function %s(%s, %s) does not exist", name,
+                    tw_type_name(e->args[0]->type, (char[64]){0}, 64),
+                    tw_type_name(e->args[1]->type, (char[64]){0}, 64));
+    if (at == TY_DATE && fn != TW_FN_EXTRACT) {
+        tw_expr *x = mk(c, EX_CAST, 1);
+        if (!x) return nomem(c);
+        x->args[0] = e->args[1];
+        x->type = (tw_sqltype){fn == TW_FN_DATE_PART ? TY_TIMESTAMP : TY_TIMESTAMPTZ, -1};
+        e->args[1] = x;
+        at = x->type.ty;
+    }
+    e->type = (tw_sqltype){fn == TW_FN_EXTRACT     ? TY_NUMERIC
+                           : fn == TW_FN_DATE_PART ? TY_FLOAT8
+                                                   : (uint8_t)at,
+                           -1};
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     if (!raw) return notsup(c, f->location, "this function call is not supported");
@@ -682,6 +719,8 @@ static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     if (!strcmp(name, "nextval") || !strcmp(name, "currval") || !strcmp(name, "setval") ||
         !strcmp(name, "lastval"))
         return cx_seqfn(c, f, name, out);
+    if (!strcmp(name, "extract") || !strcmp(name, "date_part") || !strcmp(name, "date_trunc"))
+        return cx_dtfunc(c, f, name, out);
     if (!strcmp(name, "now") || !strcmp(name, "transaction_timestamp")) {
         if (f->n_args || f->agg_star || f->agg_distinct)
             return aerr(c, f->location, "42883", "function %s with %zu arguments does not exist",
@@ -799,6 +838,25 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
                 return aerr(c, loc, "42725", "operator is not unique: unknown %s unknown", op);
             if (unify(c, &a, &b, loc)) return TWILL_ERROR;
             int ta = a->type.ty, tb = b->type.ty;
+            if (ty_is_datetime(ta) || ty_is_datetime(tb)) {
+                /* date ± integer → date, date − date → integer; timestamps need
+                 * intervals (not yet) */
+                int rt = -1;
+                if (ta == TY_DATE && ty_is_int(tb) && tb != TY_INT8 && (k == EX_ADD || k == EX_SUB))
+                    rt = TY_DATE;
+                else if (ty_is_int(ta) && ta != TY_INT8 && tb == TY_DATE && k == EX_ADD)
+                    rt = TY_DATE;
+                else if (ta == TY_DATE && tb == TY_DATE && k == EX_SUB)
+                    rt = TY_INT4;
+                if (rt < 0) return type_error(c, loc, op, a->type, b->type);
+                tw_expr *e = mk(c, k, 2);
+                if (!e) return nomem(c);
+                e->args[0] = a;
+                e->args[1] = b;
+                e->type = (tw_sqltype){(uint8_t)rt, -1};
+                *out = e;
+                return TWILL_OK;
+            }
             if ((ta != TY_UNKNOWN && !ty_is_num(ta)) || (tb != TY_UNKNOWN && !ty_is_num(tb)))
                 return type_error(c, loc, op, a->type, b->type);
             tw_expr *e = mk(c, k, 2);

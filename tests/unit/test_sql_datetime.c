@@ -138,6 +138,66 @@ static void test_now(tw_sql_session *s) {
     }
 }
 
+static void test_arith_and_parts(tw_sql_session *s) {
+    QUERY(s,
+          "SELECT '2024-01-31'::date + 1, 1 + '2024-02-28'::date, '2024-03-01'::date - 1, "
+          "'2024-03-01'::date - '2024-01-01'::date, '2024-03-01'::date - '2024-01-01', "
+          "'infinity'::date + 1, '2024-01-01'::date - '2024-03-01'::date",
+          "2024-02-01|2024-02-29|2024-02-29|60|60|infinity|-60");
+    EXEC_ERR(s, "SELECT '5874897-12-31'::date + 1", "22008");
+    EXEC_ERR(s, "SELECT 'infinity'::date - '2024-01-01'::date", "22008");
+    EXEC_ERR(s, "SELECT '2024-01-01'::date + 1::bigint", "42883");
+    EXEC_ERR(s, "SELECT '2024-01-01'::date + '2024-01-01'::date", "42883");
+    EXEC_ERR(s, "SELECT '2024-01-01'::timestamp + 1", "42883");
+    QUERY(s,
+          "SELECT extract(year from '2024-01-31 12:34:56.789'::timestamp), "
+          "extract(second from '2024-01-31 12:34:56.789'::timestamp), "
+          "extract(epoch from '2024-01-31 12:34:56.789'::timestamp), "
+          "extract(dow from '2024-01-31'::date), extract(doy from '2024-12-31'::date), "
+          "extract(epoch from '2024-01-31'::date), "
+          "extract(month from timestamptz '2024-05-01 00:00+05'), "
+          "extract(hour from '2024-01-31 23:59:59'::timestamptz), "
+          "extract(minute from '2024-01-31 23:59:59'::timestamp), "
+          "extract(day from '2024-02-29'::date)",
+          "2024|56.789000|1706704496.789000|3|366|1706659200|4|23|59|29");
+    QUERY(s,
+          "SELECT date_part('year', '2024-01-31 12:34:56.789'::timestamp), "
+          "date_part('second', '2024-01-31 12:34:56.789'::timestamp), "
+          "date_part('epoch', '2024-01-31 12:34:56.789'::timestamp), "
+          "date_part('hour', '2024-01-31'::date), "
+          "date_part('milliseconds', '2024-01-31 12:34:56.789'::timestamp), "
+          "date_part('week', '2024-01-01'::date), extract(week from '2021-01-01'::date), "
+          "extract(year from '0001-01-01 BC'::date), date_part('DOW', '2024-02-04'::date), "
+          "extract(quarter from '2024-08-01'::date), date_part('month', 'infinity'::timestamp)",
+          "2024|56.789|1706704496.789|0|56789|1|53|-1|0|3|NULL");
+    QUERY(s,
+          "SELECT extract(epoch from '1970-01-01 00:00:01+00'::timestamptz), "
+          "date_part('epoch', '1969-12-31 23:59:59.5'::timestamp)",
+          "1.000000|-0.5");
+    EXEC_ERR(s, "SELECT extract(hour from '2024-01-31'::date)", "0A000");
+    EXEC_ERR(s, "SELECT date_part('fortnight', now())", "22023");
+    EXEC_ERR(s, "SELECT date_part('year', 5)", "42883");
+    QUERY(s,
+          "SELECT date_trunc('day', '2024-01-31 12:34:56.789'::timestamp), "
+          "date_trunc('hour', '2024-01-31 12:34:56.789'::timestamptz), "
+          "date_trunc('month', '2024-01-31'::date), "
+          "date_trunc('week', '2024-01-31 12:00'::timestamp), "
+          "date_trunc('quarter', '2024-05-31 12:00'::timestamp), "
+          "date_trunc('year', '2024-05-31 12:00'::timestamp), "
+          "date_trunc('second', '2024-01-31 12:34:56.789'::timestamp), "
+          "date_trunc('DAY', '-infinity'::timestamp), "
+          "date_trunc('minute', '1999-12-31 23:59:59.999'::timestamp), "
+          "date_trunc('milliseconds', '2024-01-31 12:34:56.789123'::timestamp)",
+          "2024-01-31 00:00:00|2024-01-31 12:00:00+00|2024-01-01 00:00:00+00|"
+          "2024-01-29 00:00:00|2024-04-01 00:00:00|2024-01-01 00:00:00|2024-01-31 12:34:56|"
+          "-infinity|1999-12-31 23:59:00|2024-01-31 12:34:56.789");
+    EXEC_ERR(s, "SELECT date_trunc('epoch', now())", "22023");
+    EXEC_OK(s, "CREATE TABLE tg (d timestamp)");
+    EXEC_OK(s, "INSERT INTO tg VALUES ('2024-01-01 10:00'), ('2024-01-01 11:00'), ('2024-01-02')");
+    QUERY(s, "SELECT date_trunc('day', d), count(*) FROM tg GROUP BY 1 ORDER BY 1",
+          "2024-01-01 00:00:00|2\n2024-01-02 00:00:00|1");
+}
+
 static void test_tables(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE ev (d date PRIMARY KEY, ts timestamp, tz timestamptz NOT NULL)");
     EXEC_OK(s, "CREATE INDEX ev_ts ON ev (ts)");
@@ -239,6 +299,7 @@ int main(void) {
     test_errors(s);
     test_casts_and_compare(s);
     test_now(s);
+    test_arith_and_parts(s);
     test_tables(s);
     test_abi(s);
     test_persistence(s);
