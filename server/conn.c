@@ -1401,7 +1401,8 @@ static int msg_bind(conn *c, tws_rd *r) {
     for (int i = 0; !err_state && i < ncols; i++) {
         uint32_t oid = twill_column_pg_type(p->st, i, NULL);
         if (col_format(p->fmts, nr, i) == 1 &&
-            (oid == TWS_OID_DATE || oid == TWS_OID_TIMESTAMP || oid == TWS_OID_TIMESTAMPTZ)) {
+            (oid == TWS_OID_DATE || oid == TWS_OID_TIMESTAMP || oid == TWS_OID_TIMESTAMPTZ ||
+             oid == TWS_OID_INTERVAL)) {
             err_state = "0A000";
             snprintf(err_msg, sizeof err_msg,
                      "binary format for result column %d of type %u is not supported", i + 1, oid);

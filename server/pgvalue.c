@@ -28,6 +28,8 @@ int tws_oid_typlen(uint32_t oid) {
     case TWS_OID_TIMESTAMP:
     case TWS_OID_TIMESTAMPTZ:
         return 8;
+    case TWS_OID_INTERVAL:
+        return 16;
     default:
         return -1;
     }

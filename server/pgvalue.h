@@ -32,6 +32,7 @@
 #define TWS_OID_DATE 1082
 #define TWS_OID_TIMESTAMP 1114
 #define TWS_OID_TIMESTAMPTZ 1184
+#define TWS_OID_INTERVAL 1186
 
 /* 1 if oid names a type a client may declare for a parameter: 0 (unspecified) or a
  * built-in type (below PostgreSQL's FirstNormalObjectId, 16384). */

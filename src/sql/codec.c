@@ -1,5 +1,6 @@
 #include "sql/codec.h"
 
+#include "sql/datetime.h"
 #include "sql/numeric.h"
 
 #include <math.h>
@@ -47,6 +48,15 @@ int tw_key_put(tw_buf *b, const tw_val *v, int kind) {
     }
     case VK_NUMERIC:
         return tw_num_key_put(b, tw_num_get(v));
+    case VK_INTERVAL: {
+        /* the comparison span as a 128-bit big-endian number with the sign flipped, so
+         * intervals PostgreSQL calls equal ('1 mon', '30 days') are one key */
+        unsigned __int128 u =
+            (unsigned __int128)tw_iv_span(tw_iv_get(v)) ^ ((unsigned __int128)1 << 127);
+        uint8_t t[16];
+        for (int i = 15; i >= 0; i--, u >>= 8) t[i] = (uint8_t)u;
+        return tw_buf_append(b, t, 16);
+    }
     default: {
         /* 0x00 is escaped as 00 FF and the value ends with 00 01, so a shorter string
          * sorts first and no value is a byte prefix of another. */
@@ -97,6 +107,13 @@ int tw_row_encode(tw_buf *b, const tw_val *vals, const uint8_t *kinds, int n) {
         case VK_NUMERIC:
             rc = tw_num_row_put(b, tw_num_get(v));
             break;
+        case VK_INTERVAL: {
+            tw_iv iv = tw_iv_get(v);
+            int64_t f[3] = {iv.mon, iv.day, iv.us};
+            for (int j = 0; j < 3 && !rc; j++)
+                rc = tw_buf_put_varint(b, ((uint64_t)f[j] << 1) ^ (uint64_t)(f[j] >> 63));
+            break;
+        }
         default:
             rc = tw_buf_put_varint(b, v->n);
             if (!rc) rc = tw_buf_append(b, v->s, v->n);
@@ -141,6 +158,18 @@ int tw_row_decode(const uint8_t *data, size_t len, tw_val *vals, const uint8_t *
             uint64_t u = tw_load_u64(p);
             memcpy(&v->d, &u, 8);
             p += 8;
+            break;
+        }
+        case VK_INTERVAL: {
+            int64_t f[3];
+            for (int j = 0; j < 3; j++) {
+                uint64_t z;
+                if (tw_get_varint(&p, end, &z)) goto corrupt;
+                f[j] = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+            }
+            if (f[0] < INT32_MIN || f[0] > INT32_MAX || f[1] < INT32_MIN || f[1] > INT32_MAX)
+                goto corrupt;
+            tw_iv_set(v, (tw_iv){(int32_t)f[0], (int32_t)f[1], f[2]});
             break;
         }
         case VK_NUMERIC: {

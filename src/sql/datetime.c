@@ -1,6 +1,8 @@
 #include "sql/datetime.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -490,5 +492,295 @@ int tw_dt_trunc(const char *us, size_t un, int64_t v, int kind, int64_t *out, tw
     }
     if (days < DAYS_MIN) return tw_err_set(err, TWILL_ERROR, "22008", "timestamp out of range");
     *out = days * TW_USECS_PER_DAY;
+    return TWILL_OK;
+}
+
+/* ---- interval ---- */
+
+static int iv_syntax(tw_err *err, const char *s, size_t n) {
+    return tw_err_set(err, TWILL_ERROR, "22007", "invalid input syntax for type interval: \"%.*s\"",
+                      (int)(n > 200 ? 200 : n), s);
+}
+
+static int iv_range(tw_err *err) {
+    return tw_err_set(err, TWILL_ERROR, "22008", "interval out of range");
+}
+
+/* Adds whole units plus a fraction cascaded to smaller fields the way PostgreSQL does
+ * (a fraction of a month becomes 30-day days, of a day microseconds). */
+static int iv_add_field(tw_iv *iv, double val, int unit_months, int unit_days, double unit_us) {
+    double whole = val < 0 ? -floor(-val) : floor(val), frac = val - whole;
+    double mon = (double)iv->mon, day = (double)iv->day, us = (double)iv->us;
+    if (unit_months) {
+        mon += whole * unit_months;
+        double fm = frac * unit_months;
+        double fmw = fm < 0 ? -floor(-fm) : floor(fm);
+        mon += fmw;
+        double fd = (fm - fmw) * 30;
+        double fdw = fd < 0 ? -floor(-fd) : floor(fd);
+        day += fdw;
+        us += nearbyint((fd - fdw) * 86400e6);
+    } else if (unit_days) {
+        day += whole * unit_days;
+        double fd = frac * unit_days;
+        double fdw = fd < 0 ? -floor(-fd) : floor(fd);
+        day += fdw;
+        us += nearbyint((fd - fdw) * 86400e6);
+    } else {
+        us += nearbyint(val * unit_us);
+    }
+    if (!(fabs(mon) <= INT32_MAX && fabs(day) <= INT32_MAX && fabs(us) < 9.2e18)) return -1;
+    iv->mon = (int32_t)mon;
+    iv->day = (int32_t)day;
+    iv->us = (int64_t)us;
+    return 0;
+}
+
+int tw_iv_parse(const char *s0, size_t n0, tw_iv *out, tw_err *err) {
+    static const struct {
+        const char *n;
+        int mon, day;
+        double us;
+    } units[] = {{"microseconds", 0, 0, 1},
+                 {"microsecond", 0, 0, 1},
+                 {"us", 0, 0, 1},
+                 {"usec", 0, 0, 1},
+                 {"usecs", 0, 0, 1},
+                 {"milliseconds", 0, 0, 1e3},
+                 {"millisecond", 0, 0, 1e3},
+                 {"ms", 0, 0, 1e3},
+                 {"msec", 0, 0, 1e3},
+                 {"msecs", 0, 0, 1e3},
+                 {"seconds", 0, 0, 1e6},
+                 {"second", 0, 0, 1e6},
+                 {"secs", 0, 0, 1e6},
+                 {"sec", 0, 0, 1e6},
+                 {"s", 0, 0, 1e6},
+                 {"minutes", 0, 0, 60e6},
+                 {"minute", 0, 0, 60e6},
+                 {"mins", 0, 0, 60e6},
+                 {"min", 0, 0, 60e6},
+                 {"m", 0, 0, 60e6},
+                 {"hours", 0, 0, 3600e6},
+                 {"hour", 0, 0, 3600e6},
+                 {"hrs", 0, 0, 3600e6},
+                 {"hr", 0, 0, 3600e6},
+                 {"h", 0, 0, 3600e6},
+                 {"days", 0, 1, 0},
+                 {"day", 0, 1, 0},
+                 {"d", 0, 1, 0},
+                 {"weeks", 0, 7, 0},
+                 {"week", 0, 7, 0},
+                 {"w", 0, 7, 0},
+                 {"months", 1, 0, 0},
+                 {"month", 1, 0, 0},
+                 {"mons", 1, 0, 0},
+                 {"mon", 1, 0, 0},
+                 {"years", 12, 0, 0},
+                 {"year", 12, 0, 0},
+                 {"yrs", 12, 0, 0},
+                 {"yr", 12, 0, 0},
+                 {"y", 12, 0, 0},
+                 {"decades", 120, 0, 0},
+                 {"decade", 120, 0, 0},
+                 {"centuries", 1200, 0, 0},
+                 {"century", 1200, 0, 0},
+                 {"millennia", 12000, 0, 0},
+                 {"millennium", 12000, 0, 0}};
+    const char *s = s0;
+    size_t n = n0, i = 0;
+    tw_iv iv = {0, 0, 0};
+    int any = 0, ago = 0;
+    while (i < n && isspace((unsigned char)s[i])) i++;
+    if (i < n && s[i] == '@') i++;
+    for (;;) {
+        while (i < n && isspace((unsigned char)s[i])) i++;
+        if (i == n) break;
+        if (ago) return iv_syntax(err, s0, n0);
+        /* a word: only "ago" may stand alone */
+        if (isalpha((unsigned char)s[i])) {
+            size_t j = i;
+            while (j < n && isalpha((unsigned char)s[j])) j++;
+            if (!ci_eq(s + i, j - i, "ago")) return iv_syntax(err, s0, n0);
+            ago = 1;
+            i = j;
+            continue;
+        }
+        int neg = 0;
+        size_t st = i;
+        if (s[i] == '+' || s[i] == '-') neg = s[i++] == '-';
+        if (i >= n || !(isdigit((unsigned char)s[i]) || s[i] == '.')) return iv_syntax(err, s0, n0);
+        /* time form [-]H:MM[:SS[.frac]] */
+        size_t j = i;
+        while (j < n && isdigit((unsigned char)s[j])) j++;
+        if (j < n && s[j] == ':') {
+            int64_t h, m = 0, sec = 0, us = 0;
+            if (j - i > 9 || !digits(s, n, &i, 9, &h) || i >= n || s[i] != ':')
+                return iv_syntax(err, s0, n0);
+            i++;
+            if (digits(s, n, &i, 2, &m) != 2) return iv_syntax(err, s0, n0);
+            if (i < n && s[i] == ':') {
+                i++;
+                if (digits(s, n, &i, 2, &sec) != 2) return iv_syntax(err, s0, n0);
+                if (i < n && s[i] == '.') {
+                    i++;
+                    int k = 0, round = 0;
+                    for (; i < n && isdigit((unsigned char)s[i]); i++, k++) {
+                        if (k < 6)
+                            us = us * 10 + (s[i] - '0');
+                        else if (k == 6)
+                            round = s[i] >= '5';
+                    }
+                    for (; k < 6; k++) us *= 10;
+                    us += round;
+                }
+            }
+            if (m > 59 || sec > 59) return field_range(err, s0, n0);
+            int64_t t = (h * 3600 + m * 60 + sec) * 1000000 + us;
+            if (__builtin_add_overflow(iv.us, neg ? -t : t, &iv.us)) return iv_range(err);
+            any = 1;
+            continue;
+        }
+        char num[64];
+        size_t k = 0;
+        while (i < n && (isdigit((unsigned char)s[i]) || s[i] == '.') && k < sizeof num - 1)
+            num[k++] = s[i++];
+        num[k] = '\0';
+        char *end;
+        double val = strtod(num, &end);
+        if (*end || k == 0 || (i < n && (isdigit((unsigned char)s[i]) || s[i] == '.')))
+            return iv_syntax(err, s0, n0);
+        if (neg) val = -val;
+        (void)st;
+        while (i < n && isspace((unsigned char)s[i])) i++;
+        size_t w = i;
+        while (w < n && isalpha((unsigned char)s[w])) w++;
+        int u = -1;
+        if (w > i) {
+            for (size_t q = 0; q < sizeof units / sizeof units[0]; q++)
+                if (ci_eq(s + i, w - i, units[q].n)) {
+                    u = (int)q;
+                    break;
+                }
+            if (u < 0) {
+                if (ci_eq(s + i, w - i, "ago")) {
+                    u = 10; /* a bare number is seconds */
+                } else {
+                    return iv_syntax(err, s0, n0);
+                }
+            } else {
+                i = w;
+            }
+        } else {
+            u = 10; /* "seconds" */
+        }
+        if (iv_add_field(&iv, val, units[u].mon, units[u].day, units[u].us)) return iv_range(err);
+        any = 1;
+    }
+    if (!any) return iv_syntax(err, s0, n0);
+    if (ago) {
+        if (iv.mon == INT32_MIN || iv.day == INT32_MIN || iv.us == INT64_MIN) return iv_range(err);
+        iv.mon = -iv.mon, iv.day = -iv.day, iv.us = -iv.us;
+    }
+    *out = iv;
+    return TWILL_OK;
+}
+
+int tw_iv_out(tw_iv iv, tw_buf *out) {
+    /* PostgreSQL's IntervalStyle "postgres": "1 year 2 mons -3 days +04:05:06.5"; a
+     * field after a negative one carries an explicit sign. */
+    char buf[160];
+    int n = 0, before_neg = 0, printed = 0;
+    int64_t fields[3] = {iv.mon / 12, iv.mon % 12, iv.day};
+    static const char *const names[3] = {"year", "mon", "day"};
+    for (int f = 0; f < 3; f++) {
+        int64_t v = fields[f];
+        if (!v) continue;
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%lld %s%s", printed ? " " : "",
+                      before_neg && v > 0 ? "+" : "", (long long)v, names[f], v == 1 ? "" : "s");
+        before_neg = v < 0;
+        printed = 1;
+    }
+    if (iv.us || !printed) {
+        int neg = iv.us < 0;
+        uint64_t t = neg ? (uint64_t)0 - (uint64_t)iv.us : (uint64_t)iv.us;
+        uint64_t secs = t / 1000000, us = t % 1000000;
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%02llu:%02d:%02d", printed ? " " : "",
+                      neg          ? "-"
+                      : before_neg ? "+"
+                                   : "",
+                      (unsigned long long)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+        if (us) {
+            char f[8];
+            snprintf(f, sizeof f, "%06d", (int)us);
+            int k = 6;
+            while (f[k - 1] == '0') k--;
+            n += snprintf(buf + n, sizeof buf - (size_t)n, ".%.*s", k, f);
+        }
+    }
+    return tw_buf_append(out, buf, (size_t)n);
+}
+
+__int128 tw_iv_span(tw_iv iv) {
+    /* PostgreSQL orders intervals by this span: a month is 30 days, a day 24 hours */
+    return ((__int128)iv.mon * 30 + iv.day) * TW_USECS_PER_DAY + iv.us;
+}
+
+int tw_iv_addsub(tw_iv a, tw_iv b, int sub, tw_iv *out, tw_err *err) {
+    int32_t m, d;
+    int64_t u;
+    if (sub ? (__builtin_sub_overflow(a.mon, b.mon, &m) ||
+               __builtin_sub_overflow(a.day, b.day, &d) || __builtin_sub_overflow(a.us, b.us, &u))
+            : (__builtin_add_overflow(a.mon, b.mon, &m) ||
+               __builtin_add_overflow(a.day, b.day, &d) || __builtin_add_overflow(a.us, b.us, &u)))
+        return iv_range(err);
+    *out = (tw_iv){m, d, u};
+    return TWILL_OK;
+}
+
+int tw_ts_add_iv(int64_t ts, tw_iv iv, int sub, int64_t *out, tw_err *err) {
+    if (ts == TW_TS_NOBEGIN || ts == TW_TS_NOEND) {
+        *out = ts;
+        return TWILL_OK;
+    }
+    int64_t mon = sub ? -(int64_t)iv.mon : iv.mon, day = sub ? -(int64_t)iv.day : iv.day;
+    int64_t us = iv.us;
+    if (sub && us == INT64_MIN) goto range;
+    if (sub) us = -us;
+    int64_t days = floor_div(ts, TW_USECS_PER_DAY), t = ts - days * TW_USECS_PER_DAY;
+    int64_t base = days_from_civil(2000, 1, 1);
+    if (mon) {
+        /* add calendar months, clamping the day to the new month's last (Jan 31 + 1 mon
+         * = Feb 29 in a leap year), as PostgreSQL does */
+        int64_t y;
+        int m, d;
+        civil_from_days(days + base, &y, &m, &d);
+        int64_t mm = y * 12 + (m - 1) + mon;
+        int64_t ny = mm >= 0 ? mm / 12 : -((-mm + 11) / 12);
+        int nm = (int)(mm - ny * 12) + 1;
+        if (ny < -4713 || ny > 5874898) goto range;
+        int md = mdays(ny, nm);
+        days = days_from_civil(ny, nm, d > md ? md : d) - base;
+    }
+    days += day;
+    if (days < DAYS_MIN - 1 || days > TS_DAYS_END + 1) goto range;
+    int64_t r = days * TW_USECS_PER_DAY + t;
+    if (__builtin_add_overflow(r, us, &r)) goto range;
+    if (r < DAYS_MIN * TW_USECS_PER_DAY || r >= TS_DAYS_END * TW_USECS_PER_DAY) goto range;
+    *out = r;
+    return TWILL_OK;
+range:
+    return tw_err_set(err, TWILL_ERROR, "22008", "timestamp out of range");
+}
+
+int tw_ts_diff(int64_t a, int64_t b, tw_iv *out, tw_err *err) {
+    if (a == TW_TS_NOBEGIN || a == TW_TS_NOEND || b == TW_TS_NOBEGIN || b == TW_TS_NOEND)
+        return tw_err_set(err, TWILL_ERROR, "22008", "cannot subtract infinite timestamps");
+    int64_t d;
+    if (__builtin_sub_overflow(a, b, &d)) return iv_range(err);
+    /* PostgreSQL's timestamp_mi: whole 24-hour days move to the day field */
+    out->mon = 0;
+    out->day = (int32_t)(d / TW_USECS_PER_DAY);
+    out->us = d % TW_USECS_PER_DAY;
     return TWILL_OK;
 }

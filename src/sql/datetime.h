@@ -45,6 +45,34 @@ int tw_dt_part(const char *unit, size_t n, int64_t v, int kind, int *isnull, int
                int *scale, tw_err *err);
 /* date_trunc(unit, v) of a timestamp(tz) (UTC). */
 int tw_dt_trunc(const char *unit, size_t n, int64_t v, int kind, int64_t *out, tw_err *err);
+/* interval: months, days and microseconds kept apart, as in PostgreSQL (a month is not
+ * a fixed number of days, nor a day of hours across DST). */
+typedef struct tw_iv {
+    int32_t mon, day;
+    int64_t us;
+} tw_iv;
+
+static inline tw_iv tw_iv_get(const tw_val *v) {
+    return (tw_iv){v->iv_mon, v->iv_day, v->iv_us};
+}
+static inline void tw_iv_set(tw_val *v, tw_iv iv) {
+    v->k = VK_INTERVAL;
+    v->iv_mon = iv.mon;
+    v->iv_day = iv.day;
+    v->iv_us = iv.us;
+}
+/* Input: '1 day 02:03:04', '3 mons', '1 year 2 mons', '-1 days +01:00', '1.5 hours',
+ * '@ 1 day ago', a bare number of seconds. 22007 bad syntax, 22008 out of range. */
+int tw_iv_parse(const char *s, size_t n, tw_iv *out, tw_err *err);
+/* Output in PostgreSQL's default IntervalStyle (postgres). */
+int tw_iv_out(tw_iv iv, tw_buf *out);
+/* The span PostgreSQL compares and orders intervals by (30-day months). */
+__int128 tw_iv_span(tw_iv iv);
+int tw_iv_addsub(tw_iv a, tw_iv b, int sub, tw_iv *out, tw_err *err);
+/* timestamp ± interval (months first, clamping the day; then days; then time). */
+int tw_ts_add_iv(int64_t ts, tw_iv iv, int sub, int64_t *out, tw_err *err);
+/* timestamp − timestamp: days and time, no months (PostgreSQL's timestamp_mi). */
+int tw_ts_diff(int64_t a, int64_t b, tw_iv *out, tw_err *err);
 /* Microseconds since 2000-01-01 UTC of the wall clock now. */
 int64_t tw_dt_now(void);
 

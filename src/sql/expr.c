@@ -19,6 +19,39 @@ static int no_operator(const char *op, const tw_val *a, const tw_val *b, tw_err 
 static int arith(const tw_expr *e, const tw_val *a, const tw_val *b, tw_val *out, tw_err *err) {
     static const char *const opn[] = {"+", "-", "*", "/", "%"};
     int op = e->op - EX_ADD;
+    /* interval arithmetic; a date meeting an interval or a timestamp is its midnight */
+    if (a->k == VK_INTERVAL || b->k == VK_INTERVAL ||
+        ((a->k == VK_TS || a->k == VK_TSTZ) && vk_is_datetime(b->k)) ||
+        (a->k == VK_DATE && (b->k == VK_TS || b->k == VK_TSTZ))) {
+        int rc;
+        if (a->k == VK_INTERVAL && b->k == VK_INTERVAL && (e->op == EX_ADD || e->op == EX_SUB)) {
+            tw_iv r;
+            if ((rc = tw_iv_addsub(tw_iv_get(a), tw_iv_get(b), e->op == EX_SUB, &r, err)))
+                return rc;
+            tw_iv_set(out, r);
+            return TWILL_OK;
+        }
+        const tw_val *t = vk_is_datetime(a->k) ? a : b, *iv = t == a ? b : a;
+        if (iv->k == VK_INTERVAL && vk_is_datetime(t->k) &&
+            (e->op == EX_ADD || (e->op == EX_SUB && t == a))) {
+            int k = t->k == VK_DATE ? VK_TS : t->k;
+            int64_t ts;
+            if ((rc = tw_dt_convert(t->i, t->k, k, &ts, err))) return rc;
+            out->k = (uint8_t)k;
+            return tw_ts_add_iv(ts, tw_iv_get(iv), e->op == EX_SUB, &out->i, err);
+        }
+        if (vk_is_datetime(a->k) && vk_is_datetime(b->k) && e->op == EX_SUB) {
+            int64_t x, y;
+            tw_iv r;
+            if ((rc = tw_dt_convert(a->i, a->k, VK_TS, &x, err)) ||
+                (rc = tw_dt_convert(b->i, b->k, VK_TS, &y, err)) ||
+                (rc = tw_ts_diff(x, y, &r, err)))
+                return rc;
+            tw_iv_set(out, r);
+            return TWILL_OK;
+        }
+        return no_operator(opn[op], a, b, err);
+    }
     /* date ± integer days, date − date (an integer count of days) */
     if (a->k == VK_DATE && b->k == VK_DATE && e->op == EX_SUB) {
         if (a->i == TW_DATE_NOBEGIN || a->i == TW_DATE_NOEND || b->i == TW_DATE_NOBEGIN ||
@@ -346,6 +379,12 @@ int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
         }
         if (a.k == VK_NUMERIC) {
             tw_num_set(out, tw_num_neg(tw_num_get(&a)));
+            return TWILL_OK;
+        }
+        if (a.k == VK_INTERVAL) {
+            tw_iv r;
+            if ((rc = tw_iv_addsub((tw_iv){0, 0, 0}, tw_iv_get(&a), 1, &r, err))) return rc;
+            tw_iv_set(out, r);
             return TWILL_OK;
         }
         return tw_err_set(err, TWILL_ERROR, "42883", "operator does not exist: - %s",

@@ -165,13 +165,14 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
         const char *n;
         int ty;
     } names[] = {
-        {"int2", TY_INT2},     {"smallint", TY_INT2},       {"int4", TY_INT4},
-        {"int", TY_INT4},      {"integer", TY_INT4},        {"int8", TY_INT8},
-        {"bigint", TY_INT8},   {"float4", TY_FLOAT4},       {"real", TY_FLOAT4},
-        {"float8", TY_FLOAT8}, {"text", TY_TEXT},           {"varchar", TY_VARCHAR},
-        {"bpchar", TY_CHAR},   {"char", TY_CHAR},           {"bool", TY_BOOL},
-        {"boolean", TY_BOOL},  {"bytea", TY_BYTEA},         {"float", TY_FLOAT8},
-        {"date", TY_DATE},     {"timestamp", TY_TIMESTAMP}, {"timestamptz", TY_TIMESTAMPTZ}};
+        {"int2", TY_INT2},        {"smallint", TY_INT2},       {"int4", TY_INT4},
+        {"int", TY_INT4},         {"integer", TY_INT4},        {"int8", TY_INT8},
+        {"bigint", TY_INT8},      {"float4", TY_FLOAT4},       {"real", TY_FLOAT4},
+        {"float8", TY_FLOAT8},    {"text", TY_TEXT},           {"varchar", TY_VARCHAR},
+        {"bpchar", TY_CHAR},      {"char", TY_CHAR},           {"bool", TY_BOOL},
+        {"boolean", TY_BOOL},     {"bytea", TY_BYTEA},         {"float", TY_FLOAT8},
+        {"date", TY_DATE},        {"timestamp", TY_TIMESTAMP}, {"timestamptz", TY_TIMESTAMPTZ},
+        {"interval", TY_INTERVAL}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(names[i].n, name)) continue;
         out->ty = (uint8_t)names[i].ty;
@@ -815,7 +816,8 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
             if (strcmp(op, "-") && strcmp(op, "+"))
                 return notsup(c, loc, "prefix operator %s is not supported", op);
             if (coerce_unknown(c, &b, (tw_sqltype){TY_FLOAT8, -1}, 0, loc)) return TWILL_ERROR;
-            if (!ty_is_num(b->type.ty) && b->type.ty != TY_UNKNOWN)
+            if (!ty_is_num(b->type.ty) && b->type.ty != TY_UNKNOWN &&
+                !(b->type.ty == TY_INTERVAL && op[0] == '-'))
                 return aerr(c, loc, "42883", "operator does not exist: %s %s", op,
                             tw_type_name(b->type, (char[64]){0}, 64));
             if (op[0] == '+') {
@@ -836,12 +838,33 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
             if (a->type.ty == TY_UNKNOWN && b->type.ty == TY_UNKNOWN && a->op == EX_CONST &&
                 b->op == EX_CONST)
                 return aerr(c, loc, "42725", "operator is not unique: unknown %s unknown", op);
+            /* timestamp + 'literal' is timestamp + interval (no timestamp + timestamp) */
+            if (k == EX_ADD) {
+                tw_sqltype iv = {TY_INTERVAL, -1};
+                int da = a->type.ty == TY_TIMESTAMP || a->type.ty == TY_TIMESTAMPTZ;
+                int db = b->type.ty == TY_TIMESTAMP || b->type.ty == TY_TIMESTAMPTZ;
+                if ((da && coerce_unknown(c, &b, iv, 0, loc)) ||
+                    (db && coerce_unknown(c, &a, iv, 0, loc)))
+                    return TWILL_ERROR;
+            }
             if (unify(c, &a, &b, loc)) return TWILL_ERROR;
             int ta = a->type.ty, tb = b->type.ty;
-            if (ty_is_datetime(ta) || ty_is_datetime(tb)) {
-                /* date ± integer → date, date − date → integer; timestamps need
-                 * intervals (not yet) */
-                int rt = -1;
+            if (ty_is_datetime(ta) || ty_is_datetime(tb) || ta == TY_INTERVAL ||
+                tb == TY_INTERVAL) {
+                /* date ± integer → date, date − date → integer, timestamp ± interval →
+                 * timestamp (a date becomes a timestamp), timestamp − timestamp →
+                 * interval, interval ± interval → interval */
+                int rt = -1, pm = k == EX_ADD || k == EX_SUB;
+                int tsa = ta == TY_TIMESTAMP || ta == TY_TIMESTAMPTZ;
+                int tsb = tb == TY_TIMESTAMP || tb == TY_TIMESTAMPTZ;
+                if ((tsa || ta == TY_DATE) && tb == TY_INTERVAL && pm)
+                    rt = ta == TY_DATE ? TY_TIMESTAMP : ta;
+                else if (ta == TY_INTERVAL && (tsb || tb == TY_DATE) && k == EX_ADD)
+                    rt = tb == TY_DATE ? TY_TIMESTAMP : tb;
+                else if (ta == TY_INTERVAL && tb == TY_INTERVAL && pm)
+                    rt = TY_INTERVAL;
+                else if (((tsa && (tsb || tb == TY_DATE)) || (ta == TY_DATE && tsb)) && k == EX_SUB)
+                    rt = TY_INTERVAL;
                 if (ta == TY_DATE && ty_is_int(tb) && tb != TY_INT8 && (k == EX_ADD || k == EX_SUB))
                     rt = TY_DATE;
                 else if (ty_is_int(ta) && ta != TY_INT8 && tb == TY_DATE && k == EX_ADD)

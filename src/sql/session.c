@@ -1398,6 +1398,8 @@ uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
         return 1114;
     case TY_TIMESTAMPTZ:
         return 1184;
+    case TY_INTERVAL:
+        return 1186;
     case TY_VARCHAR:
     case TY_CHAR:
         /* PostgreSQL's typmod for character types counts its 4-byte varlena header. */
@@ -1503,7 +1505,8 @@ void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out) {
     case VK_NUMERIC:
     case VK_DATE:
     case VK_TS:
-    case VK_TSTZ: {
+    case VK_TSTZ:
+    case VK_INTERVAL: {
         /* numeric and the datetime types reach clients as their exact text, as
          * PostgreSQL's text protocol sends them */
         size_t n;

@@ -32,6 +32,8 @@ int tw_type_kind(int ty) {
         return VK_TS;
     case TY_TIMESTAMPTZ:
         return VK_TSTZ;
+    case TY_INTERVAL:
+        return VK_INTERVAL;
     default:
         return VK_TEXT;
     }
@@ -99,6 +101,9 @@ const char *tw_type_name(tw_sqltype t, char *buf, size_t cap) {
         break;
     case TY_TIMESTAMPTZ:
         n = "timestamp with time zone";
+        break;
+    case TY_INTERVAL:
+        n = "interval";
         break;
     }
     if ((t.ty == TY_VARCHAR || t.ty == TY_CHAR) && t.mod >= 0)
@@ -302,7 +307,7 @@ static int to_text(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_va
             n = b.len;
         } else if (v->k == VK_INT) {
             n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
-        } else if (v->k == VK_NUMERIC || vk_is_datetime(v->k)) {
+        } else if (v->k == VK_NUMERIC || vk_is_datetime(v->k) || v->k == VK_INTERVAL) {
             if (tw_val_out(v, 0, &b)) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
             s = (const char *)b.p;
             n = b.len;
@@ -459,9 +464,21 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
         if (vk_is_datetime(v->k)) return tw_dt_convert(v->i, v->k, k, &out->i, err);
         break;
     }
+    case TY_INTERVAL:
+        if (v->k == VK_INTERVAL) {
+            *out = *v;
+            return TWILL_OK;
+        }
+        if (v->k == VK_TEXT) {
+            tw_iv iv;
+            int rc = tw_iv_parse(v->s, v->n, &iv, err);
+            if (!rc) tw_iv_set(out, iv);
+            return rc;
+        }
+        break;
     default: /* text flavours: everything has a text form */
         if (assign && v->k != VK_TEXT && v->k != VK_INT && v->k != VK_FLOAT && v->k != VK_NUMERIC &&
-            !vk_is_datetime(v->k))
+            !vk_is_datetime(v->k) && v->k != VK_INTERVAL)
             break;
         return to_text(v, t, assign, a, out, err);
     }
@@ -489,7 +506,8 @@ const char *tw_kind_name(int k) {
                                      "numeric",
                                      "date",
                                      "timestamp without time zone",
-                                     "timestamp with time zone"};
+                                     "timestamp with time zone",
+                                     "interval"};
     return k >= 0 && k < (int)(sizeof kn / sizeof kn[0]) ? kn[k] : "unknown";
 }
 
@@ -510,6 +528,11 @@ int tw_val_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
         case VK_NUMERIC:
             *res = tw_num_cmp(tw_num_get(a), tw_num_get(b));
             return TWILL_OK;
+        case VK_INTERVAL: {
+            __int128 x = tw_iv_span(tw_iv_get(a)), y = tw_iv_span(tw_iv_get(b));
+            *res = x < y ? -1 : x > y;
+            return TWILL_OK;
+        }
         case VK_TEXT:
         case VK_BYTEA: {
             size_t m = a->n < b->n ? a->n : b->n;
@@ -636,6 +659,8 @@ int tw_val_out(const tw_val *v, int is_f4, tw_buf *out) {
     case VK_TS:
     case VK_TSTZ:
         return tw_dt_out(v->i, v->k, out);
+    case VK_INTERVAL:
+        return tw_iv_out(tw_iv_get(v), out);
     case VK_BYTEA: {
         static const char hx[] = "0123456789abcdef";
         if (v->n > (SIZE_MAX - 2) / 2 || tw_buf_reserve(out, 2 + 2 * v->n)) return TWILL_NOMEM;

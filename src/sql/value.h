@@ -36,6 +36,7 @@ enum {
     TY_DATE,
     TY_TIMESTAMP,
     TY_TIMESTAMPTZ,
+    TY_INTERVAL,
 };
 
 typedef struct tw_sqltype {
@@ -55,7 +56,8 @@ enum {
     VK_NUMERIC,
     VK_DATE,
     VK_TS,
-    VK_TSTZ
+    VK_TSTZ,
+    VK_INTERVAL
 };
 
 typedef struct tw_val {
@@ -70,6 +72,10 @@ typedef struct tw_val {
         };
         struct {
             uint64_t nlo, nhi; /* VK_NUMERIC: two's-complement 128-bit coefficient */
+        };
+        struct {
+            int64_t iv_us; /* VK_INTERVAL (datetime.h) */
+            int32_t iv_mon, iv_day;
         };
     };
 } tw_val;

@@ -198,6 +198,51 @@ static void test_arith_and_parts(tw_sql_session *s) {
           "2024-01-01 00:00:00|2\n2024-01-02 00:00:00|1");
 }
 
+static void test_interval(tw_sql_session *s) {
+    QUERY(s,
+          "SELECT '1 day 02:03:04'::interval, '3 mons'::interval, '1 year 2 mons'::interval, "
+          "'0'::interval, '-1 days +01:00'::interval, '1 day -1 hour'::interval, "
+          "'1.5 hours'::interval, '1.5 years'::interval, '@ 1 day ago'::interval, "
+          "'25:00:00'::interval, '90 minutes'::interval, '1 week'::interval, "
+          "'0.5 mon'::interval, '-00:00:01.5'::interval, '2 days 1 mon'::interval, '10'::interval",
+          "1 day 02:03:04|3 mons|1 year 2 mons|00:00:00|-1 days +01:00:00|1 day -01:00:00|"
+          "01:30:00|1 year 6 mons|-1 days|25:00:00|01:30:00|7 days|15 days|-00:00:01.5|"
+          "1 mon 2 days|00:00:10");
+    EXEC_ERR(s, "SELECT '1 fortnight'::interval", "22007");
+    EXEC_ERR(s, "SELECT ''::interval", "22007");
+    EXEC_ERR(s, "SELECT '1 day ago 2'::interval", "22007");
+    EXEC_ERR(s, "SELECT '2147483648 days'::interval", "22008");
+    QUERY(s,
+          "SELECT '2024-01-31 12:00'::timestamp + '1 mon'::interval, "
+          "'2024-01-31'::date + '1 day'::interval, "
+          "'2024-03-01 00:00'::timestamp - '2024-01-01 12:00'::timestamp, now() - now(), "
+          "'2024-01-31 12:00+00'::timestamptz - '1 hour'::interval, "
+          "'2024-01-31 12:00'::timestamp + '1 day', -'1 day 01:00'::interval, "
+          "'1 mon'::interval = '30 days', '1 day'::interval < '25 hours', "
+          "'1 mon'::interval + '1 day 01:00', '2024-02-29'::date - '1 year'::interval",
+          "2024-02-29 12:00:00|2024-02-01 00:00:00|59 days 12:00:00|00:00:00|"
+          "2024-01-31 11:00:00+00|2024-02-01 12:00:00|-1 days -01:00:00|t|t|"
+          "1 mon 1 day 01:00:00|2023-02-28 00:00:00");
+    QUERY(s,
+          "SELECT '1 day'::interval + '2024-01-01'::timestamptz, '2024-01-01'::timestamp - "
+          "'2024-01-02 01:00'::timestamp, '2024-01-01 10:00'::timestamp - '2024-01-01'::date, "
+          "'infinity'::timestamp + '1 day'::interval, '2 mons'::interval - '3 mons 1 day'",
+          "2024-01-02 00:00:00+00|-1 days -01:00:00|10:00:00|infinity|-1 mons -1 days");
+    EXEC_ERR(s, "SELECT '294276-12-31'::timestamp + '1 day'::interval", "22008");
+    EXEC_ERR(s, "SELECT 'infinity'::timestamp - '2024-01-01'::timestamp", "22008");
+    EXEC_ERR(s, "SELECT '1 day'::interval - '2024-01-01'::timestamp", "42883");
+    EXEC_ERR(s, "SELECT '1 day'::interval + 1", "42883");
+    EXEC_OK(s, "CREATE TABLE iv (k interval PRIMARY KEY, v interval)");
+    EXEC_OK(s, "CREATE INDEX iv_v ON iv (v)");
+    EXEC_OK(s, "INSERT INTO iv VALUES ('1 day', '-1 days +02:00'), ('1 mon', '1 year'), "
+               "('00:00:01', NULL), ('-3 days', '00:00:00.000001')");
+    EXEC_ERR(s, "INSERT INTO iv VALUES ('30 days', NULL)", "23505");
+    QUERY(s, "SELECT k FROM iv ORDER BY k", "-3 days\n00:00:01\n1 day\n1 mon");
+    QUERY(s, "SELECT k FROM iv WHERE v > '0' ORDER BY v", "-3 days\n1 mon");
+    QUERY(s, "SELECT v FROM iv WHERE k = '24:00:00'", "-1 days +02:00:00");
+    QUERY(s, "SELECT '2024-01-01'::date + k FROM iv WHERE k > '1 day'", "2024-02-01 00:00:00");
+}
+
 static void test_tables(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE ev (d date PRIMARY KEY, ts timestamp, tz timestamptz NOT NULL)");
     EXEC_OK(s, "CREATE INDEX ev_ts ON ev (ts)");
@@ -235,7 +280,7 @@ static void test_abi(tw_sql_session *s) {
     tw_err err;
     tw_err_clear(&err);
     const char *sql = "SELECT '2024-01-31'::date, '2024-01-31 12:34:56.789'::timestamp, "
-                      "'2024-01-31 12:34:56.789'::timestamptz";
+                      "'2024-01-31 12:34:56.789'::timestamptz, '1 day'::interval";
     size_t used = 0;
     int rc = tw_sql_prepare(s, sql, strlen(sql), &st, &used, &err);
     CHECK(rc == TWILL_OK && st);
@@ -245,10 +290,11 @@ static void test_abi(tw_sql_session *s) {
     CHECK(tw_sql_column_pgtype(st, 0, &mod) == 1082 && mod == -1);
     CHECK(tw_sql_column_pgtype(st, 1, &mod) == 1114);
     CHECK(tw_sql_column_pgtype(st, 2, &mod) == 1184);
-    for (int i = 0; i < 3; i++) CHECK(tw_sql_column_decltype(st, i) == TWILL_TYPE_TEXT);
-    static const char *const want[3] = {"2024-01-31", "2024-01-31 12:34:56.789",
-                                        "2024-01-31 12:34:56.789+00"};
-    for (int i = 0; i < 3; i++) {
+    CHECK(tw_sql_column_pgtype(st, 3, &mod) == 1186);
+    for (int i = 0; i < 4; i++) CHECK(tw_sql_column_decltype(st, i) == TWILL_TYPE_TEXT);
+    static const char *const want[4] = {"2024-01-31", "2024-01-31 12:34:56.789",
+                                        "2024-01-31 12:34:56.789+00", "1 day"};
+    for (int i = 0; i < 4; i++) {
         tw_sql_arg a;
         tw_sql_column_value(st, i, &a);
         CHECK(a.type == TWILL_TYPE_TEXT && a.len == strlen(want[i]) &&
@@ -288,6 +334,8 @@ static void test_persistence(tw_sql_session *s) {
     QUERY(s, "SELECT count(*) FROM ev WHERE ts > '1000-01-01'", "3");
     EXEC_OK(s, "INSERT INTO dn (i) VALUES (5)");
     QUERY(s, "SELECT a IS NOT NULL, b = current_date FROM dn WHERE i = 5", "t|t");
+    QUERY(s, "SELECT k, v FROM iv WHERE k < '1 day' ORDER BY k",
+          "-3 days|00:00:00.000001\n00:00:01|NULL");
     tw_sql_session_close(s);
 }
 
@@ -300,6 +348,7 @@ int main(void) {
     test_casts_and_compare(s);
     test_now(s);
     test_arith_and_parts(s);
+    test_interval(s);
     test_tables(s);
     test_abi(s);
     test_persistence(s);
