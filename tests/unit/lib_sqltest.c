@@ -21,6 +21,17 @@ static int open_db(sqlt_db *d) {
     return 0;
 }
 
+tw_sql_session *sqlt_session(sqlt_db *d) {
+    tw_sql_session *s = NULL;
+    tw_err err;
+    tw_err_clear(&err);
+    if (tw_sql_session_open(d->db, &s, &err)) {
+        fprintf(stderr, "session: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
 int sqlt_create(sqlt_db *d, const char *tag) {
     const char *base = getenv("TWILL_TEST_TMP");
     if (base) {

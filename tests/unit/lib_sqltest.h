@@ -23,6 +23,8 @@ int sqlt_create(sqlt_db *d, const char *tag);
 int sqlt_reopen(sqlt_db *d);
 void sqlt_close(sqlt_db *d);   /* closes, keeps files */
 void sqlt_destroy(sqlt_db *d); /* closes and removes the directory */
+/* Opens a session on d (NULL on failure, with the reason on stderr). */
+tw_sql_session *sqlt_session(sqlt_db *d);
 
 /* Runs every statement of sql; returns the first failure's code (err filled). */
 int sqlt_exec(tw_sql_session *s, const char *sql, tw_err *err);

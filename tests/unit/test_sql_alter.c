@@ -6,14 +6,6 @@
 
 static sqlt_db D;
 
-static tw_sql_session *open_session(void) {
-    tw_sql_session *s = NULL;
-    tw_err err;
-    tw_err_clear(&err);
-    if (tw_sql_session_open(D.db, &s, &err)) fprintf(stderr, "session: %s\n", err.msg);
-    return s;
-}
-
 static void test_alter(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE a (id int PRIMARY KEY, name text, n int)");
     EXEC_OK(s, "CREATE INDEX a_name ON a (name)");
@@ -97,14 +89,14 @@ static void test_truncate(tw_sql_session *s) {
 }
 
 static void test_reopen(void) {
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     if (sqlt_reopen(&D)) {
         CHECK(0);
         tw_sql_session_close(s);
         return;
     }
     tw_sql_session_close(s);
-    s = open_session();
+    s = sqlt_session(&D);
     QUERY(s, "SELECT * FROM b ORDER BY id", "1|10|t|2\n2|20|t|1.5\n3|30|t|1.5");
     QUERY(s, "SELECT id, k FROM t1", "1|b");
     tw_sql_session_close(s);
@@ -112,7 +104,7 @@ static void test_reopen(void) {
 
 int main(void) {
     if (sqlt_create(&D, "sqlalter")) return 1;
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     test_alter(s);
     test_truncate(s);
     tw_sql_session_close(s);

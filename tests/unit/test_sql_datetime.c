@@ -8,14 +8,6 @@
 
 static sqlt_db D;
 
-static tw_sql_session *open_session(void) {
-    tw_sql_session *s = NULL;
-    tw_err err;
-    tw_err_clear(&err);
-    if (tw_sql_session_open(D.db, &s, &err)) return NULL;
-    return s;
-}
-
 static void test_io(tw_sql_session *s) {
     QUERY(s, "SELECT '2024-01-31'::date, ' 2024-1-5 '::date, '2024-02-29 23:59'::date",
           "2024-01-31|2024-01-05|2024-02-29");
@@ -325,7 +317,7 @@ static void test_persistence(tw_sql_session *s) {
         CHECK(0);
         return;
     }
-    s = open_session();
+    s = sqlt_session(&D);
     CHECK(s != NULL);
     if (!s) return;
     QUERY(s, "SELECT d, ts, tz FROM ev WHERE d < '2000-01-01' ORDER BY d",
@@ -341,7 +333,7 @@ static void test_persistence(tw_sql_session *s) {
 
 int main(void) {
     if (sqlt_create(&D, "sqldatetime")) return 1;
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     if (!s) return 1;
     test_io(s);
     test_errors(s);

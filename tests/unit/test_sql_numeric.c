@@ -7,14 +7,6 @@
 
 static sqlt_db D;
 
-static tw_sql_session *open_session(void) {
-    tw_sql_session *s = NULL;
-    tw_err err;
-    tw_err_clear(&err);
-    if (tw_sql_session_open(D.db, &s, &err)) return NULL;
-    return s;
-}
-
 static void test_literals_and_arith(tw_sql_session *s) {
     QUERY(s, "SELECT 0.1 + 0.2", "0.3");
     QUERY(s,
@@ -199,7 +191,7 @@ static void test_persistence(tw_sql_session *s) {
         CHECK(0);
         return;
     }
-    s = open_session();
+    s = sqlt_session(&D);
     CHECK(s != NULL);
     if (!s) return;
     QUERY(s, "SELECT * FROM p ORDER BY id",
@@ -212,7 +204,7 @@ static void test_persistence(tw_sql_session *s) {
 
 int main(void) {
     if (sqlt_create(&D, "sqlnumeric")) return 1;
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     if (!s) return 1;
     test_literals_and_arith(s);
     test_functions_and_casts(s);

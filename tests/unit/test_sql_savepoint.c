@@ -7,14 +7,6 @@
 
 static sqlt_db D;
 
-static tw_sql_session *open_session(void) {
-    tw_sql_session *s = NULL;
-    tw_err err;
-    tw_err_clear(&err);
-    if (tw_sql_session_open(D.db, &s, &err)) fprintf(stderr, "session: %s\n", err.msg);
-    return s;
-}
-
 static void test_basic(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE t (id int PRIMARY KEY, v text)");
     EXEC_OK(s, "CREATE UNIQUE INDEX t_v ON t (v)");
@@ -184,7 +176,7 @@ static void test_ddl(tw_sql_session *s) {
 }
 
 static void test_persistence(void) {
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     EXEC_OK(s, "CREATE TABLE p (id int PRIMARY KEY)");
     EXEC_OK(s, "BEGIN; INSERT INTO p VALUES (1); SAVEPOINT a; INSERT INTO p VALUES (2)");
     EXEC_OK(s, "ROLLBACK TO a; INSERT INTO p VALUES (3); COMMIT");
@@ -193,19 +185,19 @@ static void test_persistence(void) {
         CHECK(0);
         return;
     }
-    s = open_session();
+    s = sqlt_session(&D);
     QUERY(s, "SELECT id FROM p ORDER BY id", "1\n3");
     /* a session closed inside a block with savepoints leaks nothing */
     EXEC_OK(s, "BEGIN; SAVEPOINT a; INSERT INTO p VALUES (9); SAVEPOINT b");
     tw_sql_session_close(s);
-    s = open_session();
+    s = sqlt_session(&D);
     QUERY(s, "SELECT count(*) FROM p", "2");
     tw_sql_session_close(s);
 }
 
 int main(void) {
     if (sqlt_create(&D, "sqlsavepoint")) return 1;
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     test_basic(s);
     test_nesting(s);
     test_errors(s);

@@ -8,14 +8,6 @@
 
 static sqlt_db D;
 
-static tw_sql_session *open_session(void) {
-    tw_sql_session *s = NULL;
-    tw_err err;
-    tw_err_clear(&err);
-    if (tw_sql_session_open(D.db, &s, &err)) fprintf(stderr, "session: %s\n", err.msg);
-    return s;
-}
-
 static void test_sequences(tw_sql_session *s) {
     EXEC_OK(s, "CREATE SEQUENCE s1");
     EXEC_ERR(s, "SELECT currval('s1')", "55000");
@@ -111,14 +103,14 @@ static void test_serial(tw_sql_session *s) {
 }
 
 static void test_reopen(void) {
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     QUERY(s, "SELECT nextval('s1')", "13");
     tw_sql_session_close(s);
     if (sqlt_reopen(&D)) {
         CHECK(0);
         return;
     }
-    s = open_session();
+    s = sqlt_session(&D);
     EXEC_ERR(s, "SELECT currval('s1')", "55000"); /* a new session */
     /* values may skip after a reopen, but never repeat */
     {
@@ -136,14 +128,14 @@ static void test_reopen(void) {
         CHECK(0);
         return;
     }
-    s = open_session();
+    s = sqlt_session(&D);
     QUERY(s, "SELECT nextval('s2')", "75"); /* setval is durable at once */
     tw_sql_session_close(s);
 }
 
 int main(void) {
     if (sqlt_create(&D, "sqlseq")) return 1;
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     test_sequences(s);
     test_serial(s);
     tw_sql_session_close(s);

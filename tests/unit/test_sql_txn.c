@@ -6,14 +6,6 @@
 
 static sqlt_db D;
 
-static tw_sql_session *open_session(void) {
-    tw_sql_session *s = NULL;
-    tw_err err;
-    tw_err_clear(&err);
-    if (tw_sql_session_open(D.db, &s, &err)) fprintf(stderr, "session: %s\n", err.msg);
-    return s;
-}
-
 static void test_blocks(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE acct (id int PRIMARY KEY, bal bigint NOT NULL)");
     EXEC_OK(s, "INSERT INTO acct VALUES (1, 100), (2, 50)");
@@ -98,7 +90,7 @@ static void test_blocks(tw_sql_session *s) {
 }
 
 static void test_two_sessions(void) {
-    tw_sql_session *a = open_session(), *b = open_session();
+    tw_sql_session *a = sqlt_session(&D), *b = sqlt_session(&D);
     EXEC_OK(a, "CREATE TABLE kv (k int PRIMARY KEY, v text)");
     EXEC_OK(a, "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
     /* snapshot isolation: b's block does not see a's later commit */
@@ -131,7 +123,7 @@ static void test_two_sessions(void) {
 }
 
 static void test_persistence(void) {
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     EXEC_OK(
         s, "CREATE TABLE p (id bigint PRIMARY KEY, name varchar(20), b bytea, f real, ok boolean)");
     EXEC_OK(s, "CREATE INDEX p_name ON p (name)");
@@ -144,7 +136,7 @@ static void test_persistence(void) {
         CHECK(0);
         return;
     }
-    s = open_session();
+    s = sqlt_session(&D);
     QUERY(s, "SELECT * FROM p ORDER BY id", "1|a|\\x00ff|1.25|t\n2|b|NULL|NULL|f");
     QUERY(s, "SELECT id FROM p WHERE name = 'b'", "2");
     QUERY(s, "SELECT name FROM pv", "a");
@@ -161,7 +153,7 @@ static void test_persistence(void) {
 
 int main(void) {
     if (sqlt_create(&D, "sqltxn")) return 1;
-    tw_sql_session *s = open_session();
+    tw_sql_session *s = sqlt_session(&D);
     test_blocks(s);
     tw_sql_session_close(s);
     test_two_sessions();
