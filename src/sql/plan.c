@@ -3112,6 +3112,36 @@ static int plan_rename(actx *c, PgQuery__RenameStmt *s) {
     return set_names(c, s->subname, s->newname);
 }
 
+/* What a column definition says about the column itself once its type is set: char's
+ * default length of 1, NOT NULL, and COLLATE (refused). Shared by CREATE TABLE and ALTER
+ * TABLE ADD COLUMN. */
+static int column_def_basics(actx *c, const PgQuery__ColumnDef *cd, tw_column *col) {
+    if (col->type.ty == TY_CHAR && col->type.mod < 0) col->type.mod = 1;
+    if (cd->is_not_null) col->notnull = 1;
+    if (cd->coll_clause) return notsup(c, cd->location, "COLLATE is not supported");
+    return TWILL_OK;
+}
+
+/* The column constraints every column definition takes: NOT NULL, NULL and DEFAULT.
+ * *handled = 0 for any other kind, which the caller decides on. */
+static int column_constraint_common(actx *c, tw_table *t, tw_column *col, PgQuery__Constraint *cn,
+                                    int *handled) {
+    *handled = 1;
+    switch (cn->contype) {
+    case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+        col->notnull = 1;
+        return TWILL_OK;
+    case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+        col->notnull = 0;
+        return TWILL_OK;
+    case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+        return column_default(c, t, col, cn);
+    default:
+        *handled = 0;
+        return TWILL_OK;
+    }
+}
+
 static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
     tw_plan *p = c->p;
     if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
@@ -3157,30 +3187,18 @@ static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
         return aerr(c, cd->location, "54011", "tables can have at most %d columns", TW_MAX_COLUMNS);
     if (serial_type(cd->type_name))
         return notsup(c, cd->location, "adding a serial column is not supported");
-    if ((rc = resolve_type(c, cd->type_name, &col->type))) return rc;
-    if (col->type.ty == TY_CHAR && col->type.mod < 0) col->type.mod = 1;
-    if (cd->is_not_null) col->notnull = 1;
-    if (cd->coll_clause) return notsup(c, cd->location, "COLLATE is not supported");
+    if ((rc = resolve_type(c, cd->type_name, &col->type)) || (rc = column_def_basics(c, cd, col)))
+        return rc;
     for (size_t k = 0; k < cd->n_constraints; k++) {
         PgQuery__Constraint *cn = cd->constraints[k]->constraint;
-        switch (cn->contype) {
-        case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
-            col->notnull = 1;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
-            col->notnull = 0;
-            break;
-        case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
-            if ((rc = column_default(c, t, col, cn))) return rc;
-            if (col->has_default == TW_DEF_SEQ || col->has_default == TW_DEF_NOW)
-                return notsup(c, cn->location,
-                              "adding a column with a nextval() or now() default is not "
-                              "supported");
-            break;
-        default:
+        int handled;
+        if ((rc = column_constraint_common(c, t, col, cn, &handled))) return rc;
+        if (!handled)
             return notsup(c, cn->location,
                           "ADD COLUMN supports NOT NULL, NULL and DEFAULT constraints only");
-        }
+        if (col->has_default == TW_DEF_SEQ || col->has_default == TW_DEF_NOW)
+            return notsup(c, cn->location,
+                          "adding a column with a nextval() or now() default is not supported");
     }
     return TWILL_OK;
 }
@@ -3248,21 +3266,13 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
         } else if ((rc = resolve_type(c, cd->type_name, &col->type))) {
             return rc;
         }
-        if (col->type.ty == TY_CHAR && col->type.mod < 0) col->type.mod = 1;
-        if (cd->is_not_null) col->notnull = 1;
-        if (cd->coll_clause) return notsup(c, cd->location, "COLLATE is not supported");
+        if ((rc = column_def_basics(c, cd, col))) return rc;
         for (size_t k = 0; k < cd->n_constraints; k++) {
             PgQuery__Constraint *cn = cd->constraints[k]->constraint;
+            int handled;
+            if ((rc = column_constraint_common(c, t, col, cn, &handled))) return rc;
+            if (handled) continue;
             switch (cn->contype) {
-            case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
-                col->notnull = 1;
-                break;
-            case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
-                col->notnull = 0;
-                break;
-            case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
-                if ((rc = column_default(c, t, col, cn))) return rc;
-                break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
                 if (have_pk++)
                     return aerr(c, cn->location, "42P16",
