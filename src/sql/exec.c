@@ -1635,6 +1635,26 @@ int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err)
     return rc;
 }
 
+int tw_exec_index_entry(tw_txn *t, const tw_table *tab, const tw_index *x, const tw_val *row,
+                        const tw_buf *pk, tw_buf *key, tw_buf *tmp, tw_err *err) {
+    int has_null, rc;
+    if ((rc = idx_key(tab, x, row, pk, key, &has_null, err))) return rc;
+    if (x->unique && !has_null) {
+        int found;
+        if ((rc = tw_txn_get(t, x->id, key->p, key->len, TW_READ_OWN_CURRENT, tmp, &found, err)))
+            return rc;
+        if (found) {
+            char detail[300];
+            describe_key(tab, x->cols, x->ncols, row, detail, sizeof detail);
+            char *dup = strstr(detail, " already exists.");
+            if (dup) snprintf(dup, 20, " is duplicated.");
+            return tw_err_set(err, TWILL_ERROR, "23505",
+                              "could not create unique index \"%s\" (%s)", x->name, detail);
+        }
+    }
+    return tw_txn_put(t, x->id, key->p, key->len, pk->p, pk->len, err);
+}
+
 int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err) {
     tw_cursor *cur = NULL;
     tw_buf pk = {0}, key = {0}, tmp = {0};
@@ -1650,24 +1670,9 @@ int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_er
             rc = nomem(err);
             break;
         }
-        if ((rc = tw_row_decode(v, vl, row, tab->kinds, tab->ncols, err))) break;
-        int has_null;
-        if ((rc = idx_key(tab, x, row, &pk, &key, &has_null, err))) break;
-        if (x->unique && !has_null) {
-            int found;
-            if ((rc = tw_txn_get(t, x->id, key.p, key.len, TW_READ_OWN_CURRENT, &tmp, &found, err)))
-                break;
-            if (found) {
-                char detail[300];
-                describe_key(tab, x->cols, x->ncols, row, detail, sizeof detail);
-                char *dup = strstr(detail, " already exists.");
-                if (dup) snprintf(dup, 20, " is duplicated.");
-                rc = tw_err_set(err, TWILL_ERROR, "23505",
-                                "could not create unique index \"%s\" (%s)", x->name, detail);
-                break;
-            }
-        }
-        if ((rc = tw_txn_put(t, x->id, key.p, key.len, pk.p, pk.len, err))) break;
+        if ((rc = tw_row_decode(v, vl, row, tab->kinds, tab->ncols, err)) ||
+            (rc = tw_exec_index_entry(t, tab, x, row, &pk, &key, &tmp, err)))
+            break;
         rc = tw_cursor_next(cur, err);
     }
     if (cur) tw_cursor_close(cur);

@@ -46,5 +46,9 @@ int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err)
 int tw_run_returned(tw_run *r, size_t i, const tw_val **row);
 /* Fills a new index from the table's rows (CREATE INDEX). */
 int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err);
+/* Adds one row's entry (row key pk) to index x being built; 23505 on a duplicate in a
+ * unique index. tmp and key are scratch buffers the caller reuses. */
+int tw_exec_index_entry(tw_txn *t, const tw_table *tab, const tw_index *x, const tw_val *row,
+                        const tw_buf *pk, tw_buf *key, tw_buf *tmp, tw_err *err);
 
 #endif

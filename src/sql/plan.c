@@ -3142,6 +3142,56 @@ static int column_constraint_common(actx *c, tw_table *t, tw_column *col, PgQuer
     }
 }
 
+/* ADD PRIMARY KEY / ADD UNIQUE on an existing table: the executor rebuilds the rows
+ * under the new key (or builds the index), failing with 23505 / 23502 on bad data. */
+static int plan_add_constraint(actx *c, tw_table *t, PgQuery__Constraint *cn) {
+    tw_plan *p = c->p;
+    int *cols, rc;
+    if (cn->n_including || cn->indexname[0])
+        return notsup(c, cn->location, "this form of ADD CONSTRAINT is not supported");
+    switch (cn->contype) {
+    case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+        if (t->npk)
+            return aerr(c, cn->location, "42P16",
+                        "multiple primary keys for table \"%s\" are not allowed", t->name);
+        if ((rc = key_list(c, t, cn->keys, cn->n_keys, &cols, cn->location))) return rc;
+        if (!(p->newtable = tw_arena_zalloc(c->a, sizeof *p->newtable))) return nomem(c);
+        p->newtable->npk = (int)cn->n_keys;
+        p->newtable->pk = cols;
+        p->alter = ALT_ADD_PK;
+        return set_names(c, cn->conname && cn->conname[0] ? cn->conname : "", NULL);
+    case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+        if ((rc = key_list(c, t, cn->keys, cn->n_keys, &cols, cn->location))) return rc;
+        if ((rc = add_unique(c, t, cols, (int)cn->n_keys, cn->conname))) return rc;
+        p->alter = ALT_ADD_UNIQUE;
+        return TWILL_OK;
+    default:
+        return notsup(c, cn->location, "ADD CONSTRAINT supports PRIMARY KEY and UNIQUE only");
+    }
+}
+
+/* VACUUM / ANALYZE: the storage reclaims space on its own (checkpoints), and the planner
+ * keeps no statistics, so there is nothing to do beyond checking the names. */
+static int plan_vacuum(actx *c, PgQuery__VacuumStmt *s) {
+    tw_plan *p = c->p;
+    p->kind = PL_NOOP;
+    p->noop_tag = s->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+    for (size_t i = 0; i < s->n_rels; i++) {
+        if (s->rels[i]->node_case != N_(VACUUM_RELATION)) continue;
+        const PgQuery__VacuumRelation *vr = s->rels[i]->vacuum_relation;
+        tw_table *t;
+        int rc;
+        if (vr->relation && (rc = lookup_table(c, vr->relation, &t))) return rc;
+        for (size_t k = 0; vr->relation && k < vr->n_va_cols; k++) {
+            const char *col = str_of(vr->va_cols[k]);
+            if (col && tw_table_column(t, col) < 0)
+                return aerr(c, -1, "42703", "column \"%s\" of relation \"%s\" does not exist", col,
+                            t->name);
+        }
+    }
+    return TWILL_OK;
+}
+
 static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
     tw_plan *p = c->p;
     if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
@@ -3165,6 +3215,9 @@ static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
                 return notsup(c, -1, "dropping a primary-key column is not supported");
         return set_names(c, cmd->name, NULL);
     }
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint && cmd->def &&
+        cmd->def->node_case == N_(CONSTRAINT))
+        return plan_add_constraint(c, t, cmd->def->constraint);
     if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !cmd->def ||
         cmd->def->node_case != N_(COLUMN_DEF))
         return notsup(c, -1, "this ALTER TABLE action is not supported");
@@ -3531,6 +3584,9 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
         break;
     case N_(DROP_STMT):
         rc = plan_drop(&c, n->drop_stmt);
+        break;
+    case N_(VACUUM_STMT):
+        rc = plan_vacuum(&c, n->vacuum_stmt);
         break;
     case N_(TRANSACTION_STMT):
         p->kind = tw_plan_peek_kind(tree, i);

@@ -39,7 +39,15 @@ enum {
     PL_ALTER_TABLE,
 };
 /* ALTER TABLE actions (tw_plan.alter) */
-enum { ALT_RENAME_TABLE, ALT_RENAME_COLUMN, ALT_ADD_COLUMN, ALT_DROP_COLUMN };
+/* ALT_ADD_PK: newtable->pk / npk = the key; ALT_ADD_UNIQUE: newidx[0]. */
+enum {
+    ALT_RENAME_TABLE,
+    ALT_RENAME_COLUMN,
+    ALT_ADD_COLUMN,
+    ALT_DROP_COLUMN,
+    ALT_ADD_PK,
+    ALT_ADD_UNIQUE
+};
 
 enum { ONCONF_NONE, ONCONF_NOTHING, ONCONF_UPDATE };
 enum { CONF_ANY = -1, CONF_PK = -2 };
@@ -159,6 +167,7 @@ typedef struct tw_plan {
     uint8_t alter;          /* ALT_*; table = the target, names[0..1] = old/new or column name,
                                newtable->cols[0] = an added column */
     uint8_t col_missing_ok; /* ADD COLUMN IF NOT EXISTS / DROP COLUMN IF EXISTS */
+    const char *noop_tag;   /* PL_NOOP: the command tag to report (VACUUM, ANALYZE), or NULL */
 } tw_plan;
 
 /* Plans statement `i` of the tree against catalog `cat`. pos_base is subtracted from

@@ -819,6 +819,63 @@ static int rewrite_rows(tw_txn *t, const tw_table *old, const tw_table *def, int
     return rc;
 }
 
+/* ADD PRIMARY KEY: copies old's rows into def's new tree keyed by def's primary key
+ * (old was keyed by a hidden row id), rejecting NULL and duplicate keys as PostgreSQL
+ * does when it builds the constraint's index, and fills def's rebuilt indexes idx[] on
+ * the way (a cursor would not see this command's own writes to scan them later). */
+static int rekey_rows(tw_txn *t, const tw_table *old, const tw_table *def, tw_index *const *idx,
+                      tw_err *err) {
+    tw_cursor *cur;
+    int rc = tw_cursor_open(t, old->id, &cur, err);
+    if (rc) return rc;
+    tw_val *vals = calloc((size_t)old->ncols + 1, sizeof *vals);
+    tw_buf key = {0}, tmp = {0}, xkey = {0};
+    if (!vals) rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    if (!rc) rc = tw_cursor_seek(cur, "", 0, err);
+    while (!rc && tw_cursor_valid(cur)) {
+        size_t kl, vl;
+        (void)tw_cursor_key(cur, &kl);
+        const void *v = tw_cursor_value(cur, &vl);
+        if ((rc = tw_row_decode(v, vl, vals, old->kinds, old->ncols, err))) break;
+        tw_buf_reset(&key);
+        for (int i = 0; i < def->npk && !rc; i++) {
+            int col = def->pk[i];
+            if (vals[col].k == VK_NULL)
+                rc = tw_err_set(err, TWILL_ERROR, "23502",
+                                "column \"%s\" of relation \"%s\" contains null values",
+                                def->cols[col].name, old->name);
+            else if (tw_key_put(&key, &vals[col], def->kinds[col]))
+                rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        }
+        if (rc) break;
+        if (key.len > TW_TXN_MAX_KEY) {
+            rc = tw_err_set(err, TWILL_ERROR, "54000",
+                            "index row size %zu exceeds maximum %d for index \"%s_pkey\"", key.len,
+                            TW_TXN_MAX_KEY, old->name);
+            break;
+        }
+        int found;
+        if ((rc = tw_txn_get(t, def->id, key.p, key.len, TW_READ_OWN_CURRENT, &tmp, &found, err)))
+            break;
+        if (found) {
+            rc = tw_err_set(err, TWILL_ERROR, "23505",
+                            "could not create unique index \"%s_pkey\": the key is duplicated",
+                            old->name);
+            break;
+        }
+        if ((rc = tw_txn_put(t, def->id, key.p, key.len, v, vl, err))) break;
+        for (int i = 0; i < def->nidx && !rc; i++)
+            rc = tw_exec_index_entry(t, def, idx[i], vals, &key, &xkey, &tmp, err);
+        if (!rc) rc = tw_cursor_next(cur, err);
+    }
+    tw_cursor_close(cur);
+    free(vals);
+    tw_buf_free(&key);
+    tw_buf_free(&tmp);
+    tw_buf_free(&xkey);
+    return rc;
+}
+
 static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
     tw_plan *p = st->plan;
     tw_catalog *cat = p->cat;
@@ -912,6 +969,43 @@ static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
                 rc = tw_txn_drop_table(t, q->id, err);
         }
         if (!rc) rc = rewrite_rows(t, tb, &def, -1, col, err);
+        goto out;
+    }
+    case ALT_ADD_PK: {
+        /* The rows move to a new tree under the new key; every index maps its keys to
+         * the primary key, so each is rebuilt too (under a new id, the old tree dropped). */
+        def.npk = p->newtable->npk;
+        memcpy(pk, p->newtable->pk, sizeof *pk * (size_t)def.npk);
+        for (int i = 0; i < def.npk; i++) cols[pk[i]].notnull = 1;
+        def.id = db_alloc_id(st->s->db);
+        tw_index *xs = calloc((size_t)tb->nidx + 1, sizeof *xs);
+        tw_index **xp = calloc((size_t)tb->nidx + 1, sizeof *xp);
+        if (!xs || !xp) rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        for (int i = 0; i < tb->nidx && !rc; i++) {
+            xs[i] = *tb->idx[i];
+            xs[i].id = db_alloc_id(st->s->db);
+            xp[i] = &xs[i];
+            if (!(rc = tw_catalog_put_index(t, &xs[i], err)))
+                rc = tw_txn_drop_table(t, tb->idx[i]->id, err);
+        }
+        def.idx = xp;
+        *wrote_cat = 1;
+        if (!rc && !(rc = tw_catalog_put_table(t, &def, err)) &&
+            !(rc = rekey_rows(t, tb, &def, xp, err)))
+            rc = tw_txn_drop_table(t, tb->id, err);
+        free(xs);
+        free(xp);
+        goto out;
+    }
+    case ALT_ADD_UNIQUE: {
+        tw_index x = *p->newidx;
+        if (relation_exists(cat, x.name)) {
+            rc = tw_err_set(err, TWILL_ERROR, "42P07", "relation \"%s\" already exists", x.name);
+            goto out;
+        }
+        x.id = db_alloc_id(st->s->db);
+        *wrote_cat = 1;
+        if (!(rc = tw_catalog_put_index(t, &x, err))) rc = tw_exec_build_index(t, tb, &x, err);
         goto out;
     }
     }
@@ -1448,6 +1542,8 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return "SAVEPOINT";
     case PL_RELEASE:
         return "RELEASE";
+    case PL_NOOP:
+        return st->plan ? st->plan->noop_tag : NULL;
     default:
         return NULL;
     }

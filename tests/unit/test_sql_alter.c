@@ -88,6 +88,46 @@ static void test_truncate(tw_sql_session *s) {
     EXEC_ERR(s, "TRUNCATE nope", "42P01");
 }
 
+/* pgbench -i's order: a keyless table, a bulk load, then ALTER TABLE ADD PRIMARY KEY. */
+static void test_add_constraints(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE acc (aid int, bid int, filler char(10)) WITH (fillfactor=100)");
+    EXEC_OK(s, "INSERT INTO acc VALUES (3, 1, 'c'), (1, 1, 'a'), (2, 2, 'b'), (2, 3, 'd')");
+    EXEC_OK(s, "CREATE INDEX acc_bid ON acc (bid)");
+    EXEC_ERR(s, "ALTER TABLE acc ADD PRIMARY KEY (aid)", "23505");
+    EXEC_ERR(s, "ALTER TABLE acc ADD PRIMARY KEY (nope)", "42703");
+    EXEC_OK(s, "DELETE FROM acc WHERE bid = 3");
+    EXEC_OK(s, "INSERT INTO acc VALUES (NULL, 4, 'n')");
+    EXEC_ERR(s, "ALTER TABLE acc ADD PRIMARY KEY (aid)", "23502");
+    EXEC_OK(s, "DELETE FROM acc WHERE aid IS NULL");
+    /* a failed ALTER changed nothing */
+    QUERY(s, "SELECT aid, bid FROM acc ORDER BY aid", "1|1\n2|2\n3|1");
+    EXEC_OK(s, "ALTER TABLE acc ADD PRIMARY KEY (aid)");
+    EXEC_ERR(s, "ALTER TABLE acc ADD PRIMARY KEY (bid)", "42P16");
+    EXEC_ERR(s, "INSERT INTO acc VALUES (2, 9, 'x')", "23505");
+    EXEC_ERR(s, "INSERT INTO acc VALUES (NULL, 9, 'x')", "23502");
+    /* the secondary index was rebuilt against the new key */
+    QUERY(s, "SELECT aid FROM acc WHERE bid = 1 ORDER BY aid", "1\n3");
+    EXEC_OK(s, "UPDATE acc SET bid = 5 WHERE aid = 3");
+    QUERY(s, "SELECT aid FROM acc WHERE bid = 5", "3");
+    QUERY(s, "SELECT count(*) FROM acc WHERE bid = 1", "1");
+    /* in a transaction that rolls back, nothing changes */
+    EXEC_OK(s, "CREATE TABLE k2 (a int, b int)");
+    EXEC_OK(s, "INSERT INTO k2 VALUES (1, 1), (2, 1)");
+    EXEC_OK(s, "BEGIN; ALTER TABLE k2 ADD PRIMARY KEY (a); ROLLBACK");
+    EXEC_OK(s, "INSERT INTO k2 VALUES (1, 2)");
+    QUERY(s, "SELECT count(*) FROM k2", "3");
+    EXEC_ERR(s, "ALTER TABLE k2 ADD CONSTRAINT k2_b UNIQUE (b)", "23505");
+    EXEC_OK(s, "ALTER TABLE k2 ADD CONSTRAINT k2_ab UNIQUE (a, b)");
+    EXEC_ERR(s, "INSERT INTO k2 VALUES (1, 2)", "23505");
+    EXEC_ERR(s, "ALTER TABLE k2 ADD CONSTRAINT k2_ab UNIQUE (b)", "42P07");
+    /* VACUUM and ANALYZE are accepted (nothing to do) but check their targets */
+    EXEC_OK(s, "VACUUM ANALYZE acc");
+    EXEC_OK(s, "VACUUM");
+    EXEC_OK(s, "ANALYZE acc (bid)");
+    EXEC_ERR(s, "VACUUM nope", "42P01");
+    EXEC_ERR(s, "ANALYZE acc (nope)", "42703");
+}
+
 static void test_reopen(void) {
     tw_sql_session *s = sqlt_session(&D);
     if (sqlt_reopen(&D)) {
@@ -99,6 +139,8 @@ static void test_reopen(void) {
     s = sqlt_session(&D);
     QUERY(s, "SELECT * FROM b ORDER BY id", "1|10|t|2\n2|20|t|1.5\n3|30|t|1.5");
     QUERY(s, "SELECT id, k FROM t1", "1|b");
+    QUERY(s, "SELECT aid, bid FROM acc WHERE aid = 3", "3|5");
+    QUERY(s, "SELECT aid FROM acc WHERE bid = 2", "2");
     tw_sql_session_close(s);
 }
 
@@ -107,6 +149,7 @@ int main(void) {
     tw_sql_session *s = sqlt_session(&D);
     test_alter(s);
     test_truncate(s);
+    test_add_constraints(s);
     tw_sql_session_close(s);
     test_reopen();
     sqlt_destroy(&D);
