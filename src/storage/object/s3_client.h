@@ -27,6 +27,11 @@
 
 typedef struct tw_s3 tw_s3;
 
+/* Which flavour of the S3 API the store speaks. GCS's XML API differs where it matters
+ * here: "create if absent" is x-goog-if-generation-match: 0 and there is no
+ * DeleteObjects (tw_s3_delete_many falls back to parallel DELETEs). */
+enum { TW_S3_DIALECT_AWS = 0, TW_S3_DIALECT_GCS = 1 };
+
 typedef struct tw_s3_config {
     const char *endpoint; /* "http://127.0.0.1:8000", "https://s3.eu-west-1.amazonaws.com" */
     const char *region;
@@ -37,6 +42,7 @@ typedef struct tw_s3_config {
     int virtual_hosted;        /* nonzero: bucket.host addressing */
     int max_attempts;          /* 0: 5 */
     long timeout_ms;           /* per attempt; 0: 30000 */
+    int dialect;               /* TW_S3_DIALECT_* */
 } tw_s3_config;
 
 /* Requests sent (each attempt counts), for cost accounting. */
@@ -57,6 +63,12 @@ void tw_s3_close(tw_s3 *s3);
 void tw_s3_get_stats(tw_s3 *s3, tw_s3_stats *out);
 const char *tw_s3_bucket(const tw_s3 *s3);
 const char *tw_s3_endpoint(const tw_s3 *s3);
+const char *tw_s3_region(const tw_s3 *s3);
+/* The header a create-only PUT carries: "If-None-Match: *", or for GCS
+ * "x-goog-if-generation-match: 0". */
+const char *tw_s3_create_only_header(const tw_s3 *s3);
+/* Nonzero when the store has DeleteObjects (POST ?delete). */
+int tw_s3_has_multi_delete(const tw_s3 *s3);
 
 #define TW_S3_IF_NONE_MATCH 1 /* create only: 412 if the key exists */
 
@@ -70,6 +82,29 @@ int tw_s3_head(tw_s3 *s3, const char *key, tw_s3_result *res, tw_err *err);
 int tw_s3_delete(tw_s3 *s3, const char *key, tw_s3_result *res, tw_err *err);
 /* Creates the bucket (200, or 409 when it already exists: both TWILL_OK). */
 int tw_s3_create_bucket(tw_s3 *s3, tw_err *err);
+
+/* Several requests at once over the curl multi interface (up to 16 in flight, on kept-alive
+ * connections); a request that needs a retry is retried on its own afterwards. Each op
+ * gets its own rc and res; the call returns the first failure (err describes it). */
+enum { TW_S3_OP_GET = 1, TW_S3_OP_PUT, TW_S3_OP_DELETE };
+typedef struct tw_s3_op {
+    int kind;
+    const char *key;
+    uint64_t off, len; /* GET: range (len 0: whole object) */
+    tw_buf *out;       /* GET: the body */
+    const void *data;  /* PUT */
+    size_t data_len;   /* PUT */
+    int flags;         /* PUT: TW_S3_IF_NONE_MATCH */
+    tw_s3_result res;  /* out */
+    int rc;            /* out */
+} tw_s3_op;
+int tw_s3_batch(tw_s3 *s3, tw_s3_op *ops, size_t n, tw_err *err);
+
+/* Deletes keys with DeleteObjects (POST ?delete with Content-MD5, up to 1,000 keys per
+ * request; missing keys count as deleted). Fails if any key was not deleted. */
+int tw_s3_delete_many(tw_s3 *s3, const char *const *keys, size_t n, tw_err *err);
+/* The DeleteObjects request body for keys (exposed for tests). */
+int tw_s3_encode_delete(tw_buf *body, const char *const *keys, size_t n);
 
 /* Called per key in lexicographic order; nonzero stops the listing and is returned. */
 typedef int (*tw_s3_list_fn)(void *arg, const char *key, uint64_t size);
