@@ -1,6 +1,7 @@
 #include "sql/expr.h"
 
 #include "sql/datetime.h"
+#include "sql/func.h"
 #include "sql/numeric.h"
 
 #include <ctype.h>
@@ -328,6 +329,24 @@ static int eval_func(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) 
                       kind_name(a.k));
 }
 
+/* A registered built-in: arguments evaluated left to right; a strict function of a NULL
+ * is NULL. Up to 8 arguments live on the stack (the evaluator recurses, so no big
+ * frames); more come from the arena. */
+static int eval_call(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
+    tw_val small[8], *av = small;
+    if (e->nargs > 8 && !(av = tw_arena_alloc(c->arena, sizeof *av * (size_t)e->nargs)))
+        return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    for (int i = 0; i < e->nargs; i++) {
+        int rc = tw_eval(e->args[i], c, &av[i], err);
+        if (rc) return rc;
+        if (av[i].k == VK_NULL && (e->fn->flags & TW_FN_STRICT)) {
+            out->k = VK_NULL;
+            return TWILL_OK;
+        }
+    }
+    return e->fn->eval(av, e->nargs, c, out, err);
+}
+
 int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
     tw_val a, b;
     int rc, r;
@@ -596,6 +615,8 @@ int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
         return TWILL_OK;
     case EX_FUNC:
         return eval_func(e, c, out, err);
+    case EX_CALL:
+        return eval_call(e, c, out, err);
     case EX_OUTER:
         *out = c->outer[e->idx];
         return TWILL_OK;
@@ -622,8 +643,10 @@ int tw_eval_pred(const tw_expr *e, tw_evalctx *c, int *ok, tw_err *err) {
 }
 
 int tw_expr_equal(const tw_expr *a, const tw_expr *b) {
-    if (a->op != b->op || a->aux != b->aux || a->nargs != b->nargs || a->type.ty != b->type.ty)
+    if (a->op != b->op || a->aux != b->aux || a->nargs != b->nargs || a->type.ty != b->type.ty ||
+        a->fn != b->fn)
         return 0;
+    if (a->fn && (a->fn->flags & TW_FN_VOLATILE)) return a == b; /* random() <> random() */
     switch (a->op) {
     case EX_CONST: {
         if (a->v.k != b->v.k) return 0;

@@ -51,6 +51,7 @@ enum {
     EX_FUNC,  /* aux: TW_FN_* */
     EX_OUTER, /* idx: column of the enclosing query's row (correlated subquery) */
     EX_SUBQ,  /* idx: subquery number; aux: TW_SQ_*; IN: args[0] = the tested value */
+    EX_CALL,  /* fn: a registered built-in (func.h) over args */
 };
 
 /* TW_SQ_SEQ: not a subquery but a sequence function (idx: TW_SEQ_FN_*), which like a
@@ -83,6 +84,8 @@ enum {
     TW_FN_DATE_TRUNC /* (unit, timestamp[tz]) → the same type */
 };
 
+struct tw_func;
+
 typedef struct tw_expr {
     uint8_t op;
     uint8_t aux;
@@ -90,7 +93,8 @@ typedef struct tw_expr {
     int idx;
     int nargs;
     struct tw_expr **args;
-    tw_val v; /* EX_CONST */
+    tw_val v;                 /* EX_CONST */
+    const struct tw_func *fn; /* EX_CALL */
 } tw_expr;
 
 typedef struct tw_evalctx tw_evalctx;

@@ -1,5 +1,6 @@
 #include "sql/plan.h"
 
+#include "sql/func.h"
 #include "sql/numeric.h"
 
 #include <ctype.h>
@@ -710,6 +711,124 @@ static int cx_dtfunc(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **
     return TWILL_OK;
 }
 
+static int unify_results(actx *c, tw_expr **v, int n, int loc, tw_sqltype *out);
+
+/* Widens argument *e to type ty with an implicit cast (folded for a constant). */
+static int widen(actx *c, tw_expr **e, int ty) {
+    tw_sqltype t = {(uint8_t)ty, -1};
+    if ((*e)->op == EX_CONST) {
+        tw_val r;
+        if ((*e)->v.k != VK_NULL && tw_val_cast(&(*e)->v, t, 0, c->a, &r, c->err))
+            return TWILL_ERROR;
+        tw_expr *k = mk(c, EX_CONST, 0);
+        if (!k) return nomem(c);
+        k->v = (*e)->v.k == VK_NULL ? (*e)->v : r;
+        k->type = t;
+        *e = k;
+        return TWILL_OK;
+    }
+    tw_expr *w = mk(c, EX_CAST, 1);
+    if (!w) return nomem(c);
+    w->args[0] = *e;
+    w->type = t;
+    *e = w;
+    return TWILL_OK;
+}
+
+/* The type an argument in a slot of signature letter l is converted to (TY_UNKNOWN: as
+ * it is). */
+static int letter_type(char l, int have) {
+    switch (l) {
+    case 't':
+        return have == TY_UNKNOWN ? TY_TEXT : TY_UNKNOWN;
+    case 'i':
+        return have == TY_UNKNOWN ? TY_INT4 : TY_UNKNOWN;
+    case 'f':
+        return have == TY_FLOAT8 ? TY_UNKNOWN : TY_FLOAT8;
+    case 'n':
+        return have == TY_NUMERIC ? TY_UNKNOWN : TY_NUMERIC;
+    case 'b':
+        return TY_BOOL;
+    case 'd':
+        return TY_DATE;
+    case 's':
+        return TY_TIMESTAMP;
+    case 'z':
+        return TY_TIMESTAMPTZ;
+    case 'v':
+        return TY_INTERVAL;
+    case 'x':
+        return TY_BYTEA;
+    case 'a':
+        return have == TY_UNKNOWN ? TY_TEXT : TY_UNKNOWN;
+    }
+    return TY_UNKNOWN;
+}
+
+/* A call of a registered built-in (func.h). */
+static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **out) {
+    if (!tw_func_known(name)) return notsup(c, f->location, "function %s() is not supported", name);
+    if (f->agg_star || f->agg_distinct || f->n_agg_order || f->agg_filter)
+        return aerr(c, f->location, "42809", "%s specified, but %s is not an aggregate function",
+                    f->agg_star       ? "*"
+                    : f->agg_distinct ? "DISTINCT"
+                                      : "ORDER BY or FILTER",
+                    name);
+    if (f->n_args > TW_FUNC_MAX_ARGS)
+        return aerr(c, f->location, "54023", "cannot pass more than %d arguments to a function",
+                    TW_FUNC_MAX_ARGS);
+    int n = (int)f->n_args, rc;
+    tw_expr *e = mk(c, EX_CALL, n);
+    tw_sqltype at[TW_FUNC_MAX_ARGS];
+    if (!e) return nomem(c);
+    for (int i = 0; i < n; i++) {
+        if ((rc = cx(c, f->args[i], &e->args[i]))) return rc;
+        at[i] = e->args[i]->type;
+    }
+    const tw_func *fn = tw_func_resolve(name, at, n);
+    if (!fn) {
+        char sig[512];
+        int o = 0;
+        for (int i = 0; i < n && o < (int)sizeof sig - 70; i++)
+            o += snprintf(sig + o, sizeof sig - (size_t)o, "%s%s", i ? ", " : "",
+                          at[i].ty == TY_UNKNOWN ? "unknown"
+                                                 : tw_type_name(at[i], (char[64]){0}, 64));
+        sig[o] = 0;
+        return aerr(c, f->location, "42883", "function %s(%s) does not exist", name, sig);
+    }
+    e->fn = fn;
+    int ncommon = 0;
+    tw_expr *common[TW_FUNC_MAX_ARGS];
+    for (int i = 0; i < n; i++) {
+        char l = tw_func_arg_letter(fn, i);
+        if (l == 'c') {
+            common[ncommon++] = e->args[i];
+            continue;
+        }
+        int want = letter_type(l, e->args[i]->type.ty);
+        if (want == TY_UNKNOWN) continue;
+        if (e->args[i]->type.ty == TY_UNKNOWN)
+            rc = coerce_unknown(c, &e->args[i], (tw_sqltype){(uint8_t)want, -1}, 0, f->location);
+        else if (e->args[i]->type.ty != want)
+            rc = widen(c, &e->args[i], want);
+        if (rc) return rc;
+    }
+    tw_sqltype ct = {TY_UNKNOWN, -1};
+    if (ncommon) {
+        if ((rc = unify_results(c, common, ncommon, f->location, &ct))) return rc;
+        for (int i = 0, k = 0; i < n; i++)
+            if (tw_func_arg_letter(fn, i) == 'c') e->args[i] = common[k++];
+    }
+    if (fn->ret == TW_RET_COMMON)
+        e->type = ct;
+    else if (fn->ret == TW_RET_ARG0)
+        e->type = n ? plain(e->args[0]->type) : (tw_sqltype){TY_TEXT, -1};
+    else
+        e->type = (tw_sqltype){fn->ret, -1};
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     if (!raw) return notsup(c, f->location, "this function call is not supported");
@@ -741,7 +860,7 @@ static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     else if (!strcmp(name, "round") || !strcmp(name, "trunc") || !strcmp(name, "ceil") ||
              !strcmp(name, "ceiling") || !strcmp(name, "floor"))
         return cx_round(c, f, name, out);
-    if (fn < 0) return notsup(c, f->location, "function %s() is not supported", name);
+    if (fn < 0) return cx_call(c, f, name, out);
     if (f->n_args != 1 || f->agg_star || f->agg_distinct)
         return aerr(c, f->location, "42883", "function %s takes exactly one argument", name);
     tw_expr *e = mk(c, EX_FUNC, 1);
