@@ -78,8 +78,10 @@ typedef struct conn {
     int64_t wd_deadline; /* 0: nothing armed */
     pthread_mutex_t wd_mu;
     pthread_cond_t wd_cv;
-    int skip_to_sync; /* an extended-protocol error happened */
-    int counted;      /* counts against max_connections */
+    int skip_to_sync;   /* an extended-protocol error happened */
+    int ext_implicit;   /* an Execute opened the implicit transaction that Sync ends */
+    twill_stmt *ctl[3]; /* BEGIN, COMMIT, ROLLBACK, prepared once (see run_ctl) */
+    int counted;        /* counts against max_connections */
     uint64_t queries, errors;
 } conn;
 
@@ -330,8 +332,9 @@ static void block_ended(conn *c, int before, const char *cmd) {
  * limit). Returns 0 done (CommandComplete sent), 1 suspended (PortalSuspended sent),
  * -1 error (ErrorResponse sent), -2 connection dead. */
 static int run_rows(conn *c, twill_stmt *st, const char *sql, const int16_t *fmts, int nfmts,
-                    int64_t *rows, int64_t max_rows, int pos_shift) {
+                    int64_t *rows, int64_t max_rows, int pos_shift, int notice_before) {
     int before = twill_transaction_status(c->s);
+    if (notice_before < 0) notice_before = before;
     int64_t sent = 0;
     for (;;) {
         int rc = twill_step(st);
@@ -346,7 +349,7 @@ static int run_rows(conn *c, twill_stmt *st, const char *sql, const int16_t *fmt
             continue;
         }
         if (rc == TWILL_DONE) {
-            txn_notices(c, st, before);
+            txn_notices(c, st, notice_before);
             send_complete(c, st, sql, before, *rows);
             block_ended(c, before, twill_stmt_command(st));
             return 0;
@@ -1011,17 +1014,40 @@ static int is_txn_control(const char *cmd) {
     return cmd && (!strcmp(cmd, "BEGIN") || !strcmp(cmd, "COMMIT") || !strcmp(cmd, "ROLLBACK"));
 }
 
-/* Ends the implicit block of a multi-statement Query: commits it, or rolls it back if
- * a statement failed. Returns 0, or -1 after reporting a failed commit. */
-static int end_implicit(conn *c) {
-    int failed = twill_transaction_status(c->s) == TWILL_TXN_FAILED;
-    if (twill_exec(c->s, failed ? "ROLLBACK" : "COMMIT") != TWILL_OK) {
+enum { CTL_BEGIN, CTL_COMMIT, CTL_ROLLBACK };
+
+/* Runs BEGIN, COMMIT or ROLLBACK through a statement prepared once per connection:
+ * the implicit transactions of pipelines and multi-statement Queries open and close
+ * often, and a prepare costs a trip through the parser. TWILL_OK or the error code
+ * (the error is on the session). */
+static int run_ctl(conn *c, int which) {
+    static const char *const sql[] = {"BEGIN", "COMMIT", "ROLLBACK"};
+    if (!c->ctl[which]) {
+        int rc = twill_prepare(c->s, sql[which], -1, &c->ctl[which], NULL);
+        if (rc != TWILL_OK) return rc;
+        if (!c->ctl[which]) return TWILL_MISUSE;
+    }
+    int rc = twill_step(c->ctl[which]);
+    twill_reset(c->ctl[which]);
+    return rc == TWILL_DONE ? TWILL_OK : rc;
+}
+
+/* Ends the implicit block of a multi-statement Query or of a pipeline: commits it, or
+ * rolls it back if a statement failed (or `abort` is set). Returns 0, or -1 after
+ * reporting a failed commit. */
+static int end_implicit_ex(conn *c, int abort) {
+    int failed = abort || twill_transaction_status(c->s) == TWILL_TXN_FAILED;
+    if (run_ctl(c, failed ? CTL_ROLLBACK : CTL_COMMIT) != TWILL_OK) {
         tws_guc_txn_end(c->gucs, 0);
         send_session_error(c, 0);
         return -1;
     }
     tws_guc_txn_end(c->gucs, !failed);
     return 0;
+}
+
+static int end_implicit(conn *c) {
+    return end_implicit_ex(c, 0);
 }
 
 /* Runs every statement of a Query. As in PostgreSQL, several statements outside a
@@ -1053,7 +1079,7 @@ static int simple_query(conn *c, const char *sql, size_t len) {
              * error undoes the setting too. */
             if (!implicit && twill_transaction_status(c->s) == TWILL_TXN_IDLE &&
                 *skip_blank(gc.end)) {
-                if (twill_exec(c->s, "BEGIN") != TWILL_OK) {
+                if (run_ctl(c, CTL_BEGIN) != TWILL_OK) {
                     send_session_error(c, 0);
                     tws_guc_cmd_free(&gc);
                     break;
@@ -1097,7 +1123,7 @@ static int simple_query(conn *c, const char *sql, size_t len) {
             }
         } else if (!ctl && !implicit && twill_transaction_status(c->s) == TWILL_TXN_IDLE &&
                    tail > p && *skip_blank(tail)) {
-            if (twill_exec(c->s, "BEGIN") != TWILL_OK) {
+            if (run_ctl(c, CTL_BEGIN) != TWILL_OK) {
                 send_session_error(c, 0);
                 twill_finalize(st);
                 break;
@@ -1107,7 +1133,7 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         if (twill_column_count(st) > 0) send_row_description(c, st, NULL, 0);
         int64_t rows = 0;
         wd_arm(c);
-        int rc = run_rows(c, st, p, NULL, 0, &rows, 0, shift);
+        int rc = run_rows(c, st, p, NULL, 0, &rows, 0, shift, -1);
         wd_disarm(c);
         log_slow(c, t0, p, (size_t)(tail - p));
         twill_finalize(st);
@@ -1184,11 +1210,18 @@ static void close_unnamed(conn *c) {
 static void drop_all(conn *c) {
     while (c->portals) portal_free(c, c->portals);
     while (c->stmts) stmt_free(c, c->stmts);
+    for (int i = 0; i < 3; i++) {
+        twill_finalize(c->ctl[i]);
+        c->ctl[i] = NULL;
+    }
 }
 
-/* An extended-protocol error: report it and discard input until Sync. */
+/* An extended-protocol error: report it and discard input until Sync. As in
+ * PostgreSQL, an error inside a transaction block (explicit, or the implicit one of a
+ * pipeline) aborts it, also when the server found it and the engine did not. */
 static void ext_error(conn *c, const char *code, const char *msg) {
     send_error(c, code, msg, 0);
+    abort_block(c);
     c->skip_to_sync = 1;
 }
 
@@ -1474,6 +1507,11 @@ static int msg_describe(conn *c, tws_rd *r) {
     return 0;
 }
 
+/* 1 if the next message, already received, is a Sync. */
+static int next_is_sync(const conn *c) {
+    return tws_io_pending(&c->io) && c->io.rbuf[c->io.rpos] == 'S';
+}
+
 static int msg_execute(conn *c, tws_rd *r) {
     const char *name = tws_rd_str(r);
     int32_t max_rows = tws_rd_i32(r);
@@ -1513,9 +1551,28 @@ static int msg_execute(conn *c, tws_rd *r) {
     }
     twill_session_interrupt(c->s, 0);
     c->queries++;
+    int notice_before = -1;
+    int ctl = is_txn_control(twill_stmt_command(p->st));
+    if (c->ext_implicit && ctl) {
+        /* BEGIN turns the implicit transaction into a block (the statements before it
+         * join it); COMMIT / ROLLBACK end it, with PostgreSQL's 25P01 warning. */
+        c->ext_implicit = 0;
+        notice_before = TWILL_TXN_IDLE;
+    } else if (!ctl && !c->ext_implicit && twill_transaction_status(c->s) == TWILL_TXN_IDLE &&
+               !next_is_sync(c)) {
+        /* As in PostgreSQL, the Executes up to Sync form one implicit transaction. An
+         * Execute that Sync directly follows (libpq's PQexecParams, most drivers) is
+         * that whole transaction: it runs in autocommit, with no BEGIN/COMMIT. */
+        if (run_ctl(c, CTL_BEGIN) != TWILL_OK) {
+            send_session_error(c, 0);
+            c->skip_to_sync = 1;
+            return 0;
+        }
+        c->ext_implicit = 1;
+    }
     int64_t t0 = now_ms();
     wd_arm(c);
-    int rc = run_rows(c, p->st, p->sql, p->fmts, p->nfmts, &p->rows, max_rows, 0);
+    int rc = run_rows(c, p->st, p->sql, p->fmts, p->nfmts, &p->rows, max_rows, 0, notice_before);
     wd_disarm(c);
     log_slow(c, t0, p->sql, strlen(p->sql));
     if (rc == -2) return -1;
@@ -1544,6 +1601,12 @@ static int msg_close(conn *c, tws_rd *r) {
 }
 
 static void msg_sync(conn *c) {
+    if (c->ext_implicit) {
+        c->ext_implicit = 0;
+        /* Commits the pipeline's Executes, or rolls them back after an error (one the
+         * server found, too: the engine's block is then still healthy). */
+        if (twill_transaction_status(c->s) != TWILL_TXN_IDLE) end_implicit_ex(c, c->skip_to_sync);
+    }
     c->skip_to_sync = 0;
     /* Outside a block, portals end with the implicit transaction of the Sync (a
      * suspended SELECT would otherwise hold its snapshot open). */
@@ -1920,6 +1983,11 @@ static const char *serve(conn *c) {
                 break;
             }
             size_t len = strlen(sql);
+            if (c->ext_implicit) {
+                /* A Query inside a pipeline first ends the pipeline's transaction. */
+                c->ext_implicit = 0;
+                if (twill_transaction_status(c->s) != TWILL_TXN_IDLE) end_implicit(c);
+            }
             if (*skip_blank(sql) == 0) {
                 send_simple(c, 'I');
             } else if (simple_query(c, sql, len)) {

@@ -462,6 +462,95 @@ static void test_pipeline(const server *s) {
     PQfinish(c);
 }
 
+/* Sends the statements of one pipeline (each through Parse/Bind/Execute, no Sync in
+ * between), then Sync; drains the results. Returns the number of errors; *status
+ * receives the transaction status after the Sync. */
+static int pipeline_run(PGconn *c, const char *const *sqls, int n,
+                        PGTransactionStatusType *status) {
+    CHECK(PQenterPipelineMode(c));
+    for (int i = 0; i < n; i++) CHECK(PQsendQueryParams(c, sqls[i], 0, NULL, NULL, NULL, NULL, 0));
+    CHECK(PQpipelineSync(c));
+    int errors = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(c);
+        if (!r) continue;
+        ExecStatusType st = PQresultStatus(r);
+        errors += st == PGRES_FATAL_ERROR;
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC) break;
+    }
+    *status = PQtransactionStatus(c);
+    CHECK(PQexitPipelineMode(c));
+    return errors;
+}
+
+/* The Executes of a pipeline up to Sync form one implicit transaction, as in
+ * PostgreSQL: an error anywhere rolls back the ones before it. */
+static void test_pipeline_implicit_txn(const server *s) {
+    PGconn *c = connect_ok(s), *d = connect_ok(s);
+    exec_ok(c, "CREATE TABLE pit (id INT PRIMARY KEY)");
+    PGTransactionStatusType st;
+    char v[64];
+    const char *ok[] = {"INSERT INTO pit VALUES (1)", "INSERT INTO pit VALUES (2)",
+                        "SELECT count(*) FROM pit"};
+    CHECK(pipeline_run(c, ok, 3, &st) == 0 && st == PQTRANS_IDLE);
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    /* An engine error after two inserts: both are rolled back. */
+    const char *bad[] = {"INSERT INTO pit VALUES (3)", "INSERT INTO pit VALUES (4)", "SELECT 1/0",
+                         "INSERT INTO pit VALUES (5)"};
+    CHECK(pipeline_run(c, bad, 4, &st) == 1 && st == PQTRANS_IDLE);
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    /* A duplicate key in the middle: the same. */
+    const char *dup[] = {"INSERT INTO pit VALUES (6)", "INSERT INTO pit VALUES (1)"};
+    CHECK(pipeline_run(c, dup, 2, &st) == 1 && st == PQTRANS_IDLE);
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    /* An error the server finds itself (a Bind of a missing statement) after an insert. */
+    CHECK(PQenterPipelineMode(c));
+    CHECK(PQsendQueryParams(c, "INSERT INTO pit VALUES (7)", 0, NULL, NULL, NULL, NULL, 0));
+    CHECK(PQsendQueryPrepared(c, "no_such_stmt", 0, NULL, NULL, NULL, 0));
+    CHECK(PQpipelineSync(c));
+    int errors = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(c);
+        if (!r) continue;
+        ExecStatusType rs = PQresultStatus(r);
+        if (rs == PGRES_FATAL_ERROR) errors += !strcmp(sqlstate(r), "26000");
+        PQclear(r);
+        if (rs == PGRES_PIPELINE_SYNC) break;
+    }
+    CHECK(errors == 1 && PQtransactionStatus(c) == PQTRANS_IDLE);
+    CHECK(PQexitPipelineMode(c));
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    /* BEGIN inside the pipeline makes a block of it, the statements before included. */
+    const char *blk[] = {"INSERT INTO pit VALUES (8)", "BEGIN", "INSERT INTO pit VALUES (9)"};
+    CHECK(pipeline_run(c, blk, 3, &st) == 0 && st == PQTRANS_INTRANS);
+    exec_ok(c, "ROLLBACK");
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
+    /* COMMIT inside the pipeline ends its implicit transaction; later ones start anew. */
+    const char *cm[] = {"INSERT INTO pit VALUES (10)", "COMMIT", "INSERT INTO pit VALUES (11)",
+                        "SELECT 1/0"};
+    CHECK(pipeline_run(c, cm, 4, &st) == 1 && st == PQTRANS_IDLE);
+    query1(d, "SELECT count(*) FROM pit WHERE id IN (1, 2, 10)", v, sizeof v);
+    CHECK(!strcmp(v, "3"));
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "3"));
+    /* An Execute that Sync follows directly (PQexecParams) commits on its own. */
+    const char *pv[] = {"12"};
+    PGresult *r = PQexecParams(c, "INSERT INTO pit VALUES ($1)", 1, NULL, pv, NULL, NULL, 0);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    CHECK(PQtransactionStatus(c) == PQTRANS_IDLE);
+    query1(d, "SELECT count(*) FROM pit", v, sizeof v);
+    CHECK(!strcmp(v, "4"));
+    PQfinish(c);
+    PQfinish(d);
+}
+
 static void test_txn_status(const server *s) {
     PGconn *c = connect_ok(s);
     PGconn *d = connect_ok(s);
@@ -1088,6 +1177,7 @@ int main(int argc, char **argv) {
     test_params(&s);
     test_prepared(&s);
     test_pipeline(&s);
+    test_pipeline_implicit_txn(&s);
     test_txn_status(&s);
     test_bad_input(&s);
     test_cancel(&s);
