@@ -5,12 +5,13 @@
  * REST is handed to the backend verbatim (no percent-decoding), so file://./app.db
  * opens the relative path "./app.db" and file:///var/db the absolute "/var/db".
  */
+#include "storage/object/object.h"
 #include "storage/storage.h"
 
 #include <string.h>
 #include <strings.h>
 
-#define SUPPORTED_SCHEMES "file://, s3://"
+#define SUPPORTED_SCHEMES "file://, s3://, r2://, gs://"
 
 static int is_scheme_char(char c, int first) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
@@ -38,14 +39,11 @@ int tw_storage_open(const char *url, const tw_storage_opts *opts, tw_storage **o
                               url);
         return tw_local_open(rest, opts, out, err);
     }
-    if (n == 2 && strncasecmp(url, "s3", 2) == 0) return tw_object_open(rest, opts, out, err);
-    if ((n == 2 && strncasecmp(url, "r2", 2) == 0) || (n == 2 && strncasecmp(url, "gs", 2) == 0))
-        return tw_err_set(err, TWILL_NOTSUP, NULL,
-                          "%.2s:// is not supported yet; reach the same bucket through its S3 API "
-                          "with s3://BUCKET/PREFIX?endpoint=... (R2: "
-                          "https://ACCOUNT.r2.cloudflarestorage.com, region auto; GCS: "
-                          "https://storage.googleapis.com with HMAC keys)",
-                          url);
+    if (n == 2 && (strncasecmp(url, "s3", 2) == 0 || strncasecmp(url, "r2", 2) == 0 ||
+                   strncasecmp(url, "gs", 2) == 0)) {
+        char scheme[3] = {url[0], url[1], 0};
+        return tw_object_open_scheme(scheme, rest, opts, out, err);
+    }
     return tw_err_set(err, TWILL_NOTSUP, NULL,
                       "unsupported storage scheme \"%.*s\" in URL \"%s\" (supported: %s)", (int)n,
                       url, url, SUPPORTED_SCHEMES);

@@ -496,6 +496,9 @@ int main(void) {
         printf("0 passed, 1 failed (the Ceph cluster did not start)\n");
         return 1;
     }
+    char cache_root[600]; /* the local cache lives and dies with the cluster's directory */
+    snprintf(cache_root, sizeof cache_root, "%s/cache", cluster);
+    setenv("TWILL_CACHE_DIR", cache_root, 1);
     setenv("AWS_ACCESS_KEY_ID", ACCESS, 1);
     setenv("AWS_SECRET_ACCESS_KEY", SECRET, 1);
     setenv("AWS_REGION", "us-east-1", 1);

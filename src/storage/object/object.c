@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 int tw_obj_key(const tw_object *o, char *out, size_t cap, const char *fmt, ...) {
     int n = snprintf(out, cap, "%s", o->url.prefix);
@@ -51,14 +53,88 @@ static const char *env(const char *a, const char *b) {
     return v && *v ? v : NULL;
 }
 
+/* "256M" -> bytes; -1 when malformed. */
+static int parse_size(const char *v, uint64_t *out) {
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v) return -1;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20, end++;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30, end++;
+    if (*end == 'i' || *end == 'B') end++; /* "MiB", "MB" */
+    if (*end == 'B') end++;
+    if (*end || n > (UINT64_MAX >> shift)) return -1;
+    *out = (uint64_t)n << shift;
+    return 0;
+}
+
+static uint64_t fnv64(uint64_t h, const char *s) {
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static int is_off(const char *v) {
+    return !strcmp(v, "off") || !strcmp(v, "none") || !strcmp(v, "0");
+}
+
+/* The database's own cache directory under the cache root. */
+static int resolve_cache(tw_object_url *u, const char *qcache, const char *qsize, tw_err *err) {
+    const char *root = *qcache ? qcache : env("TWILL_CACHE_DIR", NULL);
+    const char *size = *qsize ? qsize : env("TWILL_CACHE_SIZE", NULL);
+    u->cache_size = TW_OBJ_CACHE_SIZE_DEFAULT;
+    if (size && parse_size(size, &u->cache_size))
+        return tw_err_set(err, TWILL_MISUSE, NULL,
+                          "%s:// cache size \"%s\" is not a number of bytes (suffix K, M or G)",
+                          u->scheme, size);
+    u->cache_dir[0] = '\0';
+    if ((root && is_off(root)) || u->cache_size == 0) return TWILL_OK;
+    char dflt[512];
+    if (!root) {
+        const char *xdg = env("XDG_CACHE_HOME", NULL);
+        if (xdg)
+            snprintf(dflt, sizeof dflt, "%s/twill", xdg);
+        else
+            snprintf(dflt, sizeof dflt, "/tmp/twill-cache-%lu", (unsigned long)getuid());
+        root = dflt;
+    }
+    uint64_t h = fnv64(0xcbf29ce484222325ull, u->endpoint);
+    h = fnv64(fnv64(fnv64(h, "|"), u->bucket), "|");
+    h = fnv64(h, u->prefix);
+    int n = snprintf(u->cache_dir, sizeof u->cache_dir, "%s/%016llx", root, (unsigned long long)h);
+    if (n < 0 || (size_t)n >= sizeof u->cache_dir)
+        return tw_err_set(err, TWILL_MISUSE, NULL, "%s:// cache directory \"%s\" is too long",
+                          u->scheme, root);
+    return TWILL_OK;
+}
+
 int tw_object_parse_url(const char *rest, tw_object_url *u, tw_err *err) {
+    return tw_object_parse_scheme_url("s3", rest, u, err);
+}
+
+int tw_object_parse_scheme_url(const char *scheme, const char *rest, tw_object_url *u,
+                               tw_err *err) {
     memset(u, 0, sizeof *u);
+    if (!strcasecmp(scheme, "s3"))
+        u->provider = TW_OBJ_S3;
+    else if (!strcasecmp(scheme, "r2"))
+        u->provider = TW_OBJ_R2;
+    else if (!strcasecmp(scheme, "gs"))
+        u->provider = TW_OBJ_GCS;
+    else
+        return tw_err_set(err, TWILL_NOTSUP, NULL, "unknown object-store scheme \"%s\"", scheme);
+    static const char *const names[] = {"s3", "r2", "gs"};
+    const char *sc = names[u->provider];
+    strcpy(u->scheme, sc);
     size_t blen = strcspn(rest, "/?");
     if (blen == 0 || blen >= sizeof u->bucket)
         return tw_err_set(err, TWILL_MISUSE, NULL,
-                          "malformed s3:// URL \"s3://%s\": expected s3://BUCKET[/PREFIX] with a "
+                          "malformed %s:// URL \"%s://%s\": expected %s://BUCKET[/PREFIX] with a "
                           "bucket name of 1..63 characters",
-                          rest);
+                          sc, sc, rest, sc);
     memcpy(u->bucket, rest, blen);
     const char *p = rest + blen;
     const char *q = strchr(p, '?');
@@ -67,67 +143,131 @@ int tw_object_parse_url(const char *rest, tw_object_url *u, tw_err *err) {
     while (plen && p[plen - 1] == '/') plen--;
     if (plen) {
         if (pct_decode(p, plen, u->prefix, sizeof u->prefix - 1))
-            return tw_err_set(err, TWILL_MISUSE, NULL, "s3:// URL: prefix too long in \"%s\"",
+            return tw_err_set(err, TWILL_MISUSE, NULL, "%s:// URL: prefix too long in \"%s\"", sc,
                               rest);
         strcat(u->prefix, "/");
     }
-    const char *ep = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-    const char *region = env("AWS_REGION", "AWS_DEFAULT_REGION");
+    const char *ep = NULL, *region = NULL;
+    if (u->provider == TW_OBJ_S3) {
+        ep = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+        region = env("AWS_REGION", "AWS_DEFAULT_REGION");
+    }
     char qendpoint[sizeof u->endpoint] = "", qregion[sizeof u->region] = "", qaddr[16] = "";
+    char qaccount[64] = "", qcache[512] = "", qsize[32] = "";
     for (const char *s = q ? q + 1 : NULL; s && *s;) {
         size_t len = strcspn(s, "&");
         const char *eq = memchr(s, '=', len);
         if (!eq)
             return tw_err_set(err, TWILL_MISUSE, NULL,
-                              "s3:// URL: query parameter \"%.*s\" has no value", (int)len, s);
+                              "%s:// URL: query parameter \"%.*s\" has no value", sc, (int)len, s);
         size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
-        char *dst = NULL;
-        size_t cap = 0;
-        if (klen == 8 && !memcmp(s, "endpoint", 8))
-            dst = qendpoint, cap = sizeof qendpoint;
-        else if (klen == 6 && !memcmp(s, "region", 6))
-            dst = qregion, cap = sizeof qregion;
-        else if (klen == 10 && !memcmp(s, "addressing", 10))
-            dst = qaddr, cap = sizeof qaddr;
-        else
+        static const struct {
+            const char *name;
+            int r2_only;
+        } known[] = {{"endpoint", 0}, {"region", 0}, {"addressing", 0},
+                     {"account", 1},  {"cache", 0},  {"cache_size", 0}};
+        char *dsts[] = {qendpoint, qregion, qaddr, qaccount, qcache, qsize};
+        size_t caps[] = {sizeof qendpoint, sizeof qregion, sizeof qaddr,
+                         sizeof qaccount,  sizeof qcache,  sizeof qsize};
+        int k = -1;
+        for (int i = 0; i < 6; i++)
+            if (strlen(known[i].name) == klen && !memcmp(s, known[i].name, klen) &&
+                (!known[i].r2_only || u->provider == TW_OBJ_R2))
+                k = i;
+        if (k < 0)
             return tw_err_set(err, TWILL_MISUSE, NULL,
-                              "s3:// URL: unknown query parameter \"%.*s\" (known: endpoint, "
-                              "region, addressing)",
-                              (int)klen, s);
-        if (pct_decode(eq + 1, vlen, dst, cap) || !*dst)
+                              "%s:// URL: unknown query parameter \"%.*s\" (known: endpoint, "
+                              "region, addressing, cache, cache_size%s)",
+                              sc, (int)klen, s, u->provider == TW_OBJ_R2 ? ", account" : "");
+        if (pct_decode(eq + 1, vlen, dsts[k], caps[k]) || !*dsts[k])
             return tw_err_set(err, TWILL_MISUSE, NULL,
-                              "s3:// URL: value of \"%.*s\" is empty or too long", (int)klen, s);
+                              "%s:// URL: value of \"%.*s\" is empty or too long", sc, (int)klen,
+                              s);
         s += len;
         if (*s == '&') s++;
     }
     if (*qendpoint) ep = qendpoint;
     if (*qregion) region = qregion;
-    if (!region) region = "us-east-1";
+    if (!region) region = u->provider == TW_OBJ_S3 ? "us-east-1" : "auto";
     if (strlen(region) >= sizeof u->region)
-        return tw_err_set(err, TWILL_MISUSE, NULL, "s3:// URL: region \"%s\" too long", region);
+        return tw_err_set(err, TWILL_MISUSE, NULL, "%s:// URL: region \"%s\" too long", sc, region);
     strcpy(u->region, region);
     int custom = ep != NULL;
     if (ep) {
         if (strlen(ep) >= sizeof u->endpoint)
-            return tw_err_set(err, TWILL_MISUSE, NULL, "s3:// endpoint too long");
+            return tw_err_set(err, TWILL_MISUSE, NULL, "%s:// endpoint too long", sc);
         strcpy(u->endpoint, ep);
+    } else if (u->provider == TW_OBJ_R2) {
+        const char *acct = *qaccount ? qaccount : env("R2_ACCOUNT_ID", NULL);
+        if (!acct)
+            return tw_err_set(err, TWILL_MISUSE, NULL,
+                              "r2://%s: no Cloudflare account id: add ?account=ID to the URL or "
+                              "set R2_ACCOUNT_ID",
+                              u->bucket);
+        for (const char *c = acct; *c; c++)
+            if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') ||
+                  (*c >= 'A' && *c <= 'Z') || *c == '-'))
+                return tw_err_set(err, TWILL_MISUSE, NULL,
+                                  "r2:// account id \"%s\" must be letters, digits and '-'", acct);
+        snprintf(u->endpoint, sizeof u->endpoint, "https://%s.r2.cloudflarestorage.com", acct);
+    } else if (u->provider == TW_OBJ_GCS) {
+        strcpy(u->endpoint, "https://storage.googleapis.com");
     } else {
         snprintf(u->endpoint, sizeof u->endpoint, "https://s3.%s.amazonaws.com", u->region);
     }
     if (strncmp(u->endpoint, "http://", 7) != 0 && strncmp(u->endpoint, "https://", 8) != 0)
         return tw_err_set(err, TWILL_MISUSE, NULL,
-                          "s3:// endpoint \"%s\" must start with http:// or https://", u->endpoint);
+                          "%s:// endpoint \"%s\" must start with http:// or https://", sc,
+                          u->endpoint);
     if (!*qaddr)
-        u->virtual_hosted = !custom;
+        u->virtual_hosted = u->provider == TW_OBJ_S3 && !custom;
     else if (!strcmp(qaddr, "path"))
         u->virtual_hosted = 0;
     else if (!strcmp(qaddr, "virtual"))
         u->virtual_hosted = 1;
     else
         return tw_err_set(err, TWILL_MISUSE, NULL,
-                          "s3:// URL: addressing must be \"path\" or \"virtual\", not \"%s\"",
+                          "%s:// URL: addressing must be \"path\" or \"virtual\", not \"%s\"", sc,
                           qaddr);
-    return TWILL_OK;
+    return resolve_cache(u, qcache, qsize, err);
+}
+
+int tw_object_credentials(const tw_object_url *u, const char **ak, const char **sk,
+                          const char **tok, tw_err *err) {
+    *ak = *sk = *tok = NULL;
+    if (u->provider == TW_OBJ_GCS) {
+        *ak = env("GOOGLE_ACCESS_KEY_ID", NULL);
+        *sk = env("GOOGLE_SECRET_ACCESS_KEY", NULL);
+        if (*ak && *sk) return TWILL_OK;
+        if (!*ak && !*sk) {
+            *ak = env("AWS_ACCESS_KEY_ID", NULL);
+            *sk = env("AWS_SECRET_ACCESS_KEY", NULL);
+            *tok = env("AWS_SESSION_TOKEN", NULL);
+            if (*ak && *sk) return TWILL_OK;
+        }
+        const char *miss =
+            !env("GOOGLE_ACCESS_KEY_ID", NULL) && env("GOOGLE_SECRET_ACCESS_KEY", NULL)
+                ? "GOOGLE_ACCESS_KEY_ID"
+            : env("GOOGLE_ACCESS_KEY_ID", NULL) ? "GOOGLE_SECRET_ACCESS_KEY"
+                                                : "GOOGLE_ACCESS_KEY_ID and "
+                                                  "GOOGLE_SECRET_ACCESS_KEY (or "
+                                                  "AWS_ACCESS_KEY_ID and "
+                                                  "AWS_SECRET_ACCESS_KEY)";
+        *ak = *sk = *tok = NULL;
+        return tw_err_set(err, TWILL_MISUSE, NULL,
+                          "gs://%s: no HMAC credentials for Cloud Storage: %s %s not set",
+                          u->bucket, miss, strchr(miss, ' ') ? "are" : "is");
+    }
+    *ak = env("AWS_ACCESS_KEY_ID", NULL), *sk = env("AWS_SECRET_ACCESS_KEY", NULL);
+    *tok = env("AWS_SESSION_TOKEN", NULL);
+    if (*ak && *sk) return TWILL_OK;
+    int both = !*ak && !*sk;
+    const char *a = *ak ? "" : "AWS_ACCESS_KEY_ID", *s = *sk ? "" : "AWS_SECRET_ACCESS_KEY";
+    *ak = *sk = *tok = NULL;
+    return tw_err_set(
+        err, TWILL_MISUSE, NULL, "%s://%s/%s: no object-store credentials: %s%s%s %s not set%s",
+        u->scheme, u->bucket, u->prefix, a, both ? " and " : "", s, both ? "are" : "is",
+        u->provider == TW_OBJ_R2 ? " (an R2 API token's S3 access key and secret)" : "");
 }
 
 /* ---- lease ------------------------------------------------------------------------------ */
@@ -282,6 +422,7 @@ static void obj_close(tw_storage *st) {
     tw_obj_pages_free(o);
     free(o->log);
     tw_s3_close(o->s3);
+    tw_ocache_close(o->cache);
     pthread_rwlock_destroy(&o->page_lock);
     pthread_mutex_destroy(&o->mu);
     free(o);
@@ -312,31 +453,34 @@ static const tw_storage_ops OBJECT_OPS = {
 };
 
 int tw_object_open(const char *rest, const tw_storage_opts *opts, tw_storage **out, tw_err *err) {
+    return tw_object_open_scheme("s3", rest, opts, out, err);
+}
+
+int tw_object_open_scheme(const char *scheme, const char *rest, const tw_storage_opts *opts,
+                          tw_storage **out, tw_err *err) {
     *out = NULL;
     tw_object *o = calloc(1, sizeof *o);
     if (!o) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     o->base.ops = &OBJECT_OPS;
     pthread_mutex_init(&o->mu, NULL);
     pthread_rwlock_init(&o->page_lock, NULL);
-    int rc = tw_object_parse_url(rest, &o->url, err);
+    int rc = tw_object_parse_scheme_url(scheme, rest, &o->url, err);
     if (rc) goto fail;
-    snprintf(o->name, sizeof o->name, "s3://%s/%s", o->url.bucket, o->url.prefix);
-    const char *ak = env("AWS_ACCESS_KEY_ID", NULL), *sk = env("AWS_SECRET_ACCESS_KEY", NULL);
-    if (!ak || !sk) {
-        rc = tw_err_set(err, TWILL_MISUSE, NULL,
-                        "%s: no object-store credentials: %s%s%s is not set", o->name,
-                        ak ? "" : "AWS_ACCESS_KEY_ID", !ak && !sk ? " and " : "",
-                        sk ? "" : "AWS_SECRET_ACCESS_KEY");
-        goto fail;
-    }
+    snprintf(o->name, sizeof o->name, "%s://%s/%s", o->url.scheme, o->url.bucket, o->url.prefix);
+    const char *ak, *sk, *tok;
+    if ((rc = tw_object_credentials(&o->url, &ak, &sk, &tok, err))) goto fail;
     tw_s3_config cfg = {.endpoint = o->url.endpoint,
                         .region = o->url.region,
                         .bucket = o->url.bucket,
                         .access_key = ak,
                         .secret_key = sk,
-                        .session_token = env("AWS_SESSION_TOKEN", NULL),
-                        .virtual_hosted = o->url.virtual_hosted};
+                        .session_token = tok,
+                        .virtual_hosted = o->url.virtual_hosted,
+                        .dialect =
+                            o->url.provider == TW_OBJ_GCS ? TW_S3_DIALECT_GCS : TW_S3_DIALECT_AWS};
     if ((rc = tw_s3_open(&cfg, &o->s3, err))) goto fail;
+    /* a cache that cannot be created only makes reads slower: run without one */
+    if (o->url.cache_dir[0]) o->cache = tw_ocache_open(o->url.cache_dir, o->url.cache_size);
     /* the first request also proves the endpoint, the credentials and the bucket */
     if ((rc = tw_obj_manifest_load(o, opts ? opts->create : 1, err)) ||
         (rc = tw_obj_log_load(o, err)) || (rc = tw_obj_newest(o, "lease/", &o->epoch, err)))

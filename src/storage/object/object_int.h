@@ -7,6 +7,7 @@
 #define TW_OBJECT_INT_H
 
 #include "storage/object/object.h"
+#include "storage/object/object_cache.h"
 #include "util/buf.h"
 
 #include <pthread.h>
@@ -52,6 +53,7 @@ typedef struct staged {
 typedef struct tw_object {
     tw_storage base;
     tw_s3 *s3;
+    tw_ocache *cache; /* NULL: no local cache */
     tw_object_url url;
     char name[700];     /* "s3://bucket/prefix" for messages */
     pthread_mutex_t mu; /* every op but page_read */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #define MANIFEST_MAGIC "TWMANIF\0"
@@ -60,43 +61,109 @@ void tw_obj_pages_free(tw_object *o) {
     o->npages = o->nlayers = o->nstage = 0;
 }
 
-/* Reads a layer's index (one range GET) into the page index. */
-static int load_layer_index(tw_object *o, uint32_t li, tw_err *err) {
-    layer_ref *L = &o->layers[li];
-    char key[600];
-    if (tw_obj_key(o, key, sizeof key, "%s", L->name))
-        return tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+/* Cache key of bytes [off, off + len) of a layer (layer names are unique: never stale). */
+static void range_key(char *out, size_t cap, const char *layer, uint64_t off, uint64_t len) {
+    snprintf(out, cap, "%s@%llu+%llu", layer, (unsigned long long)off, (unsigned long long)len);
+}
+
+static int layer_consistent(tw_object *o, const layer_ref *L, tw_err *err) {
     if (L->size < LAYER_HDR + FOOTER ||
         L->index_off + (uint64_t)L->count * INDEX_ENT + FOOTER != L->size)
         return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: manifest entry for %s is inconsistent",
                           o->name, L->name);
-    tw_buf b = {0};
-    tw_s3_result res;
-    int rc = tw_s3_get(o->s3, key, L->index_off, L->size - L->index_off, &b, &res, err);
-    if (!rc && (res.status == 404 || b.len != L->size - L->index_off))
-        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s is missing or truncated", o->name,
-                        L->name);
-    const uint8_t *f = b.p + (b.len - FOOTER);
-    if (!rc && (memcmp(f, FOOTER_MAGIC, 8) != 0 || tw_crc32c(0, f, 28) != tw_load_u32(f + 28) ||
-                tw_load_u64(f + 8) != L->index_off || tw_load_u32(f + 16) != L->count ||
-                tw_crc32c(0, b.p, (size_t)L->count * INDEX_ENT) != tw_load_u32(f + 20)))
-        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s has a damaged index", o->name,
-                        L->name);
-    for (uint32_t i = 0; !rc && i < L->count; i++) {
-        const uint8_t *e = b.p + (size_t)i * INDEX_ENT;
+    return TWILL_OK;
+}
+
+/* Checks a layer's index + footer bytes (b) against the manifest entry. */
+static int check_layer_index(tw_object *o, const layer_ref *L, const tw_buf *b, tw_err *err) {
+    if (b->len != L->size - L->index_off)
+        return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s is missing or truncated", o->name,
+                          L->name);
+    const uint8_t *f = b->p + (b->len - FOOTER);
+    if (memcmp(f, FOOTER_MAGIC, 8) != 0 || tw_crc32c(0, f, 28) != tw_load_u32(f + 28) ||
+        tw_load_u64(f + 8) != L->index_off || tw_load_u32(f + 16) != L->count ||
+        tw_crc32c(0, b->p, (size_t)L->count * INDEX_ENT) != tw_load_u32(f + 20))
+        return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s has a damaged index", o->name,
+                          L->name);
+    for (uint32_t i = 0; i < L->count; i++) {
+        const uint8_t *e = b->p + (size_t)i * INDEX_ENT;
+        if (tw_load_u64(e + 16) + tw_load_u32(e + 4) > L->index_off || tw_load_u64(e + 8) > L->lsn)
+            return tw_err_set(err, TWILL_CORRUPT, NULL,
+                              "%s: layer %s: index entry %u is out of range", o->name, L->name, i);
+    }
+    return TWILL_OK;
+}
+
+/* Adds a checked layer index to the page index. */
+static int add_layer_index(tw_object *o, uint32_t li, const tw_buf *b, tw_err *err) {
+    const layer_ref *L = &o->layers[li];
+    for (uint32_t i = 0; i < L->count; i++) {
+        const uint8_t *e = b->p + (size_t)i * INDEX_ENT;
         page_ver v = {.lsn = tw_load_u64(e + 8),
                       .off = tw_load_u64(e + 16),
                       .layer = li,
                       .clen = tw_load_u32(e + 4),
                       .crc = tw_load_u32(e + 24),
                       .flags = tw_load_u32(e + 28)};
-        if (v.off + v.clen > L->index_off || v.lsn > L->lsn)
-            rc = tw_err_set(err, TWILL_CORRUPT, NULL,
-                            "%s: layer %s: index entry %u is out of range", o->name, L->name, i);
-        else if (add_version(o, tw_load_u32(e), v))
-            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        if (add_version(o, tw_load_u32(e), v))
+            return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     }
-    tw_buf_free(&b);
+    return TWILL_OK;
+}
+
+/* Loads every layer's index: from the local cache where it has them, the rest with range
+ * GETs sent in parallel. */
+static int load_layer_indexes(tw_object *o, tw_err *err) {
+    size_t n = o->nlayers;
+    if (!n) return TWILL_OK;
+    tw_buf *bufs = calloc(n, sizeof *bufs);
+    tw_s3_op *ops = calloc(n, sizeof *ops);
+    char(*keys)[600] = calloc(n, sizeof *keys);
+    uint32_t *which = calloc(n, sizeof *which);
+    int rc = TWILL_OK;
+    if (!bufs || !ops || !keys || !which) {
+        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    size_t nget = 0;
+    for (uint32_t li = 0; li < n && !rc; li++) {
+        layer_ref *L = &o->layers[li];
+        if ((rc = layer_consistent(o, L, err))) break;
+        char ck[200];
+        range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+        if (tw_ocache_get(o->cache, ck, &bufs[li])) {
+            if (!check_layer_index(o, L, &bufs[li], NULL)) {
+                rc = add_layer_index(o, li, &bufs[li], err);
+                continue;
+            }
+            tw_ocache_drop(o->cache, ck);
+        }
+        if (tw_obj_key(o, keys[nget], sizeof keys[nget], "%s", L->name)) {
+            rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+            break;
+        }
+        ops[nget] = (tw_s3_op){.kind = TW_S3_OP_GET,
+                               .key = keys[nget],
+                               .off = L->index_off,
+                               .len = L->size - L->index_off,
+                               .out = &bufs[li]};
+        which[nget++] = li;
+    }
+    if (!rc && nget) rc = tw_s3_batch(o->s3, ops, nget, err);
+    for (size_t i = 0; i < nget && !rc; i++) {
+        layer_ref *L = &o->layers[which[i]];
+        if (ops[i].res.status == 404)
+            rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: layer %s is missing", o->name, L->name);
+        else if (!(rc = check_layer_index(o, L, &bufs[which[i]], err)) &&
+                 !(rc = add_layer_index(o, which[i], &bufs[which[i]], err))) {
+            char ck[200];
+            range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+            tw_ocache_put(o->cache, ck, bufs[which[i]].p, bufs[which[i]].len);
+        }
+    }
+out:
+    for (size_t i = 0; bufs && i < n; i++) tw_buf_free(&bufs[i]);
+    free(bufs), free(ops), free(keys), free(which);
     return rc;
 }
 
@@ -186,7 +253,7 @@ int tw_obj_manifest_load(tw_object *o, int create, tw_err *err) {
             rc = decode_manifest(o, b.p, b.len, ver, err);
     }
     tw_buf_free(&b);
-    for (uint32_t i = 0; !rc && i < o->nlayers; i++) rc = load_layer_index(o, i, err);
+    if (!rc) rc = load_layer_indexes(o, err);
     return rc;
 }
 
@@ -211,39 +278,49 @@ int tw_obj_page_read(tw_storage *st, uint32_t pgno, uint64_t as_of, void *buf, i
             }
     }
     int rc = TWILL_OK;
+    char ck[200] = "";
     if (have && tw_obj_key(o, key, sizeof key, "%s", o->layers[v.layer].name))
         rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+    if (have) range_key(ck, sizeof ck, o->layers[v.layer].name, v.off, v.clen);
     pthread_rwlock_unlock(&o->page_lock);
     if (rc || !have) return rc;
 
     tw_buf b = {0};
-    tw_s3_result res;
-    if ((rc = tw_s3_get(o->s3, key, v.off, v.clen, &b, &res, err))) goto out;
-    if (res.status == 404 || b.len != v.clen) {
-        rc = tw_err_set(err, TWILL_CORRUPT, NULL,
-                        "%s: page %u: layer object %s is missing or short", o->name, pgno, key);
-        goto out;
-    }
-    if (v.flags & FLAG_ZSTD) {
-        size_t got = ZSTD_decompress(buf, TW_PAGE_SIZE, b.p, b.len);
-        if (ZSTD_isError(got) || got != TW_PAGE_SIZE) {
-            rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s does not decompress: %s",
-                            o->name, pgno, key,
-                            ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
-            goto out;
+    /* the local cache first; a cached copy that fails the checks is dropped and fetched */
+    int cached = tw_ocache_get(o->cache, ck, &b);
+    for (;;) {
+        const char *why = NULL;
+        if (!cached) {
+            tw_s3_result res;
+            if ((rc = tw_s3_get(o->s3, key, v.off, v.clen, &b, &res, err))) goto out;
+            if (res.status == 404 || b.len != v.clen) {
+                rc = tw_err_set(err, TWILL_CORRUPT, NULL,
+                                "%s: page %u: layer object %s is missing or short", o->name, pgno,
+                                key);
+                goto out;
+            }
         }
-    } else if (b.len == TW_PAGE_SIZE) {
-        memcpy(buf, b.p, TW_PAGE_SIZE);
-    } else {
-        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s has the wrong size", o->name,
-                        pgno, key);
+        if (b.len != v.clen) {
+            why = "has the wrong size";
+        } else if (v.flags & FLAG_ZSTD) {
+            size_t got = ZSTD_decompress(buf, TW_PAGE_SIZE, b.p, b.len);
+            if (ZSTD_isError(got) || got != TW_PAGE_SIZE) why = "does not decompress";
+        } else if (b.len == TW_PAGE_SIZE) {
+            memcpy(buf, b.p, TW_PAGE_SIZE);
+        } else {
+            why = "has the wrong size";
+        }
+        if (!why && tw_crc32c(0, buf, TW_PAGE_SIZE) != v.crc) why = "fails its checksum";
+        if (!why) break;
+        if (cached) { /* a damaged cache entry: only slower */
+            tw_ocache_drop(o->cache, ck);
+            cached = 0;
+            continue;
+        }
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s %s", o->name, pgno, key, why);
         goto out;
     }
-    if (tw_crc32c(0, buf, TW_PAGE_SIZE) != v.crc) {
-        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: page %u in %s fails its checksum", o->name,
-                        pgno, key);
-        goto out;
-    }
+    if (!cached) tw_ocache_put(o->cache, ck, b.p, b.len);
     *found_out = 1;
     if (version_out) *version_out = v.lsn;
 out:
@@ -318,6 +395,18 @@ out:
     return rc;
 }
 
+/* A layer name's random part: names are never reused, which is what lets the local cache
+ * keep layer ranges without ever checking them for staleness. */
+static uint64_t layer_nonce(tw_object *o) {
+    uint64_t r = 0;
+    if (getentropy(&r, sizeof r) != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) * 0x9E3779B97F4A7C15ull;
+    }
+    return r ^ (uintptr_t)o ^ o->manifest_ver << 32 ^ o->epoch;
+}
+
 static int cmp_staged(const void *a, const void *b) {
     const staged *x = a, *y = b;
     if (x->pgno != y->pgno) return x->pgno < y->pgno ? -1 : 1;
@@ -379,8 +468,7 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     if (o->nstage) {
         layer_ref *L = &ls[n];
         memset(L, 0, sizeof *L);
-        uint64_t nonce = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uintptr_t)o ^
-                         o->manifest_ver << 32 ^ o->epoch;
+        uint64_t nonce = layer_nonce(o);
         snprintf(L->name, sizeof L->name, "layer/%020llu-%016llx", (unsigned long long)lsn,
                  (unsigned long long)nonce);
         L->lsn = lsn;
@@ -444,6 +532,16 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
         o->failed = 1;
         rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory indexing checkpoint %llu",
                         (unsigned long long)lsn);
+    }
+    if (!rc && n > had && o->cache) { /* write-through: this writer reads its pages back */
+        const layer_ref *L = &o->layers[had];
+        char ck[200];
+        range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+        tw_ocache_put(o->cache, ck, layer.p + L->index_off, L->size - L->index_off);
+        for (size_t i = 0; i < o->nstage; i++) {
+            range_key(ck, sizeof ck, L->name, o->stage[i].off, o->stage[i].clen);
+            tw_ocache_put(o->cache, ck, layer.p + o->stage[i].off, o->stage[i].clen);
+        }
     }
     reset_stage(o, 0);
     /* keep the previous manifest (a reader that listed just before may still fetch it) */
