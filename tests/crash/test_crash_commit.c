@@ -26,6 +26,14 @@
  *
  * Rounds: --rounds N or TWILL_CRASH_ROUNDS (default 40). Seed: --seed S or
  * TWILL_CRASH_SEED (default from the clock); it is printed so a failure can be replayed.
+ *
+ * Another backend: --url URL (or TWILL_TEST_URL, which tests/s3/s3run exports) runs the
+ * same rounds against that database instead of file://<tmp>/db; ctest runs it on s3://
+ * as test_crash_commit_s3 (label s3). With a URL every writer process gets the cache
+ * directory <tmp>/cache-writer (TWILL_CACHE_DIR, kept across rounds: a warm cache that
+ * the previous, killed writer left behind) and every verification opens the database
+ * with a fresh, empty cache directory — compute is disposable. The kill delay is
+ * 0..TWILL_CRASH_MAX_DELAY_MS (default 50 ms).
  */
 #include "twill/engine.h"
 
@@ -108,6 +116,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 static int rm_rf(const char *path) {
     return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+/* Set by --url / TWILL_TEST_URL: the directory that holds the per-process caches. */
+static const char *g_cache_base;
 
 /* ---- acknowledgements: child -> parent -------------------------------------------- */
 
@@ -521,17 +532,27 @@ static void verify(const state *st, const char *url, round_stats *rs, int64_t *m
                    size_t *nrows_out) {
     *max_id = 0;
     *nrows_out = 0;
+    char cache[4200] = "";
+    if (g_cache_base) {
+        /* a process that never saw this database, with an empty cache */
+        static int nverify;
+        snprintf(cache, sizeof cache, "%s/cache-verify-%d", g_cache_base, ++nverify);
+        if (mkdir_p(cache) != 0) violation(rs, "cannot create %s", cache);
+        setenv("TWILL_CACHE_DIR", cache, 1);
+    }
     twill_db *db = NULL;
     int rc = twill_open(url, NULL, &db);
     if (rc != TWILL_OK) {
         violation(rs, "twill_open after the kill returned %d (%s): %s SQLSTATE %s", rc,
                   twill_errstr(rc), twill_open_errmsg(), twill_open_sqlstate());
+        if (cache[0]) rm_rf(cache);
         return;
     }
     twill_session *s = NULL;
     if (twill_session_open(db, &s) != TWILL_OK) {
         violation(rs, "twill_session_open failed");
         twill_close(db);
+        if (cache[0]) rm_rf(cache);
         return;
     }
     row *rows = NULL;
@@ -602,13 +623,14 @@ out:
     twill_session_close(s);
     rc = twill_close(db);
     if (rc != TWILL_OK) violation(rs, "twill_close returned %d (%s)", rc, twill_errstr(rc));
+    if (cache[0] && rm_rf(cache) != 0) fprintf(stderr, "could not remove %s\n", cache);
 }
 
 /* ---- the parent: rounds ------------------------------------------------------------ */
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: test_crash_commit [--rounds N] [--seed S] [--keep]\n"
+            "usage: test_crash_commit [--rounds N] [--seed S] [--url URL] [--keep]\n"
             "\n"
             "Forks a child that commits rows (single-row autocommits and multi-row\n"
             "transactions, 1 or %d threads) into file://<tmp>/db, SIGKILLs it after a random\n"
@@ -617,13 +639,17 @@ static void usage(FILE *f) {
             "\n"
             "  --rounds N  rounds to run (default: $TWILL_CRASH_ROUNDS, else %d)\n"
             "  --seed S    random seed (default: $TWILL_CRASH_SEED, else from the clock)\n"
+            "  --url URL   the database to crash instead of file://<tmp>/db (default:\n"
+            "              $TWILL_TEST_URL if set); each verification then opens it with a\n"
+            "              fresh, empty TWILL_CACHE_DIR\n"
             "  --keep      keep the temporary directory even when every round passed\n"
             "  --help      show this help\n"
             "  (--child URL FD THREADS FIRST_ID SEED is the writer process's internal entry.)\n"
             "\n"
             "The temporary directory is created under $TWILL_TEST_TMP (else $TMPDIR, else\n"
-            "/tmp) and kept when a round fails. Exit status: 0 if every round passed.\n",
-            MULTI_THREADS, MAX_DELAY_US / 1000, DEFAULT_ROUNDS);
+            "/tmp) and kept when a round fails. The kill delay is at most\n"
+            "$TWILL_CRASH_MAX_DELAY_MS (default %d). Exit status: 0 if every round passed.\n",
+            MULTI_THREADS, MAX_DELAY_US / 1000, DEFAULT_ROUNDS, MAX_DELAY_US / 1000);
 }
 
 static bool parse_u64(const char *s, uint64_t *out) {
@@ -661,6 +687,11 @@ static void run_child_round(const char *url, const round_plan *plan, int64_t fir
                     threads_s,           first_s,   seed_s,      NULL};
     fflush(stdout);
     fflush(stderr);
+    char cache[4200];
+    if (g_cache_base) { /* the writers' cache outlives each of them */
+        snprintf(cache, sizeof cache, "%s/cache-writer", g_cache_base);
+        setenv("TWILL_CACHE_DIR", cache, 1);
+    }
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
@@ -723,8 +754,17 @@ static int child_entry(int argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--child") == 0) return child_entry(argc, argv);
     uint64_t rounds = DEFAULT_ROUNDS, seed = 0;
+    const char *env;
     bool have_seed = false, keep = false;
-    const char *env = getenv("TWILL_CRASH_ROUNDS");
+    const char *given_url = getenv("TWILL_TEST_URL");
+    if (given_url && !*given_url) given_url = NULL;
+    uint64_t max_delay_ms = MAX_DELAY_US / 1000;
+    env = getenv("TWILL_CRASH_MAX_DELAY_MS");
+    if (env && *env && !parse_u64(env, &max_delay_ms)) {
+        fprintf(stderr, "test_crash_commit: TWILL_CRASH_MAX_DELAY_MS is not a number: %s\n", env);
+        return 2;
+    }
+    env = getenv("TWILL_CRASH_ROUNDS");
     if (env && *env && !parse_u64(env, &rounds)) {
         fprintf(stderr, "test_crash_commit: TWILL_CRASH_ROUNDS is not a number: %s\n", env);
         return 2;
@@ -752,6 +792,8 @@ int main(int argc, char **argv) {
                 return 2;
             }
             have_seed = true;
+        } else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc) {
+            given_url = argv[++i];
         } else if (strcmp(argv[i], "--keep") == 0) {
             keep = true;
         } else {
@@ -776,7 +818,12 @@ int main(int argc, char **argv) {
                 strerror(errno));
         return 2;
     }
-    snprintf(url, sizeof url, "file://%s/db", dir);
+    if (given_url) {
+        snprintf(url, sizeof url, "%s", given_url);
+        g_cache_base = dir;
+    } else {
+        snprintf(url, sizeof url, "file://%s/db", dir);
+    }
     printf("test_crash_commit: seed %" PRIu64 ", %" PRIu64 " rounds, database %s\n", seed, rounds,
            url);
     printf("  (replay with TWILL_CRASH_SEED=%" PRIu64 " TWILL_CRASH_ROUNDS=%" PRIu64 ")\n", seed,
@@ -790,7 +837,7 @@ int main(int argc, char **argv) {
         round_plan plan = {
             .threads = round % 3 == 0 ? MULTI_THREADS : 1,
             .early = rng_below(&rng, 8) == 0,
-            .delay_us = (int64_t)rng_below(&rng, MAX_DELAY_US + 1),
+            .delay_us = (int64_t)rng_below(&rng, max_delay_ms * 1000 + 1),
             .child_seed = rng_next(&rng),
         };
         round_stats rs = {0};

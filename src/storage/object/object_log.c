@@ -172,27 +172,77 @@ static int put_slot(tw_object *o, uint64_t seq, const tw_buf *body, int *won, tw
     return rc;
 }
 
+/* The slot at o->next_seq is taken: the previous writer appended since we looked. One
+ * LIST of everything from that slot on adopts it all (sizes tell fences from batches, as
+ * at open) — a writer that commits back to back appends faster than a slot-by-slot probe
+ * (PUT 412 + GET per slot) could follow, so probing alone never catches up. *last_seq is
+ * the newest adopted object, checked by the caller. */
+static int catch_up(tw_object *o, uint64_t *last_seq, tw_err *err) {
+    char pfx[600], after[600];
+    if (tw_obj_key(o, pfx, sizeof pfx, "log/") ||
+        (o->next_seq > 1 && log_key(o, o->next_seq - 1, after, sizeof after, err)))
+        return tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+    listed l = {.o = o, .skip = strlen(pfx)};
+    int rc = tw_s3_list(o->s3, pfx, o->next_seq > 1 ? after : NULL, see_log, &l, err);
+    if (!rc && l.oom) rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    if (!rc && (l.n == 0 || l.seq[0] != o->next_seq))
+        rc = tw_err_set(err, TWILL_IOERR, NULL,
+                        "%s: log object %llu was taken but is not listed (a concurrent "
+                        "truncation?)",
+                        o->name, (unsigned long long)o->next_seq);
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        if (l.seq[i] != o->next_seq) {
+            rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: log object %llu is missing", o->name,
+                            (unsigned long long)o->next_seq);
+            break;
+        }
+        int fence = l.size[i] == LOG_FENCE_SIZE;
+        uint64_t lsn = fence ? o->durable_lsn : o->durable_lsn + 1;
+        if ((rc = push_ent(o, o->next_seq, lsn, fence, err))) break;
+        o->durable_lsn = lsn;
+        *last_seq = o->next_seq++;
+    }
+    free(l.seq);
+    free(l.size);
+    return rc;
+}
+
 int tw_obj_log_fence(tw_object *o, uint64_t epoch, tw_err *err) {
     tw_buf body = {0}, hb = {0};
     int rc = TWILL_OK;
-    for (int tries = 0; tries < 10000; tries++) {
+    uint64_t adopted = 0; /* newest object adopted by catch_up, 0: none */
+    int placed = 0;
+    for (int tries = 0; tries < 1000 && !placed; tries++) {
         if (tw_obj_log_encode(&body, LOG_KIND_FENCE, o->next_seq, o->durable_lsn, epoch, NULL, 0)) {
             rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
             break;
         }
         int won = 0;
         if ((rc = put_slot(o, o->next_seq, &body, &won, err))) break;
-        if (won) {
-            if (!(rc = push_ent(o, o->next_seq, o->durable_lsn, 1, err))) o->next_seq++;
-            break;
+        if (!won) {
+            if ((rc = catch_up(o, &adopted, err))) break;
+            continue;
         }
-        /* the slot is taken: the previous writer appended since we looked; catch up */
+        if ((rc = push_ent(o, o->next_seq, o->durable_lsn, 1, err))) break;
+        o->next_seq++;
+        placed = 1;
+        if (!adopted) break;
+        /* Check what was adopted by size alone, after the fence is in (checking first would
+         * widen the window in which a busy writer takes the slot again): the newest adopted
+         * object's header must agree, and must not come from a newer writer. */
         char key[600];
         tw_s3_result res;
         log_hdr h;
-        if ((rc = log_key(o, o->next_seq, key, sizeof key, err)) ||
+        uint64_t want = 0;
+        int fence = 0;
+        for (size_t i = o->nlog; i-- > 0;)
+            if (o->log[i].seq == adopted) {
+                want = o->log[i].lsn, fence = o->log[i].fence;
+                break;
+            }
+        if ((rc = log_key(o, adopted, key, sizeof key, err)) ||
             (rc = tw_s3_get(o->s3, key, 0, LOG_HDR, &hb, &res, err)) ||
-            (rc = decode_hdr(o, hb.p, hb.len, 0, o->next_seq, &h, err)))
+            (rc = decode_hdr(o, hb.p, hb.len, 0, adopted, &h, err)))
             break;
         if (h.epoch > epoch) {
             o->fenced = 1;
@@ -200,20 +250,17 @@ int tw_obj_log_fence(tw_object *o, uint64_t epoch, tw_err *err) {
                             "%s: a newer writer (epoch %llu) took over while this one was "
                             "acquiring epoch %llu",
                             o->name, (unsigned long long)h.epoch, (unsigned long long)epoch);
-            break;
-        }
-        int fence = h.kind == LOG_KIND_FENCE;
-        uint64_t want = fence ? o->durable_lsn : o->durable_lsn + 1;
-        if (h.lsn != want) {
+        } else if (h.lsn != want || (h.kind == LOG_KIND_FENCE) != fence) {
             rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: log object %llu has LSN %llu, not %llu",
-                            o->name, (unsigned long long)o->next_seq, (unsigned long long)h.lsn,
+                            o->name, (unsigned long long)adopted, (unsigned long long)h.lsn,
                             (unsigned long long)want);
-            break;
         }
-        if ((rc = push_ent(o, o->next_seq, h.lsn, fence, err))) break;
-        o->durable_lsn = h.lsn;
-        o->next_seq++;
+        break;
     }
+    if (!rc && !placed)
+        rc = tw_err_set(err, TWILL_BUSY, NULL,
+                        "%s: could not place the fence of epoch %llu: the log kept growing",
+                        o->name, (unsigned long long)epoch);
     tw_buf_free(&body);
     tw_buf_free(&hb);
     return rc;
