@@ -462,6 +462,65 @@ static void test_pipeline(const server *s) {
     PQfinish(c);
 }
 
+/* A write-write conflict is 40001 (first committer wins), reported the way PostgreSQL
+ * reports it, so that clients that retry (pgbench --max-tries) can: at the statement
+ * (the block is then failed, 25P02, until ROLLBACK) or at COMMIT (ErrorResponse, then
+ * ReadyForQuery idle: the transaction is gone). Either way nothing of it is kept. */
+static void test_conflict(const server *s) {
+    PGconn *a = connect_ok(s), *b = connect_ok(s);
+    exec_ok(a, "CREATE TABLE cf (k INT PRIMARY KEY, v INT); INSERT INTO cf VALUES (1, 0), (2, 0)");
+    for (int round = 0; round < 2; round++) {
+        int k = round + 1;
+        char sql[128], v[64];
+        exec_ok(a, "BEGIN");
+        snprintf(sql, sizeof sql, "SELECT v FROM cf WHERE k = %d", k);
+        query1(a, sql, v, sizeof v); /* the snapshot */
+        if (round == 1) {
+            /* Both write before either commits. */
+            snprintf(sql, sizeof sql, "UPDATE cf SET v = v + 10 WHERE k = %d", k);
+            PGresult *r = PQexec(a, sql);
+            CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+            PQclear(r);
+        }
+        snprintf(sql, sizeof sql, "UPDATE cf SET v = v + 1 WHERE k = %d", k);
+        exec_ok(b, sql); /* autocommit: commits first */
+        snprintf(sql, sizeof sql, "UPDATE cf SET v = v + 100 WHERE k = %d", k);
+        PGresult *r = PQexec(a, sql);
+        int at_stmt = PQresultStatus(r) == PGRES_FATAL_ERROR;
+        if (at_stmt) {
+            CHECK(!strcmp(sqlstate(r), "40001"));
+            CHECK(PQtransactionStatus(a) == PQTRANS_INERROR);
+            PQclear(r);
+            r = PQexec(a, "SELECT 1");
+            CHECK(!strcmp(sqlstate(r), "25P02"));
+            PQclear(r);
+            r = PQexec(a, "ROLLBACK");
+            CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+        } else {
+            CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+            CHECK(PQtransactionStatus(a) == PQTRANS_INTRANS);
+            PQclear(r);
+            r = PQexec(a, "COMMIT");
+            CHECK(PQresultStatus(r) == PGRES_FATAL_ERROR && !strcmp(sqlstate(r), "40001"));
+            const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            CHECK(m && !strcmp(m, "could not serialize access due to concurrent update"));
+        }
+        PQclear(r);
+        CHECK(PQtransactionStatus(a) == PQTRANS_IDLE);
+        snprintf(sql, sizeof sql, "SELECT v FROM cf WHERE k = %d", k);
+        query1(b, sql, v, sizeof v);
+        CHECK(!strcmp(v, "1")); /* b's update only */
+        /* The retry succeeds. */
+        snprintf(sql, sizeof sql, "BEGIN; UPDATE cf SET v = v + 100 WHERE k = %d; COMMIT", k);
+        exec_ok(a, sql);
+        snprintf(sql, sizeof sql, "SELECT v FROM cf WHERE k = %d", k);
+        query1(b, sql, v, sizeof v);
+        CHECK(!strcmp(v, "101"));
+    }
+    PQfinish(a);
+    PQfinish(b);
+}
+
 /* Sends the statements of one pipeline (each through Parse/Bind/Execute, no Sync in
  * between), then Sync; drains the results. Returns the number of errors; *status
  * receives the transaction status after the Sync. */
@@ -649,6 +708,133 @@ static int raw_expect_fatal(int fd, const char *code) {
         if (buf[i] == 'C' && !memcmp(buf + i + 1, code, 5))
             return memmem(buf, have, "FATAL", 5) != 0;
     return 0;
+}
+
+/* Sends one typed message. */
+static int raw_msg(int fd, char type, const void *payload, size_t n) {
+    unsigned char hdr[5] = {(unsigned char)type};
+    put32(hdr + 1, (uint32_t)(n + 4));
+    if (write(fd, hdr, 5) != 5) return -1;
+    return n && write(fd, payload, n) != (ssize_t)n ? -1 : 0;
+}
+
+static int raw_query(int fd, const char *sql) {
+    return raw_msg(fd, 'Q', sql, strlen(sql) + 1);
+}
+
+/* Reads messages until ReadyForQuery. *status gets its transaction status, code the
+ * SQLSTATE of the first ErrorResponse ("" if none), *rows the DataRows seen. 0, or -1
+ * if the socket closed or stalled first. */
+static int raw_until_ready(int fd, char *status, char code[6], int *rows) {
+    unsigned char buf[65536];
+    size_t have = 0;
+    code[0] = 0;
+    *rows = 0;
+    for (;;) {
+        size_t off = 0;
+        while (have - off >= 5) {
+            uint32_t len = (uint32_t)buf[off + 1] << 24 | (uint32_t)buf[off + 2] << 16 |
+                           (uint32_t)buf[off + 3] << 8 | buf[off + 4];
+            if (len < 4 || len > sizeof buf - 1) return -1;
+            if (have - off < 1 + (size_t)len) break;
+            unsigned char t = buf[off];
+            if (t == 'D') (*rows)++;
+            if (t == 'E' && !code[0]) {
+                for (size_t i = off + 5; i < off + 1 + len && buf[i];) {
+                    if (buf[i] == 'C') {
+                        memcpy(code, buf + i + 1, 5);
+                        code[5] = 0;
+                    }
+                    i += strlen((const char *)buf + i) + 1;
+                }
+            }
+            if (t == 'Z') {
+                *status = (char)buf[off + 5];
+                return 0;
+            }
+            off += 1 + (size_t)len;
+        }
+        memmove(buf, buf + off, have - off);
+        have -= off;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 5000) <= 0) return -1;
+        ssize_t n = read(fd, buf + have, sizeof buf - have);
+        if (n <= 0) return -1;
+        have += (size_t)n;
+    }
+}
+
+/* A raw connection inside a transaction block that inserted `id` into bi. */
+static int raw_in_block(const server *s, int id) {
+    int fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    char sql[96], st = 0, code[6];
+    int rows;
+    snprintf(sql, sizeof sql, "BEGIN; INSERT INTO bi VALUES (%d)", id);
+    CHECK(raw_query(fd, sql) == 0);
+    CHECK(raw_until_ready(fd, &st, code, &rows) == 0 && st == 'T' && !code[0]);
+    return fd;
+}
+
+/* Bad input from clients inside a transaction block: each ends its own connection
+ * (FATAL 08P01) and rolls its block back; the rows it inserted are gone and its key
+ * does not block anyone. Errors that PostgreSQL reports without closing the connection
+ * (an unknown type OID, an Execute of a portal never bound) do the same here. */
+static void test_bad_input_in_txn(const server *s) {
+    PGconn *good = connect_ok(s);
+    /* A message out of order: a PasswordMessage after authentication. */
+    int fd = raw_in_block(s, 100);
+    CHECK(raw_msg(fd, 'p', "secret", 7) == 0);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+    /* A message truncated by its length field (a Parse without its parameter count). */
+    fd = raw_in_block(s, 101);
+    CHECK(raw_msg(fd, 'P', "\0SELECT 1", 10) == 0);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+    /* An oversized length field. */
+    fd = raw_in_block(s, 102);
+    unsigned char big[5] = {'P', 0x50, 0, 0, 0};
+    CHECK(write(fd, big, 5) == 5);
+    CHECK(raw_expect_fatal(fd, "08P01"));
+    close(fd);
+    /* A client that hangs up in the middle of a message. */
+    fd = raw_in_block(s, 103);
+    unsigned char half[] = {'Q', 0, 0, 0, 50, 'I', 'N'};
+    CHECK(write(fd, half, sizeof half) == (ssize_t)sizeof half);
+    close(fd);
+    /* A client that just disconnects. */
+    fd = raw_in_block(s, 104);
+    close(fd);
+    /* Unknown parameter type OID in Parse: 42704, not fatal (as in PostgreSQL), and
+     * the block is aborted; the connection goes on after ROLLBACK. */
+    fd = raw_in_block(s, 105);
+    unsigned char parse[] = {0,   'S', 'E', 'L', 'E', 'C', 'T',  ' ', '$',
+                             '1', 0,   0,   1,   0,   1,   0x86, 0x9f}; /* OID 99999 */
+    CHECK(raw_msg(fd, 'P', parse, sizeof parse) == 0);
+    CHECK(raw_msg(fd, 'S', NULL, 0) == 0);
+    char st = 0, code[6];
+    int rows;
+    CHECK(raw_until_ready(fd, &st, code, &rows) == 0 && !strcmp(code, "42704") && st == 'E');
+    /* Execute of a portal that was never bound: 34000. */
+    CHECK(raw_msg(fd, 'E', "nope\0\0\0\0\0", 9) == 0);
+    CHECK(raw_msg(fd, 'S', NULL, 0) == 0);
+    CHECK(raw_until_ready(fd, &st, code, &rows) == 0 && !strcmp(code, "34000") && st == 'E');
+    CHECK(raw_query(fd, "ROLLBACK") == 0);
+    CHECK(raw_until_ready(fd, &st, code, &rows) == 0 && !code[0] && st == 'I');
+    CHECK(raw_query(fd, "SELECT 1") == 0);
+    CHECK(raw_until_ready(fd, &st, code, &rows) == 0 && !code[0] && rows == 1);
+    CHECK(raw_msg(fd, 'X', NULL, 0) == 0);
+    close(fd);
+    sleep_ms(200);
+    /* Nothing of theirs is left, and nothing of theirs is in the way. */
+    char v[64];
+    query1(good, "SELECT count(*) FROM bi WHERE id >= 100", v, sizeof v);
+    CHECK(!strcmp(v, "0"));
+    exec_ok(good, "INSERT INTO bi VALUES (100), (101), (102), (103), (104), (105)");
+    query1(good, "SELECT count(*) FROM bi WHERE id >= 100", v, sizeof v);
+    CHECK(!strcmp(v, "6"));
+    PQfinish(good);
 }
 
 static void test_bad_input(const server *s) {
@@ -1178,8 +1364,10 @@ int main(int argc, char **argv) {
     test_prepared(&s);
     test_pipeline(&s);
     test_pipeline_implicit_txn(&s);
+    test_conflict(&s);
     test_txn_status(&s);
     test_bad_input(&s);
+    test_bad_input_in_txn(&s);
     test_cancel(&s);
     test_copy(&s);
     test_gucs(&s);
