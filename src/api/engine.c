@@ -10,6 +10,7 @@
 #include "twill/engine.h"
 
 #include "sql/sql.h"
+#include "txn/engine_internal.h" /* only for the engine's storage handle (its stats) */
 #include "txn/txn.h"
 #include "util/error.h"
 
@@ -552,6 +553,10 @@ int twill_session_interrupt(twill_session *s, int on) {
     return TWILL_OK;
 }
 
+static tw_storage *tw_engine_storage(tw_engine *eng) {
+    return eng->st;
+}
+
 int twill_db_stats(twill_db *db, char *buf, size_t cap) {
     if (!db_ok(db) || (!buf && cap)) return -1;
     tw_engine_stats es;
@@ -559,14 +564,23 @@ int twill_db_stats(twill_db *db, char *buf, size_t cap) {
     pthread_mutex_lock(&db->mu);
     int nsessions = db->nsessions;
     pthread_mutex_unlock(&db->mu);
-    return snprintf(buf, cap,
-                    "commits %llu\ncommit_batches %llu\ncommit_batch_max %llu\n"
-                    "conflicts %llu\ncheckpoints %llu\ncache_hits %llu\ncache_misses %llu\n"
-                    "sessions %d\n",
-                    (unsigned long long)es.commits, (unsigned long long)es.batches,
-                    (unsigned long long)es.max_batch, (unsigned long long)es.conflicts,
-                    (unsigned long long)es.checkpoints, (unsigned long long)es.cache_hits,
-                    (unsigned long long)es.cache_misses, nsessions);
+    int n = snprintf(buf, cap,
+                     "commits %llu\ncommit_batches %llu\ncommit_batch_max %llu\n"
+                     "conflicts %llu\ncheckpoints %llu\ncache_hits %llu\ncache_misses %llu\n"
+                     "sessions %d\n",
+                     (unsigned long long)es.commits, (unsigned long long)es.batches,
+                     (unsigned long long)es.max_batch, (unsigned long long)es.conflicts,
+                     (unsigned long long)es.checkpoints, (unsigned long long)es.cache_hits,
+                     (unsigned long long)es.cache_misses, nsessions);
+    /* the storage backend's own counters (s3://: requests, bytes, local cache) */
+    tw_storage *st = tw_engine_storage(db->eng);
+    if (n >= 0 && st && st->ops->version >= 2 && st->ops->stats_text) {
+        size_t used = (size_t)n;
+        int m = used < cap ? st->ops->stats_text(st, buf + used, cap - used)
+                           : st->ops->stats_text(st, NULL, 0);
+        if (m > 0) n += m;
+    }
+    return n;
 }
 
 /* ---- ABI version 3: packed parameters and rows (for FFI bindings) ---- */

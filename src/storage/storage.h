@@ -36,7 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TW_STORAGE_VERSION 1
+/* 2: stats_text added at the end of tw_storage_ops (optional). */
+#define TW_STORAGE_VERSION 2
 #define TW_PAGE_SIZE 8192
 #define TW_LSN_MAX UINT64_MAX
 
@@ -108,6 +109,12 @@ typedef struct tw_storage_ops {
     /* Releases the lease if held, closes and frees. Never fails in a way that matters:
      * everything acknowledged is already durable. */
     void (*close)(tw_storage *st);
+
+    /* ---- version 2 ---- */
+    /* Optional (NULL: nothing to report; check ops->version >= 2 first). Writes the
+     * backend's counters as "name value\n" lines into buf, snprintf-style: returns the
+     * length the whole text needs. May run concurrently with any other op. */
+    int (*stats_text)(tw_storage *st, char *buf, size_t cap);
 } tw_storage_ops;
 
 struct tw_storage {

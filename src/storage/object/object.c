@@ -432,6 +432,26 @@ void tw_object_stats(tw_storage *st, tw_s3_stats *out) {
     tw_s3_get_stats(((tw_object *)st)->s3, out);
 }
 
+static int obj_stats_text(tw_storage *st, char *buf, size_t cap) {
+    tw_object *o = (tw_object *)st;
+    tw_s3_stats s;
+    tw_s3_get_stats(o->s3, &s);
+    tw_ocache_stats c;
+    tw_ocache_get_stats(o->cache, &c);
+    return snprintf(
+        buf, cap,
+        "s3_put %llu\ns3_get %llu\ns3_list %llu\ns3_head %llu\ns3_delete %llu\n"
+        "s3_retries %llu\ns3_bytes_up %llu\ns3_bytes_down %llu\n"
+        "s3_cache_hits %llu\ns3_cache_misses %llu\ns3_cache_bytes %llu\n"
+        "s3_cache_max_bytes %llu\ns3_compactions %llu\ns3_gc_deleted %llu\n",
+        (unsigned long long)s.put, (unsigned long long)s.get, (unsigned long long)s.list,
+        (unsigned long long)s.head, (unsigned long long)s.del, (unsigned long long)s.retries,
+        (unsigned long long)s.bytes_up, (unsigned long long)s.bytes_down,
+        (unsigned long long)c.hits, (unsigned long long)c.misses, (unsigned long long)c.bytes,
+        (unsigned long long)c.max_bytes, (unsigned long long)atomic_load(&o->n_compactions),
+        (unsigned long long)atomic_load(&o->n_gc_deleted));
+}
+
 static const tw_storage_ops OBJECT_OPS = {
     .version = TW_STORAGE_VERSION,
     .name = "s3",
@@ -450,6 +470,7 @@ static const tw_storage_ops OBJECT_OPS = {
     .branch_delete = obj_branch_delete,
     .meta = obj_meta,
     .close = obj_close,
+    .stats_text = obj_stats_text,
 };
 
 int tw_object_open(const char *rest, const tw_storage_opts *opts, tw_storage **out, tw_err *err) {

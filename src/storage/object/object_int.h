@@ -11,6 +11,7 @@
 #include "util/buf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* log object: [magic 8][u32 version][u32 kind][u64 seq][u64 lsn][u64 epoch][u32 count]
@@ -63,6 +64,9 @@ typedef struct tw_object {
     uint64_t held;  /* epoch this handle holds, 0: none */
     int fenced;     /* another writer took over: no more writes */
     int failed;     /* an append's fate is unknown: no more writes until reopened */
+
+    /* compaction and garbage collection (counters for stats) */
+    _Atomic uint64_t n_compactions, n_gc_deleted;
 
     /* commit log: the objects above the last truncation, in seq order */
     log_ent *log;
