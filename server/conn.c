@@ -1429,18 +1429,6 @@ static int msg_bind(conn *c, tws_rd *r) {
         ext_error(c, "08P01", "bind message has the wrong number of result formats");
         return 0;
     }
-    /* date/timestamp values have no binary output yet: refuse it here rather than send
-     * their text where a client expects PostgreSQL's binary layout */
-    for (int i = 0; !err_state && i < ncols; i++) {
-        uint32_t oid = twill_column_pg_type(p->st, i, NULL);
-        if (col_format(p->fmts, nr, i) == 1 &&
-            (oid == TWS_OID_DATE || oid == TWS_OID_TIMESTAMP || oid == TWS_OID_TIMESTAMPTZ ||
-             oid == TWS_OID_INTERVAL)) {
-            err_state = "0A000";
-            snprintf(err_msg, sizeof err_msg,
-                     "binary format for result column %d of type %u is not supported", i + 1, oid);
-        }
-    }
     if (err_state) {
         portal_free(c, p);
         ext_error(c, err_state, err_msg);

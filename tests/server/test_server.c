@@ -359,6 +359,130 @@ static void test_params(const server *s) {
     PQfinish(c);
 }
 
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static uint64_t be64(const char *p) {
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static void put64(char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (char)(v >> (56 - 8 * i));
+}
+
+/* Binary date, timestamp, timestamptz, interval and numeric, both ways (PostgreSQL's
+ * send/recv layouts: days / microseconds since 2000-01-01, interval as microseconds,
+ * days, months; numeric in base-10000 digits). */
+static void test_binary_datetime(const server *s) {
+    PGconn *c = connect_ok(s);
+    PGresult *r = PQexecParams(
+        c,
+        "SELECT '2024-01-02'::date, 'infinity'::date, '2000-01-01 00:00:01.5'::timestamp, "
+        "'1999-12-31 23:59:59'::timestamp, '2024-01-02 03:04:05.5+02'::timestamptz, "
+        "'1 year 2 mons -3 days +04:05:06.7'::interval, '-1 days +02:03:00'::interval, "
+        "'-infinity'::timestamp, '0044-03-15 BC'::date",
+        0, NULL, NULL, NULL, NULL, 1);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        CHECK(PQftype(r, 0) == 1082 && PQftype(r, 2) == 1114 && PQftype(r, 4) == 1184 &&
+              PQftype(r, 5) == 1186);
+        CHECK(PQgetlength(r, 0, 0) == 4 && be32(PQgetvalue(r, 0, 0)) == 8767);
+        CHECK(PQgetlength(r, 0, 1) == 4 && be32(PQgetvalue(r, 0, 1)) == 0x7fffffff);
+        CHECK(PQgetlength(r, 0, 2) == 8 && be64(PQgetvalue(r, 0, 2)) == 1500000);
+        CHECK(PQgetlength(r, 0, 3) == 8 && (int64_t)be64(PQgetvalue(r, 0, 3)) == -1000000);
+        CHECK(PQgetlength(r, 0, 4) == 8 && be64(PQgetvalue(r, 0, 4)) == 757472645500000ull);
+        const char *iv = PQgetvalue(r, 0, 5);
+        CHECK(PQgetlength(r, 0, 5) == 16 && be64(iv) == 14706700000ull &&
+              (int32_t)be32(iv + 8) == -3 && be32(iv + 12) == 14);
+        iv = PQgetvalue(r, 0, 6);
+        CHECK(be64(iv) == 7380000000ull && (int32_t)be32(iv + 8) == -1 && be32(iv + 12) == 0);
+        CHECK(be64(PQgetvalue(r, 0, 7)) == 0x8000000000000000ull);
+        /* 44 BC is year -43; PostgreSQL 15 sends -746117. */
+        int32_t bc = (int32_t)be32(PQgetvalue(r, 0, 8));
+        CHECK(bc == -746117);
+    }
+    PQclear(r);
+    exec_ok(c, "CREATE TABLE bdt (id INT PRIMARY KEY, d DATE, ts TIMESTAMP, tz TIMESTAMPTZ, "
+               "iv INTERVAL, n NUMERIC(20,6))");
+    /* The same values back in: binary parameters of declared types. */
+    char d[4], ts[8], tz[8], iv[16], num[16];
+    put32((unsigned char *)d, 8767);
+    put64(ts, 1500000);
+    put64(tz, 757472645500000ull);
+    put64(iv, 14706700000ull);
+    put32((unsigned char *)iv + 8, (uint32_t)-3);
+    put32((unsigned char *)iv + 12, 14);
+    /* -123.4500: two digits 123, 4500; weight 0; negative; dscale 4. */
+    const unsigned char nbin[] = {0, 2, 0, 0, 0x40, 0, 0, 4, 0, 123, 0x11, 0x94};
+    memcpy(num, nbin, sizeof nbin);
+    const char *vals[] = {"1", d, ts, tz, iv, num};
+    int lens[] = {1, 4, 8, 8, 16, (int)sizeof nbin};
+    int fmts[] = {0, 1, 1, 1, 1, 1};
+    Oid types[] = {23, 1082, 1114, 1184, 1186, 1700};
+    r = PQexecParams(c, "INSERT INTO bdt VALUES ($1, $2, $3, $4, $5, $6)", 6, types, vals, lens,
+                     fmts, 0);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) fprintf(stderr, "  %s", PQerrorMessage(c));
+    PQclear(r);
+    /* 0.0012 (weight -1, digit 12), 100000000 (weight 2, digit 1), and a BC date. */
+    const unsigned char small[] = {0, 1, 0xff, 0xff, 0, 0, 0, 4, 0, 12};
+    const unsigned char large[] = {0, 1, 0, 2, 0, 0, 0, 0, 0, 1};
+    put32((unsigned char *)d, (uint32_t)-746117); /* 0044-03-15 BC, as PostgreSQL sends it */
+    const char *v2[] = {"2", d, (const char *)small};
+    int l2[] = {1, 4, (int)sizeof small};
+    int f2[] = {0, 1, 1};
+    Oid t2[] = {23, 1082, 1700};
+    r = PQexecParams(c, "INSERT INTO bdt (id, d, n) VALUES ($1, $2, $3)", 3, t2, v2, l2, f2, 0);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    const char *v3[] = {(const char *)large};
+    int l3[] = {(int)sizeof large};
+    int f3[] = {1};
+    Oid t3[] = {1700};
+    r = PQexecParams(c, "SELECT $1::numeric + 1", 1, t3, v3, l3, f3, 0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "100000001"));
+    PQclear(r);
+    r = PQexec(c, "SELECT d, ts, tz, iv, n FROM bdt ORDER BY id");
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 2);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 2) {
+        CHECK(!strcmp(PQgetvalue(r, 0, 0), "2024-01-02"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 1), "2000-01-01 00:00:01.5"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 2), "2024-01-02 01:04:05.5+00"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 3), "1 year 2 mons -3 days +04:05:06.7"));
+        CHECK(!strcmp(PQgetvalue(r, 0, 4), "-123.450000"));
+        CHECK(!strcmp(PQgetvalue(r, 1, 0), "0044-03-15 BC"));
+        CHECK(!strcmp(PQgetvalue(r, 1, 4), "0.001200"));
+    }
+    PQclear(r);
+    /* The table's values out in binary match what went in. */
+    int one = 1;
+    r = PQexecParams(c, "SELECT d, ts, tz, iv, n FROM bdt WHERE id = 1", 0, NULL, NULL, NULL, NULL,
+                     one);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        CHECK(be32(PQgetvalue(r, 0, 0)) == 8767);
+        CHECK(!memcmp(PQgetvalue(r, 0, 1), ts, 8) && !memcmp(PQgetvalue(r, 0, 2), tz, 8) &&
+              !memcmp(PQgetvalue(r, 0, 3), iv, 16));
+        /* -123.450000 with the column's scale 6. */
+        const unsigned char n6[] = {0, 2, 0, 0, 0x40, 0, 0, 6, 0, 123, 0x11, 0x94};
+        CHECK(PQgetlength(r, 0, 4) == (int)sizeof n6 &&
+              !memcmp(PQgetvalue(r, 0, 4), n6, sizeof n6));
+    }
+    PQclear(r);
+    /* A malformed binary numeric is 22P03. */
+    const unsigned char badn[] = {0, 1, 0, 0, 0, 0, 0, 0, 0x27, 0x10}; /* digit 10000 */
+    const char *v4[] = {(const char *)badn};
+    int l4[] = {(int)sizeof badn};
+    r = PQexecParams(c, "SELECT $1::numeric", 1, t3, v4, l4, f3, 0);
+    CHECK(!strcmp(sqlstate(r), "22P03"));
+    PQclear(r);
+    PQfinish(c);
+}
+
 static void test_prepared(const server *s) {
     PGconn *c = connect_ok(s);
     exec_ok(c, "CREATE TABLE pr (id INT PRIMARY KEY, name TEXT)");
@@ -658,13 +782,6 @@ static int raw_connect(const server *s) {
         exit(1);
     }
     return fd;
-}
-
-static void put32(unsigned char *p, uint32_t v) {
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
 }
 
 /* Sends a startup packet and reads until ReadyForQuery. 0 on success. */
@@ -1361,6 +1478,7 @@ int main(int argc, char **argv) {
     start_server(&s, "db", NULL, NULL, NULL);
     test_simple(&s);
     test_params(&s);
+    test_binary_datetime(&s);
     test_prepared(&s);
     test_pipeline(&s);
     test_pipeline_implicit_txn(&s);
