@@ -32,6 +32,7 @@
 #define CODE_CANCEL 80877102
 #define AUTH_TIMEOUT_MS 60000
 #define MAX_PARAMS 65535
+#define GUC_STATS 2
 
 typedef struct pstmt {
     char *name;
@@ -40,7 +41,8 @@ typedef struct pstmt {
     int nparams;
     uint32_t *ptypes; /* declared by Parse (0: unspecified) */
     int busy;         /* a portal is using st */
-    int guc;          /* SET/SHOW/RESET: answered by the server, st is NULL */
+    int guc;          /* SET/SHOW/RESET (1) or SHOW twill.stats (GUC_STATS): answered by
+                       * the server, st is NULL */
     struct pstmt *next;
 } pstmt;
 
@@ -385,11 +387,7 @@ static void stats_row(conn *c, const char *name, size_t nlen, const char *val, s
     tws_w_end(&c->io);
 }
 
-/* Engine counters (twill_db_stats) plus the server's own, as rows (name, value). */
-static void show_stats(conn *c) {
-    char text[1024];
-    int n = twill_db_stats(c->srv->db, text, sizeof text);
-    if (n < 0 || (size_t)n >= sizeof text) n = 0;
+static void stats_describe(conn *c) {
     tws_w_begin(&c->io, 'T');
     tws_w_i16(&c->io, 2);
     const char *cols[] = {"name", "value"};
@@ -403,6 +401,21 @@ static void show_stats(conn *c) {
         tws_w_i16(&c->io, 0);
     }
     tws_w_end(&c->io);
+}
+
+/* Engine counters (twill_db_stats) plus the server's own, as rows (name, value); the
+ * RowDescription first when `describe` (a simple Query). */
+static void show_stats(conn *c, int describe) {
+    char small[2048], *text = small;
+    int n = twill_db_stats(c->srv->db, text, sizeof small);
+    if (n >= (int)sizeof small) {
+        /* The storage backend may add many lines (the object store's counters). */
+        text = malloc((size_t)n + 1);
+        if (!text || twill_db_stats(c->srv->db, text, (size_t)n + 1) != n) n = 0;
+        if (!text) text = small;
+    }
+    if (n < 0) n = 0;
+    if (describe) stats_describe(c);
     for (char *line = text; line < text + n;) {
         char *nl = memchr(line, '\n', (size_t)(text + n - line));
         char *end = nl ? nl : text + n;
@@ -426,6 +439,7 @@ static void show_stats(conn *c) {
     tws_w_begin(&c->io, 'C');
     tws_w_str(&c->io, "SHOW");
     tws_w_end(&c->io);
+    if (text != small) free(text);
 }
 
 /* ---- statement_timeout ---- */
@@ -1063,7 +1077,7 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         int64_t t0 = now_ms();
         const char *after = match_show_stats(p);
         if (after) {
-            show_stats(c);
+            show_stats(c, 1);
             p = after;
             continue;
         }
@@ -1268,7 +1282,11 @@ static int msg_parse(conn *c, tws_rd *r) {
     const char *tail = sql;
     tws_guc_cmd gc;
     char gerr[200];
-    int guc = tws_guc_parse(sql, strlen(sql), &gc, gerr, sizeof gerr);
+    const char *stats_end = match_show_stats(sql);
+    /* SHOW twill.stats is answered by the server (GUC_STATS), like SET/SHOW/RESET. */
+    int guc = stats_end && !*skip_blank(stats_end)
+                  ? GUC_STATS
+                  : tws_guc_parse(sql, strlen(sql), &gc, gerr, sizeof gerr);
     if (guc == 1) tws_guc_cmd_free(&gc);
     if (guc < 0 || (guc == 1 && *skip_blank(gc.end))) {
         free(types);
@@ -1471,7 +1489,9 @@ static int msg_describe(conn *c, tws_rd *r) {
         for (int i = 0; i < s->nparams; i++)
             tws_w_i32(&c->io, (int32_t)(s->ptypes[i] ? s->ptypes[i] : TWS_OID_TEXT));
         tws_w_end(&c->io);
-        if (s->guc)
+        if (s->guc == GUC_STATS)
+            stats_describe(c);
+        else if (s->guc)
             describe_guc(c, s->sql);
         else if (s->st && twill_column_count(s->st) > 0)
             send_row_description(c, s->st, NULL, 0);
@@ -1486,7 +1506,9 @@ static int msg_describe(conn *c, tws_rd *r) {
         ext_error(c, "34000", msg);
         return 0;
     }
-    if (p->guc)
+    if (p->guc == GUC_STATS)
+        stats_describe(c);
+    else if (p->guc)
         describe_guc(c, p->sql);
     else if (p->st && twill_column_count(p->st) > 0)
         send_row_description(c, p->st, p->fmts, p->nfmts);
@@ -1509,6 +1531,16 @@ static int msg_execute(conn *c, tws_rd *r) {
         char msg[160];
         snprintf(msg, sizeof msg, "portal \"%.100s\" does not exist", name);
         ext_error(c, "34000", msg);
+        return 0;
+    }
+    if (p->guc == GUC_STATS) {
+        if (p->done) {
+            send_tag(c, "SHOW");
+        } else {
+            c->queries++;
+            show_stats(c, 0);
+            p->done = 1;
+        }
         return 0;
     }
     if (p->guc && !p->done) {

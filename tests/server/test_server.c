@@ -1110,6 +1110,28 @@ static void test_stats_and_idle_timeout(void) {
         if (!strcmp(PQgetvalue(r, i, 0), "commits")) commits = atoi(PQgetvalue(r, i, 1));
     CHECK(commits >= 1);
     PQclear(r);
+    /* The same through the extended protocol (what postgres.js and Bun.sql send), with
+     * the group-commit, cache and connection counters. */
+    r = PQprepare(c, "st", "SHOW twill.stats", 0, NULL);
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQdescribePrepared(c, "st");
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK && PQnfields(r) == 2 && PQnparams(r) == 0 &&
+          !strcmp(PQfname(r, 1), "value"));
+    PQclear(r);
+    r = PQexecPrepared(c, "st", 0, NULL, NULL, NULL, 0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQnfields(r) == 2 && PQntuples(r) >= 8);
+    int seen = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *k = PQgetvalue(r, i, 0);
+        seen += !strcmp(k, "commits") + !strcmp(k, "commit_batches") +
+                !strcmp(k, "commit_batch_max") + !strcmp(k, "cache_hits") +
+                !strcmp(k, "connections_active");
+        if (!strcmp(k, "connections_active")) CHECK(atoi(PQgetvalue(r, i, 1)) >= 1);
+    }
+    CHECK(seen == 5);
+    CHECK(!strcmp(PQcmdStatus(r), "SHOW"));
+    PQclear(r);
     /* Idle outside a block is fine; idle inside one ends the session, rolled back. */
     sleep_ms(400);
     exec_ok(c, "BEGIN; INSERT INTO it VALUES (1)");
