@@ -419,11 +419,14 @@ static int obj_branch_delete(tw_storage *st, const char *name, tw_err *err) {
 static void obj_close(tw_storage *st) {
     tw_object *o = (tw_object *)st;
     if (!o) return;
+    tw_obj_compact_stop(o);
     tw_obj_pages_free(o);
     free(o->log);
     tw_s3_close(o->s3);
     tw_ocache_close(o->cache);
     pthread_rwlock_destroy(&o->page_lock);
+    pthread_cond_destroy(&o->gc_cv);
+    pthread_mutex_destroy(&o->gc_mu);
     pthread_mutex_destroy(&o->mu);
     free(o);
 }
@@ -484,6 +487,8 @@ int tw_object_open_scheme(const char *scheme, const char *rest, const tw_storage
     if (!o) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     o->base.ops = &OBJECT_OPS;
     pthread_mutex_init(&o->mu, NULL);
+    pthread_mutex_init(&o->gc_mu, NULL);
+    pthread_cond_init(&o->gc_cv, NULL);
     pthread_rwlock_init(&o->page_lock, NULL);
     int rc = tw_object_parse_scheme_url(scheme, rest, &o->url, err);
     if (rc) goto fail;

@@ -58,6 +58,11 @@ int tw_object_credentials(const tw_object_url *u, const char **access, const cha
 int tw_object_open_scheme(const char *scheme, const char *rest, const tw_storage_opts *opts,
                           tw_storage **out, tw_err *err);
 
+/* Merges all layers into one now and deletes what nothing needs any more (normally a
+ * background thread does this once a manifest lists TW_OBJ_COMPACT_LAYERS layers). Needs
+ * the lease. */
+int tw_object_compact(tw_storage *st, tw_err *err);
+
 /* Object-store requests this handle has sent so far (st must be an "s3" handle). */
 void tw_object_stats(tw_storage *st, tw_s3_stats *out);
 

@@ -23,6 +23,16 @@
 #define LOG_KIND_BATCH 1
 #define LOG_KIND_FENCE 2
 
+/* layer object: [magic 8][u32 1][u32 0][u64 lsn] page images, index (INDEX_ENT bytes per
+ * page), footer (FOOTER bytes). Manifest: docs/storage-object.md. */
+#define MANIFEST_MAGIC "TWMANIF\0"
+#define LAYER_MAGIC "TWLAYER\0"
+#define FOOTER_MAGIC "TWLFOOT\0"
+#define LAYER_HDR 24
+#define INDEX_ENT 32
+#define FOOTER 32
+#define FLAG_ZSTD 1u
+
 typedef struct log_ent {
     uint64_t seq; /* object name */
     uint64_t lsn; /* batch: its LSN; fence: the LSN of the batch before it */
@@ -51,6 +61,11 @@ typedef struct staged {
     uint64_t order;
 } staged;
 
+typedef struct retired_layer {
+    char name[96];
+    uint64_t ver; /* the manifest version that dropped it */
+} retired_layer;
+
 typedef struct tw_object {
     tw_storage base;
     tw_s3 *s3;
@@ -67,6 +82,12 @@ typedef struct tw_object {
 
     /* compaction and garbage collection (counters for stats) */
     _Atomic uint64_t n_compactions, n_gc_deleted;
+    pthread_mutex_t gc_mu; /* one compaction at a time (background or forced) */
+    pthread_cond_t gc_cv;  /* with mu: wakes the background thread */
+    pthread_t gc_thread;
+    int gc_started, gc_want, gc_stop;
+    retired_layer *retired; /* replaced by a compaction, deleted one manifest later */
+    size_t nretired, capretired;
 
     /* commit log: the objects above the last truncation, in seq order */
     log_ent *log;
@@ -76,6 +97,7 @@ typedef struct tw_object {
     /* manifest and page index (page_lock guards layers and pages) */
     pthread_rwlock_t page_lock;
     uint64_t manifest_ver, ckpt_lsn;
+    uint64_t floor; /* history floor: older versions of a page may have been merged away */
     layer_ref *layers;
     size_t nlayers;
     page_slot *pages;
@@ -115,5 +137,24 @@ int tw_obj_ckpt_write(tw_storage *st, uint64_t lsn, const tw_page_image *pages, 
                       tw_err *err);
 int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err);
 void tw_obj_pages_free(tw_object *o);
+int tw_obj_add_version(tw_object *o, uint32_t pgno, page_ver v);
+/* Cache key of bytes [off, off + len) of a layer (layer names are unique: never stale). */
+void tw_obj_range_key(char *out, size_t cap, const char *layer, uint64_t off, uint64_t len);
+int tw_obj_encode_manifest(tw_buf *b, uint64_t ver, uint64_t ckpt, uint64_t epoch, uint64_t floor,
+                           const layer_ref *ls, size_t n);
+int tw_obj_manifest_key(tw_object *o, uint64_t ver, char *key, size_t cap, tw_err *err);
+/* Appends a layer's footer (the index starts at index_off and runs to the end of out). */
+int tw_obj_layer_footer(tw_buf *out, uint64_t index_off, uint32_t count);
+/* The random part of a new layer's name: names are never reused, which is what lets the
+ * local cache keep layer ranges without ever checking them for staleness. */
+uint64_t tw_obj_layer_nonce(tw_object *o);
+
+/* object_compact.c: merging layers, deleting what nothing needs any more */
+#define TW_OBJ_COMPACT_LAYERS 8 /* compact once a manifest lists this many layers */
+/* Called by ckpt_finish (o->mu held) after a publish: wakes the background thread when
+ * there is something to compact or delete. */
+void tw_obj_compact_kick(tw_object *o);
+/* Stops the background thread (close). */
+void tw_obj_compact_stop(tw_object *o);
 
 #endif

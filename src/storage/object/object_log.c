@@ -108,39 +108,47 @@ int tw_obj_log_load(tw_object *o, tw_err *err) {
     o->durable_lsn = o->ckpt_lsn;
     o->next_seq = 1;
     if (rc || l.n == 0) goto out;
+    /* A batched truncation (DeleteObjects) that failed for some keys can leave a gap below
+     * the checkpoint: what precedes the last gap is then leftovers, acceptable only if the
+     * object after the gap starts at or below the checkpoint (checked below). */
+    size_t g = 0;
     for (size_t i = 1; i < l.n; i++)
-        if (l.seq[i] != l.seq[i - 1] + 1) {
-            rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: log objects %llu..%llu are missing",
-                            o->name, (unsigned long long)l.seq[i - 1] + 1,
-                            (unsigned long long)l.seq[i] - 1);
-            goto out;
-        }
-    /* one anchor: the oldest object's header says which LSN the log starts at; after it a
-     * fence (exactly LOG_FENCE_SIZE bytes) keeps the LSN, every batch adds one */
+        if (l.seq[i] != l.seq[i - 1] + 1) g = i;
+    /* one anchor: the oldest object's header (after the last gap) says which LSN the log
+     * starts at; after it a fence (exactly LOG_FENCE_SIZE bytes) keeps the LSN, every batch
+     * adds one */
     char key[600];
     tw_buf hb = {0};
     tw_s3_result res;
     log_hdr h;
-    if ((rc = log_key(o, l.seq[0], key, sizeof key, err)) ||
+    if ((rc = log_key(o, l.seq[g], key, sizeof key, err)) ||
         (rc = tw_s3_get(o->s3, key, 0, LOG_HDR, &hb, &res, err)) ||
         (res.status == 404 &&
          (rc = tw_err_set(err, TWILL_IOERR, NULL,
                           "%s: log object %llu vanished while opening (a concurrent truncation?)",
-                          o->name, (unsigned long long)l.seq[0]))) ||
-        (rc = decode_hdr(o, hb.p, hb.len, 0, l.seq[0], &h, err))) {
+                          o->name, (unsigned long long)l.seq[g]))) ||
+        (rc = decode_hdr(o, hb.p, hb.len, 0, l.seq[g], &h, err))) {
         tw_buf_free(&hb);
         goto out;
     }
     tw_buf_free(&hb);
     uint64_t lsn = h.lsn;
-    if ((h.kind == LOG_KIND_FENCE) != (l.size[0] == LOG_FENCE_SIZE)) {
+    if ((h.kind == LOG_KIND_FENCE) != (l.size[g] == LOG_FENCE_SIZE)) {
         rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: log object %llu has the wrong size", o->name,
-                        (unsigned long long)l.seq[0]);
+                        (unsigned long long)l.seq[g]);
         goto out;
     }
-    for (size_t i = 0; i < l.n && !rc; i++) {
+    if (g > 0 && (h.kind == LOG_KIND_FENCE ? h.lsn > o->ckpt_lsn : h.lsn > o->ckpt_lsn + 1)) {
+        rc = tw_err_set(err, TWILL_CORRUPT, NULL, "%s: log objects %llu..%llu are missing", o->name,
+                        (unsigned long long)l.seq[g - 1] + 1, (unsigned long long)l.seq[g] - 1);
+        goto out;
+    }
+    /* leftovers before the gap: below the checkpoint, never scanned (kept as fences with
+     * LSN 0), deleted by the next truncation */
+    for (size_t i = 0; i < g && !rc; i++) rc = push_ent(o, l.seq[i], 0, 1, err);
+    for (size_t i = g; i < l.n && !rc; i++) {
         int fence = l.size[i] == LOG_FENCE_SIZE;
-        if (i > 0 && !fence) lsn++;
+        if (i > g && !fence) lsn++;
         rc = push_ent(o, l.seq[i], lsn, fence, err);
     }
     if (rc) goto out;
@@ -394,17 +402,25 @@ int tw_obj_log_truncate(tw_storage *st, uint64_t below, tw_err *err) {
                         (unsigned long long)below, (unsigned long long)o->ckpt_lsn);
         goto out;
     }
-    /* oldest first, and never the newest object: it anchors the next sequence number and
-     * LSN, and the survivors stay one contiguous run */
+    /* never the newest object: it anchors the next sequence number and LSN. One
+     * DeleteObjects request per 1,000 objects; a partial failure can leave a gap, which
+     * open accepts below the checkpoint (tw_obj_log_load). */
     size_t k = 0;
-    while (k + 1 < o->nlog && o->log[k].lsn <= below) {
-        char key[600];
-        tw_s3_result res;
-        if ((rc = log_key(o, o->log[k].seq, key, sizeof key, err)) ||
-            (rc = tw_s3_delete(o->s3, key, &res, err)))
-            break;
-        k++;
+    while (k + 1 < o->nlog && o->log[k].lsn <= below) k++;
+    char(*keys)[600] = k ? malloc(k * sizeof *keys) : NULL;
+    const char **ptrs = k ? malloc(k * sizeof *ptrs) : NULL;
+    if (k && (!keys || !ptrs)) {
+        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        k = 0;
     }
+    for (size_t i = 0; i < k && !rc; i++) {
+        rc = log_key(o, o->log[i].seq, keys[i], sizeof keys[i], err);
+        ptrs[i] = keys[i];
+    }
+    if (!rc && k) rc = tw_s3_delete_many(o->s3, ptrs, k, err);
+    free(keys);
+    free(ptrs);
+    if (rc) k = 0; /* some may be gone: the next truncation deletes them again */
     memmove(o->log, o->log + k, (o->nlog - k) * sizeof *o->log);
     o->nlog -= k;
 out:

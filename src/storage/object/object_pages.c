@@ -14,18 +14,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#define MANIFEST_MAGIC "TWMANIF\0"
-#define LAYER_MAGIC "TWLAYER\0"
-#define FOOTER_MAGIC "TWLFOOT\0"
-#define LAYER_HDR 24
-#define INDEX_ENT 32
-#define FOOTER 32
-#define FLAG_ZSTD 1u
 #define ZSTD_LEVEL 1 /* checkpoints are on the commit path's heels: favour speed */
 
 /* ---- in-memory page index ----------------------------------------------------------------- */
 
-static int add_version(tw_object *o, uint32_t pgno, page_ver v) {
+int tw_obj_add_version(tw_object *o, uint32_t pgno, page_ver v) {
     if (pgno >= o->npages) {
         size_t n = o->npages ? o->npages : 64;
         while (n <= pgno) n *= 2;
@@ -61,8 +54,7 @@ void tw_obj_pages_free(tw_object *o) {
     o->npages = o->nlayers = o->nstage = 0;
 }
 
-/* Cache key of bytes [off, off + len) of a layer (layer names are unique: never stale). */
-static void range_key(char *out, size_t cap, const char *layer, uint64_t off, uint64_t len) {
+void tw_obj_range_key(char *out, size_t cap, const char *layer, uint64_t off, uint64_t len) {
     snprintf(out, cap, "%s@%llu+%llu", layer, (unsigned long long)off, (unsigned long long)len);
 }
 
@@ -105,7 +97,7 @@ static int add_layer_index(tw_object *o, uint32_t li, const tw_buf *b, tw_err *e
                       .clen = tw_load_u32(e + 4),
                       .crc = tw_load_u32(e + 24),
                       .flags = tw_load_u32(e + 28)};
-        if (add_version(o, tw_load_u32(e), v))
+        if (tw_obj_add_version(o, tw_load_u32(e), v))
             return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     }
     return TWILL_OK;
@@ -130,7 +122,7 @@ static int load_layer_indexes(tw_object *o, tw_err *err) {
         layer_ref *L = &o->layers[li];
         if ((rc = layer_consistent(o, L, err))) break;
         char ck[200];
-        range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+        tw_obj_range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
         if (tw_ocache_get(o->cache, ck, &bufs[li])) {
             if (!check_layer_index(o, L, &bufs[li], NULL)) {
                 rc = add_layer_index(o, li, &bufs[li], err);
@@ -157,7 +149,7 @@ static int load_layer_indexes(tw_object *o, tw_err *err) {
         else if (!(rc = check_layer_index(o, L, &bufs[which[i]], err)) &&
                  !(rc = add_layer_index(o, which[i], &bufs[which[i]], err))) {
             char ck[200];
-            range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+            tw_obj_range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
             tw_ocache_put(o->cache, ck, bufs[which[i]].p, bufs[which[i]].len);
         }
     }
@@ -169,12 +161,12 @@ out:
 
 /* ---- manifest ----------------------------------------------------------------------------- */
 
-static int encode_manifest(tw_buf *b, uint64_t ver, uint64_t ckpt, uint64_t epoch,
+int tw_obj_encode_manifest(tw_buf *b, uint64_t ver, uint64_t ckpt, uint64_t epoch, uint64_t floor,
                            const layer_ref *ls, size_t n) {
     tw_buf_reset(b);
-    int bad = tw_buf_append(b, MANIFEST_MAGIC, 8) || tw_buf_put_u32(b, 1) ||
+    int bad = tw_buf_append(b, MANIFEST_MAGIC, 8) || tw_buf_put_u32(b, 2) ||
               tw_buf_put_u32(b, (uint32_t)n) || tw_buf_put_u64(b, ver) || tw_buf_put_u64(b, ckpt) ||
-              tw_buf_put_u64(b, epoch);
+              tw_buf_put_u64(b, epoch) || tw_buf_put_u64(b, floor);
     for (size_t i = 0; i < n && !bad; i++) {
         size_t nl = strlen(ls[i].name);
         bad = tw_buf_put_u64(b, ls[i].lsn) || tw_buf_put_u64(b, ls[i].size) ||
@@ -186,15 +178,18 @@ static int encode_manifest(tw_buf *b, uint64_t ver, uint64_t ckpt, uint64_t epoc
 
 static int decode_manifest(tw_object *o, const uint8_t *p, size_t len, uint64_t want_ver,
                            tw_err *err) {
-    if (len < 44 || memcmp(p, MANIFEST_MAGIC, 8) != 0 || tw_load_u32(p + 8) != 1 ||
+    uint32_t fmt = len >= 12 ? tw_load_u32(p + 8) : 0;
+    size_t hdr = fmt == 1 ? 40 : 48; /* version 2 adds the history floor */
+    if (len < hdr + 4 || memcmp(p, MANIFEST_MAGIC, 8) != 0 || (fmt != 1 && fmt != 2) ||
         tw_crc32c(0, p, len - 4) != tw_load_u32(p + len - 4) || tw_load_u64(p + 16) != want_ver)
         return tw_err_set(err, TWILL_CORRUPT, NULL, "%s: manifest %llu is damaged", o->name,
                           (unsigned long long)want_ver);
     uint32_t n = tw_load_u32(p + 12);
     o->ckpt_lsn = tw_load_u64(p + 24);
+    o->floor = fmt == 2 ? tw_load_u64(p + 40) : 0;
     layer_ref *ls = n ? calloc(n, sizeof *ls) : NULL;
     if (n && !ls) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
-    const uint8_t *q = p + 40, *end = p + len - 4;
+    const uint8_t *q = p + hdr, *end = p + len - 4;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t nl;
         if (end - q < 32 || (nl = tw_load_u32(q + 28)) >= sizeof ls[i].name ||
@@ -214,7 +209,7 @@ static int decode_manifest(tw_object *o, const uint8_t *p, size_t len, uint64_t 
     return TWILL_OK;
 }
 
-static int manifest_key(tw_object *o, uint64_t ver, char *key, size_t cap, tw_err *err) {
+int tw_obj_manifest_key(tw_object *o, uint64_t ver, char *key, size_t cap, tw_err *err) {
     if (tw_obj_key(o, key, cap, "manifest/%020llu", (unsigned long long)ver))
         return tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
     return TWILL_OK;
@@ -233,8 +228,8 @@ int tw_obj_manifest_load(tw_object *o, int create, tw_err *err) {
                               "no database at %s (at endpoint %s); open with create=1 to make one",
                               o->name, o->url.endpoint);
         /* a racing creator may win: its empty manifest is as good as ours */
-        if ((rc = manifest_key(o, 1, key, sizeof key, err)) ||
-            (rc = encode_manifest(&b, 1, 0, 0, NULL, 0)
+        if ((rc = tw_obj_manifest_key(o, 1, key, sizeof key, err)) ||
+            (rc = tw_obj_encode_manifest(&b, 1, 0, 0, 0, NULL, 0)
                       ? tw_err_set(err, TWILL_NOMEM, NULL, "out of memory")
                       : 0) ||
             (rc = tw_s3_put(o->s3, key, b.p, b.len, TW_S3_IF_NONE_MATCH, &res, err))) {
@@ -243,7 +238,7 @@ int tw_obj_manifest_load(tw_object *o, int create, tw_err *err) {
         }
         ver = 1;
     }
-    if (!(rc = manifest_key(o, ver, key, sizeof key, err)) &&
+    if (!(rc = tw_obj_manifest_key(o, ver, key, sizeof key, err)) &&
         !(rc = tw_s3_get(o->s3, key, 0, 0, &b, &res, err))) {
         if (res.status == 404)
             rc = tw_err_set(err, TWILL_IOERR, NULL,
@@ -265,7 +260,7 @@ int tw_obj_page_read(tw_storage *st, uint32_t pgno, uint64_t as_of, void *buf, i
     *found_out = 0;
     memset(buf, 0, TW_PAGE_SIZE);
     pthread_rwlock_rdlock(&o->page_lock);
-    page_ver v;
+    page_ver v = {0};
     int have = 0;
     char key[600] = "";
     if (pgno < o->npages) {
@@ -278,10 +273,23 @@ int tw_obj_page_read(tw_storage *st, uint32_t pgno, uint64_t as_of, void *buf, i
             }
     }
     int rc = TWILL_OK;
+    /* below the history floor a compaction may have merged away the answer: if the page
+     * changed between as_of and the floor, refuse rather than guess */
+    if (as_of < o->floor && pgno < o->npages) {
+        const page_slot *s = &o->pages[pgno];
+        for (uint32_t i = 0; i < s->n && !rc; i++)
+            if (s->v[i].lsn > as_of && s->v[i].lsn <= o->floor)
+                rc = tw_err_set(err, TWILL_NOTSUP, NULL,
+                                "%s: page %u as of lsn %llu: history before lsn %llu was merged "
+                                "away by compaction",
+                                o->name, pgno, (unsigned long long)as_of,
+                                (unsigned long long)o->floor);
+    }
     char ck[200] = "";
+    if (rc) have = 0;
     if (have && tw_obj_key(o, key, sizeof key, "%s", o->layers[v.layer].name))
         rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
-    if (have) range_key(ck, sizeof ck, o->layers[v.layer].name, v.off, v.clen);
+    if (have) tw_obj_range_key(ck, sizeof ck, o->layers[v.layer].name, v.off, v.clen);
     pthread_rwlock_unlock(&o->page_lock);
     if (rc || !have) return rc;
 
@@ -397,7 +405,7 @@ out:
 
 /* A layer name's random part: names are never reused, which is what lets the local cache
  * keep layer ranges without ever checking them for staleness. */
-static uint64_t layer_nonce(tw_object *o) {
+uint64_t tw_obj_layer_nonce(tw_object *o) {
     uint64_t r = 0;
     if (getentropy(&r, sizeof r) != 0) {
         struct timespec ts;
@@ -411,6 +419,14 @@ static int cmp_staged(const void *a, const void *b) {
     const staged *x = a, *y = b;
     if (x->pgno != y->pgno) return x->pgno < y->pgno ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int tw_obj_layer_footer(tw_buf *out, uint64_t index_off, uint32_t count) {
+    uint32_t icrc = tw_crc32c(0, out->p + index_off, out->len - index_off);
+    int bad = tw_buf_append(out, FOOTER_MAGIC, 8) || tw_buf_put_u64(out, index_off) ||
+              tw_buf_put_u32(out, count) || tw_buf_put_u32(out, icrc) || tw_buf_put_u32(out, 0);
+    if (bad || tw_buf_put_u32(out, tw_crc32c(0, out->p + out->len - 28, 28))) return TWILL_NOMEM;
+    return TWILL_OK;
 }
 
 /* Builds the layer object from the staged pages: the last image of each page wins. */
@@ -437,13 +453,7 @@ static int build_layer(tw_object *o, uint64_t lsn, tw_buf *out, uint32_t *count,
               tw_buf_put_u64(out, lsn) || tw_buf_put_u64(out, s->off) ||
               tw_buf_put_u32(out, s->crc) || tw_buf_put_u32(out, s->flags);
     }
-    if (bad) return TWILL_NOMEM;
-    uint32_t icrc = tw_crc32c(0, out->p + *index_off, out->len - *index_off);
-    bad = tw_buf_append(out, FOOTER_MAGIC, 8) || tw_buf_put_u64(out, *index_off) ||
-          tw_buf_put_u32(out, (uint32_t)keep) || tw_buf_put_u32(out, icrc) ||
-          tw_buf_put_u32(out, 0);
-    if (bad) return TWILL_NOMEM;
-    if (tw_buf_put_u32(out, tw_crc32c(0, out->p + out->len - 28, 28))) return TWILL_NOMEM;
+    if (bad || tw_obj_layer_footer(out, *index_off, (uint32_t)keep)) return TWILL_NOMEM;
     *count = (uint32_t)keep;
     return TWILL_OK;
 }
@@ -468,7 +478,7 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     if (o->nstage) {
         layer_ref *L = &ls[n];
         memset(L, 0, sizeof *L);
-        uint64_t nonce = layer_nonce(o);
+        uint64_t nonce = tw_obj_layer_nonce(o);
         snprintf(L->name, sizeof L->name, "layer/%020llu-%016llx", (unsigned long long)lsn,
                  (unsigned long long)nonce);
         L->lsn = lsn;
@@ -487,11 +497,11 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     }
     /* the commit point: manifest version+1 created only if nobody else created it */
     uint64_t ver = o->manifest_ver + 1;
-    if (encode_manifest(&man, ver, lsn, o->held ? o->held : o->epoch, ls, n)) {
+    if (tw_obj_encode_manifest(&man, ver, lsn, o->held ? o->held : o->epoch, o->floor, ls, n)) {
         rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
         goto out;
     }
-    if ((rc = manifest_key(o, ver, key, sizeof key, err)) ||
+    if ((rc = tw_obj_manifest_key(o, ver, key, sizeof key, err)) ||
         (rc = tw_s3_put(o->s3, key, man.p, man.len, TW_S3_IF_NONE_MATCH, &res, err)))
         goto out;
     if (res.status == 412) {
@@ -525,7 +535,7 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
                       .clen = s->clen,
                       .crc = s->crc,
                       .flags = s->flags};
-        rc = rc ? rc : add_version(o, s->pgno, v);
+        rc = rc ? rc : tw_obj_add_version(o, s->pgno, v);
     }
     pthread_rwlock_unlock(&o->page_lock);
     if (rc) { /* published, but this handle's index is incomplete: refuse reads from it */
@@ -536,16 +546,17 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     if (!rc && n > had && o->cache) { /* write-through: this writer reads its pages back */
         const layer_ref *L = &o->layers[had];
         char ck[200];
-        range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+        tw_obj_range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
         tw_ocache_put(o->cache, ck, layer.p + L->index_off, L->size - L->index_off);
         for (size_t i = 0; i < o->nstage; i++) {
-            range_key(ck, sizeof ck, L->name, o->stage[i].off, o->stage[i].clen);
+            tw_obj_range_key(ck, sizeof ck, L->name, o->stage[i].off, o->stage[i].clen);
             tw_ocache_put(o->cache, ck, layer.p + o->stage[i].off, o->stage[i].clen);
         }
     }
     reset_stage(o, 0);
+    if (!rc) tw_obj_compact_kick(o); /* compaction / deletes, in the background */
     /* keep the previous manifest (a reader that listed just before may still fetch it) */
-    if (ver > 2 && !manifest_key(o, ver - 2, key, sizeof key, NULL)) {
+    if (ver > 2 && !tw_obj_manifest_key(o, ver - 2, key, sizeof key, NULL)) {
         tw_err ignore;
         tw_err_clear(&ignore);
         tw_s3_delete(o->s3, key, &res, &ignore);
