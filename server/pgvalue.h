@@ -4,9 +4,14 @@
  *
  * Contract: binary formats follow PostgreSQL's send/receive functions for bool, int2,
  * int4, int8, oid, float4, float8, text-like types and bytea (big-endian integers,
- * IEEE 754 floats, raw bytes). Other types travel as text. A binary value of the wrong
- * size is 22P03 (invalid_binary_representation); binary for a type without a binary
- * form here is 0A000. Nothing is read outside the given bytes.
+ * IEEE 754 floats, raw bytes), numeric (base-10000 digits), date (int32 days since
+ * 2000-01-01), timestamp and timestamptz (int64 microseconds since 2000-01-01, UTC) and
+ * interval (int64 microseconds, int32 days, int32 months). The engine's API carries
+ * these types as text, so binary results are computed from the engine's text output
+ * and binary parameters are turned into text the engine reads. Other types travel as
+ * text. A binary value of the wrong size (or a malformed numeric) is 22P03
+ * (invalid_binary_representation); binary for a type without a binary form here is
+ * 0A000. Nothing is read outside the given bytes.
  */
 #ifndef TWS_PGVALUE_H
 #define TWS_PGVALUE_H

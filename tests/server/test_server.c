@@ -8,7 +8,9 @@
  * prepared statements and Describe, pipelining, transaction status, a raw-socket client
  * sending malformed or oversized messages (only that connection ends), a client that
  * drops mid-transaction (rolled back), the connection limit, CancelRequest of a long
- * query, SCRAM-SHA-256, and SIGTERM exiting 0 with committed data durable on restart.
+ * query, SCRAM-SHA-256, and SIGTERM exiting 0 with committed data durable on restart;
+ * pipelines as implicit transactions, 40001 on a write-write conflict, binary
+ * date/timestamp/timestamptz/interval/numeric, bad input inside an open block.
  */
 #include <arpa/inet.h>
 #include <errno.h>
