@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct aggst {
     int64_t count;
@@ -83,6 +84,7 @@ struct tw_run {
     size_t nret, capret;
     tw_val *rettmp;
     struct onconf *oc; /* INSERT ... ON CONFLICT state (lazily allocated) */
+    tw_node_stats *an; /* EXPLAIN ANALYZE counters per node, or NULL */
 };
 
 static int nomem(tw_err *err) {
@@ -118,6 +120,7 @@ int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err) {
 static void stop_node(tw_run *r, const tw_pnode *n) {
     for (; n; n = n->child) {
         nstate *s = &r->st[n->id];
+        if (r->an) r->an[n->id].active = 0;
         if (n->inner) stop_node(r, n->inner);
         if (s->dset) {
             free(s->dset->buckets);
@@ -203,6 +206,7 @@ void tw_run_free(tw_run *r) {
         }
     }
     free(r->st);
+    free(r->an);
     free(r->newrow);
     for (int i = 0; r->jrows && i < r->nslots; i++) free(r->jrows[i]);
     for (int i = 0; r->arenas && i < r->nslots; i++) tw_arena_free(&r->arenas[i]);
@@ -1008,7 +1012,59 @@ static int setop_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **ro
     }
 }
 
+static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
+
+static uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* EXPLAIN ANALYZE accounting around one call of a node. */
+static uint64_t an_begin(tw_run *r, const tw_pnode *n) {
+    tw_node_stats *a = &r->an[n->id];
+    if (!a->active) {
+        a->active = 1;
+        a->got_row = 0;
+        a->loops++;
+    }
+    return mono_ns();
+}
+
+static void an_end(tw_run *r, const tw_pnode *n, uint64_t t0, int rc) {
+    tw_node_stats *a = &r->an[n->id];
+    uint64_t dt = mono_ns() - t0;
+    a->total_ns += dt;
+    if (rc == TWILL_ROW) {
+        a->rows++;
+        if (!a->got_row) a->first_ns += dt;
+        a->got_row = 1;
+    } else {
+        a->active = 0;
+    }
+}
+
+/* Every node's rows pass here; an instrumented run (EXPLAIN ANALYZE) counts them. */
 static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err) {
+    if (!r->an) return node_next_raw(r, n, row, err);
+    uint64_t t0 = an_begin(r, n);
+    int rc = node_next_raw(r, n, row, err);
+    an_end(r, n, t0, rc);
+    return rc;
+}
+
+int tw_run_instrument(tw_run *r, tw_err *err) {
+    if (r->an) return TWILL_OK;
+    int n = r->plan->nnodes;
+    if (!(r->an = calloc((size_t)(n ? n : 1), sizeof *r->an))) return nomem(err);
+    return TWILL_OK;
+}
+
+const tw_node_stats *tw_run_node_stats(const tw_run *r, int id) {
+    return r && r->an && id >= 0 && id < r->plan->nnodes ? &r->an[id] : NULL;
+}
+
+static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err) {
     nstate *s = &r->st[n->id];
     int rc;
     switch (n->kind) {
@@ -1588,7 +1644,9 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
         const tw_val *row;
         curkey ck;
         tw_arena_reset(&r->arenas[0]);
+        uint64_t t0 = r->an ? an_begin(r, p->scan) : 0;
         rc = scan_next(r, p->scan, &ck, &row, err);
+        if (r->an) an_end(r, p->scan, t0, rc);
         if (rc == TWILL_DONE) {
             rc = TWILL_OK;
             break;

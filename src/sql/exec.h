@@ -44,6 +44,21 @@ void tw_run_stop(tw_run *r);
 int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err);
 /* Rows produced by RETURNING during the last tw_run_dml: row i, or TWILL_DONE. */
 int tw_run_returned(tw_run *r, size_t i, const tw_val **row);
+/* EXPLAIN ANALYZE: per plan node, what an instrumented run did. A loop is one pass
+ * of the node from its (re)start to its end; times are inclusive of the node's
+ * children, as PostgreSQL reports them. */
+typedef struct tw_node_stats {
+    uint64_t rows, loops;
+    uint64_t first_ns; /* summed over loops: time until the loop's first row */
+    uint64_t total_ns; /* summed over loops */
+    int active;        /* inside a loop now */
+    int got_row;       /* this loop has produced a row */
+} tw_node_stats;
+/* Makes r count rows, loops and time per node from now on (costs a clock read per row
+ * per node; only EXPLAIN ANALYZE asks for it). */
+int tw_run_instrument(tw_run *r, tw_err *err);
+/* The counters of node `id` (NULL unless instrumented). */
+const tw_node_stats *tw_run_node_stats(const tw_run *r, int id);
 /* Fills a new index from the table's rows (CREATE INDEX). */
 int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err);
 /* Adds one row's entry (row key pk) to index x being built; 23505 on a duplicate in a

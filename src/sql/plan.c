@@ -2065,6 +2065,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_pnode *sn = mk_node(c, PN_SCAN, NULL);
         if (!sn) return nomem(c);
         sn->table = t;
+        sn->alias = items[k].rv ? rv_alias(items[k].rv) : NULL;
         sn->from_sub = from_sub;
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
@@ -3650,6 +3651,118 @@ int tw_plan_peek_kind(tw_parsetree *tree, size_t i) {
     return -1;
 }
 
+static int plan_explain(actx *c, PgQuery__ExplainStmt *s);
+
+/* Plans one statement node into c->p. */
+static int plan_node(actx *c, Node *n) {
+    tw_plan *p = c->p;
+    int rc;
+    switch (n ? n->node_case : 0) {
+    case N_(SELECT_STMT):
+        p->kind = PL_SELECT;
+        rc = plan_select(c, n->select_stmt);
+        break;
+    case N_(INSERT_STMT):
+        p->kind = PL_INSERT;
+        rc = plan_insert(c, n->insert_stmt);
+        break;
+    case N_(UPDATE_STMT):
+        p->kind = PL_UPDATE;
+        rc = plan_update(c, n->update_stmt);
+        break;
+    case N_(DELETE_STMT):
+        p->kind = PL_DELETE;
+        rc = plan_delete(c, n->delete_stmt);
+        break;
+    case N_(CREATE_STMT):
+        p->kind = PL_CREATE_TABLE;
+        rc = plan_create_table(c, n->create_stmt);
+        break;
+    case N_(INDEX_STMT):
+        p->kind = PL_CREATE_INDEX;
+        rc = plan_create_index(c, n->index_stmt);
+        break;
+    case N_(TRUNCATE_STMT):
+        p->kind = PL_TRUNCATE;
+        rc = plan_truncate(c, n->truncate_stmt);
+        break;
+    case N_(ALTER_TABLE_STMT):
+        rc = plan_alter(c, n->alter_table_stmt);
+        break;
+    case N_(RENAME_STMT):
+        rc = plan_rename(c, n->rename_stmt);
+        break;
+    case N_(CREATE_SEQ_STMT):
+        p->kind = PL_CREATE_SEQ;
+        rc = plan_create_seq(c, n->create_seq_stmt);
+        break;
+    case N_(VIEW_STMT):
+        p->kind = PL_CREATE_VIEW;
+        rc = plan_create_view(c, n->view_stmt);
+        break;
+    case N_(DROP_STMT):
+        rc = plan_drop(c, n->drop_stmt);
+        break;
+    case N_(VACUUM_STMT):
+        rc = plan_vacuum(c, n->vacuum_stmt);
+        break;
+    case N_(EXPLAIN_STMT):
+        rc = plan_explain(c, n->explain_stmt);
+        break;
+    default:
+        rc = notsup(c, -1, "statement type %s is not supported", n ? node_name(n) : "?");
+    }
+    return rc;
+}
+
+/* EXPLAIN [ANALYZE] [(options)] statement: the statement is planned as usual into a
+ * plan of its own (p->inner); the EXPLAIN plan has one text column of lines. */
+static int plan_explain(actx *c, PgQuery__ExplainStmt *s) {
+    tw_plan *p = c->p;
+    p->kind = PL_EXPLAIN;
+    for (size_t i = 0; i < s->n_options; i++) {
+        const PgQuery__DefElem *d = s->options[i]->def_elem;
+        const char *v = d->arg ? str_of(d->arg) : NULL;
+        int on = !v || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1");
+        if (d->arg && d->arg->node_case == N_(BOOLEAN)) on = d->arg->boolean->boolval;
+        if (!strcmp(d->defname, "analyze")) {
+            p->analyze = (uint8_t)on;
+        } else if (!strcmp(d->defname, "format")) {
+            if (!v || strcmp(v, "text"))
+                return notsup(c, d->location, "EXPLAIN (FORMAT %s) is not supported; only TEXT",
+                              v ? v : "?");
+        } else if (strcmp(d->defname, "verbose") && strcmp(d->defname, "costs") &&
+                   strcmp(d->defname, "buffers") && strcmp(d->defname, "timing") &&
+                   strcmp(d->defname, "summary") && strcmp(d->defname, "settings") &&
+                   strcmp(d->defname, "wal")) {
+            return aerr(c, d->location, "42601", "unrecognized EXPLAIN option \"%s\"",
+                        d->defname);
+        }
+    }
+    Node *q = s->query;
+    int qk = q ? q->node_case : 0;
+    if (qk != N_(SELECT_STMT) && qk != N_(INSERT_STMT) && qk != N_(UPDATE_STMT) &&
+        qk != N_(DELETE_STMT))
+        return notsup(c, -1, "EXPLAIN of this statement is not supported");
+    tw_plan *in = calloc(1, sizeof *in);
+    if (!in) return nomem(c);
+    actx ic = {.p = in, .a = &in->mem, .tree = c->tree, .pos_base = c->pos_base, .err = c->err,
+               .cat = c->cat};
+    int rc = plan_node(&ic, q);
+    in->cat = c->cat;
+    if (in->cat) tw_catalog_ref(in->cat);
+    p->inner = in; /* freed with p, also on error */
+    if (rc) return rc;
+    p->nparams = in->nparams;
+    p->ncols = 1;
+    p->colnames = tw_arena_alloc(c->a, sizeof(char *));
+    p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype));
+    if (!p->colnames || !p->coltypes || !(p->colnames[0] = tw_arena_strndup(c->a, "QUERY PLAN", 10)))
+        return nomem(c);
+    p->coltypes[0] = (tw_sqltype){TY_TEXT, -1};
+    return TWILL_OK;
+}
+
 int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base, tw_plan **out,
                   tw_err *err) {
     *out = NULL;
@@ -3658,61 +3771,11 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
     actx c = {.p = p, .a = &p->mem, .tree = tree, .pos_base = pos_base, .err = err, .cat = cat};
     Node *n = tree->pr->stmts[i]->stmt;
     int rc;
-    switch (n ? n->node_case : 0) {
-    case N_(SELECT_STMT):
-        p->kind = PL_SELECT;
-        rc = plan_select(&c, n->select_stmt);
-        break;
-    case N_(INSERT_STMT):
-        p->kind = PL_INSERT;
-        rc = plan_insert(&c, n->insert_stmt);
-        break;
-    case N_(UPDATE_STMT):
-        p->kind = PL_UPDATE;
-        rc = plan_update(&c, n->update_stmt);
-        break;
-    case N_(DELETE_STMT):
-        p->kind = PL_DELETE;
-        rc = plan_delete(&c, n->delete_stmt);
-        break;
-    case N_(CREATE_STMT):
-        p->kind = PL_CREATE_TABLE;
-        rc = plan_create_table(&c, n->create_stmt);
-        break;
-    case N_(INDEX_STMT):
-        p->kind = PL_CREATE_INDEX;
-        rc = plan_create_index(&c, n->index_stmt);
-        break;
-    case N_(TRUNCATE_STMT):
-        p->kind = PL_TRUNCATE;
-        rc = plan_truncate(&c, n->truncate_stmt);
-        break;
-    case N_(ALTER_TABLE_STMT):
-        rc = plan_alter(&c, n->alter_table_stmt);
-        break;
-    case N_(RENAME_STMT):
-        rc = plan_rename(&c, n->rename_stmt);
-        break;
-    case N_(CREATE_SEQ_STMT):
-        p->kind = PL_CREATE_SEQ;
-        rc = plan_create_seq(&c, n->create_seq_stmt);
-        break;
-    case N_(VIEW_STMT):
-        p->kind = PL_CREATE_VIEW;
-        rc = plan_create_view(&c, n->view_stmt);
-        break;
-    case N_(DROP_STMT):
-        rc = plan_drop(&c, n->drop_stmt);
-        break;
-    case N_(VACUUM_STMT):
-        rc = plan_vacuum(&c, n->vacuum_stmt);
-        break;
-    case N_(TRANSACTION_STMT):
+    if (n && n->node_case == N_(TRANSACTION_STMT)) {
         p->kind = tw_plan_peek_kind(tree, i);
         rc = p->kind < 0 ? notsup(&c, -1, "two-phase commit is not supported") : TWILL_OK;
-        break;
-    default:
-        rc = notsup(&c, -1, "statement type %s is not supported", n ? node_name(n) : "?");
+    } else {
+        rc = plan_node(&c, n);
     }
     if (rc) {
         tw_plan_free(p);
@@ -3726,6 +3789,7 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
 
 void tw_plan_free(tw_plan *p) {
     if (!p) return;
+    tw_plan_free(p->inner);
     tw_arena_free(&p->mem);
     if (p->cat) tw_catalog_unref(p->cat);
     free(p);

@@ -37,6 +37,7 @@ enum {
     PL_DROP_SEQ,
     PL_TRUNCATE,
     PL_ALTER_TABLE,
+    PL_EXPLAIN, /* inner = the explained statement's plan; one text column */
 };
 /* ALTER TABLE actions (tw_plan.alter) */
 /* ALT_ADD_PK: newtable->pk / npk = the key; ALT_ADD_UNIQUE: newidx[0]. */
@@ -87,6 +88,7 @@ typedef struct tw_pnode {
     int ncols; /* width of the output row */
     /* SCAN */
     tw_table *table;
+    const char *alias; /* FROM alias (EXPLAIN names the scan by it), or NULL */
     int coloff;   /* where the table's columns start in the combined row */
     int from_sub; /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
     tw_access acc;
@@ -168,6 +170,8 @@ typedef struct tw_plan {
                                newtable->cols[0] = an added column */
     uint8_t col_missing_ok; /* ADD COLUMN IF NOT EXISTS / DROP COLUMN IF EXISTS */
     const char *noop_tag;   /* PL_NOOP: the command tag to report (VACUUM, ANALYZE), or NULL */
+    struct tw_plan *inner;  /* PL_EXPLAIN: the statement explained (owned) */
+    uint8_t analyze;        /* PL_EXPLAIN ANALYZE: run it and show what each node did */
 } tw_plan;
 
 /* Plans statement `i` of the tree against catalog `cat`. pos_base is subtracted from

@@ -13,10 +13,12 @@
 #include "sql/codec.h"
 #include "sql/datetime.h"
 #include "sql/exec.h"
+#include "sql/explain.h"
 #include "sql/parser.h"
 #include "sql/plan.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +109,11 @@ struct tw_sql_stmt {
     uint64_t rowgen;
     tw_buf *coltext;
     uint64_t *colgen;
+    /* EXPLAIN: the rendered lines, handed out one row each */
+    int explaining;
+    tw_buf xtext;
+    size_t xpos;
+    tw_val xrow;
 };
 
 /* ---- db ---- */
@@ -550,7 +557,7 @@ static int plan_stmt(tw_sql_stmt *st, tw_err *err) {
     tw_catalog_unref(cat);
     if (rc) return rc;
     tw_run *run;
-    if ((rc = tw_run_new(p, &run, err))) {
+    if ((rc = tw_run_new(p->kind == PL_EXPLAIN ? p->inner : p, &run, err))) {
         tw_plan_free(p);
         return rc;
     }
@@ -688,6 +695,7 @@ static void stop_stmt(tw_sql_stmt *st) {
     }
     st->running = 0;
     st->returning = 0;
+    st->explaining = 0;
     st->row = NULL;
 }
 
@@ -711,6 +719,7 @@ void tw_sql_finalize(tw_sql_stmt *st) {
     free_coltext(st, st->plan ? st->plan->ncols : 0);
     tw_run_free(st->run);
     tw_plan_free(st->plan);
+    tw_buf_free(&st->xtext);
     for (int i = 0; st->parambufs && i < st->nparams; i++) tw_buf_free(&st->parambufs[i]);
     free(st->parambufs);
     free(st->params);
@@ -1344,6 +1353,45 @@ static int next_row(tw_sql_stmt *st, tw_err *err) {
     return TWILL_DONE;
 }
 
+/* EXPLAIN [ANALYZE]: renders the inner plan into st->xtext; with ANALYZE, first runs
+ * the statement to its end on an instrumented run of its own. */
+static int run_explain(tw_sql_stmt *st, const tw_exec_env *env, tw_err *err) {
+    const tw_plan *q = st->plan->inner;
+    tw_buf_reset(&st->xtext);
+    if (!st->plan->analyze)
+        return tw_explain_render(q, NULL, &st->xtext)
+                   ? tw_err_set(err, TWILL_NOMEM, NULL, "out of memory")
+                   : TWILL_OK;
+    tw_run *r;
+    int rc = tw_run_new(q, &r, err);
+    if (rc) return rc;
+    uint64_t t0 = tw_dt_now();
+    if (!(rc = tw_run_instrument(r, err))) {
+        if (q->kind == PL_SELECT) {
+            rc = tw_run_start(r, env, err);
+            while (!rc) {
+                const tw_val *row;
+                rc = tw_run_next(r, &row, err);
+                if (rc == TWILL_ROW) rc = TWILL_OK;
+                else if (rc == TWILL_DONE) break;
+            }
+            if (rc == TWILL_DONE) rc = TWILL_OK;
+        } else {
+            int64_t changes;
+            rc = tw_run_dml(r, env, &changes, err);
+        }
+    }
+    double ms = (double)(tw_dt_now() - t0) / 1000.0;
+    if (!rc) {
+        char tail[64];
+        int n = snprintf(tail, sizeof tail, "Execution Time: %.3f ms\n", ms);
+        if (tw_explain_render(q, r, &st->xtext) || tw_buf_append(&st->xtext, tail, (size_t)n))
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    }
+    tw_run_free(r);
+    return rc;
+}
+
 int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
     if (!st) return tw_err_set(err, TWILL_MISUSE, NULL, "NULL statement");
     tw_sql_session *s = st->s;
@@ -1356,6 +1404,20 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
                           "the transaction ended while this statement was returning rows");
     }
     if (st->running) return next_row(st, err);
+    if (st->explaining) {
+        if (st->xpos >= st->xtext.len) {
+            stop_stmt(st);
+            st->finished = 1;
+            return TWILL_DONE;
+        }
+        const char *line = (const char *)st->xtext.p + st->xpos;
+        const char *nl = memchr(line, '\n', st->xtext.len - st->xpos);
+        size_t n = nl ? (size_t)(nl - line) : st->xtext.len - st->xpos;
+        st->xrow = (tw_val){.k = VK_TEXT, .s = line, .n = n};
+        st->xpos += n + 1;
+        note_row(st, &st->xrow);
+        return TWILL_ROW;
+    }
     if (st->returning) {
         const tw_val *row;
         if (tw_run_returned(st->run, st->retpos++, &row) == TWILL_ROW) {
@@ -1401,6 +1463,21 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
                        .seq_ud = s,
                        .now = autocommit ? tw_dt_now() : s->txn_now};
     tw_plan *p = st->plan;
+    if (p->kind == PL_EXPLAIN) {
+        rc = run_explain(st, &env, err);
+        /* EXPLAIN ANALYZE of a DML statement has done its writes: they commit as the
+         * statement would have (PostgreSQL's behaviour too). */
+        if (autocommit) {
+            if (rc || !p->analyze || p->inner->kind == PL_SELECT)
+                tw_txn_rollback(t);
+            else if ((rc = tw_txn_commit(t, err)))
+                return commit_err(rc, err);
+        }
+        if (rc) return fail_stmt(st, rc);
+        st->explaining = 1;
+        st->xpos = 0;
+        return tw_sql_step(st, err);
+    }
     if (p->kind == PL_SELECT) {
         if ((rc = tw_run_start(st->run, &env, err))) {
             if (autocommit) tw_txn_rollback(t);
@@ -1544,6 +1621,8 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return "RELEASE";
     case PL_NOOP:
         return st->plan ? st->plan->noop_tag : NULL;
+    case PL_EXPLAIN:
+        return "EXPLAIN";
     default:
         return NULL;
     }
