@@ -58,6 +58,8 @@ int tw_object_credentials(const tw_object_url *u, const char **access, const cha
 int tw_object_open_scheme(const char *scheme, const char *rest, const tw_storage_opts *opts,
                           tw_storage **out, tw_err *err);
 
+#define TW_OBJ_COMPACT_LAYERS 8 /* compact once a manifest lists this many layers */
+
 /* Merges all layers into one now and deletes what nothing needs any more (normally a
  * background thread does this once a manifest lists TW_OBJ_COMPACT_LAYERS layers). Needs
  * the lease. */

@@ -150,7 +150,6 @@ int tw_obj_layer_footer(tw_buf *out, uint64_t index_off, uint32_t count);
 uint64_t tw_obj_layer_nonce(tw_object *o);
 
 /* object_compact.c: merging layers, deleting what nothing needs any more */
-#define TW_OBJ_COMPACT_LAYERS 8 /* compact once a manifest lists this many layers */
 /* Called by ckpt_finish (o->mu held) after a publish: wakes the background thread when
  * there is something to compact or delete. */
 void tw_obj_compact_kick(tw_object *o);
