@@ -18,6 +18,8 @@
 #include "wire.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,6 +88,32 @@ typedef struct conn {
     int counted;        /* counts against max_connections */
     uint64_t queries, errors;
 } conn;
+
+/* ---- parsing admission ----
+ *
+ * The engine parses every statement on one process-wide parser thread and wakes all
+ * sessions waiting for a parse whenever one finishes. With many connections busy at
+ * once that is a thundering herd: every parse wakes every waiter, and all but one go
+ * back to sleep. The server lets only PARSE_SLOTS connections into twill_prepare at a
+ * time; the others wait on a semaphore, which wakes exactly one of them per release.
+ * (Uncontended, sem_wait/sem_post are atomic operations, no system call.) */
+#define PARSE_SLOTS 2
+
+static sem_t parse_slots;
+static pthread_once_t parse_once = PTHREAD_ONCE_INIT;
+
+static void parse_slots_init(void) {
+    sem_init(&parse_slots, 0, PARSE_SLOTS);
+}
+
+static int prepare(conn *c, const char *sql, int len, twill_stmt **st, const char **tail) {
+    pthread_once(&parse_once, parse_slots_init);
+    while (sem_wait(&parse_slots) != 0) {
+    }
+    int rc = twill_prepare(c->s, sql, len, st, tail);
+    sem_post(&parse_slots);
+    return rc;
+}
 
 static int64_t now_ms(void) {
     struct timespec ts;
@@ -722,7 +750,7 @@ static int table_columns(conn *c, const tws_copy_stmt *cs, char ***names, int *n
     tws_buf_put(&q, cs->table, strlen(cs->table));
     tws_buf_put(&q, " LIMIT 0", 9); /* with its NUL */
     twill_stmt *st = NULL;
-    int rc = q.nomem ? TWILL_NOMEM : twill_prepare(c->s, q.p, -1, &st, NULL);
+    int rc = q.nomem ? TWILL_NOMEM : prepare(c, q.p, -1, &st, NULL);
     if (rc != TWILL_OK || !st) {
         if (rc == TWILL_OK || q.nomem)
             send_error(c, "53200", "out of memory", 0);
@@ -780,7 +808,7 @@ static int copy_in(conn *c, tws_copy_stmt *cs) {
                    x.ncols ? "out of memory" : "COPY needs a table with columns", 0);
         goto out;
     }
-    if (twill_prepare(c->s, sql.p, -1, &x.ins, NULL) != TWILL_OK || !x.ins) {
+    if (prepare(c, sql.p, -1, &x.ins, NULL) != TWILL_OK || !x.ins) {
         send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0);
         goto out;
     }
@@ -938,7 +966,7 @@ static int copy_out(conn *c, tws_copy_stmt *cs) {
         send_error(c, "53200", "out of memory", 0);
         goto out;
     }
-    if (twill_prepare(c->s, sql.p, -1, &st, &tail) != TWILL_OK) {
+    if (prepare(c, sql.p, -1, &st, &tail) != TWILL_OK) {
         send_error(c, twill_sqlstate(c->s), twill_errmsg(c->s), 0);
         goto out;
     }
@@ -1037,7 +1065,7 @@ enum { CTL_BEGIN, CTL_COMMIT, CTL_ROLLBACK };
 static int run_ctl(conn *c, int which) {
     static const char *const sql[] = {"BEGIN", "COMMIT", "ROLLBACK"};
     if (!c->ctl[which]) {
-        int rc = twill_prepare(c->s, sql[which], -1, &c->ctl[which], NULL);
+        int rc = prepare(c, sql[which], -1, &c->ctl[which], NULL);
         if (rc != TWILL_OK) return rc;
         if (!c->ctl[which]) return TWILL_MISUSE;
     }
@@ -1123,7 +1151,7 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         twill_stmt *st = NULL;
         const char *tail = p;
         int shift = char_count(sql, (size_t)(p - sql));
-        if (twill_prepare(c->s, p, (int)(end - p), &st, &tail) != TWILL_OK) {
+        if (prepare(c, p, (int)(end - p), &st, &tail) != TWILL_OK) {
             send_session_error(c, shift);
             break;
         }
@@ -1294,7 +1322,7 @@ static int msg_parse(conn *c, tws_rd *r) {
                   guc < 0 ? gerr : "cannot insert multiple commands into a prepared statement");
         return 0;
     }
-    if (!guc && twill_prepare(c->s, sql, -1, &st, &tail) != TWILL_OK) {
+    if (!guc && prepare(c, sql, -1, &st, &tail) != TWILL_OK) {
         free(types);
         send_session_error(c, 0);
         c->skip_to_sync = 1;
@@ -1303,7 +1331,7 @@ static int msg_parse(conn *c, tws_rd *r) {
     if (st) {
         twill_stmt *more = NULL;
         const char *t2;
-        if (twill_prepare(c->s, tail, -1, &more, &t2) == TWILL_OK && more) {
+        if (prepare(c, tail, -1, &more, &t2) == TWILL_OK && more) {
             twill_finalize(more);
             twill_finalize(st);
             free(types);
@@ -1399,7 +1427,7 @@ static int msg_bind(conn *c, tws_rd *r) {
         twill_reset(p->st);
     } else if (s->st) {
         /* Another portal runs this statement: this one gets its own copy. */
-        if (twill_prepare(c->s, s->sql, -1, &p->st, NULL) != TWILL_OK) {
+        if (prepare(c, s->sql, -1, &p->st, NULL) != TWILL_OK) {
             free(p->name);
             free(p->sql);
             free(p);
