@@ -3,6 +3,7 @@
 #include "sql/codec.h"
 #include "sql/datetime.h"
 #include "sql/numeric.h"
+#include "sql/srf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -52,6 +53,8 @@ struct nstate {
     tw_val *out;
     /* LIMIT */
     int64_t limit, offset, seen;
+    /* SCAN of a function in FROM */
+    tw_srf_state srf;
 };
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
@@ -469,10 +472,37 @@ static int derived_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **
     return TWILL_DONE;
 }
 
+/* A function in FROM: its arguments evaluated at (re)start, then one value per row. */
+static int srf_scan_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
+                         tw_err *err) {
+    tw_val *jrow = r->jrows[n->slot];
+    tw_evalctx c = ctx_of(r, n->slot, jrow);
+    int rc;
+    if (!s->started) {
+        tw_val args[3];
+        for (int i = 0; i < n->srf->nargs; i++)
+            if ((rc = tw_eval(n->srf->args[i], &c, &args[i], err))) return rc;
+        if ((rc = tw_srf_start(n->srf, args, &s->srf, err))) return rc;
+        s->started = 1;
+    }
+    for (;;) {
+        rc = tw_srf_next(n->srf, &s->srf, &jrow[n->coloff], err);
+        if (rc != TWILL_ROW) return rc;
+        if (n->filter) {
+            int ok;
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = jrow;
+        return TWILL_ROW;
+    }
+}
+
 static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **row, tw_err *err) {
     nstate *s = &r->st[n->id];
     const tw_table *t = n->table;
     int rc;
+    if (n->srf) return srf_scan_next(r, n, s, row, err);
     if (n->from_sub) return derived_next(r, n, s, row, err);
     if (!s->started && (rc = scan_start(r, n, s, err))) return rc;
     for (;;) {

@@ -344,7 +344,10 @@ static int eval_call(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) 
             return TWILL_OK;
         }
     }
-    return e->fn->eval(av, e->nargs, c, out, err);
+    int rc = e->fn->eval(av, e->nargs, c, out, err);
+    if (rc == TWILL_OK && out->k == VK_INT && ty_is_int(e->type.ty) && e->type.ty != TY_INT8)
+        rc = tw_int_check(out->i, e->type.ty, err);
+    return rc;
 }
 
 int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Every module's table; add a module here and its extern in func.h. */
-static const tw_func *const modules[] = {tw_funcs_string};
+static const tw_func *const modules[] = {tw_funcs_string, tw_funcs_math, tw_funcs_datetime};
 
 #define NMODULES (sizeof modules / sizeof modules[0])
 
@@ -51,7 +51,7 @@ static void arity(const char *sig, int *min, int *max) {
 }
 
 static int fits(char letter, int ty) {
-    if (ty == TY_UNKNOWN) return 1;
+    if (ty == TY_UNKNOWN) return letter != 'N' && letter != 'I';
     switch (letter) {
     case 't':
         return ty_is_text(ty);
@@ -61,6 +61,10 @@ static int fits(char letter, int ty) {
         return ty_is_num(ty);
     case 'n':
         return ty_is_int(ty) || ty == TY_NUMERIC;
+    case 'N':
+        return ty == TY_NUMERIC;
+    case 'I':
+        return ty == TY_INT8;
     case 'b':
         return ty == TY_BOOL;
     case 'd':

@@ -26,12 +26,18 @@
  *   b boolean   d date   s timestamp   z timestamptz (date/timestamp widen)
  *   v interval  x bytea  a any type (untyped → text)
  *   c "common": every c argument is unified to one type (greatest, concat-like rules)
+ *   N numeric exactly (not an integer, not unknown): lets a numeric overload precede a
+ *     float8 one, as PostgreSQL prefers float8 for integer and unknown arguments
+ *   I bigint exactly (not unknown): an int8 overload before an integer one
  * A '|' marks where optional arguments begin; a trailing '*' repeats the last letter
  * any number of times (variadic, zero or more). Examples: "ti|i" substr, "a*" concat.
  */
 
 /* Result rules besides a fixed TY_* type. */
 enum { TW_RET_ARG0 = 0xFE, TW_RET_COMMON = 0xFF };
+/* The widest integer type among the arguments (TW_RET_INTS4: at least integer). The
+ * evaluator range-checks an integer result against the call's result type. */
+enum { TW_RET_INTS = 0xFA, TW_RET_INTS4 = 0xFB };
 
 /* Flags. STRICT: any NULL argument gives NULL without calling eval (most functions).
  * VOLATILE: a new value per call (random()); never folded at plan time. */
@@ -50,6 +56,12 @@ struct tw_func {
 
 /* The function table of each module: entries end at one with name == NULL. */
 extern const tw_func tw_funcs_string[];
+extern const tw_func tw_funcs_math[];
+extern const tw_func tw_funcs_datetime[];
+
+/* GREATEST / LEAST (MinMaxExpr): not callable by name; the analyzer unifies the
+ * arguments to one type and builds an EX_CALL to one of these. */
+extern const tw_func tw_func_greatest, tw_func_least;
 
 /* 1 if some function of this name is registered. */
 int tw_func_known(const char *name);

@@ -1,6 +1,7 @@
 #include "sql/plan.h"
 
 #include "sql/func.h"
+#include "sql/srf.h"
 #include "sql/numeric.h"
 
 #include <ctype.h>
@@ -746,6 +747,7 @@ static int letter_type(char l, int have) {
     case 'f':
         return have == TY_FLOAT8 ? TY_UNKNOWN : TY_FLOAT8;
     case 'n':
+    case 'N':
         return have == TY_NUMERIC ? TY_UNKNOWN : TY_NUMERIC;
     case 'b':
         return TY_BOOL;
@@ -823,6 +825,12 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
         e->type = ct;
     else if (fn->ret == TW_RET_ARG0)
         e->type = n ? plain(e->args[0]->type) : (tw_sqltype){TY_TEXT, -1};
+    else if (fn->ret == TW_RET_INTS || fn->ret == TW_RET_INTS4) {
+        e->type = (tw_sqltype){fn->ret == TW_RET_INTS4 ? TY_INT4 : TY_INT2, -1};
+        for (int i = 0; i < n; i++)
+            if (ty_is_int(e->args[i]->type.ty) && e->args[i]->type.ty > e->type.ty)
+                e->type.ty = e->args[i]->type.ty;
+    }
     else
         e->type = (tw_sqltype){fn->ret, -1};
     *out = e;
@@ -1356,6 +1364,17 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
         return cx_func(c, n->func_call, out);
     case N_(SQLVALUE_FUNCTION):
         return cx_sqlvalue(c, n->sqlvalue_function, out);
+    case N_(MIN_MAX_EXPR): { /* GREATEST / LEAST: a call over the unified arguments */
+        PgQuery__MinMaxExpr *m = n->min_max_expr;
+        tw_expr *e = mk(c, EX_CALL, (int)m->n_args);
+        if (!e) return nomem(c);
+        for (size_t i = 0; i < m->n_args; i++)
+            if ((rc = cx(c, m->args[i], &e->args[i]))) return rc;
+        if ((rc = unify_results(c, e->args, e->nargs, m->location, &e->type))) return rc;
+        e->fn = m->op == PG_QUERY__MIN_MAX_OP__IS_LEAST ? &tw_func_least : &tw_func_greatest;
+        *out = e;
+        return TWILL_OK;
+    }
     case N_(COALESCE_EXPR): {
         PgQuery__CoalesceExpr *ce = n->coalesce_expr;
         tw_expr *e = mk(c, EX_COALESCE, (int)ce->n_args);
@@ -1768,6 +1787,9 @@ static int figure_name(Node *v, const char **out) {
     case N_(COALESCE_EXPR):
         *out = "coalesce";
         return 2;
+    case N_(MIN_MAX_EXPR):
+        *out = v->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_LEAST ? "least" : "greatest";
+        return 2;
     case N_(SUB_LINK): {
         PgQuery__SubLink *sl = v->sub_link;
         if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK) {
@@ -1843,21 +1865,28 @@ typedef struct fromitem {
     PgQuery__RangeSubselect *sub; /* instead of rv: a subquery in FROM */
     int left;
     Node *quals;
+    PgQuery__RangeFunction *fn; /* instead of rv: a function in FROM (srf.h) */
 } fromitem;
 
 /* Left-deep joins only: each join's right side is a table. */
 static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
+    if (n->node_case == N_(RANGE_FUNCTION)) {
+        if (*ni == TW_MAX_FROM)
+            return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
+        items[(*ni)++] = (fromitem){NULL, NULL, 0, NULL, n->range_function};
+        return TWILL_OK;
+    }
     if (n->node_case == N_(RANGE_SUBSELECT)) {
         if (*ni == TW_MAX_FROM)
             return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
-        items[(*ni)++] = (fromitem){NULL, n->range_subselect, 0, NULL};
+        items[(*ni)++] = (fromitem){NULL, n->range_subselect, 0, NULL, NULL};
         return TWILL_OK;
     }
     if (n->node_case == N_(RANGE_VAR)) {
         if (*ni == TW_MAX_FROM)
             return notsup(c, n->range_var->location,
                           "more than %d tables in FROM are not supported", TW_MAX_FROM);
-        items[(*ni)++] = (fromitem){n->range_var, NULL, 0, NULL};
+        items[(*ni)++] = (fromitem){n->range_var, NULL, 0, NULL, NULL};
         return TWILL_OK;
     }
     if (n->node_case != N_(JOIN_EXPR))
@@ -1872,7 +1901,8 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
     int rc = flatten_from(c, j->larg, items, ni);
     if (rc) return rc;
     if (!j->rarg ||
-        (j->rarg->node_case != N_(RANGE_VAR) && j->rarg->node_case != N_(RANGE_SUBSELECT)))
+        (j->rarg->node_case != N_(RANGE_VAR) && j->rarg->node_case != N_(RANGE_SUBSELECT) &&
+         j->rarg->node_case != N_(RANGE_FUNCTION)))
         return notsup(c, -1, "joins whose right side is another join are not supported yet");
     if ((rc = flatten_from(c, j->rarg, items, ni))) return rc;
     items[*ni - 1].left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
@@ -2028,6 +2058,91 @@ static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, in
     return TWILL_OK;
 }
 
+static int no_columns(const tw_expr *e) {
+    if (e->op == EX_COL || e->op == EX_AGG) return 0;
+    for (int i = 0; i < e->nargs; i++)
+        if (e->args[i] && !no_columns(e->args[i])) return 0;
+    return 1;
+}
+
+/* A function in FROM: generate_series(start, stop [, step]) as a one-column table whose
+ * rows srf.c produces when the scan runs. Its arguments are evaluated once per scan
+ * (re)start; they may not read other FROM items (PostgreSQL's implicit LATERAL). */
+static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf **srf_out) {
+    if (rf->ordinality || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
+        return notsup(c, -1,
+                      "WITH ORDINALITY, ROWS FROM and column definition lists are not supported");
+    Node *fnode = rf->functions[0];
+    if (fnode->node_case == N_(LIST) && fnode->list->n_items >= 1) {
+        if (fnode->list->n_items > 1 && fnode->list->items[1]->node_case != 0)
+            return notsup(c, -1, "column definition lists are not supported");
+        fnode = fnode->list->items[0];
+    }
+    if (fnode->node_case != N_(FUNC_CALL)) return notsup(c, -1, "this FROM item is not supported");
+    PgQuery__FuncCall *f = fnode->func_call;
+    const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
+    char *name = raw ? lower_dup(c, raw) : NULL;
+    if (!name) return raw ? nomem(c) : notsup(c, f->location, "this function call is not supported");
+    if (strcmp(name, "generate_series"))
+        return notsup(c, f->location, "function %s() in FROM is not supported", name);
+    if (f->agg_star || f->agg_distinct || f->over)
+        return aerr(c, f->location, "42883", "function generate_series does not exist");
+    tw_srf *srf = tw_arena_zalloc(c->a, sizeof *srf);
+    if (!srf) return nomem(c);
+    int n = (int)f->n_args, rc;
+    tw_sqltype at[3];
+    for (int i = 0; i < n && i < 3; i++) {
+        if ((rc = cx(c, f->args[i], &srf->args[i]))) return rc;
+        if (!no_columns(srf->args[i]))
+            return notsup(c, f->location,
+                          "a function in FROM reading other FROM items is not supported");
+        at[i] = srf->args[i]->type;
+    }
+    int amb = 0, ty = n >= 2 && n <= 3 ? tw_srf_series_type(at, n, &srf->kind, &amb) : TY_UNKNOWN;
+    if (ty == TY_UNKNOWN) {
+        char sig[256];
+        int o = 0;
+        for (int i = 0; i < n && i < 3; i++)
+            o += snprintf(sig + o, sizeof sig - (size_t)o, "%s%s", i ? ", " : "",
+                          at[i].ty == TY_UNKNOWN ? "unknown"
+                                                 : tw_type_name(at[i], (char[64]){0}, 64));
+        return aerr(c, f->location, amb ? "42725" : "42883", "function generate_series(%s) %s",
+                    sig, amb ? "is not unique" : "does not exist");
+    }
+    srf->nargs = n;
+    for (int i = 0; i < n; i++) {
+        int want = i == 2 && srf->kind == TW_SRF_TS ? TY_INTERVAL : ty;
+        if (srf->args[i]->type.ty == TY_UNKNOWN)
+            rc = coerce_unknown(c, &srf->args[i], (tw_sqltype){(uint8_t)want, -1}, 0, f->location);
+        else if (srf->args[i]->type.ty != want)
+            rc = widen(c, &srf->args[i], want);
+        if (rc) return rc;
+    }
+    const char *tname = rf->alias && rf->alias->aliasname ? rf->alias->aliasname : name;
+    const char *cname = tname;
+    if (rf->alias && rf->alias->n_colnames) {
+        if (rf->alias->n_colnames > 1)
+            return aerr(c, -1, "42P10", "table \"%s\" has 1 columns available but %d columns specified",
+                        tname, (int)rf->alias->n_colnames);
+        cname = str_of(rf->alias->colnames[0]);
+        if (!cname) cname = tname;
+    }
+    tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
+    if (!t) return nomem(c);
+    t->name = tw_arena_strndup(c->a, tname, strlen(tname));
+    t->ncols = 1;
+    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column));
+    t->kinds = tw_arena_zalloc(c->a, 1);
+    t->pk = tw_arena_zalloc(c->a, sizeof(int));
+    if (!t->name || !t->cols || !t->kinds || !t->pk) return nomem(c);
+    if (!(t->cols[0].name = tw_arena_strndup(c->a, cname, strlen(cname)))) return nomem(c);
+    t->cols[0].type = (tw_sqltype){(uint8_t)ty, -1};
+    t->kinds[0] = (uint8_t)tw_type_kind(ty);
+    *out = t;
+    *srf_out = srf;
+    return TWILL_OK;
+}
+
 /* Builds the scans (one per FROM table, each filling its slice of the combined row)
  * joined left-deep by nested loops. Without outer joins the scan order is chosen
  * greedily: next comes the table whose key (primary key, else an index) is best bound
@@ -2047,7 +2162,11 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     for (int k = 0; k < ni; k++) {
         tw_table *t = NULL;
         int from_sub = 0;
-        if (items[k].sub) {
+        tw_srf *srf = NULL;
+        if (items[k].fn) {
+            if ((rc = plan_srf(c, items[k].fn, &t, &srf)) || (rc = scope_push(c, t, NULL, -1)))
+                return rc;
+        } else if (items[k].sub) {
             if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
                 (rc = scope_push(c, t, NULL, -1)))
                 return rc;
@@ -2067,6 +2186,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         sn->table = t;
         sn->alias = items[k].rv ? rv_alias(items[k].rv) : NULL;
         sn->from_sub = from_sub;
+        sn->srf = srf;
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
         has_left |= items[k].left;

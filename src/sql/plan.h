@@ -91,6 +91,7 @@ typedef struct tw_pnode {
     const char *alias; /* FROM alias (EXPLAIN names the scan by it), or NULL */
     int coloff;   /* where the table's columns start in the combined row */
     int from_sub; /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
+    struct tw_srf *srf; /* a function in FROM (generate_series): rows from srf.c */
     tw_access acc;
     tw_expr *filter;
     /* AGG: output row = group values then aggregate values */
