@@ -1062,14 +1062,49 @@ enum { CTL_BEGIN, CTL_COMMIT, CTL_ROLLBACK };
  * the implicit transactions of pipelines and multi-statement Queries open and close
  * often, and a prepare costs a trip through the parser. TWILL_OK or the error code
  * (the error is on the session). */
-static int run_ctl(conn *c, int which) {
+static int ctl_stmt(conn *c, int which) {
     static const char *const sql[] = {"BEGIN", "COMMIT", "ROLLBACK"};
     if (!c->ctl[which]) {
         int rc = prepare(c, sql[which], -1, &c->ctl[which], NULL);
         if (rc != TWILL_OK) return rc;
         if (!c->ctl[which]) return TWILL_MISUSE;
     }
-    int rc = twill_step(c->ctl[which]);
+    return TWILL_OK;
+}
+
+/* A Query statement that is exactly BEGIN, COMMIT / END or ROLLBACK (any case, then
+ * blanks, an optional ';'): its CTL_* index, *tail set after it; else -1. Such a
+ * statement runs on the connection's prepared copy instead of being parsed again
+ * (pgbench sends BEGIN and END around every transaction). */
+static int match_ctl(const char *p, const char **tail) {
+    static const struct {
+        const char *word;
+        int which;
+    } words[] = {{"begin", CTL_BEGIN},
+                 {"commit", CTL_COMMIT},
+                 {"end", CTL_COMMIT},
+                 {"rollback", CTL_ROLLBACK}};
+    p = skip_blank(p);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i].word);
+        if (strncasecmp(p, words[i].word, n)) continue;
+        const char *q = p + n;
+        if (*q && *q != ';' && !isspace((unsigned char)*q)) return -1;
+        q = skip_blank(q);
+        if (*q == ';')
+            q++;
+        else if (*q)
+            return -1;
+        *tail = q;
+        return words[i].which;
+    }
+    return -1;
+}
+
+static int run_ctl(conn *c, int which) {
+    int rc = ctl_stmt(c, which);
+    if (rc != TWILL_OK) return rc;
+    rc = twill_step(c->ctl[which]);
     twill_reset(c->ctl[which]);
     return rc == TWILL_DONE ? TWILL_OK : rc;
 }
@@ -1151,7 +1186,11 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         twill_stmt *st = NULL;
         const char *tail = p;
         int shift = char_count(sql, (size_t)(p - sql));
-        if (prepare(c, p, (int)(end - p), &st, &tail) != TWILL_OK) {
+        int which = match_ctl(p, &tail);
+        int cached = which >= 0 && ctl_stmt(c, which) == TWILL_OK;
+        if (cached) {
+            st = c->ctl[which];
+        } else if (prepare(c, p, (int)(end - p), &st, &tail) != TWILL_OK) {
             send_session_error(c, shift);
             break;
         }
@@ -1160,7 +1199,7 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         if (ctl && implicit) {
             implicit = 0;
             if (end_implicit(c)) {
-                twill_finalize(st);
+                if (!cached) twill_finalize(st);
                 break;
             }
         } else if (!ctl && !implicit && twill_transaction_status(c->s) == TWILL_TXN_IDLE &&
@@ -1178,7 +1217,10 @@ static int simple_query(conn *c, const char *sql, size_t len) {
         int rc = run_rows(c, st, p, NULL, 0, &rows, 0, shift, -1);
         wd_disarm(c);
         log_slow(c, t0, p, (size_t)(tail - p));
-        twill_finalize(st);
+        if (cached)
+            twill_reset(st);
+        else
+            twill_finalize(st);
         if (rc == -2) {
             if (implicit) twill_exec(c->s, "ROLLBACK");
             return -1;
