@@ -371,7 +371,9 @@ static void scan_title(xout *x, const tw_pnode *n, int level, int *col) {
     const tw_access *a = &n->acc;
     char as[200] = "";
     if (n->alias && strcmp(n->alias, t->name)) snprintf(as, sizeof as, " %s", n->alias);
-    if (n->from_sub) {
+    if (n->wt) {
+        *col = title(x, level, "WorkTable Scan on %s%s", t->name, as);
+    } else if (n->from_sub) {
         *col = title(x, level, "Subquery Scan on %s", t->name);
     } else if (a->kind == ACC_FULL) {
         *col = title(x, level, "Seq Scan on %s%s", t->name, as);
@@ -498,6 +500,12 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
         return;
     case PN_APPEND:
         title(x, level, "Append");
+        actual(x, n);
+        node(x, n->child, level + 1, NULL);
+        node(x, n->inner, level + 1, NULL);
+        return;
+    case PN_RECURSIVE:
+        title(x, level, "Recursive Union%s", n->setop & SETOP_ALL ? " All" : "");
         actual(x, n);
         node(x, n->child, level + 1, NULL);
         node(x, n->inner, level + 1, NULL);

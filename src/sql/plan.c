@@ -54,7 +54,27 @@ typedef struct actx {
     tw_expr **group;
     int naggs, capaggs;
     tw_aggdef *aggs;
+    /* WITH: the CTEs in scope (innermost frame first) */
+    const struct cte_frame *ctes;
+    /* WITH RECURSIVE: the CTE whose body plan_select_body must plan as recursive, and,
+     * while its recursive term is planned, the working table its self-references read
+     * (table NULL: inside the non-recursive term, where a self-reference is an error) */
+    const PgQuery__CommonTableExpr *rec_cte;
+    struct wtref {
+        const PgQuery__CommonTableExpr *cte;
+        tw_table *table;
+        tw_pnode *node;
+    } wt;
 } actx;
+
+/* One WITH clause: ctes[0, limit) of w are visible (a non-recursive CTE's body sees only
+ * the ones before it). */
+typedef struct cte_frame {
+    const PgQuery__WithClause *w;
+    const struct cte_frame *parent;
+    size_t limit;
+    uint8_t *used; /* per CTE: referenced (shared by the frame's copies) */
+} cte_frame;
 
 static int aerrv(actx *c, int loc, int code, const char *state, const char *fmt, va_list ap) {
     int had = c->err && c->err->code != TWILL_OK;
@@ -2151,6 +2171,209 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
  * Predicates go to the first scan after which everything they read is available; a
  * LEFT JOIN's ON conjuncts filter its inner scan (non-matching rows are NULL-extended),
  * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
+/* ---- WITH ---- */
+
+/* Does the message (a parse-tree node) contain a RangeVar named `name` without a schema? */
+static int refs_name(const ProtobufCMessage *m, const char *name) {
+    if (m->descriptor == &pg_query__range_var__descriptor) {
+        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+        return !(rv->schemaname && rv->schemaname[0]) && rv->relname && !strcmp(rv->relname, name);
+    }
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which;
+            memcpy(&which, base + f->quantifier_offset, sizeof which);
+            if (which != f->id) continue;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n;
+            ProtobufCMessage **arr;
+            memcpy(&n, base + f->quantifier_offset, sizeof n);
+            memcpy(&arr, base + f->offset, sizeof arr);
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && refs_name(arr[k], name)) return 1;
+        } else {
+            ProtobufCMessage *sub;
+            memcpy(&sub, base + f->offset, sizeof sub);
+            if (sub && refs_name(sub, name)) return 1;
+        }
+    }
+    return 0;
+}
+
+static const PgQuery__CommonTableExpr *cte_at(const PgQuery__WithClause *w, size_t i) {
+    return w->ctes[i]->node_case == N_(COMMON_TABLE_EXPR) ? w->ctes[i]->common_table_expr : NULL;
+}
+
+/* Opens WITH clause w's scope (f lives until the caller pops it: c->ctes = f->parent). */
+static int with_push(actx *c, const PgQuery__WithClause *w, cte_frame *f) {
+    for (size_t i = 0; i < w->n_ctes; i++) {
+        const PgQuery__CommonTableExpr *e = cte_at(w, i);
+        if (!e) return notsup(c, w->location, "malformed WITH clause");
+        if (!e->ctequery || e->ctequery->node_case != N_(SELECT_STMT))
+            return notsup(c, e->location, "data-modifying statements in WITH are not supported");
+        if (e->search_clause || e->cycle_clause)
+            return notsup(c, e->location, "SEARCH and CYCLE clauses are not supported");
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(cte_at(w, k)->ctename, e->ctename))
+                return aerr(c, e->location, "42712",
+                            "WITH query name \"%s\" specified more than once", e->ctename);
+    }
+    *f = (cte_frame){.w = w, .parent = c->ctes, .limit = w->n_ctes};
+    if (!(f->used = tw_arena_zalloc(c->a, w->n_ctes + 1))) return nomem(c);
+    c->ctes = f;
+    return TWILL_OK;
+}
+
+/* The CTE a FROM item names, if any (innermost WITH first; CTEs hide tables). */
+static const PgQuery__CommonTableExpr *cte_find(const actx *c, const PgQuery__RangeVar *rv,
+                                                const cte_frame **fout, size_t *iout) {
+    if (rv->schemaname && rv->schemaname[0]) return NULL;
+    for (const cte_frame *f = c->ctes; f; f = f->parent)
+        for (size_t i = 0; i < f->limit; i++)
+            if (!strcmp(cte_at(f->w, i)->ctename, rv->relname)) {
+                f->used[i] = 1;
+                *fout = f;
+                *iout = i;
+                return cte_at(f->w, i);
+            }
+    return NULL;
+}
+
+/* A reference to CTE i of frame f: its query planned as a subquery in FROM named by the
+ * reference's alias or the CTE's name. Each reference is planned on its own; for the
+ * queries WITH allows here (SELECTs) that gives the same rows as PostgreSQL's single
+ * evaluation, volatile functions aside. */
+static int plan_cte(actx *c, const cte_frame *f, size_t i, PgQuery__RangeVar *rv, tw_table **out,
+                    int *from_sub) {
+    const PgQuery__CommonTableExpr *cte = cte_at(f->w, i);
+    if (c->depth > 200 || c->view_depth >= 64)
+        return aerr(c, rv->location, "54001", "WITH queries nested too deeply");
+    PgQuery__Alias al = PG_QUERY__ALIAS__INIT;
+    al.aliasname = (char *)(rv_alias(rv) ? rv_alias(rv) : cte->ctename);
+    al.n_colnames = cte->n_aliascolnames;
+    al.colnames = cte->aliascolnames;
+    PgQuery__RangeSubselect rs = PG_QUERY__RANGE_SUBSELECT__INIT;
+    rs.subquery = cte->ctequery;
+    rs.alias = &al;
+    int recursive = f->w->recursive && refs_name(&cte->ctequery->base, cte->ctename);
+    cte_frame inner = {.w = f->w,
+                       .parent = f->parent,
+                       .limit = f->w->recursive ? f->w->n_ctes : i,
+                       .used = f->used};
+    const cte_frame *saved = c->ctes;
+    const PgQuery__CommonTableExpr *saved_rec = c->rec_cte;
+    c->ctes = &inner;
+    c->rec_cte = recursive ? cte : NULL;
+    c->view_depth++;
+    int rc = plan_derived(c, &rs, out, from_sub);
+    c->view_depth--;
+    c->rec_cte = saved_rec;
+    c->ctes = saved;
+    return rc;
+}
+
+/* PostgreSQL analyzes every CTE, referenced or not, so an unreferenced one with an error
+ * fails the statement: plan those too (the plan is kept but never runs). */
+static int with_check_unused(actx *c, const cte_frame *f) {
+    tw_plan *p = c->p;
+    for (size_t i = 0; i < f->w->n_ctes; i++) {
+        if (f->used[i]) continue;
+        f->used[i] = 1;
+        PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+        rv.relname = cte_at(f->w, i)->ctename;
+        rv.location = -1;
+        tw_table *t;
+        int from_sub, nsc = c->nsc, width = c->width;
+        tw_pnode *root = p->root;
+        int rc = plan_cte(c, f, i, &rv, &t, &from_sub);
+        c->nsc = nsc;
+        c->width = width;
+        p->root = root;
+        if (rc) return rc;
+    }
+    return TWILL_OK;
+}
+
+/* WITH RECURSIVE's body: non-recursive-term UNION [ALL] recursive-term, run by a
+ * PN_RECURSIVE node whose working table the recursive term's self-reference reads. As in
+ * PostgreSQL, the recursive term's columns must have the non-recursive term's types. */
+static int plan_recursive(actx *c, PgQuery__SelectStmt *s) {
+    const PgQuery__CommonTableExpr *cte = c->rec_cte;
+    c->rec_cte = NULL;
+    tw_plan *p = c->p;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION || !s->larg || !s->rarg)
+        return aerr(c, cte->location, "42P19",
+                    "recursive query \"%s\" does not have the form non-recursive-term UNION "
+                    "[ALL] recursive-term",
+                    cte->ctename);
+    if (s->n_sort_clause || s->limit_count || s->limit_offset || s->with_clause)
+        return notsup(c, cte->location,
+                      "ORDER BY, LIMIT, OFFSET and WITH in a recursive query are not supported");
+    struct wtref saved = c->wt;
+    c->wt.cte = cte;
+    c->wt.table = NULL;
+    c->wt.node = NULL;
+    int rc = plan_select(c, s->larg);
+    c->wt = saved;
+    if (rc) return rc;
+    int n = p->ncols;
+    char **names = p->colnames;
+    tw_sqltype *types = p->coltypes;
+    if ((int)cte->n_aliascolnames > n)
+        return aerr(c, cte->location, "42P10",
+                    "WITH query \"%s\" has %d columns available but %d columns specified",
+                    cte->ctename, n, (int)cte->n_aliascolnames);
+    tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
+    if (!t) return nomem(c);
+    t->name = tw_arena_strndup(c->a, cte->ctename, strlen(cte->ctename));
+    t->ncols = n;
+    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column) * (size_t)(n ? n : 1));
+    t->kinds = tw_arena_zalloc(c->a, (size_t)(n ? n : 1));
+    t->pk = tw_arena_zalloc(c->a, sizeof(int));
+    if (!t->name || !t->cols || !t->kinds || !t->pk) return nomem(c);
+    for (int i = 0; i < n; i++) {
+        const char *nm = i < (int)cte->n_aliascolnames ? str_of(cte->aliascolnames[i]) : NULL;
+        if (!nm) nm = names[i] ? names[i] : "?column?";
+        if (!(t->cols[i].name = tw_arena_strndup(c->a, nm, strlen(nm)))) return nomem(c);
+        t->cols[i].type = types[i];
+        t->kinds[i] = (uint8_t)tw_type_kind(types[i].ty);
+    }
+    tw_pnode *rec = mk_node(c, PN_RECURSIVE, p->root);
+    if (!rec) return nomem(c);
+    rec->ncols = n;
+    rec->setop = s->all ? SETOP_ALL : 0;
+    c->wt.cte = cte;
+    c->wt.table = t;
+    c->wt.node = rec;
+    rc = plan_select(c, s->rarg);
+    c->wt = saved;
+    if (rc) return rc;
+    if (p->ncols != n)
+        return aerr(c, -1, "42601", "each UNION query must have the same number of columns");
+    for (int i = 0; i < n; i++) {
+        tw_sqltype a = plain(types[i]), b = plain(p->coltypes[i]);
+        if (a.ty != b.ty && b.ty != TY_UNKNOWN) {
+            char x[64], y[64];
+            return aerr(c, cte->location, "42804",
+                        "recursive query \"%s\" column %d has type %s in non-recursive term but "
+                        "type %s overall",
+                        cte->ctename, i + 1, tw_type_name(a, x, sizeof x),
+                        tw_type_name(b, y, sizeof y));
+        }
+    }
+    rec->inner = p->root;
+    p->root = rec;
+    p->ncols = n;
+    p->colnames = names;
+    p->coltypes = types;
+    return TWILL_OK;
+}
+
 static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     fromitem items[TW_MAX_FROM];
     int ni = 0, rc, has_left = 0;
@@ -2163,6 +2386,10 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_table *t = NULL;
         int from_sub = 0;
         tw_srf *srf = NULL;
+        const PgQuery__CommonTableExpr *cte;
+        const cte_frame *cf;
+        size_t ci;
+        tw_pnode *wt = NULL;
         if (items[k].fn) {
             if ((rc = plan_srf(c, items[k].fn, &t, &srf)) || (rc = scope_push(c, t, NULL, -1)))
                 return rc;
@@ -2170,6 +2397,21 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
             if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
                 (rc = scope_push(c, t, NULL, -1)))
                 return rc;
+        } else if ((cte = cte_find(c, items[k].rv, &cf, &ci))) {
+            if (c->wt.cte == cte) { /* WITH RECURSIVE: the working table */
+                if (!c->wt.table)
+                    return aerr(c, items[k].rv->location, "42P19",
+                                "recursive reference to query \"%s\" must not appear within its "
+                                "non-recursive term",
+                                cte->ctename);
+                t = c->wt.table;
+                wt = c->wt.node;
+                if ((rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location)))
+                    return rc;
+            } else if ((rc = plan_cte(c, cf, ci, items[k].rv, &t, &from_sub)) ||
+                       (rc = scope_push(c, t, NULL, items[k].rv->location))) {
+                return rc;
+            }
         } else if (tw_catalog_view(c->cat, items[k].rv->relname) &&
                    !(items[k].rv->schemaname && items[k].rv->schemaname[0] &&
                      strcmp(items[k].rv->schemaname, "public"))) {
@@ -2185,6 +2427,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         if (!sn) return nomem(c);
         sn->table = t;
         sn->alias = items[k].rv ? rv_alias(items[k].rv) : NULL;
+        sn->wt = wt;
         sn->from_sub = from_sub;
         sn->srf = srf;
         sn->coloff = c->sc[k].offset;
@@ -2442,6 +2685,20 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     c->ngroup = c->naggs = c->capaggs = 0;
     c->group = NULL;
     c->aggs = NULL;
+    if (c->rec_cte && c->rec_cte->ctequery && c->rec_cte->ctequery->node_case == N_(SELECT_STMT) &&
+        c->rec_cte->ctequery->select_stmt == s)
+        return plan_recursive(c, s);
+    if (s->with_clause) {
+        PgQuery__WithClause *w = s->with_clause;
+        cte_frame f;
+        if ((rc = with_push(c, w, &f))) return rc;
+        s->with_clause = NULL; /* planned now; restored below (the tree is shared) */
+        rc = plan_select(c, s);
+        s->with_clause = w;
+        if (!rc) rc = with_check_unused(c, &f);
+        c->ctes = f.parent;
+        return rc;
+    }
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return plan_setop(c, s);
     tw_plan *p = c->p;
     if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
@@ -2767,7 +3024,17 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
 static int plan_insert_rows(actx *c, PgQuery__InsertStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    if (s->with_clause) { /* WITH ... INSERT: the CTEs are in scope of the source query */
+        PgQuery__WithClause *w = s->with_clause;
+        cte_frame f;
+        if ((rc = with_push(c, w, &f))) return rc;
+        s->with_clause = NULL;
+        rc = plan_insert_rows(c, s);
+        s->with_clause = w;
+        if (!rc) rc = with_check_unused(c, &f);
+        c->ctes = f.parent;
+        return rc;
+    }
     tw_table *t;
     if ((rc = open_table(c, s->relation, &t))) return rc;
     p->table = t;

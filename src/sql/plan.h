@@ -52,7 +52,21 @@ enum {
 
 enum { ONCONF_NONE, ONCONF_NOTHING, ONCONF_UPDATE };
 enum { CONF_ANY = -1, CONF_PK = -2 };
-enum { PN_SCAN, PN_ONEROW, PN_AGG, PN_PROJECT, PN_SORT, PN_LIMIT, PN_JOIN, PN_APPEND, PN_SETOP };
+/* PN_RECURSIVE (WITH RECURSIVE): child = the non-recursive term, inner = the recursive
+ * term, rerun while the previous round produced rows; its SCANs with `wt` set read the
+ * previous round's rows (the "working table"). setop & SETOP_ALL: UNION ALL. */
+enum {
+    PN_SCAN,
+    PN_ONEROW,
+    PN_AGG,
+    PN_PROJECT,
+    PN_SORT,
+    PN_LIMIT,
+    PN_JOIN,
+    PN_APPEND,
+    PN_SETOP,
+    PN_RECURSIVE
+};
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
 enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG };
@@ -89,6 +103,7 @@ typedef struct tw_pnode {
     /* SCAN */
     tw_table *table;
     const char *alias; /* FROM alias (EXPLAIN names the scan by it), or NULL */
+    struct tw_pnode *wt; /* a working-table scan: the PN_RECURSIVE node whose rows it reads */
     int coloff;   /* where the table's columns start in the combined row */
     int from_sub; /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
     struct tw_srf *srf; /* a function in FROM (generate_series): rows from srf.c */
