@@ -5,6 +5,8 @@
 #   pgbench -S -c 4 -j 2 -T 4                         (select-only)
 #   pgbench -c 4 -j 2 -T 4 --max-tries=0              (tpcb-like, simple protocol)
 #   pgbench -M prepared -c 4 -j 2 -T 3 --max-tries=0  (tpcb-like, extended protocol)
+#   pgbench -M extended -f pipeline.sql -c 4 ...      (tpcb-like in one pipeline: an
+#                                                      implicit transaction up to Sync)
 #   pgbench -i -s 1; pgbench -c 8 -j 2 -T 4 --max-tries=0  (8 clients on one branch row)
 # and asserts that every run exits 0 with zero failed transactions and no aborted client,
 # and that the balances add up after the tpcb-like runs (every retried transaction was
@@ -85,9 +87,27 @@ bench tpcb4 -c 4 -j 2 -T 4 --max-tries=0
 check_balances
 bench tpcb4p -n -M prepared -c 4 -j 2 -T 3 --max-tries=0
 check_balances
+# tpcb-like's statements in one pipeline (no BEGIN/END: the Executes up to Sync are one
+# implicit transaction, committed at Sync, where a conflict is found and retried).
+cat >"$DIR/pipeline.sql" <<'EOF'
+\set aid random(1, 100000 * :scale)
+\set bid random(1, 1 * :scale)
+\set tid random(1, 10 * :scale)
+\set delta random(-5000, 5000)
+\startpipeline
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+\endpipeline
+EOF
+bench pipe4 -n -M extended -f "$DIR/pipeline.sql" -c 4 -j 2 -T 3 --max-tries=0
+check_balances
 h=$("$PSQL" -X -A -t -c 'SELECT count(*) FROM pgbench_history') || fail "history count"
-# The tpcb4 run truncated history first (no -n), tpcb4p appended to it.
-[ "$h" = "$(processed tpcb4 tpcb4p)" ] || fail "history has $h rows, the runs counted $(processed tpcb4 tpcb4p)"
+# The tpcb4 run truncated history first (no -n), the later ones appended to it.
+[ "$h" = "$(processed tpcb4 tpcb4p pipe4)" ] ||
+    fail "history has $h rows, the runs counted $(processed tpcb4 tpcb4p pipe4)"
 
 echo "pgbench -i -s 1"
 "$PGBENCH" -i -s 1 >"$DIR/init1.out" 2>&1 || { cat "$DIR/init1.out" >&2; fail "pgbench -i -s 1"; }
