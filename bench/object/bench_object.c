@@ -339,6 +339,11 @@ static double first_row(const char *url, int id, double *open_ms) {
     if (twill_step(q) != TWILL_ROW) die("first row: %s", twill_errmsg(s));
     double t2 = s3t_now_ms();
     *open_ms = t1 - t0;
+    if (!strncmp(url, "s3://", 5))
+        progress("    requests until the first row: GET %" PRId64 " LIST %" PRId64 " PUT %" PRId64
+                 " DELETE %" PRId64 " HEAD %" PRId64,
+                 stat_of(db, "s3_get"), stat_of(db, "s3_list"), stat_of(db, "s3_put"),
+                 stat_of(db, "s3_delete"), stat_of(db, "s3_head"));
     twill_finalize(q);
     twill_session_close(s);
     twill_close(db);

@@ -51,8 +51,10 @@ static int mkdir_p(const char *path) {
 }
 
 /* The reaper: a child that waits for SIGTERM — sent by s3t_ceph_down, or by the kernel
- * when the parent dies (PR_SET_PDEATHSIG) — then runs the stop command. Between fork and
- * exec only async-signal-safe calls: the parent may have threads. */
+ * when the parent dies (PR_SET_PDEATHSIG) — then runs the stop command. It leaves the
+ * process group first: whoever kills the test's group (a harness, a terminal's ^C) must
+ * not take the reaper along, since the daemons themselves are detached and would stay.
+ * Between fork and exec only async-signal-safe calls: the parent may have threads. */
 static pid_t start_reaper(const char *cmd) {
     sigset_t set, old;
     sigemptyset(&set);
@@ -61,6 +63,7 @@ static pid_t start_reaper(const char *cmd) {
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        setsid();
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() == parent) {
             int sig;

@@ -271,10 +271,10 @@ static void race(const char *endpoint, const char *tmp, int round) {
     start_writer(&w[1], url, 2000000000);
     pump(w, 2, 2000);
     double t_end = s3t_now_ms();
-    pump(w, 2, 300);
+    pump(w, 2, 1000);
     stop_writer(&w[0]);
     stop_writer(&w[1]);
-    /* "still acknowledging": acked within the last 300 ms of the run */
+    /* "still acknowledging": acked within the last second of the run */
     int alive = 0, loser = -1;
     for (int i = 0; i < 2; i++) {
         if (w[i].acked && w[i].last_ack_ms >= t_end)
