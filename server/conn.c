@@ -444,14 +444,24 @@ static void show_stats(conn *c, int describe) {
     }
     if (n < 0) n = 0;
     if (describe) stats_describe(c);
+    double commits = -1, batches = -1;
     for (char *line = text; line < text + n;) {
         char *nl = memchr(line, '\n', (size_t)(text + n - line));
         char *end = nl ? nl : text + n;
         char *sp = memchr(line, ' ', (size_t)(end - line));
         if (sp) {
-            stats_row(c, line, (size_t)(sp - line), sp + 1, (size_t)(end - sp - 1));
+            size_t klen = (size_t)(sp - line);
+            stats_row(c, line, klen, sp + 1, (size_t)(end - sp - 1));
+            if (klen == 7 && !memcmp(line, "commits", 7)) commits = strtod(sp + 1, NULL);
+            if (klen == 14 && !memcmp(line, "commit_batches", 14)) batches = strtod(sp + 1, NULL);
         }
         line = end + 1;
+    }
+    if (commits >= 0 && batches > 0) {
+        /* The mean group-commit batch: commits acknowledged per log append. */
+        char mean[32];
+        int k = snprintf(mean, sizeof mean, "%.2f", commits / batches);
+        stats_row(c, "commit_batch_mean", 17, mean, (size_t)k);
     }
     tws_server *srv = c->srv;
     pthread_mutex_lock(&srv->mu);

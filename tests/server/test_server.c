@@ -1128,10 +1128,11 @@ static void test_stats_and_idle_timeout(void) {
         const char *k = PQgetvalue(r, i, 0);
         seen += !strcmp(k, "commits") + !strcmp(k, "commit_batches") +
                 !strcmp(k, "commit_batch_max") + !strcmp(k, "cache_hits") +
-                !strcmp(k, "connections_active");
+                !strcmp(k, "connections_active") + !strcmp(k, "commit_batch_mean");
+        if (!strcmp(k, "commit_batch_mean")) CHECK(atof(PQgetvalue(r, i, 1)) >= 1.0);
         if (!strcmp(k, "connections_active")) CHECK(atoi(PQgetvalue(r, i, 1)) >= 1);
     }
-    CHECK(seen == 5);
+    CHECK(seen == 6);
     CHECK(!strcmp(PQcmdStatus(r), "SHOW"));
     PQclear(r);
     /* Idle outside a block is fine; idle inside one ends the session, rolled back. */
