@@ -57,6 +57,8 @@ int tw_key_put(tw_buf *b, const tw_val *v, int kind) {
         for (int i = 15; i >= 0; i--, u >>= 8) t[i] = (uint8_t)u;
         return tw_buf_append(b, t, 16);
     }
+    case VK_UUID: /* bytewise, as PostgreSQL orders uuids */
+        return tw_buf_append(b, v->uuid, 16);
     default: {
         /* 0x00 is escaped as 00 FF and the value ends with 00 01, so a shorter string
          * sorts first and no value is a byte prefix of another. */
@@ -114,6 +116,9 @@ int tw_row_encode(tw_buf *b, const tw_val *vals, const uint8_t *kinds, int n) {
                 rc = tw_buf_put_varint(b, ((uint64_t)f[j] << 1) ^ (uint64_t)(f[j] >> 63));
             break;
         }
+        case VK_UUID:
+            rc = tw_buf_append(b, v->uuid, 16);
+            break;
         default:
             rc = tw_buf_put_varint(b, v->n);
             if (!rc) rc = tw_buf_append(b, v->s, v->n);
@@ -172,6 +177,11 @@ int tw_row_decode(const uint8_t *data, size_t len, tw_val *vals, const uint8_t *
             tw_iv_set(v, (tw_iv){(int32_t)f[0], (int32_t)f[1], f[2]});
             break;
         }
+        case VK_UUID:
+            if (end - p < 16) goto corrupt;
+            memcpy(v->uuid, p, 16);
+            p += 16;
+            break;
         case VK_NUMERIC: {
             tw_num nv;
             if (tw_num_row_get(&p, end, &nv)) goto corrupt;

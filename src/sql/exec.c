@@ -55,11 +55,6 @@ struct nstate {
     int64_t limit, offset, seen;
     /* SCAN of a function in FROM */
     tw_srf_state srf;
-    /* RECURSIVE: rows filled this round go to rows[]; wrows[] holds the previous round,
-     * which the working-table scans read */
-    tw_val **wrows;
-    size_t nw;
-    int phase;
 };
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
@@ -152,11 +147,6 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
         s->rows = NULL;
         s->nrows = s->caprows = s->pos = 0;
         s->seen = 0;
-        for (size_t i = 0; i < s->nw; i++) free(s->wrows[i]);
-        free(s->wrows);
-        s->wrows = NULL;
-        s->nw = 0;
-        s->phase = 0;
     }
 }
 
@@ -587,7 +577,7 @@ static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **ro
 
 static int copy_val(tw_arena *a, tw_val *dst, const tw_val *src) {
     *dst = *src;
-    if (src->k == VK_TEXT || src->k == VK_BYTEA) {
+    if (vk_has_bytes(src->k)) {
         char *p = tw_arena_strndup(a, src->s ? src->s : "", src->n);
         if (!p) return TWILL_NOMEM;
         dst->s = p;
@@ -873,13 +863,13 @@ static int limit_value(tw_run *r, int slot, const tw_expr *e, int64_t dflt, cons
 static tw_val *row_copy(const tw_val *row, int n) {
     size_t extra = 0;
     for (int i = 0; i < n; i++)
-        if (row[i].k == VK_TEXT || row[i].k == VK_BYTEA) extra += row[i].n;
+        if (vk_has_bytes(row[i].k)) extra += row[i].n;
     tw_val *c = malloc(sizeof(tw_val) * (size_t)(n ? n : 1) + extra + 1);
     if (!c) return NULL;
     char *p = (char *)(c + (n ? n : 1));
     for (int i = 0; i < n; i++) {
         c[i] = row[i];
-        if (row[i].k == VK_TEXT || row[i].k == VK_BYTEA) {
+        if (vk_has_bytes(row[i].k)) {
             if (row[i].n) memcpy(p, row[i].s, row[i].n);
             c[i].s = p;
             p += row[i].n;
@@ -1054,72 +1044,6 @@ static int setop_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **ro
 
 static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
 
-/* WITH RECURSIVE: the non-recursive term's rows, then rounds of the recursive term over
- * the previous round's rows until a round adds none. UNION (not ALL) drops rows seen
- * before, which is also what ends a cycle. Each emitted row is a copy kept in this
- * round's list, so it stays valid while the consumer reads it. */
-static int recursive_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
-                          tw_err *err) {
-    for (;;) {
-        const tw_val *in;
-        int rc;
-        if (s->phase == 3) return TWILL_DONE;
-        rc = node_next(r, s->phase == 0 ? n->child : n->inner, &in, err);
-        if (rc == TWILL_DONE) { /* the round is over: its rows become the working table */
-            for (size_t i = 0; i < s->nw; i++) free(s->wrows[i]);
-            free(s->wrows);
-            s->wrows = s->rows;
-            s->nw = s->nrows;
-            s->rows = NULL;
-            s->nrows = s->caprows = 0;
-            if (!s->nw) {
-                s->phase = 3;
-                return TWILL_DONE;
-            }
-            stop_node(r, n->inner);
-            s->phase = 2;
-            continue;
-        }
-        if (rc != TWILL_ROW) return rc;
-        if (!(n->setop & SETOP_ALL)) {
-            if (row_key(in, n->ncols, &r->b1)) return nomem(err);
-            uint64_t h = hash_bytes(r->b1.p, r->b1.len);
-            size_t slot;
-            if (s->nbuckets && ht_find(s, &r->b1, h, &slot)) continue;
-            if (!ht_add(s, &r->b1, h)) return nomem(err);
-        }
-        if (s->nrows == s->caprows) {
-            size_t nc = s->caprows ? s->caprows * 2 : 64;
-            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
-            if (!nr) return nomem(err);
-            s->rows = nr;
-            s->caprows = nc;
-        }
-        if (!(s->rows[s->nrows] = row_copy(in, n->ncols))) return nomem(err);
-        *row = s->rows[s->nrows++];
-        return TWILL_ROW;
-    }
-}
-
-/* A scan of the working table: the rows of its PN_RECURSIVE node's previous round. */
-static int worktable_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
-                          tw_err *err) {
-    const nstate *w = &r->st[n->wt->id];
-    tw_val *jrow = r->jrows[n->slot];
-    while (s->pos < w->nw) {
-        memcpy(jrow + n->coloff, w->wrows[s->pos++], sizeof(tw_val) * (size_t)n->table->ncols);
-        if (n->filter) {
-            int ok, rc;
-            tw_evalctx c = ctx_of(r, n->slot, jrow);
-            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
-            if (!ok) continue;
-        }
-        *row = jrow;
-        return TWILL_ROW;
-    }
-    return TWILL_DONE;
-}
-
 static uint64_t mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1175,10 +1099,7 @@ static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_er
     int rc;
     switch (n->kind) {
     case PN_SCAN:
-        if (n->wt) return worktable_next(r, n, s, row, err);
         return scan_next(r, n, NULL, row, err);
-    case PN_RECURSIVE:
-        return recursive_next(r, n, s, row, err);
     case PN_ONEROW:
         if (s->done) return TWILL_DONE;
         s->done = 1;
@@ -1333,7 +1254,7 @@ static int eval_subq(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *o
             }
             if (rc != TWILL_ROW) return rc;
             ss->val = row[0];
-            if (row[0].k == VK_TEXT || row[0].k == VK_BYTEA) {
+            if (vk_has_bytes(row[0].k)) {
                 if (tw_buf_set(&ss->bytes, row[0].s, row[0].n) || tw_buf_put_u8(&ss->bytes, 0))
                     return nomem(err);
                 ss->val.s = (const char *)ss->bytes.p;

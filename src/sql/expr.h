@@ -68,6 +68,9 @@ enum {
     TW_SEQ_NOW_TS,
     TW_SEQ_NOW_DATE
 };
+/* A column DEFAULT gen_random_uuid() is kept as a TW_DEF_NOW default with this nowfn
+ * (a value of its own, stored in the catalog). */
+enum { TW_SEQ_GEN_UUID = 64 };
 
 /* ROUND/TRUNC take an optional second argument (places); CEIL/FLOOR one. */
 enum {

@@ -6,7 +6,8 @@
 #include <string.h>
 
 /* Every module's table; add a module here and its extern in func.h. */
-static const tw_func *const modules[] = {tw_funcs_string, tw_funcs_math, tw_funcs_datetime};
+static const tw_func *const modules[] = {tw_funcs_string, tw_funcs_math,  tw_funcs_datetime,
+                                          tw_funcs_uuid,   tw_funcs_json,  tw_funcs_array};
 
 #define NMODULES (sizeof modules / sizeof modules[0])
 
@@ -77,6 +78,15 @@ static int fits(char letter, int ty) {
         return ty == TY_INTERVAL;
     case 'x':
         return ty == TY_BYTEA;
+    case 'u':
+        return ty == TY_UUID;
+    case 'j':
+        return ty == TY_JSON;
+    case 'J':
+        return ty == TY_JSONB;
+    case 'A':
+    case 'T':
+        return ty == TY_ARRAY;
     case 'a':
     case 'c':
         return 1;

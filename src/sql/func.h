@@ -30,7 +30,7 @@
  *     float8 one, as PostgreSQL prefers float8 for integer and unknown arguments
  *   I bigint exactly (not unknown): an int8 overload before an integer one
  * A '|' marks where optional arguments begin; a trailing '*' repeats the last letter
- * any number of times (variadic, zero or more). Examples: "ti|i" substr, "a*" concat.
+ * any number of times (variadic, zero or more). Examples: "ti|i" substr, "aa*" concat.
  */
 
 /* Result rules besides a fixed TY_* type. */

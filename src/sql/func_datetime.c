@@ -146,19 +146,58 @@ static int done(sbuf *b, tw_val *out, tw_err *err) {
     return TWILL_OK;
 }
 
-static const char *const MONTHS[] = {"January", "February", "March",     "April",
-                                     "May",     "June",     "July",      "August",
-                                     "September", "October", "November", "December"};
+static const char *const MONTHS[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
 static const char *const DAYS[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                    "Thursday", "Friday", "Saturday"};
-static const char *const ROMAN[] = {"I", "II", "III", "IV", "V", "VI",
-                                    "VII", "VIII", "IX", "X", "XI", "XII"};
+static const char *const ROMAN[] = {"I",   "II",   "III", "IV", "V",  "VI",
+                                    "VII", "VIII", "IX",  "X",  "XI", "XII"};
 
 enum {
-    K_ERA, K_MER, K_CC, K_DAY, K_DY, K_DDD, K_DD, K_D, K_FX, K_HH24, K_HH12, K_HH, K_IDDD,
-    K_ID, K_IW, K_IYYY, K_IYY, K_IY, K_I, K_J, K_MI, K_MM, K_MONTH, K_MON, K_MS, K_OF, K_Q,
-    K_RM, K_SSSSS, K_SSSS, K_SS, K_TZH, K_TZM, K_TZ, K_US, K_WW, K_W, K_YCOMMA, K_YYYY,
-    K_YYY, K_YY, K_Y, K_FF
+    K_ERA,
+    K_MER,
+    K_CC,
+    K_DAY,
+    K_DY,
+    K_DDD,
+    K_DD,
+    K_D,
+    K_FX,
+    K_HH24,
+    K_HH12,
+    K_HH,
+    K_IDDD,
+    K_ID,
+    K_IW,
+    K_IYYY,
+    K_IYY,
+    K_IY,
+    K_I,
+    K_J,
+    K_MI,
+    K_MM,
+    K_MONTH,
+    K_MON,
+    K_MS,
+    K_OF,
+    K_Q,
+    K_RM,
+    K_SSSSS,
+    K_SSSS,
+    K_SS,
+    K_TZH,
+    K_TZM,
+    K_TZ,
+    K_US,
+    K_WW,
+    K_W,
+    K_YCOMMA,
+    K_YYYY,
+    K_YYY,
+    K_YY,
+    K_Y,
+    K_FF
 };
 
 typedef struct kw {
@@ -169,28 +208,34 @@ typedef struct kw {
 /* Exact-case keywords, as PostgreSQL spells them (upper and lower variants; Day, Dy,
  * Month and Mon also capitalized). The longest match at a position wins. */
 static const kw KW[] = {
-    {"A.D.", K_ERA}, {"a.d.", K_ERA}, {"AD", K_ERA}, {"ad", K_ERA}, {"B.C.", K_ERA},
-    {"b.c.", K_ERA}, {"BC", K_ERA}, {"bc", K_ERA}, {"A.M.", K_MER}, {"a.m.", K_MER},
-    {"AM", K_MER}, {"am", K_MER}, {"P.M.", K_MER}, {"p.m.", K_MER}, {"PM", K_MER},
-    {"pm", K_MER}, {"CC", K_CC}, {"cc", K_CC}, {"DAY", K_DAY}, {"Day", K_DAY},
-    {"day", K_DAY}, {"DY", K_DY}, {"Dy", K_DY}, {"dy", K_DY}, {"DDD", K_DDD},
-    {"ddd", K_DDD}, {"DD", K_DD}, {"dd", K_DD}, {"D", K_D}, {"d", K_D}, {"FX", K_FX},
-    {"fx", K_FX}, {"HH24", K_HH24}, {"hh24", K_HH24}, {"HH12", K_HH12}, {"hh12", K_HH12},
-    {"HH", K_HH}, {"hh", K_HH}, {"IDDD", K_IDDD}, {"iddd", K_IDDD}, {"ID", K_ID},
-    {"id", K_ID}, {"IW", K_IW}, {"iw", K_IW}, {"IYYY", K_IYYY}, {"iyyy", K_IYYY},
-    {"IYY", K_IYY}, {"iyy", K_IYY}, {"IY", K_IY}, {"iy", K_IY}, {"I", K_I}, {"i", K_I},
-    {"J", K_J}, {"j", K_J}, {"MI", K_MI}, {"mi", K_MI}, {"MM", K_MM}, {"mm", K_MM},
-    {"MONTH", K_MONTH}, {"Month", K_MONTH}, {"month", K_MONTH}, {"MON", K_MON},
-    {"Mon", K_MON}, {"mon", K_MON}, {"MS", K_MS}, {"ms", K_MS}, {"OF", K_OF}, {"of", K_OF},
-    {"Q", K_Q}, {"q", K_Q}, {"RM", K_RM}, {"rm", K_RM}, {"SSSSS", K_SSSSS},
-    {"sssss", K_SSSSS}, {"SSSS", K_SSSS}, {"ssss", K_SSSS}, {"SS", K_SS}, {"ss", K_SS},
-    {"TZH", K_TZH}, {"tzh", K_TZH}, {"TZM", K_TZM}, {"tzm", K_TZM}, {"TZ", K_TZ},
-    {"tz", K_TZ}, {"US", K_US}, {"us", K_US}, {"WW", K_WW}, {"ww", K_WW}, {"W", K_W},
-    {"w", K_W}, {"Y,YYY", K_YCOMMA}, {"y,yyy", K_YCOMMA}, {"YYYY", K_YYYY},
-    {"yyyy", K_YYYY}, {"YYY", K_YYY}, {"yyy", K_YYY}, {"YY", K_YY}, {"yy", K_YY},
-    {"Y", K_Y}, {"y", K_Y}, {"FF1", K_FF}, {"FF2", K_FF}, {"FF3", K_FF}, {"FF4", K_FF},
-    {"FF5", K_FF}, {"FF6", K_FF}, {"ff1", K_FF}, {"ff2", K_FF}, {"ff3", K_FF},
-    {"ff4", K_FF}, {"ff5", K_FF}, {"ff6", K_FF},
+    {"A.D.", K_ERA},    {"a.d.", K_ERA},    {"AD", K_ERA},       {"ad", K_ERA},
+    {"B.C.", K_ERA},    {"b.c.", K_ERA},    {"BC", K_ERA},       {"bc", K_ERA},
+    {"A.M.", K_MER},    {"a.m.", K_MER},    {"AM", K_MER},       {"am", K_MER},
+    {"P.M.", K_MER},    {"p.m.", K_MER},    {"PM", K_MER},       {"pm", K_MER},
+    {"CC", K_CC},       {"cc", K_CC},       {"DAY", K_DAY},      {"Day", K_DAY},
+    {"day", K_DAY},     {"DY", K_DY},       {"Dy", K_DY},        {"dy", K_DY},
+    {"DDD", K_DDD},     {"ddd", K_DDD},     {"DD", K_DD},        {"dd", K_DD},
+    {"D", K_D},         {"d", K_D},         {"FX", K_FX},        {"fx", K_FX},
+    {"HH24", K_HH24},   {"hh24", K_HH24},   {"HH12", K_HH12},    {"hh12", K_HH12},
+    {"HH", K_HH},       {"hh", K_HH},       {"IDDD", K_IDDD},    {"iddd", K_IDDD},
+    {"ID", K_ID},       {"id", K_ID},       {"IW", K_IW},        {"iw", K_IW},
+    {"IYYY", K_IYYY},   {"iyyy", K_IYYY},   {"IYY", K_IYY},      {"iyy", K_IYY},
+    {"IY", K_IY},       {"iy", K_IY},       {"I", K_I},          {"i", K_I},
+    {"J", K_J},         {"j", K_J},         {"MI", K_MI},        {"mi", K_MI},
+    {"MM", K_MM},       {"mm", K_MM},       {"MONTH", K_MONTH},  {"Month", K_MONTH},
+    {"month", K_MONTH}, {"MON", K_MON},     {"Mon", K_MON},      {"mon", K_MON},
+    {"MS", K_MS},       {"ms", K_MS},       {"OF", K_OF},        {"of", K_OF},
+    {"Q", K_Q},         {"q", K_Q},         {"RM", K_RM},        {"rm", K_RM},
+    {"SSSSS", K_SSSSS}, {"sssss", K_SSSSS}, {"SSSS", K_SSSS},    {"ssss", K_SSSS},
+    {"SS", K_SS},       {"ss", K_SS},       {"TZH", K_TZH},      {"tzh", K_TZH},
+    {"TZM", K_TZM},     {"tzm", K_TZM},     {"TZ", K_TZ},        {"tz", K_TZ},
+    {"US", K_US},       {"us", K_US},       {"WW", K_WW},        {"ww", K_WW},
+    {"W", K_W},         {"w", K_W},         {"Y,YYY", K_YCOMMA}, {"y,yyy", K_YCOMMA},
+    {"YYYY", K_YYYY},   {"yyyy", K_YYYY},   {"YYY", K_YYY},      {"yyy", K_YYY},
+    {"YY", K_YY},       {"yy", K_YY},       {"Y", K_Y},          {"y", K_Y},
+    {"FF1", K_FF},      {"FF2", K_FF},      {"FF3", K_FF},       {"FF4", K_FF},
+    {"FF5", K_FF},      {"FF6", K_FF},      {"ff1", K_FF},       {"ff2", K_FF},
+    {"ff3", K_FF},      {"ff4", K_FF},      {"ff5", K_FF},       {"ff6", K_FF},
 };
 
 static const kw *match_kw(const char *f, size_t n) {
@@ -236,15 +281,16 @@ static void put_num(sbuf *b, int64_t v, int width, int fm, int sign_width) {
 static void put_th(sbuf *b, int64_t v, int upper) {
     int64_t a = v < 0 ? -v : v;
     const char *s = (a % 100 >= 11 && a % 100 <= 13) ? "th"
-                    : a % 10 == 1                   ? "st"
-                    : a % 10 == 2                   ? "nd"
-                    : a % 10 == 3                   ? "rd"
-                                                    : "th";
+                    : a % 10 == 1                    ? "st"
+                    : a % 10 == 2                    ? "nd"
+                    : a % 10 == 3                    ? "rd"
+                                                     : "th";
     put_word(b, s, upper ? 0 : 2, 0, 0);
 }
 
 static int bad_iv_format(tw_err *err) {
-    return tw_err_set(err, TWILL_ERROR, "22007", "invalid format specification for an interval value");
+    return tw_err_set(err, TWILL_ERROR, "22007",
+                      "invalid format specification for an interval value");
 }
 
 static int dt_to_char(const tmx *t, const char *f, size_t fn, tw_evalctx *c, tw_val *out,
@@ -530,31 +576,30 @@ static int fn_to_char_iv(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_
 
 /* A parsed numeric format: digit positions before / after the point, and options. */
 typedef struct numfmt {
-    int pre, post;     /* 9/0 positions before and after the point */
-    int zero_from;     /* first pre position (0-based) that is a 0, or pre when none */
-    int zero_last;     /* last post position that is a 0 (-1 none): FM keeps zeros up to it */
-    int point;         /* has a decimal point */
-    int fm;            /* FM */
-    int sign;          /* 0 none (implicit), 'S' leading, 's' trailing, 'M' MI, 'P' PL, 'G' SG, 'R' PR */
-    int sign_lead;     /* S/PL/SG/MI written before the digits */
+    int pre, post; /* 9/0 positions before and after the point */
+    int zero_from; /* first pre position (0-based) that is a 0, or pre when none */
+    int zero_last; /* last post position that is a 0 (-1 none): FM keeps zeros up to it */
+    int point;     /* has a decimal point */
+    int fm;        /* FM */
+    int sign; /* 0 none (implicit), 'S' leading, 's' trailing, 'M' MI, 'P' PL, 'G' SG, 'R' PR */
+    int sign_lead; /* S/PL/SG/MI written before the digits */
 } numfmt;
 
 static int num_fmt_unsupported(tw_err *err, const char *what) {
-    return tw_err_set(err, TWILL_ERROR, "0A000", "to_char number format element %s is not supported",
-                      what);
+    return tw_err_set(err, TWILL_ERROR, "0A000",
+                      "to_char number format element %s is not supported", what);
 }
 
 /* Renders digits through the format: `ip` the integer digits of the absolute value
  * ("0" for none), `fp` its fraction digits (`avail` of them; positions beyond print
  * nothing, as for floats beyond 15 significant digits), `zero` when the value is 0. */
-static int num_render(const char *f, size_t fn, const numfmt *nf, int neg, int zero,
-                      const char *ip, const char *fp, int avail, tw_evalctx *c, tw_val *out,
-                      tw_err *err) {
+static int num_render(const char *f, size_t fn, const numfmt *nf, int neg, int zero, const char *ip,
+                      const char *fp, int avail, tw_evalctx *c, tw_val *out, tw_err *err) {
     sbuf b = {.a = c->arena};
     size_t il = strlen(ip);
     int overflow = (int)il > nf->pre && !(il == 1 && ip[0] == '0');
     if (il == 1 && ip[0] == '0') il = 0; /* a zero integer part has no digits */
-    int first_shown = nf->pre; /* the first integer position that shows a digit */
+    int first_shown = nf->pre;           /* the first integer position that shows a digit */
     for (int p = 0; p < nf->pre; p++)
         if (p >= nf->zero_from || nf->pre - p <= (int)il) {
             first_shown = p;
@@ -665,8 +710,7 @@ static int num_parse_fmt(const char *f, size_t fn, numfmt *nf, tw_err *err) {
                 nf->pre++;
             }
         } else if (ch == '.' || up == 'D') {
-            if (nf->point)
-                return tw_err_set(err, TWILL_ERROR, "42601", "multiple decimal points");
+            if (nf->point) return tw_err_set(err, TWILL_ERROR, "42601", "multiple decimal points");
             nf->point = 1;
         } else if (ch == ',' || up == 'G') {
         } else if (up == 'S' && nx == 'G') {
@@ -752,8 +796,7 @@ static int fn_to_char_float(const tw_val *a, int n, tw_evalctx *c, tw_val *out, 
     for (int i = 0; fbuf[i]; i++)
         if (fbuf[i] == ' ') fbuf[i] = '0';
     if (nf.post > 60) return num_fmt_unsupported(err, "(more than 60 places)");
-    return num_render(a[1].s, a[1].n, &nf, neg, d == 0, buf, fbuf,
-                      post, c, out, err);
+    return num_render(a[1].s, a[1].n, &nf, neg, d == 0, buf, fbuf, post, c, out, err);
 }
 
 /* ---- constructors ---- */
@@ -765,12 +808,14 @@ static int dt_range(tw_err *err, const char *what) {
 /* y-m-d to days; PostgreSQL's make_date takes a negative year as BC. */
 static int mk_days(int64_t y, int64_t m, int64_t d, int64_t *days, tw_err *err) {
     if (y == 0)
-        return tw_err_set(err, TWILL_ERROR, "22008", "date field value out of range: %lld-%02lld-%02lld",
-                          (long long)y, (long long)m, (long long)d);
+        return tw_err_set(err, TWILL_ERROR, "22008",
+                          "date field value out of range: %lld-%02lld-%02lld", (long long)y,
+                          (long long)m, (long long)d);
     int64_t ay = y < 0 ? y + 1 : y;
     if (m < 1 || m > 12 || d < 1 || d > month_days(ay, (int)m) || ay < -4713 || ay > 5874897)
-        return tw_err_set(err, TWILL_ERROR, "22008", "date field value out of range: %lld-%02lld-%02lld",
-                          (long long)y, (long long)m, (long long)d);
+        return tw_err_set(err, TWILL_ERROR, "22008",
+                          "date field value out of range: %lld-%02lld-%02lld", (long long)y,
+                          (long long)m, (long long)d);
     if (ay == -4713 && (m < 11 || (m == 11 && d < 24))) return dt_range(err, "date");
     *days = days_from_ymd(ay, (int)m, (int)d);
     return TWILL_OK;
@@ -793,8 +838,9 @@ static int mk_ts(const tw_val *a, int kind, tw_val *out, tw_err *err) {
     double s = a[5].d;
     if (h < 0 || h > 24 || mi < 0 || mi > 59 || !(s >= 0) || s > 60 ||
         (h == 24 && (mi > 0 || s > 0)))
-        return tw_err_set(err, TWILL_ERROR, "22008", "date field value out of range: %lld-%02lld-%02lld",
-                          (long long)a[0].i, (long long)a[1].i, (long long)a[2].i);
+        return tw_err_set(err, TWILL_ERROR, "22008",
+                          "date field value out of range: %lld-%02lld-%02lld", (long long)a[0].i,
+                          (long long)a[1].i, (long long)a[2].i);
     int64_t us = (int64_t)llround(s * 1e6);
     int64_t v = days * TW_USECS_PER_DAY + h * USECS_PER_HOUR + mi * 60000000 + us;
     if (a[0].i > 294276 || (a[0].i == 294276 && (a[1].i > 12))) return dt_range(err, "timestamp");
@@ -846,8 +892,10 @@ static int fn_justify_days(const tw_val *a, int n, tw_evalctx *c, tw_val *out, t
     (void)n, (void)c;
     tw_iv v = tw_iv_get(&a[0]);
     int64_t mon = (int64_t)v.mon + v.day / 30, day = v.day % 30;
-    if (mon > 0 && day < 0) day += 30, mon--;
-    else if (mon < 0 && day > 0) day -= 30, mon++;
+    if (mon > 0 && day < 0)
+        day += 30, mon--;
+    else if (mon < 0 && day > 0)
+        day -= 30, mon++;
     if (mon > INT32_MAX || mon < INT32_MIN) return iv_overflow(err);
     *out = (tw_val){0};
     tw_iv_set(out, (tw_iv){(int32_t)mon, (int32_t)day, v.us});
@@ -858,8 +906,10 @@ static int fn_justify_hours(const tw_val *a, int n, tw_evalctx *c, tw_val *out, 
     (void)n, (void)c;
     tw_iv v = tw_iv_get(&a[0]);
     int64_t day = (int64_t)v.day + v.us / TW_USECS_PER_DAY, us = v.us % TW_USECS_PER_DAY;
-    if (day > 0 && us < 0) us += TW_USECS_PER_DAY, day--;
-    else if (day < 0 && us > 0) us -= TW_USECS_PER_DAY, day++;
+    if (day > 0 && us < 0)
+        us += TW_USECS_PER_DAY, day--;
+    else if (day < 0 && us > 0)
+        us -= TW_USECS_PER_DAY, day++;
     if (day > INT32_MAX || day < INT32_MIN) return iv_overflow(err);
     *out = (tw_val){0};
     tw_iv_set(out, (tw_iv){v.mon, (int32_t)day, us});
@@ -876,10 +926,14 @@ static int fn_justify_interval(const tw_val *a, int n, tw_evalctx *c, tw_val *ou
     us %= TW_USECS_PER_DAY;
     mon += day / 30;
     day %= 30;
-    if (mon > 0 && (day < 0 || (day == 0 && us < 0))) day += 30, mon--;
-    else if (mon < 0 && (day > 0 || (day == 0 && us > 0))) day -= 30, mon++;
-    if (day > 0 && us < 0) us += TW_USECS_PER_DAY, day--;
-    else if (day < 0 && us > 0) us -= TW_USECS_PER_DAY, day++;
+    if (mon > 0 && (day < 0 || (day == 0 && us < 0)))
+        day += 30, mon--;
+    else if (mon < 0 && (day > 0 || (day == 0 && us > 0)))
+        day -= 30, mon++;
+    if (day > 0 && us < 0)
+        us += TW_USECS_PER_DAY, day--;
+    else if (day < 0 && us > 0)
+        us -= TW_USECS_PER_DAY, day++;
     if (mon > INT32_MAX || mon < INT32_MIN) return iv_overflow(err);
     *out = (tw_val){0};
     tw_iv_set(out, (tw_iv){(int32_t)mon, (int32_t)day, us});
@@ -889,8 +943,10 @@ static int fn_justify_interval(const tw_val *a, int n, tw_evalctx *c, tw_val *ou
 static int fn_isfinite(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)n, (void)c, (void)err;
     int fin = 1;
-    if (a[0].k == VK_DATE) fin = a[0].i != TW_DATE_NOBEGIN && a[0].i != TW_DATE_NOEND;
-    else if (a[0].k == VK_TS || a[0].k == VK_TSTZ) fin = a[0].i != TW_TS_NOBEGIN && a[0].i != TW_TS_NOEND;
+    if (a[0].k == VK_DATE)
+        fin = a[0].i != TW_DATE_NOBEGIN && a[0].i != TW_DATE_NOEND;
+    else if (a[0].k == VK_TS || a[0].k == VK_TSTZ)
+        fin = a[0].i != TW_TS_NOBEGIN && a[0].i != TW_TS_NOEND;
     *out = (tw_val){.k = VK_BOOL, .i = fin};
     return TWILL_OK;
 }
@@ -917,7 +973,8 @@ static int age_of(int64_t a, int64_t b, tw_val *out, tw_err *err) {
     int64_t usec = (int64_t)x.usec - y.usec, sec = x.sec - y.sec, min = x.min - y.min,
             hour = x.hour - y.hour, mday = x.mday - y.mday, mon = x.mon - y.mon,
             year = x.year - y.year;
-    if (flip) usec = -usec, sec = -sec, min = -min, hour = -hour, mday = -mday, mon = -mon, year = -year;
+    if (flip)
+        usec = -usec, sec = -sec, min = -min, hour = -hour, mday = -mday, mon = -mon, year = -year;
     while (usec < 0) usec += USECS_PER_SEC, sec--;
     while (sec < 0) sec += 60, min--;
     while (min < 0) min += 60, hour--;
@@ -930,7 +987,8 @@ static int age_of(int64_t a, int64_t b, tw_val *out, tw_err *err) {
         mon--;
     }
     while (mon < 0) mon += 12, year--;
-    if (flip) usec = -usec, sec = -sec, min = -min, hour = -hour, mday = -mday, mon = -mon, year = -year;
+    if (flip)
+        usec = -usec, sec = -sec, min = -min, hour = -hour, mday = -mday, mon = -mon, year = -year;
     int64_t months = year * 12 + mon;
     if (months > INT32_MAX || months < INT32_MIN) return iv_overflow(err);
     *out = (tw_val){0};
@@ -1044,7 +1102,8 @@ static int parse_by_format(const char *s, size_t n, const char *f, size_t fn, in
                 while (i < n && s[i] == ' ') i++;
                 continue;
             }
-            if (i < n && !isalnum((unsigned char)s[i])) i++;
+            if (i < n && !isalnum((unsigned char)s[i]))
+                i++;
             else if (i < n && !isalnum((unsigned char)fc) && isdigit((unsigned char)s[i])) {
                 /* a separator in the format with none in the input: tolerated */
             } else if (i < n && s[i] == fc) {
@@ -1213,13 +1272,17 @@ static int parse_by_format(const char *s, size_t n, const char *f, size_t fn, in
         if (hour < 1 || hour > 12)
             return tw_err_set(err, TWILL_ERROR, "22008",
                               "hour \"%lld\" is invalid for the 12-hour clock", (long long)hour);
-        if (pm == 1 && hour < 12) hour += 12;
-        else if (pm == 0 && hour == 12) hour = 0;
+        if (pm == 1 && hour < 12)
+            hour += 12;
+        else if (pm == 0 && hour == 12)
+            hour = 0;
     } else if (pm == 1 && hour < 12) {
         hour += 12;
     }
-    if (bc) year = 1 - year;
-    else if (year < 0) year = year + 1; /* a negative year is BC */
+    if (bc)
+        year = 1 - year;
+    else if (year < 0)
+        year = year + 1; /* a negative year is BC */
     int64_t days;
     if (jd >= 0) {
         days = jd - JULIAN_2000;
@@ -1229,7 +1292,8 @@ static int parse_by_format(const char *s, size_t n, const char *f, size_t fn, in
         days = days_from_ymd(year, 1, 1) + doy - 1;
     } else {
         if (mon < 1 || mon > 12 || mday < 1 || mday > month_days(year, (int)mon))
-            return tw_err_set(err, TWILL_ERROR, "22008", "date/time field value out of range: \"%.*s\"",
+            return tw_err_set(err, TWILL_ERROR, "22008",
+                              "date/time field value out of range: \"%.*s\"",
                               (int)(n > 100 ? 100 : n), s);
         days = days_from_ymd(year, (int)mon, (int)mday);
     }
@@ -1271,7 +1335,7 @@ static int fn_date_bin(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_er
     (void)n, (void)c;
     tw_iv st = tw_iv_get(&a[0]);
     if (st.mon != 0)
-        return tw_err_set(err, TWILL_ERROR, "22023",
+        return tw_err_set(err, TWILL_ERROR, "0A000",
                           "timestamps cannot be binned into intervals containing months or years");
     int64_t stride;
     if (__builtin_mul_overflow((int64_t)st.day, TW_USECS_PER_DAY, &stride) ||

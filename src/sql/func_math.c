@@ -111,10 +111,10 @@ static double cot(double x) {
     return 1.0 / tan(x);
 }
 
-#define TRIG(name, f)                                                                        \
-    static int name(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {      \
-        (void)n, (void)c;                                                                    \
-        return trig(f, a, out, err);                                                         \
+#define TRIG(name, f)                                                                              \
+    static int name(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {             \
+        (void)n, (void)c;                                                                          \
+        return trig(f, a, out, err);                                                               \
     }
 TRIG(fn_sin, sin)
 TRIG(fn_cos, cos)
@@ -328,8 +328,8 @@ static int mk_num(int neg, u128 m, int scale, tw_val *out, tw_err *err) {
 }
 
 static int unsupported(tw_err *err, const char *what) {
-    return tw_err_set(err, TWILL_ERROR, "0A000", "%s of numeric is not supported (cast to double precision)",
-                      what);
+    return tw_err_set(err, TWILL_ERROR, "0A000",
+                      "%s of numeric is not supported (cast to double precision)", what);
 }
 
 /* Both magnitudes at the larger scale. */
@@ -559,7 +559,8 @@ static int fn_npower(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
                    ? fail(err, "2201F", "zero raised to a negative power is undefined")
                    : unsupported(err, "power with a non-integer exponent");
     u128 ei = em / p10(e.scale);
-    if (b.c == 0 && e.c < 0) return fail(err, "2201F", "zero raised to a negative power is undefined");
+    if (b.c == 0 && e.c < 0)
+        return fail(err, "2201F", "zero raised to a negative power is undefined");
     int rscale = b.scale > 16 ? b.scale : 16;
     if (rscale > TW_NUM_MAX_SCALE) rscale = TW_NUM_MAX_SCALE;
     u128 bm = nmag(b);

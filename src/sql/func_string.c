@@ -321,9 +321,12 @@ static int fn_initcap(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err
     int inword = 0;
     for (size_t i = 0; i < a[0].n; i++) {
         unsigned char ch = (unsigned char)a[0].s[i];
-        int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (alnum && !inword && ch >= 'a' && ch <= 'z') ch = (unsigned char)(ch - 32);
-        else if (alnum && inword && ch >= 'A' && ch <= 'Z') ch = (unsigned char)(ch + 32);
+        int alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (alnum && !inword && ch >= 'a' && ch <= 'z')
+            ch = (unsigned char)(ch - 32);
+        else if (alnum && inword && ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch + 32);
         p[i] = (char)ch;
         inword = alnum;
     }
@@ -349,11 +352,11 @@ static int fn_chr(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *er
     if (cp < 0) return tw_err_set(err, TWILL_ERROR, "22023", "character number must be positive");
     if (cp == 0) return tw_err_set(err, TWILL_ERROR, "54000", "null character not permitted");
     if (cp > 0x10FFFF)
-        return tw_err_set(err, TWILL_ERROR, "54000", "requested character too large for encoding: %lld",
-                          (long long)cp);
+        return tw_err_set(err, TWILL_ERROR, "54000",
+                          "requested character too large for encoding: %lld", (long long)cp);
     if (cp >= 0xD800 && cp <= 0xDFFF)
-        return tw_err_set(err, TWILL_ERROR, "54000", "requested character not valid for encoding: %lld",
-                          (long long)cp);
+        return tw_err_set(err, TWILL_ERROR, "54000",
+                          "requested character not valid for encoding: %lld", (long long)cp);
     char u[4];
     size_t l;
     if (cp < 0x80) {
@@ -445,6 +448,7 @@ static int fn_bit_length(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_
 
 /* PostgreSQL 15's keywords that are not "unreserved" (reserved, type/function-name
  * and column-name keywords): quote_ident and %I quote them. */
+/* clang-format off */
 static const char *const KEYWORDS[] = {
     "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
     "authorization", "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast",
@@ -466,6 +470,7 @@ static const char *const KEYWORDS[] = {
     "with", "xmlattributes", "xmlconcat", "xmlelement", "xmlexists", "xmlforest",
     "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
 };
+/* clang-format on */
 
 static int quote_ident_to(sbuf *b, const char *s, size_t n) {
     int safe = n > 0 && ((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_');
@@ -551,7 +556,9 @@ static int fn_format(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
         size_t save = i;
         long pos = fmt_num(f, fn, &i);
         if (pos >= 0 && i < fn && f[i] == '$') {
-            if (pos == 0) return fmt_err(err, "format specifies argument 0, but arguments are numbered from 1");
+            if (pos == 0)
+                return fmt_err(err,
+                               "format specifies argument 0, but arguments are numbered from 1");
             i++;
         } else {
             i = save;
@@ -566,7 +573,9 @@ static int fn_format(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
             long wpos = fmt_num(f, fn, &i);
             int warg;
             if (wpos >= 0 && i < fn && f[i] == '$') {
-                if (wpos == 0) return fmt_err(err, "format specifies argument 0, but arguments are numbered from 1");
+                if (wpos == 0)
+                    return fmt_err(
+                        err, "format specifies argument 0, but arguments are numbered from 1");
                 warg = (int)wpos;
                 i++;
             } else {
@@ -595,8 +604,8 @@ static int fn_format(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
         if (i >= fn) return fmt_err(err, "unterminated format() type specifier");
         char type = f[i];
         if (type != 's' && type != 'I' && type != 'L')
-            return tw_err_set(err, TWILL_ERROR, "22023", "unrecognized format() type specifier \"%c\"",
-                              type);
+            return tw_err_set(err, TWILL_ERROR, "22023",
+                              "unrecognized format() type specifier \"%c\"", type);
         int arg = pos >= 0 ? (int)pos : next;
         next = arg + 1;
         if (arg >= n) return fmt_err(err, "too few arguments for format()");
@@ -612,7 +621,7 @@ static int fn_format(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
             size_t len;
             int rc = as_text(v, c, &s, &len, err);
             if (rc) return rc;
-            if ((type == 's' ? sb_put(&item, s, len)
+            if ((type == 's'   ? sb_put(&item, s, len)
                  : type == 'I' ? quote_ident_to(&item, s, len)
                                : quote_literal_to(&item, s, len)))
                 return nomem(err);
@@ -634,8 +643,8 @@ const tw_func tw_funcs_string[] = {
     {"strpos", "tt", TY_INT4, TW_FN_STRICT, fn_strpos},
     {"position", "tt", TY_INT4, TW_FN_STRICT, fn_strpos}, /* position(sub IN s) = (s, sub) */
     {"replace", "ttt", TY_TEXT, TW_FN_STRICT, fn_replace},
-    {"concat", "a*", TY_TEXT, 0, fn_concat},
-    {"concat_ws", "ta*", TY_TEXT, 0, fn_concat_ws},
+    {"concat", "aa*", TY_TEXT, 0, fn_concat},      /* VARIADIC: at least one argument */
+    {"concat_ws", "taa*", TY_TEXT, 0, fn_concat_ws},
     {"left", "ti", TY_TEXT, TW_FN_STRICT, fn_left},
     {"right", "ti", TY_TEXT, TW_FN_STRICT, fn_right},
     {"repeat", "ti", TY_TEXT, TW_FN_STRICT, fn_repeat},

@@ -1,5 +1,6 @@
 #include "sql/plan.h"
 
+#include "sql/array.h"
 #include "sql/func.h"
 #include "sql/srf.h"
 #include "sql/numeric.h"
@@ -54,27 +55,7 @@ typedef struct actx {
     tw_expr **group;
     int naggs, capaggs;
     tw_aggdef *aggs;
-    /* WITH: the CTEs in scope (innermost frame first) */
-    const struct cte_frame *ctes;
-    /* WITH RECURSIVE: the CTE whose body plan_select_body must plan as recursive, and,
-     * while its recursive term is planned, the working table its self-references read
-     * (table NULL: inside the non-recursive term, where a self-reference is an error) */
-    const PgQuery__CommonTableExpr *rec_cte;
-    struct wtref {
-        const PgQuery__CommonTableExpr *cte;
-        tw_table *table;
-        tw_pnode *node;
-    } wt;
 } actx;
-
-/* One WITH clause: ctes[0, limit) of w are visible (a non-recursive CTE's body sees only
- * the ones before it). */
-typedef struct cte_frame {
-    const PgQuery__WithClause *w;
-    const struct cte_frame *parent;
-    size_t limit;
-    uint8_t *used; /* per CTE: referenced (shared by the frame's copies) */
-} cte_frame;
 
 static int aerrv(actx *c, int loc, int code, const char *state, const char *fmt, va_list ap) {
     int had = c->err && c->err->code != TWILL_OK;
@@ -171,7 +152,19 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
     const char *name = str_of(tn->names[tn->n_names - 1]);
     int loc = tn->location;
     if (!name) return notsup(c, loc, "type is not supported");
-    if (tn->n_array_bounds) return notsup(c, loc, "array types are not supported");
+    if (tn->n_array_bounds) {
+        /* int[], int[3], int[][] are all one type, as in PostgreSQL */
+        PgQuery__TypeName et = *tn;
+        et.n_array_bounds = 0;
+        int rc = resolve_type(c, &et, out);
+        if (rc) return rc;
+        if (!tw_array_elem_ok(out->ty) || out->mod >= 0)
+            return notsup(c, loc, "arrays of type %s are not supported",
+                          tw_type_name(*out, (char[64]){0}, 64));
+        out->mod = out->ty;
+        out->ty = TY_ARRAY;
+        return TWILL_OK;
+    }
     if (tn->setof || tn->pct_type) return notsup(c, loc, "this type syntax is not supported");
     if (!strcmp(name, "numeric") || !strcmp(name, "decimal")) return resolve_numeric(c, tn, out);
     int32_t mod = -1;
@@ -194,7 +187,8 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
         {"bpchar", TY_CHAR},      {"char", TY_CHAR},           {"bool", TY_BOOL},
         {"boolean", TY_BOOL},     {"bytea", TY_BYTEA},         {"float", TY_FLOAT8},
         {"date", TY_DATE},        {"timestamp", TY_TIMESTAMP}, {"timestamptz", TY_TIMESTAMPTZ},
-        {"interval", TY_INTERVAL}};
+        {"interval", TY_INTERVAL}, {"uuid", TY_UUID},         {"json", TY_JSON},
+        {"jsonb", TY_JSONB}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(names[i].n, name)) continue;
         out->ty = (uint8_t)names[i].ty;
@@ -276,7 +270,8 @@ static int assign_to(actx *c, tw_expr **e, tw_sqltype t, const char *colname, in
     if (x->type.ty == TY_UNKNOWN) {
         if (x->op == EX_CONST || t.ty == TY_UNKNOWN) return coerce_unknown(c, e, t, 1, loc);
     } else if (!same_class(x->type.ty, t.ty) &&
-               !(ty_is_text(t.ty) && (ty_is_num(x->type.ty) || ty_is_datetime(x->type.ty)))) {
+               !(ty_is_text(t.ty) && (ty_is_num(x->type.ty) || ty_is_datetime(x->type.ty) ||
+                                      x->type.ty >= TY_INTERVAL))) {
         char a[64], b[64];
         return aerr(c, loc, "42804", "column \"%s\" is of type %s but expression is of type %s",
                     colname, tw_type_name(t, a, sizeof a), tw_type_name(x->type, b, sizeof b));
@@ -508,6 +503,9 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
         } else if (!strcmp(fname, "min") || !strcmp(fname, "max")) {
             d.fn = fname[1] == 'i' ? AG_MIN : AG_MAX;
             d.type = d.arg->type;
+            if (at == TY_UUID || at == TY_JSON || at == TY_JSONB) /* none in PostgreSQL 15 */
+                return aerr(c, f->location, "42883", "function %s(%s) does not exist", fname,
+                            tw_type_name(d.arg->type, (char[64]){0}, 64));
             if (at == TY_UNKNOWN) d.type = (tw_sqltype){TY_TEXT, -1};
         } else {
             if (at == TY_UNKNOWN) {
@@ -682,6 +680,14 @@ static int default_expr(actx *c, const tw_column *col, tw_expr **out) {
         if (!(*out = seq_nextval(c, col->seqname))) return nomem(c);
         return assign_to(c, out, col->type, col->name, -1);
     }
+    if (col->has_default == TW_DEF_NOW && col->nowfn == TW_SEQ_GEN_UUID) {
+        tw_expr *e = mk(c, EX_CALL, 0);
+        if (!e) return nomem(c);
+        e->fn = tw_func_resolve("gen_random_uuid", NULL, 0);
+        e->type = (tw_sqltype){TY_UUID, -1};
+        *out = e;
+        return assign_to(c, out, col->type, col->name, -1);
+    }
     if (col->has_default == TW_DEF_NOW) {
         if (mk_now(c, col->nowfn, -1, out)) return TWILL_ERROR;
         return assign_to(c, out, col->type, col->name, -1);
@@ -781,6 +787,14 @@ static int letter_type(char l, int have) {
         return TY_INTERVAL;
     case 'x':
         return TY_BYTEA;
+    case 'u':
+        return TY_UUID;
+    case 'j':
+        return TY_JSON;
+    case 'J':
+        return TY_JSONB;
+    case 'T':
+        return TY_ARRAY; /* of text */
     case 'a':
         return have == TY_UNKNOWN ? TY_TEXT : TY_UNKNOWN;
     }
@@ -827,10 +841,15 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
             common[ncommon++] = e->args[i];
             continue;
         }
+        if (l == 'A' && e->args[i]->type.ty == TY_UNKNOWN)
+            return aerr(c, f->location, "42804",
+                        "could not determine polymorphic type because input has type unknown");
         int want = letter_type(l, e->args[i]->type.ty);
         if (want == TY_UNKNOWN) continue;
         if (e->args[i]->type.ty == TY_UNKNOWN)
-            rc = coerce_unknown(c, &e->args[i], (tw_sqltype){(uint8_t)want, -1}, 0, f->location);
+            rc = coerce_unknown(c, &e->args[i],
+                                (tw_sqltype){(uint8_t)want, l == 'T' ? TY_TEXT : -1}, 0,
+                                f->location);
         else if (e->args[i]->type.ty != want)
             rc = widen(c, &e->args[i], want);
         if (rc) return rc;
@@ -843,6 +862,8 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
     }
     if (fn->ret == TW_RET_COMMON)
         e->type = ct;
+    else if (fn->ret == TW_RET_ELEM0)
+        e->type = (tw_sqltype){(uint8_t)e->args[0]->type.mod, -1};
     else if (fn->ret == TW_RET_ARG0)
         e->type = n ? plain(e->args[0]->type) : (tw_sqltype){TY_TEXT, -1};
     else if (fn->ret == TW_RET_INTS || fn->ret == TW_RET_INTS4) {
@@ -940,7 +961,10 @@ static int arith_op(const char *op) {
 static int mk_cmp(actx *c, int op, tw_expr *a, tw_expr *b, int loc, const char *opname,
                   tw_expr **out) {
     if (unify(c, &a, &b, loc)) return TWILL_ERROR;
-    if (!same_class(a->type.ty, b->type.ty)) return type_error(c, loc, opname, a->type, b->type);
+    if (!same_class(a->type.ty, b->type.ty) ||
+        (a->type.ty == TY_ARRAY && b->type.ty == TY_ARRAY && a->type.mod != b->type.mod &&
+         !(ty_is_text(a->type.mod) && ty_is_text(b->type.mod))))
+        return type_error(c, loc, opname, a->type, b->type);
     tw_expr *e = mk(c, op, 2);
     if (!e) return nomem(c);
     e->args[0] = a;
@@ -950,6 +974,8 @@ static int mk_cmp(actx *c, int op, tw_expr *a, tw_expr *b, int loc, const char *
     return TWILL_OK;
 }
 
+static int cx_quantified(actx *c, PgQuery__AExpr *x, const char *op, tw_expr **out);
+
 static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
     const char *op = x->n_name ? str_of(x->name[x->n_name - 1]) : NULL;
     int loc = x->location, rc;
@@ -957,6 +983,17 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
     tw_expr *a = NULL, *b = NULL;
     switch (x->kind) {
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+        if (x->lexpr && cmp_op(op) < 0 && arith_op(op) < 0 && strcmp(op, "||") &&
+            tw_func_known(op)) {
+            /* json/jsonb operators (-> ->> #> #>> ? @> <@) are registered functions
+             * named by the operator (json.c) */
+            Node *args[2] = {x->lexpr, x->rexpr};
+            PgQuery__FuncCall fc = PG_QUERY__FUNC_CALL__INIT;
+            fc.n_args = 2;
+            fc.args = args;
+            fc.location = loc;
+            return cx_call(c, &fc, op, out);
+        }
         if (x->lexpr && (rc = cx(c, x->lexpr, &a))) return rc;
         if ((rc = cx(c, x->rexpr, &b))) return rc;
         if (!a) {
@@ -1050,6 +1087,12 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
             return TWILL_OK;
         }
         if (!strcmp(op, "||")) {
+            int ja = a->type.ty == TY_JSONB, jb = b->type.ty == TY_JSONB;
+            if (a->type.ty == TY_ARRAY || b->type.ty == TY_ARRAY ||
+                ((ja || jb) && (ja || a->type.ty == TY_UNKNOWN) && (jb || b->type.ty == TY_UNKNOWN)))
+                return notsup(c, loc, "operator || on %s and %s is not supported",
+                              tw_type_name(a->type, (char[64]){0}, 64),
+                              tw_type_name(b->type, (char[64]){0}, 64));
             tw_expr *e = mk(c, EX_CONCAT, 2);
             if (!e) return nomem(c);
             e->args[0] = a;
@@ -1142,6 +1185,9 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
         *out = e;
         return TWILL_OK;
     }
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
+        return cx_quantified(c, x, op, out);
     default:
         return notsup(c, loc, "operator %s in this form is not supported", op);
     }
@@ -1277,6 +1323,101 @@ static int cx_sublink(actx *c, PgQuery__SubLink *sl, tw_expr **out) {
         e->args[0] = test;
     }
     e->type = kind == TW_SQ_SCALAR ? t0 : (tw_sqltype){TY_BOOL, -1};
+    *out = e;
+    return TWILL_OK;
+}
+
+/* ---- arrays (array.h) ---- */
+
+/* ARRAY[a, b, ...]: the elements unified to one type; the call gets that type as a
+ * leading constant. ARRAY[] is an untyped '{}' (ARRAY[]::int[] casts it). */
+static int cx_array_expr(actx *c, PgQuery__AArrayExpr *ae, tw_expr **out) {
+    int n = (int)ae->n_elements, rc;
+    tw_expr *e = mk(c, n ? EX_CALL : EX_CONST, n ? n + 1 : 0);
+    if (!e) return nomem(c);
+    if (!n) {
+        e->v = (tw_val){.k = VK_TEXT, .s = "{}", .n = 2};
+        *out = e;
+        return TWILL_OK;
+    }
+    for (int i = 0; i < n; i++) {
+        if (ae->elements[i]->node_case == N_(A_ARRAY_EXPR))
+            return notsup(c, ae->location, "multidimensional arrays are not supported");
+        if ((rc = cx(c, ae->elements[i], &e->args[i + 1]))) return rc;
+    }
+    tw_sqltype t;
+    if ((rc = unify_results(c, e->args + 1, n, ae->location, &t))) return rc;
+    if (!tw_array_elem_ok(t.ty))
+        return notsup(c, ae->location, "arrays of type %s are not supported",
+                      tw_type_name(t, (char[64]){0}, 64));
+    tw_expr *k = mk(c, EX_CONST, 0);
+    if (!k) return nomem(c);
+    k->v = (tw_val){.k = VK_INT, .i = t.ty};
+    k->type = (tw_sqltype){TY_INT4, -1};
+    e->args[0] = k;
+    e->fn = tw_func_resolve("array[]", NULL, 0);
+    e->type = (tw_sqltype){TY_ARRAY, t.ty};
+    *out = e;
+    return TWILL_OK;
+}
+
+/* a[i]: 1-based, NULL out of range; one subscript, no slices. */
+static int cx_subscript(actx *c, PgQuery__AIndirection *ind, tw_expr **out) {
+    tw_expr *e = mk(c, EX_CALL, 2);
+    int rc;
+    if (!e) return nomem(c);
+    if ((rc = cx(c, ind->arg, &e->args[0]))) return rc;
+    if (ind->n_indirection != 1 || ind->indirection[0]->node_case != N_(A_INDICES))
+        return notsup(c, -1, "this subscript or field selection is not supported");
+    PgQuery__AIndices *ix = ind->indirection[0]->a_indices;
+    if (ix->is_slice || !ix->uidx) return notsup(c, -1, "array slices are not supported");
+    if (e->args[0]->type.ty != TY_ARRAY)
+        return aerr(c, -1, "42804", "cannot subscript type %s because it does not support subscripting",
+                    tw_type_name(e->args[0]->type, (char[64]){0}, 64));
+    if ((rc = cx(c, ix->uidx, &e->args[1])) ||
+        (rc = coerce_unknown(c, &e->args[1], (tw_sqltype){TY_INT4, -1}, 0, -1)))
+        return rc;
+    if (!ty_is_int(e->args[1]->type.ty))
+        return aerr(c, -1, "42804", "array subscript must have type integer");
+    tw_sqltype at[2] = {e->args[0]->type, e->args[1]->type};
+    e->fn = tw_func_resolve("[]", at, 2);
+    e->type = (tw_sqltype){(uint8_t)e->args[0]->type.mod, -1};
+    *out = e;
+    return TWILL_OK;
+}
+
+static int cmp_op(const char *op);
+
+/* x op ANY (array), x op ALL (array); an untyped right side ('{1,2}', $1) is an array
+ * of x's type. */
+static int cx_quantified(actx *c, PgQuery__AExpr *x, const char *op, tw_expr **out) {
+    int loc = x->location, rc, all = x->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL;
+    if (cmp_op(op) < 0)
+        return notsup(c, loc, "operator %s with %s is not supported", op, all ? "ALL" : "ANY");
+    tw_expr *e = mk(c, EX_CALL, 2);
+    if (!e) return nomem(c);
+    if ((rc = cx(c, x->lexpr, &e->args[0])) || (rc = cx(c, x->rexpr, &e->args[1]))) return rc;
+    if (e->args[1]->type.ty == TY_UNKNOWN) {
+        if ((rc = coerce_unknown(c, &e->args[0], (tw_sqltype){TY_TEXT, -1}, 0, loc))) return rc;
+        tw_sqltype lt = plain(e->args[0]->type);
+        if (!tw_array_elem_ok(lt.ty) || lt.mod >= 0)
+            return notsup(c, loc, "arrays of type %s are not supported",
+                          tw_type_name(lt, (char[64]){0}, 64));
+        if ((rc = coerce_unknown(c, &e->args[1], (tw_sqltype){TY_ARRAY, lt.ty}, 0, loc)))
+            return rc;
+    }
+    if (e->args[1]->type.ty != TY_ARRAY)
+        return aerr(c, loc, "42809", "op %s ANY/ALL (array) requires array on right side", op);
+    tw_sqltype et = {(uint8_t)e->args[1]->type.mod, -1};
+    if ((rc = coerce_unknown(c, &e->args[0], et, 0, loc))) return rc;
+    if (!same_class(e->args[0]->type.ty, et.ty))
+        return type_error(c, loc, op, e->args[0]->type, et);
+    char name[16];
+    snprintf(name, sizeof name, "%s %s", strcmp(op, "!=") ? op : "<>", all ? "all" : "any");
+    tw_sqltype at[2] = {e->args[0]->type, e->args[1]->type};
+    if (!(e->fn = tw_func_resolve(name, at, 2)))
+        return notsup(c, loc, "operator %s with %s is not supported", op, all ? "ALL" : "ANY");
+    e->type = (tw_sqltype){TY_BOOL, -1};
     *out = e;
     return TWILL_OK;
 }
@@ -1440,6 +1581,10 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
     }
     case N_(SUB_LINK):
         return cx_sublink(c, n->sub_link, out);
+    case N_(A_ARRAY_EXPR):
+        return cx_array_expr(c, n->a_array_expr, out);
+    case N_(A_INDIRECTION):
+        return cx_subscript(c, n->a_indirection, out);
     case N_(SET_TO_DEFAULT):
         return notsup(c, -1, "DEFAULT is not allowed in this context");
     default:
@@ -1780,6 +1925,11 @@ static int figure_name(Node *v, const char **out) {
         default:
             return 0;
         }
+    case N_(A_ARRAY_EXPR):
+        *out = "array";
+        return 2;
+    case N_(A_INDIRECTION):
+        return figure_name(v->a_indirection->arg, out);
     case N_(A_EXPR):
         if (v->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF) {
             *out = "nullif";
@@ -2171,209 +2321,6 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
  * Predicates go to the first scan after which everything they read is available; a
  * LEFT JOIN's ON conjuncts filter its inner scan (non-matching rows are NULL-extended),
  * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
-/* ---- WITH ---- */
-
-/* Does the message (a parse-tree node) contain a RangeVar named `name` without a schema? */
-static int refs_name(const ProtobufCMessage *m, const char *name) {
-    if (m->descriptor == &pg_query__range_var__descriptor) {
-        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
-        return !(rv->schemaname && rv->schemaname[0]) && rv->relname && !strcmp(rv->relname, name);
-    }
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            uint32_t which;
-            memcpy(&which, base + f->quantifier_offset, sizeof which);
-            if (which != f->id) continue;
-        }
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n;
-            ProtobufCMessage **arr;
-            memcpy(&n, base + f->quantifier_offset, sizeof n);
-            memcpy(&arr, base + f->offset, sizeof arr);
-            for (size_t k = 0; k < n; k++)
-                if (arr[k] && refs_name(arr[k], name)) return 1;
-        } else {
-            ProtobufCMessage *sub;
-            memcpy(&sub, base + f->offset, sizeof sub);
-            if (sub && refs_name(sub, name)) return 1;
-        }
-    }
-    return 0;
-}
-
-static const PgQuery__CommonTableExpr *cte_at(const PgQuery__WithClause *w, size_t i) {
-    return w->ctes[i]->node_case == N_(COMMON_TABLE_EXPR) ? w->ctes[i]->common_table_expr : NULL;
-}
-
-/* Opens WITH clause w's scope (f lives until the caller pops it: c->ctes = f->parent). */
-static int with_push(actx *c, const PgQuery__WithClause *w, cte_frame *f) {
-    for (size_t i = 0; i < w->n_ctes; i++) {
-        const PgQuery__CommonTableExpr *e = cte_at(w, i);
-        if (!e) return notsup(c, w->location, "malformed WITH clause");
-        if (!e->ctequery || e->ctequery->node_case != N_(SELECT_STMT))
-            return notsup(c, e->location, "data-modifying statements in WITH are not supported");
-        if (e->search_clause || e->cycle_clause)
-            return notsup(c, e->location, "SEARCH and CYCLE clauses are not supported");
-        for (size_t k = 0; k < i; k++)
-            if (!strcmp(cte_at(w, k)->ctename, e->ctename))
-                return aerr(c, e->location, "42712",
-                            "WITH query name \"%s\" specified more than once", e->ctename);
-    }
-    *f = (cte_frame){.w = w, .parent = c->ctes, .limit = w->n_ctes};
-    if (!(f->used = tw_arena_zalloc(c->a, w->n_ctes + 1))) return nomem(c);
-    c->ctes = f;
-    return TWILL_OK;
-}
-
-/* The CTE a FROM item names, if any (innermost WITH first; CTEs hide tables). */
-static const PgQuery__CommonTableExpr *cte_find(const actx *c, const PgQuery__RangeVar *rv,
-                                                const cte_frame **fout, size_t *iout) {
-    if (rv->schemaname && rv->schemaname[0]) return NULL;
-    for (const cte_frame *f = c->ctes; f; f = f->parent)
-        for (size_t i = 0; i < f->limit; i++)
-            if (!strcmp(cte_at(f->w, i)->ctename, rv->relname)) {
-                f->used[i] = 1;
-                *fout = f;
-                *iout = i;
-                return cte_at(f->w, i);
-            }
-    return NULL;
-}
-
-/* A reference to CTE i of frame f: its query planned as a subquery in FROM named by the
- * reference's alias or the CTE's name. Each reference is planned on its own; for the
- * queries WITH allows here (SELECTs) that gives the same rows as PostgreSQL's single
- * evaluation, volatile functions aside. */
-static int plan_cte(actx *c, const cte_frame *f, size_t i, PgQuery__RangeVar *rv, tw_table **out,
-                    int *from_sub) {
-    const PgQuery__CommonTableExpr *cte = cte_at(f->w, i);
-    if (c->depth > 200 || c->view_depth >= 64)
-        return aerr(c, rv->location, "54001", "WITH queries nested too deeply");
-    PgQuery__Alias al = PG_QUERY__ALIAS__INIT;
-    al.aliasname = (char *)(rv_alias(rv) ? rv_alias(rv) : cte->ctename);
-    al.n_colnames = cte->n_aliascolnames;
-    al.colnames = cte->aliascolnames;
-    PgQuery__RangeSubselect rs = PG_QUERY__RANGE_SUBSELECT__INIT;
-    rs.subquery = cte->ctequery;
-    rs.alias = &al;
-    int recursive = f->w->recursive && refs_name(&cte->ctequery->base, cte->ctename);
-    cte_frame inner = {.w = f->w,
-                       .parent = f->parent,
-                       .limit = f->w->recursive ? f->w->n_ctes : i,
-                       .used = f->used};
-    const cte_frame *saved = c->ctes;
-    const PgQuery__CommonTableExpr *saved_rec = c->rec_cte;
-    c->ctes = &inner;
-    c->rec_cte = recursive ? cte : NULL;
-    c->view_depth++;
-    int rc = plan_derived(c, &rs, out, from_sub);
-    c->view_depth--;
-    c->rec_cte = saved_rec;
-    c->ctes = saved;
-    return rc;
-}
-
-/* PostgreSQL analyzes every CTE, referenced or not, so an unreferenced one with an error
- * fails the statement: plan those too (the plan is kept but never runs). */
-static int with_check_unused(actx *c, const cte_frame *f) {
-    tw_plan *p = c->p;
-    for (size_t i = 0; i < f->w->n_ctes; i++) {
-        if (f->used[i]) continue;
-        f->used[i] = 1;
-        PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
-        rv.relname = cte_at(f->w, i)->ctename;
-        rv.location = -1;
-        tw_table *t;
-        int from_sub, nsc = c->nsc, width = c->width;
-        tw_pnode *root = p->root;
-        int rc = plan_cte(c, f, i, &rv, &t, &from_sub);
-        c->nsc = nsc;
-        c->width = width;
-        p->root = root;
-        if (rc) return rc;
-    }
-    return TWILL_OK;
-}
-
-/* WITH RECURSIVE's body: non-recursive-term UNION [ALL] recursive-term, run by a
- * PN_RECURSIVE node whose working table the recursive term's self-reference reads. As in
- * PostgreSQL, the recursive term's columns must have the non-recursive term's types. */
-static int plan_recursive(actx *c, PgQuery__SelectStmt *s) {
-    const PgQuery__CommonTableExpr *cte = c->rec_cte;
-    c->rec_cte = NULL;
-    tw_plan *p = c->p;
-    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION || !s->larg || !s->rarg)
-        return aerr(c, cte->location, "42P19",
-                    "recursive query \"%s\" does not have the form non-recursive-term UNION "
-                    "[ALL] recursive-term",
-                    cte->ctename);
-    if (s->n_sort_clause || s->limit_count || s->limit_offset || s->with_clause)
-        return notsup(c, cte->location,
-                      "ORDER BY, LIMIT, OFFSET and WITH in a recursive query are not supported");
-    struct wtref saved = c->wt;
-    c->wt.cte = cte;
-    c->wt.table = NULL;
-    c->wt.node = NULL;
-    int rc = plan_select(c, s->larg);
-    c->wt = saved;
-    if (rc) return rc;
-    int n = p->ncols;
-    char **names = p->colnames;
-    tw_sqltype *types = p->coltypes;
-    if ((int)cte->n_aliascolnames > n)
-        return aerr(c, cte->location, "42P10",
-                    "WITH query \"%s\" has %d columns available but %d columns specified",
-                    cte->ctename, n, (int)cte->n_aliascolnames);
-    tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
-    if (!t) return nomem(c);
-    t->name = tw_arena_strndup(c->a, cte->ctename, strlen(cte->ctename));
-    t->ncols = n;
-    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column) * (size_t)(n ? n : 1));
-    t->kinds = tw_arena_zalloc(c->a, (size_t)(n ? n : 1));
-    t->pk = tw_arena_zalloc(c->a, sizeof(int));
-    if (!t->name || !t->cols || !t->kinds || !t->pk) return nomem(c);
-    for (int i = 0; i < n; i++) {
-        const char *nm = i < (int)cte->n_aliascolnames ? str_of(cte->aliascolnames[i]) : NULL;
-        if (!nm) nm = names[i] ? names[i] : "?column?";
-        if (!(t->cols[i].name = tw_arena_strndup(c->a, nm, strlen(nm)))) return nomem(c);
-        t->cols[i].type = types[i];
-        t->kinds[i] = (uint8_t)tw_type_kind(types[i].ty);
-    }
-    tw_pnode *rec = mk_node(c, PN_RECURSIVE, p->root);
-    if (!rec) return nomem(c);
-    rec->ncols = n;
-    rec->setop = s->all ? SETOP_ALL : 0;
-    c->wt.cte = cte;
-    c->wt.table = t;
-    c->wt.node = rec;
-    rc = plan_select(c, s->rarg);
-    c->wt = saved;
-    if (rc) return rc;
-    if (p->ncols != n)
-        return aerr(c, -1, "42601", "each UNION query must have the same number of columns");
-    for (int i = 0; i < n; i++) {
-        tw_sqltype a = plain(types[i]), b = plain(p->coltypes[i]);
-        if (a.ty != b.ty && b.ty != TY_UNKNOWN) {
-            char x[64], y[64];
-            return aerr(c, cte->location, "42804",
-                        "recursive query \"%s\" column %d has type %s in non-recursive term but "
-                        "type %s overall",
-                        cte->ctename, i + 1, tw_type_name(a, x, sizeof x),
-                        tw_type_name(b, y, sizeof y));
-        }
-    }
-    rec->inner = p->root;
-    p->root = rec;
-    p->ncols = n;
-    p->colnames = names;
-    p->coltypes = types;
-    return TWILL_OK;
-}
-
 static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     fromitem items[TW_MAX_FROM];
     int ni = 0, rc, has_left = 0;
@@ -2386,10 +2333,6 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_table *t = NULL;
         int from_sub = 0;
         tw_srf *srf = NULL;
-        const PgQuery__CommonTableExpr *cte;
-        const cte_frame *cf;
-        size_t ci;
-        tw_pnode *wt = NULL;
         if (items[k].fn) {
             if ((rc = plan_srf(c, items[k].fn, &t, &srf)) || (rc = scope_push(c, t, NULL, -1)))
                 return rc;
@@ -2397,21 +2340,6 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
             if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
                 (rc = scope_push(c, t, NULL, -1)))
                 return rc;
-        } else if ((cte = cte_find(c, items[k].rv, &cf, &ci))) {
-            if (c->wt.cte == cte) { /* WITH RECURSIVE: the working table */
-                if (!c->wt.table)
-                    return aerr(c, items[k].rv->location, "42P19",
-                                "recursive reference to query \"%s\" must not appear within its "
-                                "non-recursive term",
-                                cte->ctename);
-                t = c->wt.table;
-                wt = c->wt.node;
-                if ((rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location)))
-                    return rc;
-            } else if ((rc = plan_cte(c, cf, ci, items[k].rv, &t, &from_sub)) ||
-                       (rc = scope_push(c, t, NULL, items[k].rv->location))) {
-                return rc;
-            }
         } else if (tw_catalog_view(c->cat, items[k].rv->relname) &&
                    !(items[k].rv->schemaname && items[k].rv->schemaname[0] &&
                      strcmp(items[k].rv->schemaname, "public"))) {
@@ -2427,7 +2355,6 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         if (!sn) return nomem(c);
         sn->table = t;
         sn->alias = items[k].rv ? rv_alias(items[k].rv) : NULL;
-        sn->wt = wt;
         sn->from_sub = from_sub;
         sn->srf = srf;
         sn->coloff = c->sc[k].offset;
@@ -2685,20 +2612,6 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     c->ngroup = c->naggs = c->capaggs = 0;
     c->group = NULL;
     c->aggs = NULL;
-    if (c->rec_cte && c->rec_cte->ctequery && c->rec_cte->ctequery->node_case == N_(SELECT_STMT) &&
-        c->rec_cte->ctequery->select_stmt == s)
-        return plan_recursive(c, s);
-    if (s->with_clause) {
-        PgQuery__WithClause *w = s->with_clause;
-        cte_frame f;
-        if ((rc = with_push(c, w, &f))) return rc;
-        s->with_clause = NULL; /* planned now; restored below (the tree is shared) */
-        rc = plan_select(c, s);
-        s->with_clause = w;
-        if (!rc) rc = with_check_unused(c, &f);
-        c->ctes = f.parent;
-        return rc;
-    }
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return plan_setop(c, s);
     tw_plan *p = c->p;
     if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
@@ -3024,17 +2937,7 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
 static int plan_insert_rows(actx *c, PgQuery__InsertStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->with_clause) { /* WITH ... INSERT: the CTEs are in scope of the source query */
-        PgQuery__WithClause *w = s->with_clause;
-        cte_frame f;
-        if ((rc = with_push(c, w, &f))) return rc;
-        s->with_clause = NULL;
-        rc = plan_insert_rows(c, s);
-        s->with_clause = w;
-        if (!rc) rc = with_check_unused(c, &f);
-        c->ctes = f.parent;
-        return rc;
-    }
+    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     tw_table *t;
     if ((rc = open_table(c, s->relation, &t))) return rc;
     p->table = t;
@@ -3301,6 +3204,15 @@ static int plan_delete(actx *c, PgQuery__DeleteStmt *s) {
     return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
+/* json, jsonb and arrays are not key columns (their key encodings are not ordered). */
+static int key_type_ok(actx *c, const tw_column *col, int loc) {
+    int ty = col->type.ty;
+    if (ty == TY_JSON || ty == TY_JSONB || ty == TY_ARRAY)
+        return notsup(c, loc, "a column of type %s cannot be part of a key or index",
+                      tw_type_name(col->type, (char[64]){0}, 64));
+    return TWILL_OK;
+}
+
 static int key_list(actx *c, tw_table *t, Node **keys, size_t n, int **out, int loc) {
     int *cols = tw_arena_alloc(c->a, sizeof(int) * (n ? n : 1));
     if (!cols) return nomem(c);
@@ -3322,6 +3234,8 @@ static int key_list(actx *c, tw_table *t, Node **keys, size_t n, int **out, int 
         for (size_t j = 0; j < i; j++)
             if (cols[j] == k)
                 return aerr(c, loc, "42701", "column \"%s\" appears twice in key", nm);
+        int krc = key_type_ok(c, &t->cols[k], loc);
+        if (krc) return krc;
         cols[i] = k;
     }
     *out = cols;
@@ -3508,6 +3422,13 @@ static int add_owned_seq(actx *c, tw_table *t, tw_column *col, Node **opts, size
     return seq_options(c, opts, nopts, col->type.ty, q, loc);
 }
 
+static int has_volatile(const tw_expr *e) {
+    if (e->op == EX_CALL && e->fn && (e->fn->flags & TW_FN_VOLATILE)) return 1;
+    for (int i = 0; i < e->nargs; i++)
+        if (has_volatile(e->args[i])) return 1;
+    return 0;
+}
+
 static int has_subq(const tw_expr *e) {
     if (e->op == EX_SUBQ) return 1;
     for (int i = 0; i < e->nargs; i++)
@@ -3548,6 +3469,18 @@ static int column_default(actx *c, tw_table *t, tw_column *col, PgQuery__Constra
         col->nowfn = (uint8_t)e->idx;
         return TWILL_OK;
     }
+    if (e->op == EX_CALL && e->nargs == 0 && e->fn && !strcmp(e->fn->name, "gen_random_uuid")) {
+        /* DEFAULT gen_random_uuid(): a new value per row (kept like a now() default) */
+        tw_expr *chk = e;
+        if ((rc = assign_to(c, &chk, col->type, col->name, cn->location))) return rc;
+        col->has_default = TW_DEF_NOW;
+        col->nowfn = TW_SEQ_GEN_UUID;
+        return TWILL_OK;
+    }
+    if (has_volatile(e))
+        return notsup(c, cn->location,
+                      "a DEFAULT with a volatile function other than gen_random_uuid() is not "
+                      "supported");
     if (has_subq(e))
         return notsup(c, cn->location,
                       "this DEFAULT expression is not supported (constants, nextval() and "
@@ -3557,7 +3490,7 @@ static int column_default(actx *c, tw_table *t, tw_column *col, PgQuery__Constra
     tw_evalctx ec = {.arena = &tmp};
     tw_val v;
     rc = tw_eval(e, &ec, &v, c->err);
-    if (!rc && (v.k == VK_TEXT || v.k == VK_BYTEA)) {
+    if (!rc && vk_has_bytes(v.k)) {
         char *copy = tw_arena_strndup(c->a, v.s, v.n);
         if (!copy) rc = nomem(c);
         v.s = copy;
@@ -3834,6 +3767,7 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
             if (handled) continue;
             switch (cn->contype) {
             case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+                if (key_type_ok(c, col, cn->location)) return TWILL_NOTSUP;
                 if (have_pk++)
                     return aerr(c, cn->location, "42P16",
                                 "multiple primary keys for table \"%s\" are not allowed", t->name);
@@ -3844,6 +3778,7 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
                 t->npk = 1;
                 break;
             case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: {
+                if (key_type_ok(c, col, cn->location)) return TWILL_NOTSUP;
                 int *cols = tw_arena_alloc(c->a, sizeof(int));
                 if (!cols) return nomem(c);
                 cols[0] = t->ncols - 1;

@@ -9,6 +9,7 @@
  */
 #include "sql/sql.h"
 
+#include "sql/array.h"
 #include "sql/catalog.h"
 #include "sql/codec.h"
 #include "sql/datetime.h"
@@ -1571,6 +1572,14 @@ uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
         return 1184;
     case TY_INTERVAL:
         return 1186;
+    case TY_UUID:
+        return 2950;
+    case TY_JSON:
+        return 114;
+    case TY_JSONB:
+        return 3802;
+    case TY_ARRAY:
+        return tw_array_oid(t.mod);
     case TY_VARCHAR:
     case TY_CHAR:
         /* PostgreSQL's typmod for character types counts its 4-byte varlena header. */
@@ -1681,9 +1690,13 @@ void tw_sql_column_value(tw_sql_stmt *st, int col, tw_sql_arg *out) {
     case VK_DATE:
     case VK_TS:
     case VK_TSTZ:
-    case VK_INTERVAL: {
+    case VK_INTERVAL:
+    case VK_UUID:
+    case VK_JSON:
+    case VK_JSONB:
+    case VK_ARRAY: {
         /* numeric and the datetime types reach clients as their exact text, as
-         * PostgreSQL's text protocol sends them */
+         * PostgreSQL's text protocol sends them (uuid, json and arrays too) */
         size_t n;
         const char *t = tw_sql_column_text(st, col, &n);
         if (!t) return;

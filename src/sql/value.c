@@ -1,7 +1,10 @@
 #include "sql/value.h"
 
+#include "sql/array.h"
 #include "sql/datetime.h"
+#include "sql/json.h"
 #include "sql/numeric.h"
+#include "sql/uuid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +37,14 @@ int tw_type_kind(int ty) {
         return VK_TSTZ;
     case TY_INTERVAL:
         return VK_INTERVAL;
+    case TY_UUID:
+        return VK_UUID;
+    case TY_JSON:
+        return VK_JSON;
+    case TY_JSONB:
+        return VK_JSONB;
+    case TY_ARRAY:
+        return VK_ARRAY;
     default:
         return VK_TEXT;
     }
@@ -105,6 +116,22 @@ const char *tw_type_name(tw_sqltype t, char *buf, size_t cap) {
     case TY_INTERVAL:
         n = "interval";
         break;
+    case TY_UUID:
+        n = "uuid";
+        break;
+    case TY_JSON:
+        n = "json";
+        break;
+    case TY_JSONB:
+        n = "jsonb";
+        break;
+    case TY_ARRAY: {
+        /* integer[], character varying[], ... */
+        char eb[64];
+        tw_type_name((tw_sqltype){(uint8_t)t.mod, -1}, eb, sizeof eb);
+        snprintf(buf, cap, "%s[]", eb);
+        return buf;
+    }
     }
     if ((t.ty == TY_VARCHAR || t.ty == TY_CHAR) && t.mod >= 0)
         snprintf(buf, cap, "%s(%d)", n, (int)t.mod);
@@ -307,7 +334,7 @@ static int to_text(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_va
             n = b.len;
         } else if (v->k == VK_INT) {
             n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
-        } else if (v->k == VK_NUMERIC || vk_is_datetime(v->k) || v->k == VK_INTERVAL) {
+        } else if (v->k == VK_NUMERIC || vk_is_datetime(v->k) || v->k >= VK_INTERVAL) {
             if (tw_val_out(v, 0, &b)) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
             s = (const char *)b.p;
             n = b.len;
@@ -476,9 +503,43 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
             return rc;
         }
         break;
+    case TY_UUID:
+        if (v->k == VK_UUID) {
+            *out = *v;
+            return TWILL_OK;
+        }
+        if (v->k == VK_TEXT) {
+            out->k = VK_UUID;
+            return tw_uuid_parse(v->s, v->n, out->uuid, err);
+        }
+        break;
+    case TY_ARRAY:
+        if (v->k == VK_ARRAY || v->k == VK_TEXT) return tw_array_cast(v, t, assign, a, out, err);
+        break;
+    case TY_JSON:
+        if (v->k == VK_JSON || v->k == VK_JSONB) {
+            *out = *v;
+            out->k = VK_JSON;
+            return TWILL_OK;
+        }
+        if (v->k == VK_TEXT) {
+            int rc = tw_json_check(v->s, v->n, err);
+            if (rc) return rc;
+            *out = *v;
+            out->k = VK_JSON;
+            return TWILL_OK;
+        }
+        break;
+    case TY_JSONB:
+        if (v->k == VK_JSONB) {
+            *out = *v;
+            return TWILL_OK;
+        }
+        if (v->k == VK_TEXT || v->k == VK_JSON) return tw_jsonb_from_text(v->s, v->n, a, out, err);
+        break;
     default: /* text flavours: everything has a text form */
         if (assign && v->k != VK_TEXT && v->k != VK_INT && v->k != VK_FLOAT && v->k != VK_NUMERIC &&
-            !vk_is_datetime(v->k) && v->k != VK_INTERVAL)
+            !vk_is_datetime(v->k) && v->k < VK_INTERVAL)
             break;
         return to_text(v, t, assign, a, out, err);
     }
@@ -507,7 +568,11 @@ const char *tw_kind_name(int k) {
                                      "date",
                                      "timestamp without time zone",
                                      "timestamp with time zone",
-                                     "interval"};
+                                     "interval",
+                                     "uuid",
+                                     "json",
+                                     "jsonb",
+                                     "anyarray"};
     return k >= 0 && k < (int)(sizeof kn / sizeof kn[0]) ? kn[k] : "unknown";
 }
 
@@ -533,6 +598,15 @@ int tw_val_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
             *res = x < y ? -1 : x > y;
             return TWILL_OK;
         }
+        case VK_UUID: {
+            int c = memcmp(a->uuid, b->uuid, 16);
+            *res = c < 0 ? -1 : c > 0;
+            return TWILL_OK;
+        }
+        case VK_ARRAY:
+            return tw_array_cmp(a, b, res, err);
+        case VK_JSONB:
+            return tw_jsonb_cmp(a, b, res, err);
         case VK_TEXT:
         case VK_BYTEA: {
             size_t m = a->n < b->n ? a->n : b->n;
@@ -661,6 +735,16 @@ int tw_val_out(const tw_val *v, int is_f4, tw_buf *out) {
         return tw_dt_out(v->i, v->k, out);
     case VK_INTERVAL:
         return tw_iv_out(tw_iv_get(v), out);
+    case VK_UUID: {
+        char ub[37];
+        tw_uuid_out(v->uuid, ub);
+        return tw_buf_append(out, ub, 36);
+    }
+    case VK_ARRAY:
+        return tw_array_out(v, out);
+    case VK_JSON:
+    case VK_JSONB:
+        return tw_buf_append(out, v->s, v->n);
     case VK_BYTEA: {
         static const char hx[] = "0123456789abcdef";
         if (v->n > (SIZE_MAX - 2) / 2 || tw_buf_reserve(out, 2 + 2 * v->n)) return TWILL_NOMEM;

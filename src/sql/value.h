@@ -37,6 +37,10 @@ enum {
     TY_TIMESTAMP,
     TY_TIMESTAMPTZ,
     TY_INTERVAL,
+    TY_UUID,
+    TY_JSON,
+    TY_JSONB,
+    TY_ARRAY, /* mod: the element type (TY_*); one-dimensional (array.h) */
 };
 
 typedef struct tw_sqltype {
@@ -57,7 +61,11 @@ enum {
     VK_DATE,
     VK_TS,
     VK_TSTZ,
-    VK_INTERVAL
+    VK_INTERVAL,
+    VK_UUID,  /* 16 bytes in .uuid */
+    VK_JSON,  /* .s/.n: the JSON text (json: as entered; jsonb: normalized) */
+    VK_JSONB,
+    VK_ARRAY /* .s/.n: the array's encoding (array.h) */
 };
 
 typedef struct tw_val {
@@ -77,8 +85,14 @@ typedef struct tw_val {
             int64_t iv_us; /* VK_INTERVAL (datetime.h) */
             int32_t iv_mon, iv_day;
         };
+        uint8_t uuid[16]; /* VK_UUID */
     };
 } tw_val;
+
+/* Kinds whose value is borrowed bytes in .s/.n (copy them to keep the value). */
+static inline int vk_has_bytes(int k) {
+    return k == VK_TEXT || k == VK_BYTEA || k == VK_JSON || k == VK_JSONB || k == VK_ARRAY;
+}
 
 static inline int ty_is_int(int ty) {
     return ty == TY_INT2 || ty == TY_INT4 || ty == TY_INT8;
