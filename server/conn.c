@@ -1380,7 +1380,9 @@ static int msg_parse(conn *c, tws_rd *r) {
         c->skip_to_sync = 1;
         return 0;
     }
-    if (st) {
+    if (st && tail && *skip_blank(tail)) {
+        /* Something follows the statement: a second statement is 42601 (blanks and
+         * comments are skipped here without a trip through the parser). */
         twill_stmt *more = NULL;
         const char *t2;
         if (prepare(c, tail, -1, &more, &t2) == TWILL_OK && more) {
