@@ -1044,6 +1044,280 @@ static int setop_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **ro
 
 static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
 
+/* ---- window functions ---- */
+
+/* Window rows are materialized as [input | function results | window expressions]; a
+ * sort key of window expression i reads column xoff + i. */
+typedef struct winsort {
+    tw_pnode node; /* nkeys / keys for cmp_rows */
+} winsort;
+
+static int win_keys(const tw_pnode *n, const tw_winspec *sp, int nk, winsort *ws, tw_sortkey *buf) {
+    int xoff = n->win_in + n->nwfns;
+    for (int i = 0; i < nk; i++) {
+        buf[i] = sp->keys[i];
+        buf[i].col = xoff + sp->keys[i].col;
+    }
+    memset(&ws->node, 0, sizeof ws->node);
+    ws->node.nkeys = nk;
+    ws->node.keys = buf;
+    return 0;
+}
+
+/* Computes window function k (of spec sp) for the sorted rows[0, n). */
+static int win_compute(const tw_pnode *wn, const tw_winfn *f, tw_val **rows, size_t n,
+                       const winsort *part, const winsort *peer, tw_arena *mem, tw_err *err) {
+    int out = wn->win_in + (int)(f - wn->wfns);
+    int xoff = wn->win_in + wn->nwfns;
+    const tw_winspec *sp = &wn->wspecs[f->spec];
+    size_t ps = 0;
+    while (ps < n) {
+        size_t pe = ps + 1; /* the partition is rows[ps, pe) */
+        while (pe < n && !cmp_rows(&rows[ps], &rows[pe], (void *)&part->node)) pe++;
+        int64_t psize = (int64_t)(pe - ps), rank = 1, dense = 0, ntile_n = 0;
+        aggst acc;
+        memset(&acc, 0, sizeof acc);
+        if (f->fn == TW_WF_NTILE) {
+            const tw_val *nv = &rows[ps][xoff + f->argoff];
+            if (nv->k != VK_NULL && nv->i <= 0)
+                return tw_err_set(err, TWILL_ERROR, "22014",
+                                  "argument of ntile must be greater than zero");
+            ntile_n = nv->k == VK_NULL ? 0 : nv->i;
+        }
+        size_t gs = ps; /* current peer group rows[gs, ge) */
+        while (gs < pe) {
+            size_t ge = gs + 1;
+            while (ge < pe && (sp->norder == 0 ||
+                               !cmp_rows(&rows[gs], &rows[ge], (void *)&peer->node)))
+                ge++;
+            if (sp->norder == 0) ge = pe;
+            dense++;
+            rank = (int64_t)(gs - ps) + 1;
+            if (f->fn == TW_WF_AGG && sp->frame != TW_FRAME_ROWS) {
+                /* RANGE frames take whole peer groups; ALL the whole partition */
+                size_t to = sp->frame == TW_FRAME_ALL ? pe : ge;
+                for (size_t i = (sp->frame == TW_FRAME_ALL ? ps : gs); i < to; i++) {
+                    if (sp->frame == TW_FRAME_ALL && gs != ps) break; /* accumulated once */
+                    const tw_val *v = f->nargs ? &rows[i][xoff + f->argoff] : &rows[i][0];
+                    int rc = agg_accum(&f->agg, &acc, v, mem, err);
+                    if (rc) return rc;
+                }
+            }
+            for (size_t i = gs; i < ge; i++) {
+                tw_val *o = &rows[i][out];
+                const tw_val *a = f->nargs ? &rows[i][xoff + f->argoff] : NULL;
+                int64_t pos = (int64_t)(i - ps);
+                size_t fend = sp->frame == TW_FRAME_ALL ? pe : sp->frame == TW_FRAME_PEERS ? ge : i + 1;
+                int rc = TWILL_OK;
+                switch (f->fn) {
+                case TW_WF_ROW_NUMBER:
+                    *o = (tw_val){.k = VK_INT, .i = pos + 1};
+                    break;
+                case TW_WF_RANK:
+                    *o = (tw_val){.k = VK_INT, .i = rank};
+                    break;
+                case TW_WF_DENSE_RANK:
+                    *o = (tw_val){.k = VK_INT, .i = dense};
+                    break;
+                case TW_WF_PERCENT_RANK:
+                    *o = (tw_val){.k = VK_FLOAT,
+                                  .d = psize > 1 ? (double)(rank - 1) / (double)(psize - 1) : 0};
+                    break;
+                case TW_WF_CUME_DIST:
+                    *o = (tw_val){.k = VK_FLOAT, .d = (double)(ge - ps) / (double)psize};
+                    break;
+                case TW_WF_NTILE:
+                    if (!ntile_n) {
+                        o->k = VK_NULL;
+                    } else { /* the first psize % n buckets get one row more */
+                        int64_t per = psize / ntile_n, extra = psize % ntile_n;
+                        int64_t big = extra * (per + 1);
+                        *o = (tw_val){.k = VK_INT,
+                                      .i = pos < big ? pos / (per + 1) + 1
+                                                     : extra + (per ? (pos - big) / per : 0) + 1};
+                    }
+                    break;
+                case TW_WF_LAG:
+                case TW_WF_LEAD: {
+                    int64_t off = 1;
+                    if (f->nargs >= 2) {
+                        const tw_val *ov = &rows[i][xoff + f->argoff + 1];
+                        if (ov->k == VK_NULL) {
+                            o->k = VK_NULL;
+                            break;
+                        }
+                        off = ov->i;
+                    }
+                    int64_t j = f->fn == TW_WF_LAG ? pos - off : pos + off;
+                    if (j >= 0 && j < psize)
+                        *o = rows[ps + (size_t)j][xoff + f->argoff];
+                    else if (f->nargs == 3)
+                        *o = rows[i][xoff + f->argoff + 2];
+                    else
+                        o->k = VK_NULL;
+                    break;
+                }
+                case TW_WF_FIRST:
+                    *o = rows[ps][xoff + f->argoff];
+                    break;
+                case TW_WF_LAST:
+                    *o = rows[fend - 1][xoff + f->argoff];
+                    break;
+                case TW_WF_NTH: {
+                    const tw_val *nv = &rows[i][xoff + f->argoff + 1];
+                    if (nv->k == VK_NULL) {
+                        o->k = VK_NULL;
+                        break;
+                    }
+                    if (nv->i <= 0)
+                        return tw_err_set(err, TWILL_ERROR, "22016",
+                                          "argument of nth_value must be greater than zero");
+                    if (nv->i <= (int64_t)(fend - ps))
+                        *o = rows[ps + (size_t)nv->i - 1][xoff + f->argoff];
+                    else
+                        o->k = VK_NULL;
+                    break;
+                }
+                case TW_WF_AGG:
+                    if (sp->frame == TW_FRAME_ROWS && (rc = agg_accum(&f->agg, &acc, a ? a : &rows[i][0], mem, err)))
+                        return rc;
+                    rc = agg_result(&f->agg, &acc, o, err);
+                    break;
+                }
+                if (rc) return rc;
+            }
+            gs = ge;
+        }
+        ps = pe;
+    }
+    return TWILL_OK;
+}
+
+/* Materializes the input with the window expressions, then per window: sort by
+ * (partition, order) and compute its functions. Rows leave in the last window's order. */
+static int window_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
+    int w = n->win_in, width = n->win_in + n->nwfns + n->nwexprs, rc;
+    tw_val *tmp = calloc((size_t)(width ? width : 1), sizeof *tmp);
+    if (!tmp) return nomem(err);
+    s->started = 1;
+    for (;;) {
+        const tw_val *in;
+        rc = node_next(r, n->child, &in, err);
+        if (rc == TWILL_DONE) break;
+        if (rc != TWILL_ROW) goto out;
+        for (int i = 0; i < width; i++) tmp[i].k = VK_NULL;
+        if (in && w) memcpy(tmp, in, sizeof *tmp * (size_t)w);
+        tw_evalctx c = ctx_of(r, n->slot, in);
+        for (int i = 0; i < n->nwexprs; i++)
+            if ((rc = tw_eval(n->wexprs[i], &c, &tmp[w + n->nwfns + i], err))) goto out;
+        if (s->nrows == s->caprows) {
+            size_t nc = s->caprows ? s->caprows * 2 : 64;
+            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
+            if (!nr) {
+                rc = nomem(err);
+                goto out;
+            }
+            s->rows = nr;
+            s->caprows = nc;
+        }
+        if (!(s->rows[s->nrows] = row_copy(tmp, width))) {
+            rc = nomem(err);
+            goto out;
+        }
+        s->nrows++;
+        tw_arena_reset(&r->arenas[n->slot]);
+    }
+    rc = TWILL_OK;
+    for (int j = 0; j < n->nwspecs && !rc; j++) {
+        const tw_winspec *sp = &n->wspecs[j];
+        int nk = sp->npart + sp->norder;
+        tw_sortkey *kb = calloc((size_t)(nk ? nk : 1), sizeof *kb);
+        if (!kb) {
+            rc = nomem(err);
+            break;
+        }
+        winsort all, part, peer;
+        win_keys(n, sp, nk, &all, kb);
+        part = all;
+        part.node.nkeys = sp->npart;
+        peer = all;
+        if (s->nrows > 1 && nk) qsort_r(s->rows, s->nrows, sizeof *s->rows, cmp_rows, &all.node);
+        for (int k = 0; k < n->nwfns && !rc; k++)
+            if (n->wfns[k].spec == j)
+                rc = win_compute(n, &n->wfns[k], s->rows, s->nrows, &part, &peer, &s->gmem, err);
+        free(kb);
+    }
+out:
+    free(tmp);
+    return rc;
+}
+
+/* WITH RECURSIVE: the non-recursive term's rows, then rounds of the recursive term over
+ * the previous round's rows until a round adds none. UNION (not ALL) drops rows seen
+ * before, which is also what ends a cycle. Each emitted row is a copy kept in this
+ * round's list, so it stays valid while the consumer reads it. */
+static int recursive_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
+                          tw_err *err) {
+    for (;;) {
+        const tw_val *in;
+        int rc;
+        if (s->phase == 3) return TWILL_DONE;
+        rc = node_next(r, s->phase == 0 ? n->child : n->inner, &in, err);
+        if (rc == TWILL_DONE) { /* the round is over: its rows become the working table */
+            for (size_t i = 0; i < s->nw; i++) free(s->wrows[i]);
+            free(s->wrows);
+            s->wrows = s->rows;
+            s->nw = s->nrows;
+            s->rows = NULL;
+            s->nrows = s->caprows = 0;
+            if (!s->nw) {
+                s->phase = 3;
+                return TWILL_DONE;
+            }
+            stop_node(r, n->inner);
+            s->phase = 2;
+            continue;
+        }
+        if (rc != TWILL_ROW) return rc;
+        if (!(n->setop & SETOP_ALL)) {
+            if (row_key(in, n->ncols, &r->b1)) return nomem(err);
+            uint64_t h = hash_bytes(r->b1.p, r->b1.len);
+            size_t slot;
+            if (s->nbuckets && ht_find(s, &r->b1, h, &slot)) continue;
+            if (!ht_add(s, &r->b1, h)) return nomem(err);
+        }
+        if (s->nrows == s->caprows) {
+            size_t nc = s->caprows ? s->caprows * 2 : 64;
+            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
+            if (!nr) return nomem(err);
+            s->rows = nr;
+            s->caprows = nc;
+        }
+        if (!(s->rows[s->nrows] = row_copy(in, n->ncols))) return nomem(err);
+        *row = s->rows[s->nrows++];
+        return TWILL_ROW;
+    }
+}
+
+/* A scan of the working table: the rows of its PN_RECURSIVE node's previous round. */
+static int worktable_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
+                          tw_err *err) {
+    const nstate *w = &r->st[n->wt->id];
+    tw_val *jrow = r->jrows[n->slot];
+    while (s->pos < w->nw) {
+        memcpy(jrow + n->coloff, w->wrows[s->pos++], sizeof(tw_val) * (size_t)n->table->ncols);
+        if (n->filter) {
+            int ok, rc;
+            tw_evalctx c = ctx_of(r, n->slot, jrow);
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = jrow;
+        return TWILL_ROW;
+    }
+    return TWILL_DONE;
+}
+
 static uint64_t mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1100,6 +1374,13 @@ static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_er
     switch (n->kind) {
     case PN_SCAN:
         return scan_next(r, n, NULL, row, err);
+    case PN_RECURSIVE:
+        return recursive_next(r, n, s, row, err);
+    case PN_WINDOW:
+        if (!s->started && (rc = window_fill(r, n, s, err))) return rc;
+        if (s->pos >= s->nrows) return TWILL_DONE;
+        *row = s->rows[s->pos++];
+        return TWILL_ROW;
     case PN_ONEROW:
         if (s->done) return TWILL_DONE;
         s->done = 1;

@@ -504,6 +504,11 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
         node(x, n->child, level + 1, NULL);
         node(x, n->inner, level + 1, NULL);
         return;
+    case PN_WINDOW:
+        title(x, level, "WindowAgg");
+        actual(x, n);
+        node(x, n->child, level + 1, NULL);
+        return;
     case PN_RECURSIVE:
         title(x, level, "Recursive Union%s", n->setop & SETOP_ALL ? " All" : "");
         actual(x, n);

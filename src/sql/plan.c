@@ -55,7 +55,34 @@ typedef struct actx {
     tw_expr **group;
     int naggs, capaggs;
     tw_aggdef *aggs;
+    /* WITH: the CTEs in scope (innermost frame first) */
+    const struct cte_frame *ctes;
+    /* WITH RECURSIVE: the CTE whose body plan_select_body must plan as recursive, and,
+     * while its recursive term is planned, the working table its self-references read
+     * (table NULL: inside the non-recursive term, where a self-reference is an error) */
+    const PgQuery__CommonTableExpr *rec_cte;
+    struct wtref {
+        const PgQuery__CommonTableExpr *cte;
+        tw_table *table;
+        tw_pnode *node;
+    } wt;
+    /* window functions of this query level (target list and ORDER BY only) */
+    int win_mode, in_win;
+    const PgQuery__SelectStmt *win_stmt; /* its WINDOW clause names windows */
+    int nwfns, capwfns, nwspecs, capwspecs, nwexprs, capwexprs;
+    tw_winfn *wfns;
+    tw_winspec *wspecs;
+    tw_expr **wexprs;
 } actx;
+
+/* One WITH clause: ctes[0, limit) of w are visible (a non-recursive CTE's body sees only
+ * the ones before it). */
+typedef struct cte_frame {
+    const PgQuery__WithClause *w;
+    const struct cte_frame *parent;
+    size_t limit;
+    uint8_t *used; /* per CTE: referenced (shared by the frame's copies) */
+} cte_frame;
 
 static int aerrv(actx *c, int loc, int code, const char *state, const char *fmt, va_list ap) {
     int had = c->err && c->err->code != TWILL_OK;
@@ -878,12 +905,282 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
     return TWILL_OK;
 }
 
+/* ---- window functions ---- */
+
+/* A window function's value is column TW_WIN_MARK + k of the rows below the projection
+ * until the window node's input width is known; win_remap then moves it there. */
+#define TW_WIN_MARK (1 << 24)
+
+static void win_remap(tw_expr *e, int base) {
+    if (!e) return;
+    if (e->op == EX_COL && e->idx >= TW_WIN_MARK) e->idx = base + (e->idx - TW_WIN_MARK);
+    if (e->op == EX_SUBQ) return; /* another query level */
+    for (int i = 0; i < e->nargs; i++) win_remap(e->args[i], base);
+}
+
+static int win_expr(actx *c, tw_expr *e) {
+    if (c->nwexprs == c->capwexprs) {
+        int nc = c->capwexprs ? c->capwexprs * 2 : 8;
+        tw_expr **ne = tw_arena_alloc(c->a, sizeof *ne * (size_t)nc);
+        if (!ne) return -1;
+        if (c->nwexprs) memcpy(ne, c->wexprs, sizeof *ne * (size_t)c->nwexprs);
+        c->wexprs = ne;
+        c->capwexprs = nc;
+    }
+    c->wexprs[c->nwexprs] = e;
+    return c->nwexprs++;
+}
+
+/* FRAMEOPTION_* bits of PostgreSQL's WindowDef.frameOptions */
+enum {
+    FO_NONDEFAULT = 0x1,
+    FO_RANGE = 0x2,
+    FO_ROWS = 0x4,
+    FO_START_UNBOUNDED_PRECEDING = 0x20,
+    FO_END_UNBOUNDED_FOLLOWING = 0x100,
+    FO_END_CURRENT_ROW = 0x400,
+    FO_EXCLUDE = 0x8000 | 0x10000 | 0x20000
+};
+
+static const PgQuery__WindowDef *named_window(actx *c, const char *name, int loc) {
+    const PgQuery__SelectStmt *s = c->win_stmt;
+    for (size_t i = 0; s && i < s->n_window_clause; i++) {
+        const PgQuery__WindowDef *w = s->window_clause[i]->window_def;
+        if (w->name && !strcmp(w->name, name)) return w;
+    }
+    aerr(c, loc, "42704", "window \"%s\" does not exist", name);
+    return NULL;
+}
+
+/* The window (PARTITION BY, ORDER BY, frame) of an OVER clause, shared with an identical
+ * earlier one so their functions are computed in one pass. */
+static int win_spec(actx *c, const PgQuery__WindowDef *w, int loc, int *out) {
+    const PgQuery__WindowDef *base = NULL;
+    const char *ref = w->name && w->name[0] ? w->name : w->refname && w->refname[0] ? w->refname : NULL;
+    if (ref && !(base = named_window(c, ref, loc))) return TWILL_ERROR;
+    const PgQuery__WindowDef *pw = w->n_partition_clause || !base ? w : base;
+    const PgQuery__WindowDef *ow = w->n_order_clause || !base ? w : base;
+    int fo = (w->frame_options & FO_NONDEFAULT) || !base ? w->frame_options : base->frame_options;
+    if (fo & FO_NONDEFAULT) {
+        int ok = (fo & (FO_ROWS | FO_RANGE)) && (fo & FO_START_UNBOUNDED_PRECEDING) &&
+                 (fo & (FO_END_CURRENT_ROW | FO_END_UNBOUNDED_FOLLOWING)) && !(fo & FO_EXCLUDE) &&
+                 !(fo & ~(FO_NONDEFAULT | FO_RANGE | FO_ROWS | 0x10 | FO_START_UNBOUNDED_PRECEDING |
+                          FO_END_CURRENT_ROW | FO_END_UNBOUNDED_FOLLOWING));
+        if (!ok)
+            return notsup(c, loc,
+                          "window frames other than {ROWS|RANGE} BETWEEN UNBOUNDED PRECEDING AND "
+                          "{CURRENT ROW|UNBOUNDED FOLLOWING} are not supported");
+    }
+    tw_winspec sp = {0};
+    sp.npart = (int)pw->n_partition_clause;
+    sp.norder = (int)ow->n_order_clause;
+    sp.frame = fo & FO_END_UNBOUNDED_FOLLOWING ? TW_FRAME_ALL
+               : !sp.norder                    ? TW_FRAME_ALL
+               : fo & FO_ROWS                  ? TW_FRAME_ROWS
+                                               : TW_FRAME_PEERS;
+    int nk = sp.npart + sp.norder;
+    sp.keys = tw_arena_zalloc(c->a, sizeof *sp.keys * (size_t)(nk ? nk : 1));
+    if (!sp.keys) return nomem(c);
+    c->in_win = 1;
+    int rc = TWILL_OK;
+    for (int i = 0; i < nk && !rc; i++) {
+        Node *kn;
+        tw_sortkey *k = &sp.keys[i];
+        if (i < sp.npart) {
+            kn = pw->partition_clause[i];
+        } else {
+            PgQuery__SortBy *sb = ow->order_clause[i - sp.npart]->sort_by;
+            if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING) {
+                rc = notsup(c, sb->location, "ORDER BY USING is not supported");
+                break;
+            }
+            kn = sb->node;
+            k->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+            k->nulls_first =
+                sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k->desc);
+        }
+        tw_expr *e;
+        if ((rc = cx(c, kn, &e))) break;
+        if (e->type.ty == TY_UNKNOWN &&
+            (rc = coerce_unknown(c, &e, (tw_sqltype){TY_TEXT, -1}, 0, loc)))
+            break;
+        int at = win_expr(c, e);
+        if (at < 0) rc = nomem(c);
+        k->col = at; /* an index into the window node's expressions for now */
+    }
+    c->in_win = 0;
+    if (rc) return rc;
+    /* share an identical window */
+    for (int j = 0; j < c->nwspecs; j++) {
+        const tw_winspec *o = &c->wspecs[j];
+        int same = o->npart == sp.npart && o->norder == sp.norder && o->frame == sp.frame;
+        for (int i = 0; same && i < nk; i++)
+            same = o->keys[i].desc == sp.keys[i].desc &&
+                   o->keys[i].nulls_first == sp.keys[i].nulls_first &&
+                   tw_expr_equal(c->wexprs[o->keys[i].col], c->wexprs[sp.keys[i].col]);
+        if (same) {
+            *out = j;
+            return TWILL_OK;
+        }
+    }
+    if (c->nwspecs == c->capwspecs) {
+        int nc = c->capwspecs ? c->capwspecs * 2 : 4;
+        tw_winspec *ns = tw_arena_alloc(c->a, sizeof *ns * (size_t)nc);
+        if (!ns) return nomem(c);
+        if (c->nwspecs) memcpy(ns, c->wspecs, sizeof *ns * (size_t)c->nwspecs);
+        c->wspecs = ns;
+        c->capwspecs = nc;
+    }
+    c->wspecs[c->nwspecs] = sp;
+    *out = c->nwspecs++;
+    return TWILL_OK;
+}
+
+/* name(args) OVER (...): row_number, rank, dense_rank, percent_rank, cume_dist, ntile,
+ * lag, lead, first_value, last_value, nth_value, and count/sum/avg/min/max as window
+ * aggregates. */
+static int cx_window(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **out) {
+    static const struct {
+        const char *name;
+        uint8_t fn;
+        int8_t min, max;
+    } fns[] = {{"row_number", TW_WF_ROW_NUMBER, 0, 0}, {"rank", TW_WF_RANK, 0, 0},
+               {"dense_rank", TW_WF_DENSE_RANK, 0, 0}, {"percent_rank", TW_WF_PERCENT_RANK, 0, 0},
+               {"cume_dist", TW_WF_CUME_DIST, 0, 0},   {"ntile", TW_WF_NTILE, 1, 1},
+               {"lag", TW_WF_LAG, 1, 3},               {"lead", TW_WF_LEAD, 1, 3},
+               {"first_value", TW_WF_FIRST, 1, 1},     {"last_value", TW_WF_LAST, 1, 1},
+               {"nth_value", TW_WF_NTH, 2, 2},         {"count", TW_WF_AGG, 0, 1},
+               {"sum", TW_WF_AGG, 1, 1},               {"avg", TW_WF_AGG, 1, 1},
+               {"min", TW_WF_AGG, 1, 1},               {"max", TW_WF_AGG, 1, 1}};
+    if (c->in_win || c->in_agg)
+        return aerr(c, f->location, "42P20", "window function calls cannot be nested");
+    if (!c->win_mode)
+        return aerr(c, f->location, "42P20", "window functions are not allowed in %s",
+                    c->no_agg_where ? c->no_agg_where : "this context");
+    int k = -1;
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0] && k < 0; i++)
+        if (!strcmp(fns[i].name, name)) k = (int)i;
+    if (k < 0) return notsup(c, f->location, "window function %s() is not supported", name);
+    if (f->agg_distinct)
+        return notsup(c, f->location, "DISTINCT is not implemented for window functions");
+    if (f->agg_filter || f->n_agg_order || f->agg_within_group)
+        return notsup(c, f->location, "FILTER and ORDER BY in window aggregates are not supported");
+    int star = f->agg_star != 0;
+    if (star && strcmp(name, "count"))
+        return aerr(c, f->location, "42809", "%s(*) is not a window function with a star argument",
+                    name);
+    if (!star && ((int)f->n_args < fns[k].min || (int)f->n_args > fns[k].max))
+        return aerr(c, f->location, "42883", "function %s with %zu arguments does not exist", name,
+                    f->n_args);
+    tw_winfn w = {0};
+    w.fn = fns[k].fn;
+    w.nargs = star ? 0 : (int)f->n_args;
+    int rc = win_spec(c, f->over, f->location, &w.spec);
+    if (rc) return rc;
+    tw_expr *args[3] = {NULL, NULL, NULL};
+    c->in_win = 1;
+    for (int i = 0; i < w.nargs && !rc; i++) rc = cx(c, f->args[i], &args[i]);
+    c->in_win = 0;
+    if (rc) return rc;
+    tw_sqltype at = w.nargs ? args[0]->type : (tw_sqltype){TY_UNKNOWN, -1};
+    switch (w.fn) {
+    case TW_WF_ROW_NUMBER:
+    case TW_WF_RANK:
+    case TW_WF_DENSE_RANK:
+        w.type = (tw_sqltype){TY_INT8, -1};
+        break;
+    case TW_WF_NTILE:
+        w.type = (tw_sqltype){TY_INT4, -1};
+        if (coerce_unknown(c, &args[0], (tw_sqltype){TY_INT4, -1}, 0, f->location))
+            return TWILL_ERROR;
+        if (!ty_is_int(args[0]->type.ty))
+            return aerr(c, f->location, "42883", "function ntile(%s) does not exist",
+                        tw_type_name(args[0]->type, (char[64]){0}, 64));
+        break;
+    case TW_WF_PERCENT_RANK:
+    case TW_WF_CUME_DIST:
+        w.type = (tw_sqltype){TY_FLOAT8, -1};
+        break;
+    case TW_WF_LAG:
+    case TW_WF_LEAD:
+    case TW_WF_FIRST:
+    case TW_WF_LAST:
+    case TW_WF_NTH:
+        if (at.ty == TY_UNKNOWN) {
+            if (coerce_unknown(c, &args[0], (tw_sqltype){TY_TEXT, -1}, 0, f->location))
+                return TWILL_ERROR;
+            at = args[0]->type;
+        }
+        w.type = plain(at);
+        if (w.nargs >= 2) { /* the offset / position */
+            if (coerce_unknown(c, &args[1], (tw_sqltype){TY_INT4, -1}, 0, f->location))
+                return TWILL_ERROR;
+            if (!ty_is_int(args[1]->type.ty))
+                return aerr(c, f->location, "42883", "function %s(%s, %s) does not exist", name,
+                            tw_type_name(at, (char[64]){0}, 64),
+                            tw_type_name(args[1]->type, (char[64]){0}, 64));
+        }
+        if (w.nargs == 3 && (rc = assign_to(c, &args[2], w.type, name, f->location))) return rc;
+        break;
+    case TW_WF_AGG: {
+        w.agg.type.mod = -1;
+        if (star) {
+            w.agg.fn = AG_COUNT_STAR;
+            w.agg.type.ty = TY_INT8;
+        } else if (!strcmp(name, "count")) {
+            w.agg.fn = AG_COUNT;
+            w.agg.type.ty = TY_INT8;
+        } else if (!strcmp(name, "min") || !strcmp(name, "max")) {
+            w.agg.fn = name[1] == 'i' ? AG_MIN : AG_MAX;
+            if (at.ty == TY_UNKNOWN &&
+                coerce_unknown(c, &args[0], (tw_sqltype){TY_TEXT, -1}, 0, f->location))
+                return TWILL_ERROR;
+            w.agg.type = args[0]->type;
+        } else {
+            if (at.ty == TY_UNKNOWN) {
+                if (coerce_unknown(c, &args[0], (tw_sqltype){TY_FLOAT8, -1}, 0, f->location))
+                    return TWILL_ERROR;
+                at = args[0]->type;
+            }
+            if (!ty_is_num(at.ty))
+                return aerr(c, f->location, "42883", "function %s(%s) does not exist", name,
+                            tw_type_name(at, (char[64]){0}, 64));
+            w.agg.fn = name[0] == 's' ? AG_SUM : AG_AVG;
+            w.agg.type.ty = ty_is_float(at.ty)                                        ? TY_FLOAT8
+                            : w.agg.fn == AG_SUM && (at.ty == TY_INT2 || at.ty == TY_INT4) ? TY_INT8
+                                                                                      : TY_NUMERIC;
+        }
+        w.type = w.agg.type;
+        break;
+    }
+    }
+    w.argoff = c->nwexprs;
+    for (int i = 0; i < w.nargs; i++)
+        if (win_expr(c, args[i]) < 0) return nomem(c);
+    if (c->nwfns == c->capwfns) {
+        int nc = c->capwfns ? c->capwfns * 2 : 4;
+        tw_winfn *nf = tw_arena_alloc(c->a, sizeof *nf * (size_t)nc);
+        if (!nf) return nomem(c);
+        if (c->nwfns) memcpy(nf, c->wfns, sizeof *nf * (size_t)c->nwfns);
+        c->wfns = nf;
+        c->capwfns = nc;
+    }
+    c->wfns[c->nwfns] = w;
+    tw_expr *e = mk(c, EX_COL, 0);
+    if (!e) return nomem(c);
+    e->idx = TW_WIN_MARK + c->nwfns++;
+    e->type = w.type;
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_func(actx *c, PgQuery__FuncCall *f, tw_expr **out) {
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     if (!raw) return notsup(c, f->location, "this function call is not supported");
     char *name = lower_dup(c, raw);
     if (!name) return nomem(c);
-    if (f->over) return notsup(c, f->location, "window functions are not supported");
+    if (f->over) return cx_window(c, f, name, out);
     if (is_agg_name(name)) return cx_agg(c, f, name, out);
     if (!strcmp(name, "nextval") || !strcmp(name, "currval") || !strcmp(name, "setval") ||
         !strcmp(name, "lastval"))
@@ -2321,6 +2618,209 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
  * Predicates go to the first scan after which everything they read is available; a
  * LEFT JOIN's ON conjuncts filter its inner scan (non-matching rows are NULL-extended),
  * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
+/* ---- WITH ---- */
+
+/* Does the message (a parse-tree node) contain a RangeVar named `name` without a schema? */
+static int refs_name(const ProtobufCMessage *m, const char *name) {
+    if (m->descriptor == &pg_query__range_var__descriptor) {
+        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+        return !(rv->schemaname && rv->schemaname[0]) && rv->relname && !strcmp(rv->relname, name);
+    }
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
+        const char *base = (const char *)m;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t which;
+            memcpy(&which, base + f->quantifier_offset, sizeof which);
+            if (which != f->id) continue;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n;
+            ProtobufCMessage **arr;
+            memcpy(&n, base + f->quantifier_offset, sizeof n);
+            memcpy(&arr, base + f->offset, sizeof arr);
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && refs_name(arr[k], name)) return 1;
+        } else {
+            ProtobufCMessage *sub;
+            memcpy(&sub, base + f->offset, sizeof sub);
+            if (sub && refs_name(sub, name)) return 1;
+        }
+    }
+    return 0;
+}
+
+static const PgQuery__CommonTableExpr *cte_at(const PgQuery__WithClause *w, size_t i) {
+    return w->ctes[i]->node_case == N_(COMMON_TABLE_EXPR) ? w->ctes[i]->common_table_expr : NULL;
+}
+
+/* Opens WITH clause w's scope (f lives until the caller pops it: c->ctes = f->parent). */
+static int with_push(actx *c, const PgQuery__WithClause *w, cte_frame *f) {
+    for (size_t i = 0; i < w->n_ctes; i++) {
+        const PgQuery__CommonTableExpr *e = cte_at(w, i);
+        if (!e) return notsup(c, w->location, "malformed WITH clause");
+        if (!e->ctequery || e->ctequery->node_case != N_(SELECT_STMT))
+            return notsup(c, e->location, "data-modifying statements in WITH are not supported");
+        if (e->search_clause || e->cycle_clause)
+            return notsup(c, e->location, "SEARCH and CYCLE clauses are not supported");
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(cte_at(w, k)->ctename, e->ctename))
+                return aerr(c, e->location, "42712",
+                            "WITH query name \"%s\" specified more than once", e->ctename);
+    }
+    *f = (cte_frame){.w = w, .parent = c->ctes, .limit = w->n_ctes};
+    if (!(f->used = tw_arena_zalloc(c->a, w->n_ctes + 1))) return nomem(c);
+    c->ctes = f;
+    return TWILL_OK;
+}
+
+/* The CTE a FROM item names, if any (innermost WITH first; CTEs hide tables). */
+static const PgQuery__CommonTableExpr *cte_find(const actx *c, const PgQuery__RangeVar *rv,
+                                                const cte_frame **fout, size_t *iout) {
+    if (rv->schemaname && rv->schemaname[0]) return NULL;
+    for (const cte_frame *f = c->ctes; f; f = f->parent)
+        for (size_t i = 0; i < f->limit; i++)
+            if (!strcmp(cte_at(f->w, i)->ctename, rv->relname)) {
+                f->used[i] = 1;
+                *fout = f;
+                *iout = i;
+                return cte_at(f->w, i);
+            }
+    return NULL;
+}
+
+/* A reference to CTE i of frame f: its query planned as a subquery in FROM named by the
+ * reference's alias or the CTE's name. Each reference is planned on its own; for the
+ * queries WITH allows here (SELECTs) that gives the same rows as PostgreSQL's single
+ * evaluation, volatile functions aside. */
+static int plan_cte(actx *c, const cte_frame *f, size_t i, PgQuery__RangeVar *rv, tw_table **out,
+                    int *from_sub) {
+    const PgQuery__CommonTableExpr *cte = cte_at(f->w, i);
+    if (c->depth > 200 || c->view_depth >= 64)
+        return aerr(c, rv->location, "54001", "WITH queries nested too deeply");
+    PgQuery__Alias al = PG_QUERY__ALIAS__INIT;
+    al.aliasname = (char *)(rv_alias(rv) ? rv_alias(rv) : cte->ctename);
+    al.n_colnames = cte->n_aliascolnames;
+    al.colnames = cte->aliascolnames;
+    PgQuery__RangeSubselect rs = PG_QUERY__RANGE_SUBSELECT__INIT;
+    rs.subquery = cte->ctequery;
+    rs.alias = &al;
+    int recursive = f->w->recursive && refs_name(&cte->ctequery->base, cte->ctename);
+    cte_frame inner = {.w = f->w,
+                       .parent = f->parent,
+                       .limit = f->w->recursive ? f->w->n_ctes : i,
+                       .used = f->used};
+    const cte_frame *saved = c->ctes;
+    const PgQuery__CommonTableExpr *saved_rec = c->rec_cte;
+    c->ctes = &inner;
+    c->rec_cte = recursive ? cte : NULL;
+    c->view_depth++;
+    int rc = plan_derived(c, &rs, out, from_sub);
+    c->view_depth--;
+    c->rec_cte = saved_rec;
+    c->ctes = saved;
+    return rc;
+}
+
+/* PostgreSQL analyzes every CTE, referenced or not, so an unreferenced one with an error
+ * fails the statement: plan those too (the plan is kept but never runs). */
+static int with_check_unused(actx *c, const cte_frame *f) {
+    tw_plan *p = c->p;
+    for (size_t i = 0; i < f->w->n_ctes; i++) {
+        if (f->used[i]) continue;
+        f->used[i] = 1;
+        PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+        rv.relname = cte_at(f->w, i)->ctename;
+        rv.location = -1;
+        tw_table *t;
+        int from_sub, nsc = c->nsc, width = c->width;
+        tw_pnode *root = p->root;
+        int rc = plan_cte(c, f, i, &rv, &t, &from_sub);
+        c->nsc = nsc;
+        c->width = width;
+        p->root = root;
+        if (rc) return rc;
+    }
+    return TWILL_OK;
+}
+
+/* WITH RECURSIVE's body: non-recursive-term UNION [ALL] recursive-term, run by a
+ * PN_RECURSIVE node whose working table the recursive term's self-reference reads. As in
+ * PostgreSQL, the recursive term's columns must have the non-recursive term's types. */
+static int plan_recursive(actx *c, PgQuery__SelectStmt *s) {
+    const PgQuery__CommonTableExpr *cte = c->rec_cte;
+    c->rec_cte = NULL;
+    tw_plan *p = c->p;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION || !s->larg || !s->rarg)
+        return aerr(c, cte->location, "42P19",
+                    "recursive query \"%s\" does not have the form non-recursive-term UNION "
+                    "[ALL] recursive-term",
+                    cte->ctename);
+    if (s->n_sort_clause || s->limit_count || s->limit_offset || s->with_clause)
+        return notsup(c, cte->location,
+                      "ORDER BY, LIMIT, OFFSET and WITH in a recursive query are not supported");
+    struct wtref saved = c->wt;
+    c->wt.cte = cte;
+    c->wt.table = NULL;
+    c->wt.node = NULL;
+    int rc = plan_select(c, s->larg);
+    c->wt = saved;
+    if (rc) return rc;
+    int n = p->ncols;
+    char **names = p->colnames;
+    tw_sqltype *types = p->coltypes;
+    if ((int)cte->n_aliascolnames > n)
+        return aerr(c, cte->location, "42P10",
+                    "WITH query \"%s\" has %d columns available but %d columns specified",
+                    cte->ctename, n, (int)cte->n_aliascolnames);
+    tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
+    if (!t) return nomem(c);
+    t->name = tw_arena_strndup(c->a, cte->ctename, strlen(cte->ctename));
+    t->ncols = n;
+    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column) * (size_t)(n ? n : 1));
+    t->kinds = tw_arena_zalloc(c->a, (size_t)(n ? n : 1));
+    t->pk = tw_arena_zalloc(c->a, sizeof(int));
+    if (!t->name || !t->cols || !t->kinds || !t->pk) return nomem(c);
+    for (int i = 0; i < n; i++) {
+        const char *nm = i < (int)cte->n_aliascolnames ? str_of(cte->aliascolnames[i]) : NULL;
+        if (!nm) nm = names[i] ? names[i] : "?column?";
+        if (!(t->cols[i].name = tw_arena_strndup(c->a, nm, strlen(nm)))) return nomem(c);
+        t->cols[i].type = types[i];
+        t->kinds[i] = (uint8_t)tw_type_kind(types[i].ty);
+    }
+    tw_pnode *rec = mk_node(c, PN_RECURSIVE, p->root);
+    if (!rec) return nomem(c);
+    rec->ncols = n;
+    rec->setop = s->all ? SETOP_ALL : 0;
+    c->wt.cte = cte;
+    c->wt.table = t;
+    c->wt.node = rec;
+    rc = plan_select(c, s->rarg);
+    c->wt = saved;
+    if (rc) return rc;
+    if (p->ncols != n)
+        return aerr(c, -1, "42601", "each UNION query must have the same number of columns");
+    for (int i = 0; i < n; i++) {
+        tw_sqltype a = plain(types[i]), b = plain(p->coltypes[i]);
+        if (a.ty != b.ty && b.ty != TY_UNKNOWN) {
+            char x[64], y[64];
+            return aerr(c, cte->location, "42804",
+                        "recursive query \"%s\" column %d has type %s in non-recursive term but "
+                        "type %s overall",
+                        cte->ctename, i + 1, tw_type_name(a, x, sizeof x),
+                        tw_type_name(b, y, sizeof y));
+        }
+    }
+    rec->inner = p->root;
+    p->root = rec;
+    p->ncols = n;
+    p->colnames = names;
+    p->coltypes = types;
+    return TWILL_OK;
+}
+
 static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     fromitem items[TW_MAX_FROM];
     int ni = 0, rc, has_left = 0;
@@ -2333,6 +2833,10 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_table *t = NULL;
         int from_sub = 0;
         tw_srf *srf = NULL;
+        const PgQuery__CommonTableExpr *cte;
+        const cte_frame *cf;
+        size_t ci;
+        tw_pnode *wt = NULL;
         if (items[k].fn) {
             if ((rc = plan_srf(c, items[k].fn, &t, &srf)) || (rc = scope_push(c, t, NULL, -1)))
                 return rc;
@@ -2340,6 +2844,24 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
             if ((rc = plan_derived(c, items[k].sub, &t, &from_sub)) ||
                 (rc = scope_push(c, t, NULL, -1)))
                 return rc;
+        } else if ((cte = cte_find(c, items[k].rv, &cf, &ci))) {
+            if (c->wt.cte == cte) { /* WITH RECURSIVE: the working table */
+                if (!c->wt.table)
+                    return aerr(c, items[k].rv->location, "42P19",
+                                "recursive reference to query \"%s\" must not appear within its "
+                                "non-recursive term",
+                                cte->ctename);
+                t = c->wt.table;
+                wt = c->wt.node;
+                if ((rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location)))
+                    return rc;
+            } else if ((rc = plan_cte(c, cf, ci, items[k].rv, &t, &from_sub)) ||
+                       (rc = scope_push(c, t, NULL, items[k].rv->location))) {
+                return rc;
+            }
+        } else if ((t = (tw_table *)tw_pgcat_lookup(items[k].rv->schemaname,
+                                                    items[k].rv->relname, &vrel))) {
+            if ((rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location))) return rc;
         } else if (tw_catalog_view(c->cat, items[k].rv->relname) &&
                    !(items[k].rv->schemaname && items[k].rv->schemaname[0] &&
                      strcmp(items[k].rv->schemaname, "public"))) {
@@ -2355,6 +2877,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         if (!sn) return nomem(c);
         sn->table = t;
         sn->alias = items[k].rv ? rv_alias(items[k].rv) : NULL;
+        sn->wt = wt;
         sn->from_sub = from_sub;
         sn->srf = srf;
         sn->coloff = c->sc[k].offset;
@@ -2612,6 +3135,26 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     c->ngroup = c->naggs = c->capaggs = 0;
     c->group = NULL;
     c->aggs = NULL;
+    c->win_mode = c->in_win = 0;
+    c->nwfns = c->capwfns = c->nwspecs = c->capwspecs = c->nwexprs = c->capwexprs = 0;
+    c->wfns = NULL;
+    c->wspecs = NULL;
+    c->wexprs = NULL;
+    c->win_stmt = s;
+    if (c->rec_cte && c->rec_cte->ctequery && c->rec_cte->ctequery->node_case == N_(SELECT_STMT) &&
+        c->rec_cte->ctequery->select_stmt == s)
+        return plan_recursive(c, s);
+    if (s->with_clause) {
+        PgQuery__WithClause *w = s->with_clause;
+        cte_frame f;
+        if ((rc = with_push(c, w, &f))) return rc;
+        s->with_clause = NULL; /* planned now; restored below (the tree is shared) */
+        rc = plan_select(c, s);
+        s->with_clause = w;
+        if (!rc) rc = with_check_unused(c, &f);
+        c->ctes = f.parent;
+        return rc;
+    }
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return plan_setop(c, s);
     tw_plan *p = c->p;
     if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
@@ -2621,7 +3164,6 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     if (distinct && (s->n_distinct_clause > 1 || s->distinct_clause[0]->node_case != 0))
         return notsup(c, -1, "SELECT DISTINCT ON is not supported");
     if (s->n_locking_clause) return notsup(c, -1, "FOR UPDATE / FOR SHARE is not supported");
-    if (s->n_window_clause) return notsup(c, -1, "WINDOW clauses are not supported");
     if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
         return notsup(c, -1, "FETCH ... WITH TIES is not supported");
     tw_pnode *src = NULL;
@@ -2672,6 +3214,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     }
     /* Target list. */
     tlist tl = {0};
+    c->win_mode = 1;
     for (size_t i = 0; i < s->n_target_list; i++) {
         Node *tn = s->target_list[i];
         if (tn->node_case != N_(RES_TARGET)) return notsup(c, -1, "malformed target list");
@@ -2767,6 +3310,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
         }
         keys[i].col = col;
     }
+    c->win_mode = 0;
     tw_expr *having = NULL;
     if (agg && s->having_clause) {
         if ((rc = cx(c, s->having_clause, &having))) return rc;
@@ -2784,6 +3328,21 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
         an->having = having;
         an->ncols = c->ngroup + c->naggs;
         top = an;
+    }
+    if (c->nwfns) { /* window functions: computed over the (aggregated) rows */
+        int in = agg ? c->ngroup + c->naggs : c->width;
+        tw_pnode *wn = mk_node(c, PN_WINDOW, top);
+        if (!wn) return nomem(c);
+        wn->win_in = in;
+        wn->nwfns = c->nwfns;
+        wn->wfns = c->wfns;
+        wn->nwspecs = c->nwspecs;
+        wn->wspecs = c->wspecs;
+        wn->nwexprs = c->nwexprs;
+        wn->wexprs = c->wexprs;
+        wn->ncols = in + c->nwfns;
+        top = wn;
+        for (int i = 0; i < tl.n; i++) win_remap(tl.e[i], in);
     }
     tw_pnode *pj = mk_node(c, PN_PROJECT, top);
     if (!pj) return nomem(c);
@@ -2825,7 +3384,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     if (nkeys) {
         /* The primary-key scan already yields pk order: skip the sort when ORDER BY is
          * an ascending prefix of the primary key. */
-        int skip = !agg && !distinct && src->kind == PN_SCAN && src->table->npk &&
+        int skip = !agg && !distinct && !c->nwfns && src->kind == PN_SCAN && src->table->npk &&
                    src->acc.kind != ACC_INDEX && nkeys <= src->table->npk;
         for (int i = 0; skip && i < nkeys; i++) {
             tw_expr *e = tl.e[keys[i].col];
@@ -2937,7 +3496,17 @@ static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
 static int plan_insert_rows(actx *c, PgQuery__InsertStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    if (s->with_clause) { /* WITH ... INSERT: the CTEs are in scope of the source query */
+        PgQuery__WithClause *w = s->with_clause;
+        cte_frame f;
+        if ((rc = with_push(c, w, &f))) return rc;
+        s->with_clause = NULL;
+        rc = plan_insert_rows(c, s);
+        s->with_clause = w;
+        if (!rc) rc = with_check_unused(c, &f);
+        c->ctes = f.parent;
+        return rc;
+    }
     tw_table *t;
     if ((rc = open_table(c, s->relation, &t))) return rc;
     p->table = t;

@@ -65,7 +65,8 @@ enum {
     PN_JOIN,
     PN_APPEND,
     PN_SETOP,
-    PN_RECURSIVE
+    PN_RECURSIVE,
+    PN_WINDOW
 };
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
@@ -93,6 +94,41 @@ typedef struct tw_sortkey {
     uint8_t desc;
     uint8_t nulls_first;
 } tw_sortkey;
+
+/* Window functions (PN_WINDOW). A window's frame: the whole partition, the rows up to
+ * the current row's last peer (RANGE, PostgreSQL's default with ORDER BY), or up to the
+ * current row (ROWS); every frame starts at the partition's first row. */
+enum {
+    TW_WF_ROW_NUMBER,
+    TW_WF_RANK,
+    TW_WF_DENSE_RANK,
+    TW_WF_PERCENT_RANK,
+    TW_WF_CUME_DIST,
+    TW_WF_NTILE,
+    TW_WF_LAG,
+    TW_WF_LEAD,
+    TW_WF_FIRST,
+    TW_WF_LAST,
+    TW_WF_NTH,
+    TW_WF_AGG
+};
+enum { TW_FRAME_ALL, TW_FRAME_PEERS, TW_FRAME_ROWS };
+
+typedef struct tw_winspec {
+    int npart, norder;
+    tw_sortkey *keys; /* npart partition keys then norder order keys; col = index into the
+                         window node's wexprs */
+    uint8_t frame;    /* TW_FRAME_* */
+} tw_winspec;
+
+typedef struct tw_winfn {
+    uint8_t fn; /* TW_WF_* */
+    int spec;   /* its window */
+    int nargs;  /* arguments are wexprs[argoff ..] */
+    int argoff;
+    tw_aggdef agg; /* TW_WF_AGG: the aggregate (its arg unused: see argoff) */
+    tw_sqltype type;
+} tw_winfn;
 
 typedef struct tw_pnode {
     uint8_t kind;
@@ -126,6 +162,12 @@ typedef struct tw_pnode {
     tw_expr *post; /* predicate on the joined row (after NULL extension) */
     /* LIMIT (also a hint to SORT for top-N) */
     tw_expr *limit, *offset;
+    /* WINDOW: output row = the win_in input columns, then one value per window function;
+     * wexprs (window keys and function arguments) are evaluated over the input row */
+    int win_in, nwfns, nwspecs, nwexprs;
+    tw_winfn *wfns;
+    tw_winspec *wspecs;
+    tw_expr **wexprs;
 } tw_pnode;
 
 /* A subquery runs its own operator tree over its own combined row (slot). */
