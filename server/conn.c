@@ -1147,6 +1147,8 @@ static int simple_query(conn *c, const char *sql, size_t len) {
     const char *p = sql, *end = sql + len;
     int implicit = 0;
     while (p < end) {
+        /* Only blanks and comments left: done, without asking the engine to parse them. */
+        if (!*skip_blank(p)) break;
         int64_t t0 = now_ms();
         const char *after = match_show_stats(p);
         if (after) {
