@@ -25,6 +25,7 @@
  *   f double precision (numbers widen)   n numeric (integers widen)
  *   b boolean   d date   s timestamp   z timestamptz (date/timestamp widen)
  *   v interval  x bytea  a any type (untyped → text)
+ *   u uuid  j json  J jsonb  A any array (array.h)  T text[]
  *   c "common": every c argument is unified to one type (greatest, concat-like rules)
  *   N numeric exactly (not an integer, not unknown): lets a numeric overload precede a
  *     float8 one, as PostgreSQL prefers float8 for integer and unknown arguments
@@ -35,6 +36,8 @@
 
 /* Result rules besides a fixed TY_* type. */
 enum { TW_RET_ARG0 = 0xFE, TW_RET_COMMON = 0xFF };
+/* TW_RET_ELEM0: the element type of argument 0, an array (array.h). */
+enum { TW_RET_ELEM0 = 0xFD };
 /* The widest integer type among the arguments (TW_RET_INTS4: at least integer). The
  * evaluator range-checks an integer result against the call's result type. */
 enum { TW_RET_INTS = 0xFA, TW_RET_INTS4 = 0xFB };
@@ -62,6 +65,9 @@ extern const tw_func tw_funcs_datetime[];
 /* GREATEST / LEAST (MinMaxExpr): not callable by name; the analyzer unifies the
  * arguments to one type and builds an EX_CALL to one of these. */
 extern const tw_func tw_func_greatest, tw_func_least;
+extern const tw_func tw_funcs_uuid[]; /* uuid.c */
+extern const tw_func tw_funcs_json[]; /* json.c */
+extern const tw_func tw_funcs_array[]; /* array.c */
 
 /* 1 if some function of this name is registered. */
 int tw_func_known(const char *name);
