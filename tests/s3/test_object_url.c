@@ -20,7 +20,7 @@ static const char *const ENV_VARS[] = {
     "AWS_ENDPOINT_URL",     "AWS_ENDPOINT_URL_S3",      "AWS_REGION",        "AWS_DEFAULT_REGION",
     "AWS_ACCESS_KEY_ID",    "AWS_SECRET_ACCESS_KEY",    "AWS_SESSION_TOKEN", "R2_ACCOUNT_ID",
     "GOOGLE_ACCESS_KEY_ID", "GOOGLE_SECRET_ACCESS_KEY", "TWILL_CACHE_DIR",   "TWILL_CACHE_SIZE",
-    "XDG_CACHE_HOME"};
+    "XDG_CACHE_HOME",       "TWILL_S3_TIMEOUT_MS"};
 
 static void clear_env(void) {
     for (size_t i = 0; i < sizeof ENV_VARS / sizeof *ENV_VARS; i++) unsetenv(ENV_VARS[i]);
@@ -50,6 +50,15 @@ static void test_s3_urls(void) {
     TW_CHECK_RC(parse("s3", "bkt?account=x", &u, &e), TWILL_MISUSE, &e);
     TW_CHECK(strstr(e.msg, "unknown query parameter \"account\"") != NULL);
     TW_CHECK_RC(parse("s3", "bkt?addressing=sideways", &u, &e), TWILL_MISUSE, &e);
+    TW_CHECK_RC(parse("s3", "bkt?timeout_ms=250", &u, &e), TWILL_OK, &e);
+    TW_CHECK(u.timeout_ms == 250);
+    TW_CHECK_RC(parse("s3", "bkt", &u, &e), TWILL_OK, &e);
+    TW_CHECK(u.timeout_ms == 0);
+    setenv("TWILL_S3_TIMEOUT_MS", "1500", 1);
+    TW_CHECK_RC(parse("gs", "bkt", &u, &e), TWILL_OK, &e);
+    TW_CHECK(u.timeout_ms == 1500);
+    TW_CHECK_RC(parse("s3", "bkt?timeout_ms=0", &u, &e), TWILL_MISUSE, &e);
+    unsetenv("TWILL_S3_TIMEOUT_MS");
     clear_env();
 }
 

@@ -153,7 +153,7 @@ int tw_object_parse_scheme_url(const char *scheme, const char *rest, tw_object_u
         region = env("AWS_REGION", "AWS_DEFAULT_REGION");
     }
     char qendpoint[sizeof u->endpoint] = "", qregion[sizeof u->region] = "", qaddr[16] = "";
-    char qaccount[64] = "", qcache[512] = "", qsize[32] = "";
+    char qaccount[64] = "", qcache[512] = "", qsize[32] = "", qtimeout[24] = "";
     for (const char *s = q ? q + 1 : NULL; s && *s;) {
         size_t len = strcspn(s, "&");
         const char *eq = memchr(s, '=', len);
@@ -164,20 +164,20 @@ int tw_object_parse_scheme_url(const char *scheme, const char *rest, tw_object_u
         static const struct {
             const char *name;
             int r2_only;
-        } known[] = {{"endpoint", 0}, {"region", 0}, {"addressing", 0},
-                     {"account", 1},  {"cache", 0},  {"cache_size", 0}};
-        char *dsts[] = {qendpoint, qregion, qaddr, qaccount, qcache, qsize};
-        size_t caps[] = {sizeof qendpoint, sizeof qregion, sizeof qaddr,
-                         sizeof qaccount,  sizeof qcache,  sizeof qsize};
+        } known[] = {{"endpoint", 0}, {"region", 0},     {"addressing", 0}, {"account", 1},
+                     {"cache", 0},    {"cache_size", 0}, {"timeout_ms", 0}};
+        char *dsts[] = {qendpoint, qregion, qaddr, qaccount, qcache, qsize, qtimeout};
+        size_t caps[] = {sizeof qendpoint, sizeof qregion, sizeof qaddr,   sizeof qaccount,
+                         sizeof qcache,    sizeof qsize,   sizeof qtimeout};
         int k = -1;
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 7; i++)
             if (strlen(known[i].name) == klen && !memcmp(s, known[i].name, klen) &&
                 (!known[i].r2_only || u->provider == TW_OBJ_R2))
                 k = i;
         if (k < 0)
             return tw_err_set(err, TWILL_MISUSE, NULL,
                               "%s:// URL: unknown query parameter \"%.*s\" (known: endpoint, "
-                              "region, addressing, cache, cache_size%s)",
+                              "region, addressing, cache, cache_size, timeout_ms%s)",
                               sc, (int)klen, s, u->provider == TW_OBJ_R2 ? ", account" : "");
         if (pct_decode(eq + 1, vlen, dsts[k], caps[k]) || !*dsts[k])
             return tw_err_set(err, TWILL_MISUSE, NULL,
@@ -229,6 +229,17 @@ int tw_object_parse_scheme_url(const char *scheme, const char *rest, tw_object_u
         return tw_err_set(err, TWILL_MISUSE, NULL,
                           "%s:// URL: addressing must be \"path\" or \"virtual\", not \"%s\"", sc,
                           qaddr);
+    const char *to = *qtimeout ? qtimeout : env("TWILL_S3_TIMEOUT_MS", NULL);
+    if (to) {
+        char *end;
+        long v = strtol(to, &end, 10);
+        if (*end || v < 1 || v > 3600000)
+            return tw_err_set(err, TWILL_MISUSE, NULL,
+                              "%s:// timeout_ms \"%s\" must be 1..3600000 (milliseconds per "
+                              "request attempt)",
+                              sc, to);
+        u->timeout_ms = v;
+    }
     return resolve_cache(u, qcache, qsize, err);
 }
 
@@ -502,6 +513,7 @@ int tw_object_open_scheme(const char *scheme, const char *rest, const tw_storage
                         .secret_key = sk,
                         .session_token = tok,
                         .virtual_hosted = o->url.virtual_hosted,
+                        .timeout_ms = o->url.timeout_ms,
                         .dialect =
                             o->url.provider == TW_OBJ_GCS ? TW_S3_DIALECT_GCS : TW_S3_DIALECT_AWS};
     if ((rc = tw_s3_open(&cfg, &o->s3, err))) goto fail;

@@ -27,6 +27,7 @@ typedef struct tw_object_url {
     /* the local cache: cache_dir is this database's own directory ("" : no cache) */
     char cache_dir[640];
     uint64_t cache_size; /* bytes */
+    long timeout_ms;     /* per request attempt; 0: the client's default (30 s) */
 } tw_object_url;
 
 #define TW_OBJ_CACHE_SIZE_DEFAULT (1024ull << 20) /* 1 GiB */
@@ -37,6 +38,7 @@ typedef struct tw_object_url {
  * defaults to virtual-hosted for AWS and path-style for any other endpoint (an IP
  * address has no bucket subdomains). Fails with TWILL_MISUSE naming the bad part. */
 int tw_object_parse_url(const char *rest, tw_object_url *out, tw_err *err);
+/* ?timeout_ms=N (else TWILL_S3_TIMEOUT_MS) bounds each request attempt (5 attempts). */
 /* The same for any scheme ("s3", "r2", "gs"; case-insensitive). r2: the endpoint is
  * https://ACCOUNT.r2.cloudflarestorage.com (ACCOUNT from ?account= or R2_ACCOUNT_ID; a
  * missing one is an error naming both), region "auto". gs: https://storage.googleapis.com,

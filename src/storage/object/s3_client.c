@@ -177,13 +177,14 @@ typedef struct request {
 } request;
 
 typedef struct upload {
-    const uint8_t *p;
-    size_t left;
+    const uint8_t *base, *p;
+    size_t total, left;
 } upload;
 
 static size_t read_cb(char *dst, size_t size, size_t nmemb, void *arg) {
     upload *u = arg;
     size_t n = size * nmemb < u->left ? size * nmemb : u->left;
+    if (!n) return 0;
     memcpy(dst, u->p, n);
     u->p += n, u->left -= n;
     return n;
@@ -230,6 +231,12 @@ static int retryable_curl(CURLcode c) {
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
+    /* A kept-alive connection turned out dead after the body went out: libcurl would
+     * resend it but cannot rewind (deliberately no CURLOPT_SEEKFUNCTION: its silent
+     * resend would hide that an earlier send may have landed, and a create-only PUT
+     * must know - res.attempts > 1 - to read back a 412). Our own retry re-prepares
+     * the body and counts the attempt. */
+    case CURLE_SEND_FAIL_REWIND:
         return 1;
     default:
         return 0;
@@ -464,7 +471,7 @@ static int xfer_prepare(tw_s3 *s, xfer *x, CURL *h, tw_err *err) {
         x->hl = tmp;
     }
 
-    x->up = (upload){r->body, r->body_len};
+    x->up = (upload){r->body, r->body, r->body_len, r->body_len};
     tw_buf_reset(&x->resp);
     if (r->out) tw_buf_reset(r->out);
     x->sk = (sink){&x->resp, 0};
