@@ -1531,6 +1531,14 @@ static int msg_bind(conn *c, tws_rd *r) {
         ext_error(c, "08P01", "bind message has the wrong number of result formats");
         return 0;
     }
+    for (int i = 0; !err_state && i < ncols; i++) {
+        uint32_t oid = twill_column_pg_type(p->st, i, NULL);
+        if (col_format(p->fmts, nr, i) == 1 && tws_oid_is_array(oid)) {
+            err_state = "0A000";
+            snprintf(err_msg, sizeof err_msg,
+                     "binary format for result column %d of type %u is not supported", i + 1, oid);
+        }
+    }
     if (err_state) {
         portal_free(c, p);
         ext_error(c, err_state, err_msg);

@@ -303,6 +303,14 @@ int tws_oid_acceptable(uint32_t oid) {
     return oid < 16384;
 }
 
+int tws_oid_is_array(uint32_t oid) {
+    static const uint32_t arr[] = {199,  1000, 1001, 1005, 1007, 1009, 1014, 1015, 1016,
+                                   1021, 1022, 1115, 1182, 1185, 1187, 1231, 2951, 3807};
+    for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
+        if (arr[i] == oid) return 1;
+    return 0;
+}
+
 int tws_oid_typlen(uint32_t oid) {
     switch (oid) {
     case TWS_OID_BOOL:
@@ -560,8 +568,37 @@ void tws_put_column(tws_io *io, twill_stmt *st, int col, uint32_t oid, int fmt) 
             }
             break;
         }
+        case TWS_OID_UUID: { /* uuid_send: the 16 bytes */
+            const char *t = twill_column_text(st, col);
+            uint8_t u[16];
+            int ok = t && strlen(t) == 36;
+            for (int i = 0, k = 0; ok && i < 16; i++, k += 2) {
+                if (t[k] == '-') k++;
+                unsigned hi, lo;
+                char h[3] = {t[k], t[k + 1], 0};
+                ok = sscanf(h, "%1x%1x", &hi, &lo) == 2;
+                u[i] = (uint8_t)(hi << 4 | lo);
+            }
+            if (ok) {
+                tws_w_i32(io, 16);
+                tws_w_bytes(io, u, 16);
+                return;
+            }
+            break;
+        }
+        case TWS_OID_JSONB: { /* jsonb_send: version 1, then the text */
+            const char *t = twill_column_text(st, col);
+            if (t) {
+                size_t n = strlen(t);
+                tws_w_i32(io, (int32_t)n + 1);
+                tws_w_u8(io, 1);
+                tws_w_bytes(io, t, n);
+                return;
+            }
+            break;
+        }
         default:
-            break; /* text-like: the binary form is the text */
+            break; /* text-like (json too): the binary form is the text */
         }
     }
     const char *t = twill_column_text(st, col);

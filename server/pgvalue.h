@@ -38,6 +38,10 @@
 #define TWS_OID_TIMESTAMP 1114
 #define TWS_OID_TIMESTAMPTZ 1184
 #define TWS_OID_INTERVAL 1186
+#define TWS_OID_UUID 2950
+#define TWS_OID_JSONB 3802
+/* 1 if oid is an array type (their binary format is not supported: 0A000 at Bind). */
+int tws_oid_is_array(uint32_t oid);
 
 /* 1 if oid names a type a client may declare for a parameter: 0 (unspecified) or a
  * built-in type (below PostgreSQL's FirstNormalObjectId, 16384). */
