@@ -3,6 +3,7 @@
 #include "sql/codec.h"
 #include "sql/datetime.h"
 #include "sql/numeric.h"
+#include "sql/pgcatalog.h"
 #include "sql/srf.h"
 
 #include <math.h>
@@ -234,7 +235,8 @@ static tw_evalctx ctx_of(tw_run *r, int slot, const tw_val *row) {
                         .arena = &r->arenas[slot],
                         .outer = r->outers[slot],
                         .subq = eval_subq,
-                        .run = r};
+                        .run = r,
+                        .cat = r->plan->cat};
 }
 
 /* ---- keys ---- */
@@ -498,12 +500,41 @@ static int srf_scan_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val *
     }
 }
 
+/* A system catalog relation (pgcatalog.h): its rows are computed from the plan's catalog
+ * snapshot when the scan starts, kept in the node's row array until it stops. */
+static int vrel_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
+    int rc;
+    if (!s->started) {
+        tw_val **rows;
+        size_t nrows;
+        if ((rc = tw_pgcat_rows(r->plan->cat, n->vrel, &rows, &nrows, err))) return rc;
+        s->rows = rows;
+        s->nrows = s->caprows = nrows;
+        s->pos = 0;
+        s->started = 1;
+    }
+    tw_val *jrow = r->jrows[n->slot];
+    while (s->pos < s->nrows) {
+        memcpy(jrow + n->coloff, s->rows[s->pos++], sizeof(tw_val) * (size_t)n->table->ncols);
+        if (n->filter) {
+            int ok;
+            tw_evalctx c = ctx_of(r, n->slot, jrow);
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = jrow;
+        return TWILL_ROW;
+    }
+    return TWILL_DONE;
+}
+
 static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **row, tw_err *err) {
     nstate *s = &r->st[n->id];
     const tw_table *t = n->table;
     int rc;
     if (n->srf) return srf_scan_next(r, n, s, row, err);
     if (n->from_sub) return derived_next(r, n, s, row, err);
+    if (n->vrel) return vrel_next(r, n, s, row, err);
     if (!s->started && (rc = scan_start(r, n, s, err))) return rc;
     for (;;) {
         if (s->done) return TWILL_DONE;

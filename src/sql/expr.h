@@ -110,6 +110,9 @@ struct tw_evalctx {
     /* Runs subqueries (the executor supplies it; expressions sit below it). */
     int (*subq)(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *out, tw_err *err);
     void *run;
+    /* The catalog snapshot the plan was built against (catalog functions read it;
+     * NULL outside the executor). */
+    const struct tw_catalog *cat;
 };
 
 int tw_eval(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err);

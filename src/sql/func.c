@@ -7,9 +7,17 @@
 
 /* Every module's table; add a module here and its extern in func.h. */
 static const tw_func *const modules[] = {tw_funcs_string, tw_funcs_math,  tw_funcs_datetime,
-                                          tw_funcs_uuid,   tw_funcs_json,  tw_funcs_array};
+                                          tw_funcs_uuid,   tw_funcs_json,  tw_funcs_array, tw_funcs_catalog,
+                                          tw_funcs_regex};
 
 #define NMODULES (sizeof modules / sizeof modules[0])
+
+int tw_func_each(int (*cb)(const tw_func *f, void *ud), void *ud) {
+    for (size_t m = 0; m < NMODULES; m++)
+        for (const tw_func *f = modules[m]; f->name; f++)
+            if (cb(f, ud)) return -1;
+    return 0;
+}
 
 int tw_func_known(const char *name) {
     for (size_t m = 0; m < NMODULES; m++)

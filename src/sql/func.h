@@ -59,6 +59,22 @@ struct tw_func {
 
 /* The function table of each module: entries end at one with name == NULL. */
 extern const tw_func tw_funcs_string[];
+extern const tw_func tw_funcs_catalog[]; /* func_catalog.c: pg_catalog functions */
+extern const tw_func tw_funcs_regex[];   /* func_catalog.c: ~ !~ ~* !~* (POSIX regex.h) */
+
+/* Calls cb for every registered function (stops when cb returns non-zero: -1). */
+int tw_func_each(int (*cb)(const tw_func *f, void *ud), void *ud);
+
+extern const tw_func tw_funcs_math[];
+extern const tw_func tw_funcs_datetime[];
+
+/* GREATEST / LEAST (MinMaxExpr): not callable by name; the analyzer unifies the
+ * arguments to one type and builds an EX_CALL to one of these. */
+extern const tw_func tw_func_greatest, tw_func_least;
+extern const tw_func tw_funcs_uuid[]; /* uuid.c */
+extern const tw_func tw_funcs_json[]; /* json.c */
+extern const tw_func tw_funcs_array[]; /* array.c */
+
 extern const tw_func tw_funcs_math[];
 extern const tw_func tw_funcs_datetime[];
 

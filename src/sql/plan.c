@@ -4,6 +4,7 @@
 #include "sql/func.h"
 #include "sql/srf.h"
 #include "sql/numeric.h"
+#include "sql/pgcatalog.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -671,6 +672,68 @@ static int mk_now(actx *c, int fn, int loc, tw_expr **out) {
     return TWILL_OK;
 }
 
+/* ---- system catalogs (pgcatalog.h, func_catalog.c) ---- */
+
+/* x::regclass / regtype / regnamespace / regproc / regrole: a name in, an oid out (the
+ * registered function <type>in), an oid in, a name out (<type>out) — these types exist
+ * only as the conversions; ::oid is bigint and ::name text (shown as oid / name). *done: 1 when *out is
+ * built, 2 when *t is the type to cast to, 0 for any other type. */
+static int catalog_cast(actx *c, PgQuery__TypeCast *tc, tw_sqltype *t, tw_expr **out,
+                        int *done) {
+    const PgQuery__TypeName *tn = tc->type_name;
+    *done = 0;
+    if (!tn || !tn->n_names || tn->n_array_bounds || tn->n_typmods) return TWILL_OK;
+    const char *name = str_of(tn->names[tn->n_names - 1]);
+    const char *schema = tn->n_names > 1 ? str_of(tn->names[0]) : "pg_catalog";
+    if (!name || !schema || strcmp(schema, "pg_catalog")) return TWILL_OK;
+    if (!strcmp(name, "oid") || !strcmp(name, "name")) {
+        *t = name[0] == 'o' ? (tw_sqltype){TY_INT8, TW_MOD_OID} : (tw_sqltype){TY_TEXT, TW_MOD_NAME};
+        *done = 2;
+        return TWILL_OK;
+    }
+    if (strcmp(name, "regclass") && strcmp(name, "regtype") && strcmp(name, "regnamespace") &&
+        strcmp(name, "regproc") && strcmp(name, "regrole"))
+        return TWILL_OK;
+    tw_expr *a;
+    int rc = cx(c, tc->arg, &a);
+    if (rc) return rc;
+    int in = a->type.ty == TY_UNKNOWN || ty_is_text(a->type.ty);
+    if (!in && !ty_is_int(a->type.ty))
+        return aerr(c, tc->location, "42846", "cannot cast type %s to %s",
+                    tw_type_name(a->type, (char[64]){0}, 64), name);
+    if (coerce_unknown(c, &a, (tw_sqltype){TY_TEXT, -1}, 0, tc->location)) return TWILL_ERROR;
+    char fname[32];
+    snprintf(fname, sizeof fname, "%s%s", name, in ? "in" : "out");
+    const tw_func *fn = tw_func_resolve(fname, &a->type, 1);
+    if (!fn) return notsup(c, tc->location, "type %s is not supported", name);
+    tw_expr *e = mk(c, EX_CALL, 1);
+    if (!e) return nomem(c);
+    e->args[0] = a;
+    e->fn = fn;
+    e->type = (tw_sqltype){fn->ret, -1};
+    *out = e;
+    *done = 1;
+    return TWILL_OK;
+}
+
+/* COLLATE "C" / "POSIX" / pg_catalog.default: text already compares bytewise (a no-op). */
+static int cx_collate(actx *c, PgQuery__CollateClause *cc, tw_expr **out) {
+    const char *coll = cc->n_collname ? str_of(cc->collname[cc->n_collname - 1]) : NULL;
+    if (!coll || (strcmp(coll, "C") && strcmp(coll, "POSIX") && strcmp(coll, "default")))
+        return notsup(c, cc->location, "collation \"%s\" is not supported (only \"C\")",
+                      coll ? coll : "?");
+    return cx(c, cc->arg, out);
+}
+
+static int text_const(actx *c, const char *v, tw_expr **out) {
+    tw_expr *e = mk(c, EX_CONST, 0);
+    if (!e) return nomem(c);
+    e->v = (tw_val){.k = VK_TEXT, .s = v, .n = strlen(v)};
+    e->type = (tw_sqltype){TY_TEXT, -1};
+    *out = e;
+    return TWILL_OK;
+}
+
 static int cx_sqlvalue(actx *c, const PgQuery__SQLValueFunction *f, tw_expr **out) {
     switch (f->op) {
     case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
@@ -679,6 +742,15 @@ static int cx_sqlvalue(actx *c, const PgQuery__SQLValueFunction *f, tw_expr **ou
         return mk_now(c, TW_SEQ_NOW_TSTZ, f->location, out);
     case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
         return mk_now(c, TW_SEQ_NOW_TS, f->location, out);
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+        return text_const(c, TW_PGCAT_USER, out);
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+        return text_const(c, TW_PGCAT_DATABASE, out);
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+        return text_const(c, "public", out);
     default:
         return notsup(c, f->location, "this SQL value function is not supported");
     }
@@ -1796,7 +1868,10 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
     case N_(TYPE_CAST): {
         tw_sqltype t;
         tw_expr *a;
-        if ((rc = resolve_type(c, n->type_cast->type_name, &t))) return rc;
+        int done;
+        if ((rc = catalog_cast(c, n->type_cast, &t, out, &done))) return rc;
+        if (done == 1) return TWILL_OK;
+        if (!done && (rc = resolve_type(c, n->type_cast->type_name, &t))) return rc;
         if ((rc = cx(c, n->type_cast->arg, &a))) return rc;
         if (a->op == EX_CONST) {
             tw_val v;
@@ -1820,6 +1895,8 @@ static int cx_inner(actx *c, Node *n, tw_expr **out) {
     }
     case N_(FUNC_CALL):
         return cx_func(c, n->func_call, out);
+    case N_(COLLATE_CLAUSE):
+        return cx_collate(c, n->collate_clause, out);
     case N_(SQLVALUE_FUNCTION):
         return cx_sqlvalue(c, n->sqlvalue_function, out);
     case N_(MIN_MAX_EXPR): { /* GREATEST / LEAST: a call over the unified arguments */
@@ -2218,6 +2295,24 @@ static int figure_name(Node *v, const char **out) {
             return 2;
         case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
             *out = "localtimestamp";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+            *out = "current_user";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
+            *out = "current_role";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+            *out = "session_user";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+            *out = "user";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+            *out = "current_catalog";
+            return 2;
+        case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+            *out = "current_schema";
             return 2;
         default:
             return 0;
@@ -2831,7 +2926,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     memset(left_on, 0, sizeof left_on);
     for (int k = 0; k < ni; k++) {
         tw_table *t = NULL;
-        int from_sub = 0;
+        int from_sub = 0, vrel = 0;
         tw_srf *srf = NULL;
         const PgQuery__CommonTableExpr *cte;
         const cte_frame *cf;
@@ -2879,6 +2974,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         sn->alias = items[k].rv ? rv_alias(items[k].rv) : NULL;
         sn->wt = wt;
         sn->from_sub = from_sub;
+        sn->vrel = vrel;
         sn->srf = srf;
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
@@ -3128,7 +3224,85 @@ static int plan_setop(actx *c, PgQuery__SelectStmt *s) {
     return TWILL_OK;
 }
 
+/* Does FROM item n produce no rows because an always-empty system catalog (pg_inherits,
+ * pg_policy, ...: Twill has no such objects) is joined in without an outer join? */
+static int empty_from_item(const Node *n) {
+    if (!n) return 0;
+    if (n->node_case == N_(RANGE_VAR)) {
+        int v;
+        return tw_pgcat_lookup(n->range_var->schemaname, n->range_var->relname, &v) &&
+               tw_pgcat_always_empty(v);
+    }
+    if (n->node_case != N_(JOIN_EXPR)) return 0;
+    const PgQuery__JoinExpr *j = n->join_expr;
+    int l = empty_from_item(j->larg), r = empty_from_item(j->rarg);
+    switch (j->jointype) {
+    case PG_QUERY__JOIN_TYPE__JOIN_INNER:
+        return l || r;
+    case PG_QUERY__JOIN_TYPE__JOIN_LEFT:
+        return l;
+    case PG_QUERY__JOIN_TYPE__JOIN_RIGHT:
+        return r;
+    default:
+        return l && r;
+    }
+}
+
+static int plan_select_body(actx *c, PgQuery__SelectStmt *s);
+
+/* A query that reads an always-empty system catalog but uses something Twill cannot
+ * plan (psql's \d asks pg_policy with ARRAY(...) and = ANY, pg_publication with
+ * string_agg over generate_series, ...): whatever its expressions mean, its answer is no
+ * rows, so it is planned as an empty result whose columns are text, named as
+ * PostgreSQL names them. Anything else keeps its 0A000. */
 static int plan_select(actx *c, PgQuery__SelectStmt *s) {
+    PgQuery__SelectStmt *srf_s;
+    int rc = srf_target_rewrite(c, s, &srf_s);
+    if (rc) return rc;
+    if (srf_s) s = srf_s;
+    rc = plan_select_body(c, s);
+    if ((rc != TWILL_NOTSUP && rc != TWILL_ERROR) || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE ||
+        s->n_group_clause || s->having_clause)
+        return rc;
+    int empty = 0;
+    for (size_t i = 0; i < s->n_from_clause && !empty; i++)
+        empty = empty_from_item(s->from_clause[i]);
+    for (size_t i = 0; i < s->n_target_list && empty; i++)
+        empty = !has_agg(s->target_list[i]);
+    if (!empty) return rc;
+    tw_err_clear(c->err);
+    tw_plan *p = c->p;
+    int n = (int)s->n_target_list;
+    tw_pnode *src = mk_node(c, PN_ONEROW, NULL);
+    tw_pnode *pj = src ? mk_node(c, PN_PROJECT, src) : NULL;
+    tw_expr *no = mk(c, EX_CONST, 0);
+    char **names = tw_arena_alloc(c->a, sizeof(char *) * (size_t)(n ? n : 1));
+    tw_sqltype *types = tw_arena_alloc(c->a, sizeof(tw_sqltype) * (size_t)(n ? n : 1));
+    tw_expr **exprs = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(n ? n : 1));
+    if (!pj || !no || !names || !types || !exprs) return nomem(c);
+    no->v = (tw_val){.k = VK_BOOL, .i = 0};
+    no->type = (tw_sqltype){TY_BOOL, -1};
+    src->filter = no;
+    for (int i = 0; i < n; i++) {
+        const PgQuery__ResTarget *rt =
+            s->target_list[i]->node_case == N_(RES_TARGET) ? s->target_list[i]->res_target : NULL;
+        const char *nm = rt && rt->name && rt->name[0] ? rt->name
+                         : rt                          ? derive_name(rt->val)
+                                                       : "?column?";
+        if (!(names[i] = tw_arena_strndup(c->a, nm, strlen(nm))) || !(exprs[i] = mk(c, EX_CONST, 0)))
+            return nomem(c);
+        exprs[i]->type = types[i] = (tw_sqltype){TY_TEXT, -1};
+    }
+    pj->exprs = exprs;
+    pj->ncols = n;
+    p->root = pj;
+    p->ncols = n;
+    p->colnames = names;
+    p->coltypes = types;
+    return TWILL_OK;
+}
+
+static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
     int rc;
     /* aggregation state is per query level */
     c->agg_mode = c->in_agg = 0;

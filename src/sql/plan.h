@@ -142,6 +142,7 @@ typedef struct tw_pnode {
     struct tw_pnode *wt; /* a working-table scan: the PN_RECURSIVE node whose rows it reads */
     int coloff;   /* where the table's columns start in the combined row */
     int from_sub; /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
+    int vrel;     /* a system catalog relation (pgcatalog.h): its rows computed at start */
     struct tw_srf *srf; /* a function in FROM (generate_series): rows from srf.c */
     tw_access acc;
     tw_expr *filter;

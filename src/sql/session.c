@@ -1544,7 +1544,14 @@ int tw_sql_column_decltype(const tw_sql_stmt *st, int col) {
 uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
     if (typmod) *typmod = -1;
     if (col < 0 || col >= tw_sql_column_count(st)) return 0;
-    tw_sqltype t = st->plan->coltypes[col];
+    return tw_type_pgoid(st->plan->coltypes[col], typmod);
+}
+
+uint32_t tw_type_pgoid(tw_sqltype t, int32_t *typmod) {
+    if (typmod) *typmod = -1;
+    if (t.ty == TY_INT8 && t.mod == TW_MOD_OID) return 26;
+    if (t.ty == TY_TEXT && t.mod == TW_MOD_NAME) return 19;
+    if (t.ty == TY_TEXT && t.mod == TW_MOD_CHAR1) return 18;
     switch (t.ty) {
     case TY_BOOL:
         return 16;
@@ -1617,6 +1624,10 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return "CREATE SEQUENCE";
     case PL_DROP_SEQ:
         return "DROP SEQUENCE";
+    case PL_CREATE_VIEW:
+        return "CREATE VIEW";
+    case PL_DROP_VIEW:
+        return "DROP VIEW";
     case PL_BEGIN:
         return "BEGIN";
     case PL_COMMIT:

@@ -121,6 +121,13 @@ int tw_type_kind(int ty);
 int tw_type_abi(int ty);
 /* PostgreSQL's name for the type, e.g. "integer", "character varying(10)". */
 const char *tw_type_name(tw_sqltype t, char *buf, size_t cap);
+/* PostgreSQL's type OID of t (text 25 for anything without one of its own); *typmod (if not
+ * NULL) receives its type modifier (-1 none; varchar(n) / char(n): n + 4). session.c. */
+uint32_t tw_type_pgoid(tw_sqltype t, int32_t *typmod);
+/* Modifiers that only rename a type on the wire (system catalog columns, pgcatalog.h):
+ * bigint shown as oid (26), text as name (19) or "char" (18). Values and operators are
+ * those of bigint / text. */
+enum { TW_MOD_OID = -2, TW_MOD_NAME = -3, TW_MOD_CHAR1 = -4 };
 
 /* Converts v to type t. `assign` selects assignment semantics (varchar overflow is
  * 22001) over explicit-cast semantics (silently truncates). New bytes come from a. */
