@@ -56,6 +56,11 @@ struct nstate {
     int64_t limit, offset, seen;
     /* SCAN of a function in FROM */
     tw_srf_state srf;
+    /* RECURSIVE: rows filled this round go to rows[]; wrows[] holds the previous round,
+     * which the working-table scans read */
+    tw_val **wrows;
+    size_t nw;
+    int phase;
 };
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
@@ -148,6 +153,11 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
         s->rows = NULL;
         s->nrows = s->caprows = s->pos = 0;
         s->seen = 0;
+        for (size_t i = 0; i < s->nw; i++) free(s->wrows[i]);
+        free(s->wrows);
+        s->wrows = NULL;
+        s->nw = 0;
+        s->phase = 0;
     }
 }
 
@@ -1404,6 +1414,7 @@ static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_er
     int rc;
     switch (n->kind) {
     case PN_SCAN:
+        if (n->wt) return worktable_next(r, n, s, row, err);
         return scan_next(r, n, NULL, row, err);
     case PN_RECURSIVE:
         return recursive_next(r, n, s, row, err);

@@ -4694,6 +4694,12 @@ static int plan_create_view(actx *c, PgQuery__ViewStmt *vs) {
 
 int tw_plan_peek_kind(tw_parsetree *tree, size_t i) {
     Node *n = tree->pr->stmts[i]->stmt;
+    if (n && n->node_case == N_(VARIABLE_SET_STMT) && n->variable_set_stmt->name) {
+        const char *v = n->variable_set_stmt->name;
+        if (!strcmp(v, "TRANSACTION") || !strcmp(v, "SESSION CHARACTERISTICS") ||
+            !strcmp(v, "default_transaction_isolation") || !strcmp(v, "transaction_isolation"))
+            return PL_SET_ISOLATION;
+    }
     if (n && n->node_case == N_(TRANSACTION_STMT)) {
         switch (n->transaction_stmt->kind) {
         case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:

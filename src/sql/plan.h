@@ -37,7 +37,8 @@ enum {
     PL_DROP_SEQ,
     PL_TRUNCATE,
     PL_ALTER_TABLE,
-    PL_EXPLAIN, /* inner = the explained statement's plan; one text column */
+    PL_EXPLAIN,       /* inner = the explained statement's plan; one text column */
+    PL_SET_ISOLATION, /* SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL, ... */
 };
 /* ALTER TABLE actions (tw_plan.alter) */
 /* ALT_ADD_PK: newtable->pk / npk = the key; ALT_ADD_UNIQUE: newidx[0]. */

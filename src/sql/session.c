@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define STMT_CACHE_MAX 64
 #define STMT_CACHE_MAX_TEXT 65536 /* bulk statements are not worth keeping */
@@ -74,6 +75,8 @@ struct tw_sql_session {
     int64_t lastval;
     tw_txn *txn; /* the open transaction block's transaction */
     int in_block, aborted, cat_dirty;
+    int iso, iso_default; /* TW_ISO_*: the block's level, and the level of new blocks */
+    int block_used;       /* a statement other than transaction control ran in the block */
     int64_t txn_now; /* the block's start time: now() is stable within a transaction */
     tw_catalog *private_cat;
     savepoint *sps; /* oldest first */
@@ -431,8 +434,46 @@ int tw_sql_session_open(tw_sql_db *db, tw_sql_session **out, tw_err *err) {
     tw_sql_session *s = calloc(1, sizeof *s);
     if (!s) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
     s->db = db;
+    s->iso = s->iso_default = TW_ISO_READ_COMMITTED;
     *out = s;
     return TWILL_OK;
+}
+
+static const char *const iso_names[] = {"read uncommitted", "read committed", "repeatable read",
+                                        "serializable"};
+
+const char *tw_sql_isolation_name(int level) {
+    return level >= 0 && level <= TW_ISO_SERIALIZABLE ? iso_names[level] : "read committed";
+}
+
+int tw_sql_isolation_parse(const char *name) {
+    for (int i = 0; name && i <= TW_ISO_SERIALIZABLE; i++)
+        if (!strcasecmp(name, iso_names[i])) return i;
+    return -1;
+}
+
+void tw_sql_set_default_isolation(tw_sql_session *s, int level) {
+    if (s && level >= 0 && level <= TW_ISO_SERIALIZABLE) s->iso_default = level;
+}
+
+int tw_sql_isolation(const tw_sql_session *s) {
+    return s->in_block ? s->iso : s->iso_default;
+}
+
+/* The isolation level named by BEGIN's / SET TRANSACTION's options (DefElem
+ * transaction_isolation), or -1 when they name none. */
+static int iso_option(PgQuery__Node **opts, size_t n) {
+    int level = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) continue;
+        const PgQuery__DefElem *d = opts[i]->def_elem;
+        if (strcmp(d->defname, "transaction_isolation") || !d->arg ||
+            d->arg->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+            d->arg->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL)
+            continue;
+        level = tw_sql_isolation_parse(d->arg->a_const->sval->sval);
+    }
+    return level;
 }
 
 static void stop_stmt(tw_sql_stmt *st);
@@ -1292,12 +1333,46 @@ static int txn_control(tw_sql_stmt *st, tw_err *err) {
     tw_sql_session *s = st->s;
     int rc = TWILL_OK;
     switch (st->kind) {
-    case PL_BEGIN:
+    case PL_BEGIN: {
         if (s->in_block) return TWILL_DONE; /* PostgreSQL: a warning, not an error */
+        const PgQuery__TransactionStmt *ts = st->tree->pr->stmts[st->idx]->stmt->transaction_stmt;
+        int level = iso_option(ts->options, ts->n_options);
         if ((rc = tw_txn_begin(s->db->eng, &s->txn, err))) return rc;
+        s->iso = level >= 0 ? level : s->iso_default;
+        s->block_used = 0;
         s->in_block = 1;
         s->txn_now = tw_dt_now();
         return TWILL_DONE;
+    }
+    case PL_SET_ISOLATION: {
+        /* SET TRANSACTION / SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL x,
+         * SET default_transaction_isolation / transaction_isolation = 'x' */
+        const PgQuery__VariableSetStmt *vs =
+            st->tree->pr->stmts[st->idx]->stmt->variable_set_stmt;
+        int level = -1, dflt = !strcmp(vs->name, "SESSION CHARACTERISTICS") ||
+                               !strcmp(vs->name, "default_transaction_isolation");
+        if (vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI)
+            level = iso_option(vs->args, vs->n_args);
+        else if (vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT ||
+                 vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET)
+            level = TW_ISO_READ_COMMITTED;
+        else if (vs->n_args == 1 && vs->args[0]->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+                 vs->args[0]->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL)
+            level = tw_sql_isolation_parse(vs->args[0]->a_const->sval->sval);
+        if (level < 0)
+            return tw_err_set(err, TWILL_ERROR, "22023",
+                              "invalid value for parameter \"transaction_isolation\"");
+        if (dflt) {
+            s->iso_default = level;
+            return TWILL_DONE;
+        }
+        if (!s->in_block) return TWILL_DONE; /* PostgreSQL: a warning, no effect */
+        if (s->block_used && level != s->iso)
+            return tw_err_set(err, TWILL_ERROR, "25001",
+                              "SET TRANSACTION ISOLATION LEVEL must be called before any query");
+        s->iso = level;
+        return TWILL_DONE;
+    }
     case PL_COMMIT:
         if (!s->in_block) return TWILL_DONE;
         if (s->aborted || !s->txn) {
@@ -1451,6 +1526,12 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
     } else {
         t = s->txn;
         tw_txn_next_command(t);
+        /* READ COMMITTED: each statement sees what has committed before it starts
+         * (unless another statement's rows are still being read from this block) */
+        int others = 0;
+        for (tw_sql_stmt *o = s->stmts; o; o = o->next) others |= o != st && o->running;
+        if (s->iso <= TW_ISO_READ_COMMITTED && !others) tw_txn_refresh_snapshot(t);
+        s->block_used = 1;
     }
     if ((rc = ensure_plan(st, err))) {
         if (autocommit) tw_txn_rollback(t);
@@ -1639,6 +1720,8 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return "SAVEPOINT";
     case PL_RELEASE:
         return "RELEASE";
+    case PL_SET_ISOLATION:
+        return "SET";
     case PL_NOOP:
         return st->plan ? st->plan->noop_tag : NULL;
     case PL_EXPLAIN:

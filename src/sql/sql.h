@@ -89,4 +89,18 @@ const char *tw_sql_command(const tw_sql_stmt *st);
 /* 0 outside a block, 1 inside a block, 2 inside a block aborted by an error. */
 int tw_sql_txn_state(const tw_sql_session *s);
 
+/* Isolation levels. READ COMMITTED (the default, as in PostgreSQL; READ UNCOMMITTED
+ * behaves the same): each statement of a block sees what was committed before it
+ * started. REPEATABLE READ and SERIALIZABLE: the block sees one snapshot, taken at its
+ * start (snapshot isolation; SERIALIZABLE does not prevent write skew). At every level
+ * a write-write conflict with a concurrent commit is 40001 (first committer wins). */
+enum { TW_ISO_READ_UNCOMMITTED, TW_ISO_READ_COMMITTED, TW_ISO_REPEATABLE_READ, TW_ISO_SERIALIZABLE };
+/* The level new blocks start with (SET default_transaction_isolation). */
+void tw_sql_set_default_isolation(tw_sql_session *s, int level);
+/* The current block's level, or the default outside a block. */
+int tw_sql_isolation(const tw_sql_session *s);
+/* PostgreSQL's name of a level ("read committed", ...), and back (-1: unknown name). */
+const char *tw_sql_isolation_name(int level);
+int tw_sql_isolation_parse(const char *name);
+
 #endif

@@ -76,13 +76,14 @@ static int pending_has(const tw_txn *q, const tw_ws_node *n) {
 /* Under commit_mu. */
 static int validate(tw_txn *t, tw_err *err) {
     tw_engine *eng = t->eng;
-    if (atomic_load(&eng->visible_lsn) == t->snapshot && !eng->queue_head && !eng->inflight)
+    uint64_t base = t->wsnap_set ? t->wsnap : t->snapshot; /* see txn.h: READ COMMITTED */
+    if (atomic_load(&eng->visible_lsn) == base && !eng->queue_head && !eng->inflight)
         return TWILL_OK; /* nothing committed or pending since our snapshot */
     int rc = TWILL_OK;
     pthread_rwlock_rdlock(&eng->latch);
     for (size_t i = 0; i < t->ndrops; i++) {
         uint64_t lsn;
-        if (tw_u64map_get(&eng->dropped, t->drops[i].table, &lsn) && lsn > t->snapshot) {
+        if (tw_u64map_get(&eng->dropped, t->drops[i].table, &lsn) && lsn > base) {
             rc = conflict(eng, err);
             goto out;
         }
@@ -94,7 +95,7 @@ static int validate(tw_txn *t, tw_err *err) {
             goto out;
         }
         uint64_t table = table_of(n->key), lsn;
-        if (tw_u64map_get(&eng->dropped, table, &lsn) && lsn > t->snapshot) {
+        if (tw_u64map_get(&eng->dropped, table, &lsn) && lsn > base) {
             rc = conflict(eng, err);
             goto out;
         }
@@ -102,7 +103,7 @@ static int validate(tw_txn *t, tw_err *err) {
         if ((rc = tw_engine_read(eng, table, n->key + TW_WS_PREFIX, n->klen - TW_WS_PREFIX,
                                  t->snapshot, &t->scratch, &found, &lsn, err)))
             goto out;
-        if (lsn > t->snapshot) {
+        if (lsn > base) {
             rc = conflict(eng, err);
             goto out;
         }

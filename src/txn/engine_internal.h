@@ -47,7 +47,11 @@ typedef struct tw_dropped {
 
 struct tw_txn {
     tw_engine *eng;
-    uint64_t snapshot;
+    uint64_t snapshot; /* what reads see (advanced per statement under READ COMMITTED) */
+    /* what write conflicts are judged against: the snapshot when the first write was
+     * made (commits after it to a key this transaction wrote are conflicts) */
+    uint64_t wsnap;
+    int wsnap_set;
     uint32_t cid; /* current command */
     tw_writeset ws;
     int ws_ready;

@@ -92,6 +92,13 @@ void tw_txn_rollback_to(tw_txn *t, uint32_t mark) {
     t->cid++;
 }
 
+void tw_txn_refresh_snapshot(tw_txn *t) {
+    tw_engine *eng = t->eng;
+    pthread_mutex_lock(&eng->snap_mu);
+    t->snapshot = atomic_load(&eng->visible_lsn);
+    pthread_mutex_unlock(&eng->snap_mu);
+}
+
 uint64_t tw_txn_snapshot(const tw_txn *t) {
     return t->snapshot;
 }
@@ -100,10 +107,17 @@ int tw_txn_has_writes(const tw_txn *t) {
     return (t->ws_ready && t->ws.count > 0) || t->ndrops > 0;
 }
 
+static void note_first_write(tw_txn *t) {
+    if (t->wsnap_set) return;
+    t->wsnap = t->snapshot;
+    t->wsnap_set = 1;
+}
+
 static int ensure_ws(tw_txn *t, tw_err *err) {
     if (t->ws_ready) return TWILL_OK;
     if (tw_ws_init(&t->ws)) return nomem(err);
     t->ws_ready = 1;
+    note_first_write(t);
     return TWILL_OK;
 }
 
@@ -196,6 +210,7 @@ int tw_txn_drop_table(tw_txn *t, uint64_t table, tw_err *err) {
         t->capdrops = cap;
     }
     t->drops[t->ndrops++] = (tw_dropped){table, t->cid};
+    note_first_write(t);
     return TWILL_OK;
 }
 

@@ -74,6 +74,12 @@ void tw_txn_rollback(tw_txn *t);
 /* Starts the next command: writes made so far become visible to new cursors. */
 void tw_txn_next_command(tw_txn *t);
 uint64_t tw_txn_snapshot(const tw_txn *t);
+/* READ COMMITTED: later reads see everything committed until now (plus this
+ * transaction's own writes). Write conflicts are still judged from the snapshot at the
+ * transaction's first write, so a key another transaction committed after that is a
+ * conflict at commit (40001) even if this transaction read the newer value — never a
+ * lost update. Call between commands, with no cursor of the transaction open. */
+void tw_txn_refresh_snapshot(tw_txn *t);
 /* Savepoints (SQL SAVEPOINT / ROLLBACK TO), added for the SQL layer: tw_txn_savepoint
  * starts a new command and returns a mark; tw_txn_rollback_to(mark) discards every
  * write and table drop made since (by commands >= mark) and starts a new command. The

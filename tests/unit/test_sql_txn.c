@@ -89,12 +89,64 @@ static void test_blocks(tw_sql_session *s) {
     EXEC_OK(s, "DROP TABLE tmp2");
 }
 
+/* READ COMMITTED (the default, as in PostgreSQL) against REPEATABLE READ/SERIALIZABLE,
+ * how a block or a session picks its level, and the conflict rule both share. */
+static void test_isolation_levels(tw_sql_session *a, tw_sql_session *b) {
+    EXEC_OK(a, "UPDATE kv SET v = 'uno' WHERE k = 1");
+    CHECK(tw_sql_isolation(b) == TW_ISO_READ_COMMITTED);
+    EXEC_OK(b, "BEGIN");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "uno");
+    EXEC_OK(a, "UPDATE kv SET v = 'eins' WHERE k = 1");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "eins"); /* each statement: a new snapshot */
+    EXEC_OK(b, "COMMIT");
+    /* SET TRANSACTION as the block's first statement; after a query it is 25001 */
+    EXEC_OK(b, "BEGIN; SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    CHECK(tw_sql_isolation(b) == TW_ISO_REPEATABLE_READ);
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "eins");
+    EXEC_OK(a, "UPDATE kv SET v = 'ein' WHERE k = 1");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "eins");
+    EXEC_ERR(b, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", "25001");
+    EXEC_OK(b, "ROLLBACK");
+    /* the session default */
+    EXEC_OK(b, "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+    CHECK(tw_sql_isolation(b) == TW_ISO_SERIALIZABLE);
+    EXEC_OK(b, "BEGIN");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "ein");
+    EXEC_OK(a, "UPDATE kv SET v = 'one' WHERE k = 1");
+    QUERY(b, "SELECT v FROM kv WHERE k = 1", "ein");
+    EXEC_OK(b, "COMMIT");
+    EXEC_OK(b, "SET default_transaction_isolation = 'read committed'");
+    CHECK(tw_sql_isolation(b) == TW_ISO_READ_COMMITTED);
+    EXEC_ERR(b, "SET default_transaction_isolation = 'bogus'", "22023");
+    EXEC_OK(b, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"); /* outside a block: no effect */
+    CHECK(tw_sql_isolation(b) == TW_ISO_READ_COMMITTED);
+    /* READ COMMITTED never loses an update: a key committed by another transaction
+     * after this block's first write is a conflict, even once this block has read the
+     * newer value (PostgreSQL would wait for the row lock and go on) */
+    EXEC_OK(a, "BEGIN");
+    EXEC_OK(b, "BEGIN");
+    EXEC_OK(b, "UPDATE kv SET v = 'b1' WHERE k = 1");
+    EXEC_OK(a, "UPDATE kv SET v = 'a2' WHERE k = 2");
+    EXEC_OK(a, "COMMIT");
+    QUERY(b, "SELECT v FROM kv WHERE k = 2", "a2");
+    EXEC_OK(b, "UPDATE kv SET v = v || '+b' WHERE k = 2");
+    EXEC_ERR(b, "COMMIT", "40001");
+    QUERY(a, "SELECT v FROM kv ORDER BY k", "one\na2\nthree");
+    /* before any write, a read-committed block reads the newest rows and commits */
+    EXEC_OK(b, "BEGIN");
+    QUERY(b, "SELECT v FROM kv WHERE k = 2", "a2");
+    EXEC_OK(a, "UPDATE kv SET v = 'two' WHERE k = 2");
+    EXEC_OK(b, "UPDATE kv SET v = v || '!' WHERE k = 2");
+    EXEC_OK(b, "COMMIT");
+    QUERY(a, "SELECT v FROM kv WHERE k = 2", "two!");
+}
+
 static void test_two_sessions(void) {
     tw_sql_session *a = sqlt_session(&D), *b = sqlt_session(&D);
     EXEC_OK(a, "CREATE TABLE kv (k int PRIMARY KEY, v text)");
     EXEC_OK(a, "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
-    /* snapshot isolation: b's block does not see a's later commit */
-    EXEC_OK(b, "BEGIN");
+    /* REPEATABLE READ (snapshot isolation): b's block does not see a's later commit */
+    EXEC_OK(b, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     QUERY(b, "SELECT v FROM kv WHERE k = 1", "one");
     EXEC_OK(a, "UPDATE kv SET v = 'uno' WHERE k = 1");
     EXEC_OK(a, "INSERT INTO kv VALUES (3, 'three')");
@@ -112,6 +164,7 @@ static void test_two_sessions(void) {
     EXEC_ERR(b, "COMMIT", "40001");
     CHECK(!tw_sql_in_transaction(b));
     QUERY(b, "SELECT v FROM kv WHERE k = 2", "A");
+    test_isolation_levels(a, b);
     /* a table created by one session is visible to the other after commit */
     EXEC_OK(a, "BEGIN; CREATE TABLE shared (x int)");
     EXEC_ERR(b, "SELECT x FROM shared", "42P01");
