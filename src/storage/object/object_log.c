@@ -347,15 +347,25 @@ int tw_obj_log_scan(tw_storage *st, uint64_t from, uint64_t to, tw_log_visit_fn 
         if (!o->log[i].fence && o->log[i].lsn > from && o->log[i].lsn <= to) want[n++] = o->log[i];
     pthread_mutex_unlock(&o->mu);
 
-    tw_buf b = {0};
+    /* fetched SCAN_WINDOW objects at a time in parallel (replay at open), visited in order */
+    enum { SCAN_WINDOW = 32 };
+    tw_buf bufs[SCAN_WINDOW] = {{0}};
+    tw_s3_op ops[SCAN_WINDOW];
+    char keys[SCAN_WINDOW][600];
     int rc = TWILL_OK;
     for (size_t i = 0; i < n && !rc; i++) {
-        char key[600];
-        tw_s3_result res;
+        size_t slot = i % SCAN_WINDOW;
+        if (slot == 0) {
+            size_t k = n - i < SCAN_WINDOW ? n - i : SCAN_WINDOW;
+            for (size_t j = 0; j < k && !rc; j++) {
+                rc = log_key(o, want[i + j].seq, keys[j], sizeof keys[j], err);
+                ops[j] = (tw_s3_op){.kind = TW_S3_OP_GET, .key = keys[j], .out = &bufs[j]};
+            }
+            if (rc || (rc = tw_s3_batch(o->s3, ops, k, err))) break;
+        }
+        tw_buf b = bufs[slot];
+        tw_s3_result res = ops[slot].res;
         log_hdr h;
-        if ((rc = log_key(o, want[i].seq, key, sizeof key, err)) ||
-            (rc = tw_s3_get(o->s3, key, 0, 0, &b, &res, err)))
-            break;
         if (res.status == 404) {
             rc = tw_err_set(err, TWILL_IOERR, NULL,
                             "%s: log object %llu (LSN %llu) is gone (truncated by another "
@@ -385,12 +395,12 @@ int tw_obj_log_scan(tw_storage *st, uint64_t from, uint64_t to, tw_log_visit_fn 
             p += 4 + len;
         }
     }
-    tw_buf_free(&b);
+    for (size_t j = 0; j < SCAN_WINDOW; j++) tw_buf_free(&bufs[j]);
     free(want);
     return rc;
 }
 
-/* ---- truncate ------------------------------------------------------------------------------- */
+/* ---- truncate ---------------------------------------------------------------------------- */
 
 int tw_obj_log_truncate(tw_storage *st, uint64_t below, tw_err *err) {
     tw_object *o = (tw_object *)st;
