@@ -61,6 +61,8 @@ struct nstate {
     tw_val **wrows;
     size_t nw;
     int phase;
+    /* UNIQUE: the last row let through */
+    const tw_val *urow;
 };
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
@@ -1418,6 +1420,16 @@ static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_er
         return scan_next(r, n, NULL, row, err);
     case PN_RECURSIVE:
         return recursive_next(r, n, s, row, err);
+    case PN_UNIQUE:
+        for (;;) {
+            rc = node_next(r, n->child, row, err);
+            if (rc != TWILL_ROW) return rc;
+            /* the sorted child's rows stay put until it stops, so keep a pointer */
+            if (s->started && !cmp_rows(&s->urow, row, (void *)n)) continue;
+            s->started = 1;
+            s->urow = *row;
+            return TWILL_ROW;
+        }
     case PN_WINDOW:
         if (!s->started && (rc = window_fill(r, n, s, err))) return rc;
         if (s->pos >= s->nrows) return TWILL_DONE;

@@ -373,10 +373,6 @@ static void scan_title(xout *x, const tw_pnode *n, int level, int *col) {
     if (n->alias && strcmp(n->alias, t->name)) snprintf(as, sizeof as, " %s", n->alias);
     if (n->wt) {
         *col = title(x, level, "WorkTable Scan on %s%s", t->name, as);
-    } else if (n->srf) { /* the alias, unless none was written (" select-list ...") */
-        int named = strcmp(t->name, "generate_series") && t->name[0] != ' ';
-        *col = title(x, level, "Function Scan on generate_series%s%s", named ? " " : "",
-                     named ? t->name : "");
     } else if (n->from_sub) {
         *col = title(x, level, "Subquery Scan on %s", t->name);
     } else if (a->kind == ACC_FULL) {
@@ -507,6 +503,11 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
         actual(x, n);
         node(x, n->child, level + 1, NULL);
         node(x, n->inner, level + 1, NULL);
+        return;
+    case PN_UNIQUE:
+        title(x, level, "Unique");
+        actual(x, n);
+        node(x, n->child, level + 1, NULL);
         return;
     case PN_WINDOW:
         title(x, level, "WindowAgg");

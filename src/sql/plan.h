@@ -67,7 +67,8 @@ enum {
     PN_APPEND,
     PN_SETOP,
     PN_RECURSIVE,
-    PN_WINDOW
+    PN_WINDOW,
+    PN_UNIQUE /* DISTINCT ON: the first of each run of rows equal on keys (child sorted) */
 };
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
