@@ -23,6 +23,12 @@ typedef struct scope_ent {
     tw_table *t;
     const char *alias;
     int offset; /* of the table's first column in the combined row */
+    /* JOIN ... USING / NATURAL JOIN: the left table's join columns, which an unqualified
+     * `*` lists first, and per column of the right table whether it was merged into them
+     * (then unqualified names and `*` skip it) */
+    int nlead;
+    const int *lead;
+    const uint8_t *merged;
 } scope_ent;
 
 static const char *ent_name(const scope_ent *e) {
@@ -410,7 +416,7 @@ static int cx_colref(actx *c, PgQuery__ColumnRef *r, tw_expr **out) {
         if (qual && strcmp(qual, ent_name(e))) continue;
         qual_seen = 1;
         int k = tw_table_column(e->t, name);
-        if (k < 0) continue;
+        if (k < 0 || (!qual && e->merged && e->merged[k])) continue;
         if (found)
             return aerr(c, r->location, "42702", "column reference \"%s\" is ambiguous", name);
         found = e;
@@ -2224,7 +2230,7 @@ static const char *rv_alias(const PgQuery__RangeVar *rv) {
 static int scope_push(actx *c, tw_table *t, const char *alias, int loc) {
     if (c->nsc == TW_MAX_FROM)
         return notsup(c, loc, "more than %d tables in FROM are not supported", TW_MAX_FROM);
-    scope_ent e = {t, alias, c->width};
+    scope_ent e = {.t = t, .alias = alias, .offset = c->width};
     for (int i = 0; i < c->nsc; i++)
         if (!strcmp(ent_name(&c->sc[i]), ent_name(&e)))
             return aerr(c, loc, "42712", "table name \"%s\" specified more than once",
@@ -2428,6 +2434,13 @@ typedef struct fromitem {
     int left;
     Node *quals;
     PgQuery__RangeFunction *fn; /* instead of rv: a function in FROM (srf.h) */
+    /* RIGHT JOIN: this item is the preserved side and is scanned before the one to its
+     * left (which then carries `left` and the ON condition) */
+    uint8_t first;
+    /* JOIN ... USING (names) / NATURAL JOIN with the item just before it */
+    uint8_t natural;
+    PgQuery__Node **using_names;
+    size_t n_using;
 } fromitem;
 
 /* Left-deep joins only: each join's right side is a table. */
@@ -2435,31 +2448,40 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
     if (n->node_case == N_(RANGE_FUNCTION)) {
         if (*ni == TW_MAX_FROM)
             return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
-        items[(*ni)++] = (fromitem){NULL, NULL, 0, NULL, n->range_function};
+        items[(*ni)++] = (fromitem){.fn = n->range_function};
         return TWILL_OK;
     }
     if (n->node_case == N_(RANGE_SUBSELECT)) {
         if (*ni == TW_MAX_FROM)
             return notsup(c, -1, "more than %d tables in FROM are not supported", TW_MAX_FROM);
-        items[(*ni)++] = (fromitem){NULL, n->range_subselect, 0, NULL, NULL};
+        items[(*ni)++] = (fromitem){.sub = n->range_subselect};
         return TWILL_OK;
     }
     if (n->node_case == N_(RANGE_VAR)) {
         if (*ni == TW_MAX_FROM)
             return notsup(c, n->range_var->location,
                           "more than %d tables in FROM are not supported", TW_MAX_FROM);
-        items[(*ni)++] = (fromitem){n->range_var, NULL, 0, NULL, NULL};
+        items[(*ni)++] = (fromitem){.rv = n->range_var};
         return TWILL_OK;
     }
     if (n->node_case != N_(JOIN_EXPR))
         return notsup(c, -1, "%s in FROM is not supported", node_name(n));
     PgQuery__JoinExpr *j = n->join_expr;
-    if (j->is_natural || j->n_using_clause)
-        return notsup(c, -1, "NATURAL JOIN and JOIN ... USING are not supported yet (use ON)");
     if (j->alias) return notsup(c, -1, "aliases on joins are not supported");
+    int right = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT;
+    int single_left = j->larg && j->larg->node_case != N_(JOIN_EXPR);
     if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER &&
-        j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT)
-        return notsup(c, -1, "RIGHT and FULL joins are not supported yet");
+        j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT && !right)
+        return notsup(c, -1, "FULL joins are not supported yet");
+    /* A RIGHT JOIN runs as the mirrored LEFT JOIN: only as the first join of a FROM
+     * item, where the left side is one table */
+    if (right && (!single_left || *ni != 0))
+        return notsup(c, -1, "RIGHT JOIN is only supported between two tables at the start "
+                             "of FROM");
+    if ((j->is_natural || j->n_using_clause) && (!single_left || right))
+        return notsup(c, -1,
+                      "NATURAL JOIN and JOIN ... USING are supported as an inner or left join "
+                      "of two tables only (use ON)");
     int rc = flatten_from(c, j->larg, items, ni);
     if (rc) return rc;
     if (!j->rarg ||
@@ -2467,8 +2489,18 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
          j->rarg->node_case != N_(RANGE_FUNCTION)))
         return notsup(c, -1, "joins whose right side is another join are not supported yet");
     if ((rc = flatten_from(c, j->rarg, items, ni))) return rc;
-    items[*ni - 1].left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
-    items[*ni - 1].quals = j->quals;
+    fromitem *it = &items[*ni - 1];
+    if (right) { /* the ON condition is compiled with this item, for the left one */
+        items[*ni - 2].left = 1;
+        it->quals = j->quals;
+        it->first = 1;
+        return TWILL_OK;
+    }
+    it->left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+    it->quals = j->quals;
+    it->natural = (uint8_t)j->is_natural;
+    it->using_names = j->using_clause;
+    it->n_using = j->n_using_clause;
     return TWILL_OK;
 }
 
@@ -2916,6 +2948,50 @@ static int plan_recursive(actx *c, PgQuery__SelectStmt *s) {
     return TWILL_OK;
 }
 
+/* JOIN ... USING (cols) / NATURAL JOIN between scope entries k-1 and k: the equalities
+ * go to `into`; the left table's columns are the joined ones (listed first by `*`), the
+ * right table's copies are hidden from unqualified names and `*`, as in PostgreSQL. */
+static int join_using(actx *c, const fromitem *it, int k, conjlist *into) {
+    scope_ent *l = &c->sc[k - 1], *r = &c->sc[k];
+    int n = it->natural ? l->t->ncols : (int)it->n_using, m = 0;
+    int *lead = tw_arena_alloc(c->a, sizeof(int) * (size_t)(n ? n : 1));
+    uint8_t *merged = tw_arena_zalloc(c->a, (size_t)(r->t->ncols ? r->t->ncols : 1));
+    if (!lead || !merged) return nomem(c);
+    for (int i = 0; i < n; i++) {
+        const char *nm = it->natural ? l->t->cols[i].name : str_of(it->using_names[i]);
+        if (!nm) return notsup(c, -1, "malformed USING clause");
+        int lc = tw_table_column(l->t, nm), rc = tw_table_column(r->t, nm);
+        if (it->natural && rc < 0) continue;
+        if (lc < 0)
+            return aerr(c, -1, "42703",
+                        "column \"%s\" specified in USING clause does not exist in left table", nm);
+        if (rc < 0)
+            return aerr(c, -1, "42703",
+                        "column \"%s\" specified in USING clause does not exist in right table",
+                        nm);
+        for (int j = 0; j < m; j++)
+            if (lead[j] == lc)
+                return aerr(c, -1, "42701", "column name \"%s\" appears more than once in USING "
+                                            "clause",
+                            nm);
+        tw_expr *a = mk(c, EX_COL, 0), *b = mk(c, EX_COL, 0), *eq;
+        if (!a || !b) return nomem(c);
+        a->idx = l->offset + lc;
+        a->type = l->t->cols[lc].type;
+        b->idx = r->offset + rc;
+        b->type = r->t->cols[rc].type;
+        int st = mk_cmp(c, EX_EQ, a, b, -1, "=", &eq);
+        if (st) return st;
+        if ((st = conj_add(c, into, eq))) return st;
+        lead[m++] = lc;
+        merged[rc] = 1;
+    }
+    l->nlead = m;
+    l->lead = lead;
+    r->merged = merged;
+    return TWILL_OK;
+}
+
 static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     fromitem items[TW_MAX_FROM];
     int ni = 0, rc, has_left = 0;
@@ -2982,9 +3058,15 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         if (items[k].quals) {
             tw_expr *q;
             if ((rc = compile_where(c, items[k].quals, "JOIN conditions", &q)) ||
-                (rc = conj_split(c, q, items[k].left ? &left_on[k] : &free_conj)))
+                (rc = conj_split(c, q,
+                                 items[k].first  ? &left_on[k - 1]
+                                 : items[k].left ? &left_on[k]
+                                                 : &free_conj)))
                 return rc;
         }
+        if ((items[k].natural || items[k].n_using) &&
+            (rc = join_using(c, &items[k], k, items[k].left ? &left_on[k] : &free_conj)))
+            return rc;
     }
     if (s->where_clause) {
         tw_expr *w;
@@ -3022,6 +3104,10 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         order[pos] = best;
         pos_of[best] = pos;
         placed |= 1ull << best;
+    }
+    if (ni > 1 && items[1].first) { /* RIGHT JOIN: the preserved side drives the loop */
+        order[0] = 1, order[1] = 0;
+        pos_of[0] = 1, pos_of[1] = 0;
     }
     /* predicate placement */
     conjlist onscan[TW_MAX_FROM], post[TW_MAX_FROM];
@@ -3414,7 +3500,11 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
             for (int t = 0; t < c->nsc; t++) {
                 const scope_ent *se = &c->sc[t];
                 if (q && strcmp(q, ent_name(se))) continue;
-                for (int k = 0; k < se->t->ncols; k++) {
+                int lead = q ? 0 : se->nlead; /* USING columns first, then the rest */
+                for (int kk = 0; kk < lead + se->t->ncols; kk++) {
+                    int k = kk < lead ? se->lead[kk] : kk - lead, dup = 0;
+                    for (int j = 0; kk >= lead && j < lead; j++) dup |= se->lead[j] == k;
+                    if (dup || (!q && se->merged && se->merged[k])) continue;
                     tw_expr *e = mk(c, EX_COL, 0);
                     if (!e) return nomem(c);
                     e->idx = se->offset + k;
