@@ -953,6 +953,9 @@ static void test_bad_input_in_txn(const server *s) {
     exec_ok(good, "INSERT INTO bi VALUES (100), (101), (102), (103), (104), (105)");
     query1(good, "SELECT count(*) FROM bi WHERE id >= 100", v, sizeof v);
     CHECK(!strcmp(v, "6"));
+    /* Nothing committed before was lost (test_bad_input committed 1 and 2). */
+    query1(good, "SELECT count(*) FROM bi WHERE id < 100", v, sizeof v);
+    CHECK(!strcmp(v, "2"));
     PQfinish(good);
 }
 
