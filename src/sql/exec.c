@@ -450,6 +450,11 @@ static int derived_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **
     const tw_subq *q = &r->plan->subs[n->from_sub - 1];
     subst *ss = &r->sq[q->slot];
     int rc;
+    if (q->correlated && !s->started) { /* LATERAL: again for each row before it */
+        subq_forget(r, q->slot);
+        r->outers[q->slot] = r->jrows[n->slot];
+        s->started = 1;
+    }
     if (!ss->cached) {
         const tw_val *in;
         stop_node(r, q->root);

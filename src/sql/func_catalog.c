@@ -536,6 +536,50 @@ static int fn_array_to_string(const tw_val *a, int n, tw_evalctx *c, tw_val *out
     return buf_out(c, &b, out, err);
 }
 
+/* array_position over an array in its text form (current_schemas is text here):
+ * 1-based position of the first element equal to the value, from `start`; NULL if none. */
+static int fn_array_position(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)c;
+    *out = (tw_val){.k = VK_NULL};
+    if (a[0].k == VK_NULL) return TWILL_OK;
+    const char *s = a[0].s, *end = a[0].s + a[0].n;
+    if (a[0].n < 2 || s[0] != '{' || end[-1] != '}')
+        return tw_err_set(err, TWILL_ERROR, "22P02", "malformed array literal: \"%.*s\"",
+                          (int)a[0].n, a[0].s);
+    int64_t start = n > 2 && a[2].k == VK_INT ? a[2].i : 1;
+    if (n > 2 && a[2].k == VK_NULL)
+        return tw_err_set(err, TWILL_ERROR, "22004", "initial position must not be null");
+    tw_buf el = {0};
+    int rc = 0;
+    int64_t pos = 0;
+    const char *p = s + 1;
+    end--;
+    while (p < end && !rc) {
+        tw_buf_reset(&el);
+        int quoted = *p == '"';
+        if (quoted) {
+            for (p++; p < end && *p != '"'; p++) {
+                if (*p == '\\' && p + 1 < end) p++;
+                rc |= tw_buf_put_u8(&el, (uint8_t)*p);
+            }
+            p++;
+        } else {
+            while (p < end && *p != ',') rc |= tw_buf_put_u8(&el, (uint8_t)*p++);
+        }
+        if (p < end && *p == ',') p++;
+        pos++;
+        int isnull = !quoted && el.len == 4 && !memcmp(el.p, "NULL", 4);
+        if (pos < start || rc) continue;
+        if (a[1].k == VK_NULL ? isnull
+                              : !isnull && el.len == a[1].n && (!el.len || !memcmp(el.p, a[1].s, el.len))) {
+            *out = (tw_val){.k = VK_INT, .i = pos};
+            break;
+        }
+    }
+    tw_buf_free(&el);
+    return rc ? oom(err) : TWILL_OK;
+}
+
 static int fn_array_to_string_ns(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
                                  tw_err *err) {
     if (a[0].k == VK_NULL || a[1].k == VK_NULL) return *out = (tw_val){.k = VK_NULL}, TWILL_OK;
@@ -576,6 +620,7 @@ const tw_func tw_funcs_catalog[] = {
     {"has_function_privilege", "aa|a", TY_BOOL, TW_FN_STRICT, fn_true},
     {"pg_has_role", "aa|a", TY_BOOL, TW_FN_STRICT, fn_true},
     {"array_to_string", "tt|t", TY_TEXT, 0, fn_array_to_string_ns},
+    {"array_position", "tt|i", TY_INT4, 0, fn_array_position},
     {"regclassin", "t", TY_INT8, CAT, fn_regclassin},
     {"to_regclass", "t", TY_INT8, CAT, fn_to_regclass},
     {"regclassout", "i", TY_TEXT, CAT, fn_regclassout},

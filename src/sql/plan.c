@@ -2601,7 +2601,9 @@ static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, in
     p->subs = ns;
     p->nsubs = idx + 1;
     actx sub = *c;
-    sub.parent = NULL; /* not LATERAL: it cannot see the other FROM items */
+    /* LATERAL: it reads the FROM items before it (as a correlated subquery reads its
+     * enclosing row) and runs again for each of their rows; otherwise it sees none */
+    sub.parent = rs->lateral ? c : NULL;
     sub.slot = idx + 1;
     sub.nsc = sub.width = sub.sub_width = 0;
     sub.correlated = 0;
@@ -2617,7 +2619,8 @@ static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, in
                  .width = sub.sub_width,
                  .ncols = p->ncols,
                  .kind = TW_SQ_FROM,
-                 .outer_max = -1};
+                 .correlated = (uint8_t)sub.correlated,
+                 .outer_max = sub.outer_max};
     int n = p->ncols;
     char **snames = p->colnames;
     tw_sqltype *stypes = p->coltypes;
@@ -3054,7 +3057,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         sn->srf = srf;
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
-        has_left |= items[k].left;
+        has_left |= items[k].left || (items[k].sub && items[k].sub->lateral);
         if (items[k].quals) {
             tw_expr *q;
             if ((rc = compile_where(c, items[k].quals, "JOIN conditions", &q)) ||

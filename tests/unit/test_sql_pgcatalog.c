@@ -384,6 +384,41 @@ static void test_functions(tw_sql_session *s) {
     EXEC_ERR(s, "SELECT * FROM pg_class WHERE oid = ANY (ARRAY(SELECT 1))", "0A000");
 }
 
+/* pgbench 15's partition-detection query (GetTableInfo) and LATERAL. */
+static void test_pgbench_lateral(tw_sql_session *s) {
+    static const char *Q =
+        "select o.n, p.partstrat, pg_catalog.count(i.inhparent) from pg_catalog.pg_class as c "
+        "join pg_catalog.pg_namespace as n on (n.oid = c.relnamespace) cross join lateral "
+        "(select pg_catalog.array_position(pg_catalog.current_schemas(true), n.nspname)) as "
+        "o(n) left join pg_catalog.pg_partitioned_table as p on (p.partrelid = c.oid) left join "
+        "pg_catalog.pg_inherits as i on (c.oid = i.inhparent) where c.relname = '%s' and o.n is "
+        "not null group by 1, 2 order by 1 asc limit 1";
+    char sql[1024];
+    snprintf(sql, sizeof sql, Q, "t1");
+    QUERY(s, sql, "2|NULL|0");
+    snprintf(sql, sizeof sql, Q, "nope");
+    QUERY(s, sql, "");
+    QUERY(s,
+          "SELECT array_position('{pg_catalog,public}', 'public'), array_position('{a,b,a}', "
+          "'a', 2), array_position('{a}', 'z'), array_position('{a,NULL}', NULL)",
+          "2|3|NULL|2");
+    /* LATERAL reads the items before it and runs again for each of their rows */
+    EXEC_OK(s, "CREATE TABLE lt (k int PRIMARY KEY, v text)");
+    EXEC_OK(s, "INSERT INTO lt VALUES (1, 'a'), (2, 'bb'), (3, 'ccc')");
+    QUERY(s, "SELECT k, x.l FROM lt CROSS JOIN LATERAL (SELECT length(v) AS l) x ORDER BY k",
+          "1|1\n2|2\n3|3");
+    QUERY(s,
+          "SELECT a.k, c.n FROM lt a, LATERAL (SELECT count(*) AS n FROM lt b WHERE b.k <= a.k) c "
+          "ORDER BY a.k DESC",
+          "3|3\n2|2\n1|1");
+    QUERY(s,
+          "SELECT a.k, x.k2 FROM lt a LEFT JOIN LATERAL (SELECT b.k AS k2 FROM lt b WHERE b.k = "
+          "a.k + 1) x ON true ORDER BY a.k",
+          "1|2\n2|3\n3|NULL");
+    EXEC_ERR(s, "SELECT * FROM (SELECT a.k) x, lt a", "42P01"); /* not LATERAL: no a */
+    EXEC_OK(s, "DROP TABLE lt");
+}
+
 /* The result types the wire reports (RowDescription). */
 static void test_wire_types(tw_sql_session *s) {
     tw_sql_stmt *st;
@@ -423,6 +458,7 @@ int main(void) {
     test_orm(s);
     test_functions(s);
     test_wire_types(s);
+    test_pgbench_lateral(s);
     test_follows_ddl(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
