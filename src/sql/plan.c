@@ -2587,7 +2587,6 @@ static int plan_view(actx *c, const tw_view *v, PgQuery__RangeVar *rv, tw_table 
 }
 
 static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, int *from_sub) {
-    if (rs->lateral) return notsup(c, -1, "LATERAL is not supported");
     if (!rs->alias || !rs->alias->aliasname || !rs->alias->aliasname[0])
         return aerr(c, -1, "42601", "subquery in FROM must have an alias");
     if (!rs->subquery || rs->subquery->node_case != N_(SELECT_STMT))
