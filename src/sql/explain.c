@@ -373,6 +373,10 @@ static void scan_title(xout *x, const tw_pnode *n, int level, int *col) {
     if (n->alias && strcmp(n->alias, t->name)) snprintf(as, sizeof as, " %s", n->alias);
     if (n->wt) {
         *col = title(x, level, "WorkTable Scan on %s%s", t->name, as);
+    } else if (n->srf) { /* the alias, unless none was written (" select-list ...") */
+        int named = strcmp(t->name, "generate_series") && t->name[0] != ' ';
+        *col = title(x, level, "Function Scan on generate_series%s%s", named ? " " : "",
+                     named ? t->name : "");
     } else if (n->from_sub) {
         *col = title(x, level, "Subquery Scan on %s", t->name);
     } else if (a->kind == ACC_FULL) {

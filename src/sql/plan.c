@@ -2654,16 +2654,10 @@ static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, in
     return TWILL_OK;
 }
 
-static int no_columns(const tw_expr *e) {
-    if (e->op == EX_COL || e->op == EX_AGG) return 0;
-    for (int i = 0; i < e->nargs; i++)
-        if (e->args[i] && !no_columns(e->args[i])) return 0;
-    return 1;
-}
-
 /* A function in FROM: generate_series(start, stop [, step]) as a one-column table whose
  * rows srf.c produces when the scan runs. Its arguments are evaluated once per scan
- * (re)start; they may not read other FROM items (PostgreSQL's implicit LATERAL). */
+ * (re)start; as in PostgreSQL they may read the FROM items before it (an implicit
+ * LATERAL), and plan_from then scans it after them. */
 static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf **srf_out) {
     if (rf->ordinality || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
         return notsup(c, -1,
@@ -2689,9 +2683,6 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     tw_sqltype at[3];
     for (int i = 0; i < n && i < 3; i++) {
         if ((rc = cx(c, f->args[i], &srf->args[i]))) return rc;
-        if (!no_columns(srf->args[i]))
-            return notsup(c, f->location,
-                          "a function in FROM reading other FROM items is not supported");
         at[i] = srf->args[i]->type;
     }
     int amb = 0, ty = n >= 2 && n <= 3 ? tw_srf_series_type(at, n, &srf->kind, &amb) : TY_UNKNOWN;
@@ -2736,6 +2727,102 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     t->kinds[0] = (uint8_t)tw_type_kind(ty);
     *out = t;
     *srf_out = srf;
+    return TWILL_OK;
+}
+
+/* Is n a call of generate_series? */
+static int is_srf_call(const Node *n) {
+    if (!n || n->node_case != N_(FUNC_CALL)) return 0;
+    const PgQuery__FuncCall *f = n->func_call;
+    const char *nm = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
+    return nm && !strcasecmp(nm, "generate_series");
+}
+
+/* SELECT generate_series(...) [AS x], ... [FROM ...]: the call becomes the last FROM item
+ * (a function scan, run for each row of the others, as PostgreSQL's ProjectSet does) and
+ * the select-list entry a reference to its column. Only the plain form: one such call,
+ * as a whole select-list entry, without aggregates, GROUP BY, DISTINCT or windows (0A000
+ * otherwise). *out is a rewritten copy of s (the parse tree is shared), or NULL. */
+static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectStmt **out) {
+    *out = NULL;
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return TWILL_OK;
+    int at = -1;
+    for (size_t i = 0; i < s->n_target_list; i++) {
+        const Node *t = s->target_list[i];
+        if (t->node_case != N_(RES_TARGET) || !is_srf_call(t->res_target->val)) continue;
+        if (at >= 0)
+            return notsup(c, t->res_target->location,
+                          "more than one set-returning function in the select list is not "
+                          "supported");
+        at = (int)i;
+    }
+    if (at < 0) return TWILL_OK;
+    const PgQuery__ResTarget *rt = s->target_list[at]->res_target;
+    int agg = 0;
+    for (size_t i = 0; i < s->n_target_list && !agg; i++)
+        agg = (int)i != at && has_agg(s->target_list[i]);
+    if (agg || s->n_group_clause || s->having_clause || s->n_distinct_clause ||
+        s->n_window_clause || s->n_values_lists || rt->val->func_call->over)
+        return notsup(c, rt->location,
+                      "set-returning functions in the select list are only supported without "
+                      "aggregates, GROUP BY, DISTINCT and window functions");
+    PgQuery__SelectStmt *ns = tw_arena_alloc(c->a, sizeof *ns);
+    Node **from = tw_arena_alloc(c->a, sizeof(Node *) * (s->n_from_clause + 1));
+    Node **targets = tw_arena_alloc(c->a, sizeof(Node *) * s->n_target_list);
+    Node *fnode = tw_arena_alloc(c->a, sizeof *fnode), *cnode = tw_arena_alloc(c->a, sizeof *cnode),
+         *tnode = tw_arena_alloc(c->a, sizeof *tnode), **fields = tw_arena_alloc(c->a, 2 * sizeof(Node *)),
+         **fns = tw_arena_alloc(c->a, sizeof(Node *));
+    Node *snodes = tw_arena_alloc(c->a, 2 * sizeof(Node));
+    PgQuery__String *strs = tw_arena_alloc(c->a, 2 * sizeof(PgQuery__String));
+    PgQuery__RangeFunction *rf = tw_arena_alloc(c->a, sizeof *rf);
+    PgQuery__Alias *al = tw_arena_alloc(c->a, sizeof *al);
+    PgQuery__ColumnRef *cr = tw_arena_alloc(c->a, sizeof *cr);
+    PgQuery__ResTarget *nrt = tw_arena_alloc(c->a, sizeof *nrt);
+    if (!ns || !from || !targets || !fnode || !cnode || !tnode || !fields || !fns || !snodes ||
+        !strs || !rf || !al || !cr || !nrt)
+        return nomem(c);
+    static const char TNAME[] = " select-list function", CNAME[] = "generate_series";
+    *al = (PgQuery__Alias)PG_QUERY__ALIAS__INIT;
+    al->aliasname = (char *)TNAME;
+    al->n_colnames = 1;
+    al->colnames = &fields[1];
+    *rf = (PgQuery__RangeFunction)PG_QUERY__RANGE_FUNCTION__INIT;
+    rf->n_functions = 1;
+    rf->functions = fns;
+    fns[0] = rt->val;
+    rf->alias = al;
+    *fnode = (Node)PG_QUERY__NODE__INIT;
+    fnode->node_case = N_(RANGE_FUNCTION);
+    fnode->range_function = rf;
+    for (int i = 0; i < 2; i++) {
+        strs[i] = (PgQuery__String)PG_QUERY__STRING__INIT;
+        strs[i].sval = (char *)(i ? CNAME : TNAME);
+        snodes[i] = (Node)PG_QUERY__NODE__INIT;
+        snodes[i].node_case = N_(STRING);
+        snodes[i].string = &strs[i];
+        fields[i] = &snodes[i];
+    }
+    *cr = (PgQuery__ColumnRef)PG_QUERY__COLUMN_REF__INIT;
+    cr->n_fields = 2;
+    cr->fields = fields;
+    cr->location = rt->location;
+    *cnode = (Node)PG_QUERY__NODE__INIT;
+    cnode->node_case = N_(COLUMN_REF);
+    cnode->column_ref = cr;
+    *nrt = *rt;
+    nrt->val = cnode;
+    if (!nrt->name || !nrt->name[0]) nrt->name = (char *)CNAME;
+    *tnode = *s->target_list[at];
+    tnode->res_target = nrt;
+    *ns = *s;
+    if (s->n_from_clause) memcpy(from, s->from_clause, sizeof(Node *) * s->n_from_clause);
+    from[s->n_from_clause] = fnode;
+    ns->from_clause = from;
+    ns->n_from_clause = s->n_from_clause + 1;
+    memcpy(targets, s->target_list, sizeof(Node *) * s->n_target_list);
+    targets[at] = tnode;
+    ns->target_list = targets;
+    *out = ns;
     return TWILL_OK;
 }
 
@@ -3000,6 +3087,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     for (size_t i = 0; i < s->n_from_clause; i++)
         if ((rc = flatten_from(c, s->from_clause[i], items, &ni))) return rc;
     tw_pnode *scans[TW_MAX_FROM];
+    uint64_t deps[TW_MAX_FROM]; /* a function's arguments read these earlier items */
     conjlist free_conj = {0}, left_on[TW_MAX_FROM];
     memset(left_on, 0, sizeof left_on);
     for (int k = 0; k < ni; k++) {
@@ -3054,6 +3142,8 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         sn->from_sub = from_sub;
         sn->vrel = vrel;
         sn->srf = srf;
+        deps[k] = 0;
+        for (int i = 0; srf && i < srf->nargs; i++) deps[k] |= expr_tables(c, srf->args[i]);
         sn->coloff = c->sc[k].offset;
         scans[k] = sn;
         has_left |= items[k].left || (items[k].sub && items[k].sub->lateral);
@@ -3085,7 +3175,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     for (int pos = 0; pos < ni; pos++) {
         int best = -1, best_score = -1;
         for (int t = 0; t < ni; t++) {
-            if (placed >> t & 1) continue;
+            if (placed >> t & 1 || deps[t] & ~placed) continue;
             if (has_left) { /* outer joins keep the written order */
                 best = t;
                 break;

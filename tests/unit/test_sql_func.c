@@ -170,12 +170,34 @@ static void test_generate_series(tw_sql_session *s) {
     EXEC_ERR(s, "SELECT * FROM generate_series(1.0::float8, 3)", "42883");
     EXEC_ERR(s, "SELECT * FROM generate_series('1', '3')", "42725");
     EXEC_ERR(s, "SELECT * FROM generate_series(1, 2) AS t(a, b)", "42P10");
-    /* not supported: other functions in FROM, WITH ORDINALITY, arguments from other FROM
-     * items, set-returning functions in the target list */
+    /* arguments may read the FROM items before it (PostgreSQL's implicit LATERAL) */
+    EXEC_OK(s, "CREATE TABLE reps (id int PRIMARY KEY, n int)");
+    EXEC_OK(s, "INSERT INTO reps VALUES (1, 2), (2, 0), (3, 3)");
+    QUERY(s, "SELECT reps.id, g FROM reps, generate_series(1, reps.n) g ORDER BY 1, 2",
+          "1|1\n1|2\n3|1\n3|2\n3|3");
+    QUERY(s, "SELECT id, x FROM reps CROSS JOIN LATERAL generate_series(1, n) x WHERE x > 1",
+          "1|2\n3|2\n3|3");
+    QUERY(s,
+          "SELECT reps.id, count(g) FROM reps LEFT JOIN generate_series(1, reps.n) g ON true "
+          "GROUP BY reps.id ORDER BY 1",
+          "1|2\n2|0\n3|3");
+    EXEC_ERR(s, "SELECT * FROM generate_series(1, reps.n) g, reps", "42P01");
+    /* in the select list: a row per value, for each row of FROM */
+    QUERY(s, "SELECT generate_series(1, 3)", "1\n2\n3");
+    QUERY(s, "SELECT generate_series(1, 3) AS x, 'a' ORDER BY x DESC", "3|a\n2|a\n1|a");
+    QUERY(s, "SELECT id, generate_series(1, n) FROM reps ORDER BY 1, 2",
+          "1|1\n1|2\n3|1\n3|2\n3|3");
+    QUERY(s, "SELECT id, generate_series(1, 2) g FROM reps WHERE id < 3 ORDER BY g, id",
+          "1|1\n2|1\n1|2\n2|2");
+    QUERY(s, "SELECT x FROM (SELECT generate_series(1, 3) x) s WHERE x > 1", "2\n3");
+    /* not supported: other functions in FROM, WITH ORDINALITY, set-returning functions
+     * in the select list with aggregates or DISTINCT, two of them, or inside expressions */
     EXEC_ERR(s, "SELECT * FROM generate_series(1, 2) WITH ORDINALITY", "0A000");
     EXEC_ERR(s, "SELECT * FROM upper('a')", "0A000");
-    EXEC_ERR(s, "SELECT * FROM nums, generate_series(1, nums.i)", "0A000");
-    EXEC_ERR(s, "SELECT generate_series(1, 3)", "0A000");
+    EXEC_ERR(s, "SELECT count(*), generate_series(1, 2) FROM reps", "0A000");
+    EXEC_ERR(s, "SELECT DISTINCT generate_series(1, 3)", "0A000");
+    EXEC_ERR(s, "SELECT generate_series(1, 2), generate_series(1, 3)", "0A000");
+    EXEC_ERR(s, "SELECT generate_series(1, 3) + 1", "0A000");
 }
 
 static void test_datetime_fn(tw_sql_session *s) {
