@@ -60,6 +60,13 @@ static int put_elem(tw_buf *b, tw_buf *tmp, const tw_val *v, uint8_t kind) {
     return TWILL_OK;
 }
 
+int tw_array_elem_put(tw_buf *b, const tw_val *v, int elem_ty) {
+    tw_buf tmp = {0};
+    int rc = put_elem(b, &tmp, v, (uint8_t)tw_type_kind(elem_ty));
+    tw_buf_free(&tmp);
+    return rc;
+}
+
 int tw_array_build(int elem_ty, const tw_val *vals, size_t n, tw_arena *a, tw_val *out,
                    tw_err *err) {
     tw_buf b = {0}, tmp = {0};

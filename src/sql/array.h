@@ -26,6 +26,10 @@ int tw_array_elem_ok(int elem_ty);
 int tw_array_build(int elem_ty, const tw_val *vals, size_t n, tw_arena *a, tw_val *out,
                    tw_err *err);
 
+/* Appends one element's encoding (v NULL or of elem_ty's kind): an array is the header
+ * (u8 elem_ty, varint count) followed by these (array_agg builds arrays this way). */
+int tw_array_elem_put(tw_buf *b, const tw_val *v, int elem_ty);
+
 typedef struct tw_arr_it {
     const uint8_t *p, *end;
     uint64_t n, left;

@@ -1,7 +1,9 @@
 #include "sql/exec.h"
 
+#include "sql/array.h"
 #include "sql/codec.h"
 #include "sql/datetime.h"
+#include "sql/json.h"
 #include "sql/numeric.h"
 #include "sql/pgcatalog.h"
 #include "sql/srf.h"
@@ -19,6 +21,10 @@ typedef struct aggst {
     int is_float, has_int, has_num;
     tw_num nsum; /* numeric inputs of sum / avg */
     tw_val m;    /* min / max */
+    /* array_agg / json[b]_agg: the collected elements (gmem), after AGG_LIST_HEAD bytes
+     * kept free for the result's header; one byte more at the end */
+    uint8_t *lb;
+    size_t ll, lc;
 } aggst;
 
 typedef struct group {
@@ -641,11 +647,76 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n) {
 
 static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
 
+#define AGG_LIST_HEAD 12 /* an array's header (array.h): u8 type + varint count */
+
+/* array_agg / json_agg / jsonb_agg: appends one element (NULLs too). */
+static int list_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *mem, tw_err *err) {
+    tw_buf t = {0};
+    int rc = a->count && d->fn != AG_ARRAY_AGG ? tw_buf_append(&t, ", ", 2) : TWILL_OK;
+    if (!rc && d->fn == AG_ARRAY_AGG)
+        rc = tw_array_elem_put(&t, v, d->type.mod);
+    else if (!rc && d->fn == AG_JSONB_AGG && v->k != VK_NULL) {
+        tw_buf j = {0};
+        tw_arena tmp = {0};
+        tw_val nv;
+        rc = tw_json_of_value(v, &j);
+        if (!rc && !(rc = tw_jsonb_from_text((const char *)j.p, j.len, &tmp, &nv, err)))
+            rc = tw_buf_append(&t, nv.s, nv.n);
+        tw_buf_free(&j);
+        tw_arena_free(&tmp);
+    } else if (!rc)
+        rc = tw_json_of_value(v, &t);
+    if (rc) {
+        tw_buf_free(&t);
+        return rc == TWILL_NOMEM ? nomem(err) : rc;
+    }
+    if (!a->lb || a->ll + t.len + 1 > a->lc) {
+        size_t nc = a->lc ? a->lc * 2 : 64;
+        while (nc < a->ll + t.len + 1) nc *= 2;
+        uint8_t *nb = tw_arena_alloc(mem, AGG_LIST_HEAD + nc);
+        if (!nb) {
+            tw_buf_free(&t);
+            return nomem(err);
+        }
+        if (a->ll) memcpy(nb + AGG_LIST_HEAD, a->lb + AGG_LIST_HEAD, a->ll);
+        a->lb = nb;
+        a->lc = nc;
+    }
+    if (t.len) memcpy(a->lb + AGG_LIST_HEAD + a->ll, t.p, t.len);
+    a->ll += t.len;
+    a->count++;
+    tw_buf_free(&t);
+    return TWILL_OK;
+}
+
+/* The collected list as an array / json / jsonb value (in the group's memory). */
+static void list_result(const tw_aggdef *d, const aggst *a, tw_val *out) {
+    uint8_t *body = a->lb + AGG_LIST_HEAD;
+    if (d->fn != AG_ARRAY_AGG) {
+        body[-1] = '[';
+        body[a->ll] = ']';
+        *out = (tw_val){.k = d->fn == AG_JSON_AGG ? VK_JSON : VK_JSONB,
+                        .s = (const char *)body - 1,
+                        .n = a->ll + 2};
+        return;
+    }
+    uint8_t h[AGG_LIST_HEAD];
+    size_t hn = 0;
+    h[hn++] = (uint8_t)d->type.mod;
+    for (uint64_t c = (uint64_t)a->count;; c >>= 7) {
+        h[hn++] = (uint8_t)((c & 0x7F) | (c >= 0x80 ? 0x80 : 0));
+        if (c < 0x80) break;
+    }
+    memcpy(body - hn, h, hn);
+    *out = (tw_val){.k = VK_ARRAY, .s = (const char *)body - hn, .n = a->ll + hn};
+}
+
 static int agg_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *mem, tw_err *err) {
     if (d->fn == AG_COUNT_STAR) {
         a->count++;
         return TWILL_OK;
     }
+    if (d->fn >= AG_ARRAY_AGG) return list_accum(d, a, v, mem, err);
     if (v->k == VK_NULL) return TWILL_OK;
     a->count++;
     switch (d->fn) {
@@ -699,6 +770,14 @@ static int num_total(const aggst *a, tw_num *out, tw_err *err) {
 
 static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *err) {
     switch (d->fn) {
+    case AG_ARRAY_AGG:
+    case AG_JSON_AGG:
+    case AG_JSONB_AGG:
+        if (!a->count)
+            out->k = VK_NULL;
+        else
+            list_result(d, a, out);
+        return TWILL_OK;
     case AG_COUNT_STAR:
     case AG_COUNT:
         out->k = VK_INT, out->i = a->count;

@@ -581,6 +581,40 @@ int tw_jsonb_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err) {
     return rc;
 }
 
+/* jsonb → numeric / integer / float / boolean (PostgreSQL 11+): a scalar of the right
+ * JSON type only, else 22023 "cannot cast jsonb string to type integer". */
+int tw_jsonb_cast(const tw_val *v, tw_sqltype t, tw_arena *a, tw_val *out, tw_err *err) {
+    tw_arena tmp = {0};
+    jv d;
+    int rc = parse_doc(v->s, v->n, 1, &tmp, &d, err);
+    if (rc) {
+        tw_arena_free(&tmp);
+        return rc;
+    }
+    int want = t.ty == TY_BOOL ? J_BOOL : J_NUMBER;
+    if (d.t == want && want == J_BOOL) {
+        *out = (tw_val){.k = VK_BOOL, .i = d.b};
+    } else if (d.t == want) {
+        tw_num x;
+        if (!(rc = tw_num_parse(d.s, d.n, &x, err))) {
+            tw_val nv;
+            tw_num_set(&nv, x);
+            rc = tw_val_cast(&nv, t, 0, a, out, err);
+        }
+    } else {
+        const char *what = d.t == J_OBJECT   ? "object"
+                           : d.t == J_ARRAY  ? "array"
+                           : d.t == J_STRING ? "string"
+                           : d.t == J_NUMBER ? "numeric"
+                           : d.t == J_BOOL   ? "boolean"
+                                             : "null";
+        rc = tw_err_set(err, TWILL_ERROR, "22023", "cannot cast jsonb %s to type %s", what,
+                        tw_type_name(t, (char[64]){0}, 64));
+    }
+    tw_arena_free(&tmp);
+    return rc;
+}
+
 /* ---- to_json ---- */
 
 int tw_json_of_value(const tw_val *v, tw_buf *out) {

@@ -22,6 +22,9 @@
 int tw_json_check(const char *s, size_t n, tw_err *err);
 /* JSON text → jsonb's normalized text, in a (VK_JSONB value). */
 int tw_jsonb_from_text(const char *s, size_t n, tw_arena *a, tw_val *out, tw_err *err);
+/* jsonb scalar → numeric, an integer, a float or boolean type (22023 for another JSON
+ * type, as PostgreSQL's jsonb casts). */
+int tw_jsonb_cast(const tw_val *v, tw_sqltype t, tw_arena *a, tw_val *out, tw_err *err);
 /* Orders two jsonb values as PostgreSQL's jsonb btree does. */
 int tw_jsonb_cmp(const tw_val *a, const tw_val *b, int *res, tw_err *err);
 /* Appends the JSON form of any non-NULL value (to_json; arrays without spaces). */

@@ -340,7 +340,8 @@ static int has_agg(Node *n);
 
 static int is_agg_name(const char *s) {
     return !strcmp(s, "count") || !strcmp(s, "sum") || !strcmp(s, "min") || !strcmp(s, "max") ||
-           !strcmp(s, "avg");
+           !strcmp(s, "avg") || !strcmp(s, "array_agg") || !strcmp(s, "json_agg") ||
+           !strcmp(s, "jsonb_agg");
 }
 
 static int cx_const(actx *c, PgQuery__AConst *k, tw_expr **out) {
@@ -541,6 +542,27 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
                 return aerr(c, f->location, "42883", "function %s(%s) does not exist", fname,
                             tw_type_name(d.arg->type, (char[64]){0}, 64));
             if (at == TY_UNKNOWN) d.type = (tw_sqltype){TY_TEXT, -1};
+        } else if (!strcmp(fname, "array_agg") || !strcmp(fname, "json_agg") ||
+                   !strcmp(fname, "jsonb_agg")) {
+            /* NULL inputs are kept; no rows give NULL (array.h, json.h) */
+            if (d.distinct)
+                return notsup(c, f->location, "%s(DISTINCT ...) is not supported", fname);
+            if (at == TY_UNKNOWN) {
+                if (coerce_unknown(c, &d.arg, (tw_sqltype){TY_TEXT, -1}, 0, f->location))
+                    return TWILL_ERROR;
+                at = TY_TEXT;
+            }
+            if (fname[0] == 'a') {
+                int et = plain(d.arg->type).ty;
+                if (!tw_array_elem_ok(et))
+                    return notsup(c, f->location, "array_agg of type %s is not supported",
+                                  tw_type_name(d.arg->type, (char[64]){0}, 64));
+                d.fn = AG_ARRAY_AGG;
+                d.type = (tw_sqltype){TY_ARRAY, et};
+            } else {
+                d.fn = fname[4] == 'b' ? AG_JSONB_AGG : AG_JSON_AGG;
+                d.type = (tw_sqltype){fname[4] == 'b' ? TY_JSONB : TY_JSON, -1};
+            }
         } else {
             if (at == TY_UNKNOWN) {
                 if (coerce_unknown(c, &d.arg, (tw_sqltype){TY_FLOAT8, -1}, 0, f->location))

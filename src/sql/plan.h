@@ -72,7 +72,7 @@ enum {
 };
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
-enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG };
+enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG, AG_ARRAY_AGG, AG_JSON_AGG, AG_JSONB_AGG };
 
 typedef struct tw_access {
     uint8_t kind;

@@ -382,6 +382,8 @@ int tw_val_cast(const tw_val *v, tw_sqltype t, int assign, tw_arena *a, tw_val *
         return TWILL_OK;
     }
     char nb[64];
+    if (v->k == VK_JSONB && !assign && (ty_is_num(t.ty) || t.ty == TY_BOOL))
+        return tw_jsonb_cast(v, t, a, out, err);
     switch (t.ty) {
     case TY_INT2:
     case TY_INT4:

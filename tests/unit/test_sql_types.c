@@ -287,6 +287,38 @@ static void test_array(tw_sql_session *s) {
     QUERY(s, "SELECT max(nums), min(tags) FROM at", "{30,0}|{red,\"dark blue\"}");
 }
 
+static void test_more(tw_sql_session *s) {
+    /* jsonb to scalar casts (PostgreSQL 11+) */
+    QUERY(s,
+          "SELECT '1.5'::jsonb::numeric, '2'::jsonb::int, '2.5'::jsonb::int, 'true'::jsonb::bool, "
+          "'1e3'::jsonb::float8, '3'::jsonb::bigint, ('{\"n\":7}'::jsonb -> 'n')::smallint",
+          "1.5|2|3|t|1000|3|7");
+    EXEC_ERR(s, "SELECT '\"1\"'::jsonb::int", "22023");
+    EXEC_ERR(s, "SELECT '{}'::jsonb::numeric", "22023");
+    EXEC_ERR(s, "SELECT '1'::jsonb::bool", "22023");
+    EXEC_ERR(s, "SELECT 'null'::jsonb::int", "22023");
+    EXEC_ERR(s, "SELECT '99999999999'::jsonb::int", "22003");
+    EXEC_ERR(s, "SELECT '1'::json::int", "42846");
+    /* array_agg, json_agg, jsonb_agg (NULL inputs kept; no rows: NULL) */
+    EXEC_OK(s, "CREATE TABLE ag (id int PRIMARY KEY, g int, x int, s text, j jsonb)");
+    EXEC_OK(s, "INSERT INTO ag VALUES (1, 1, 1, 'a b', '{\"k\":1.0}'), (2, 1, NULL, NULL, NULL), "
+               "(3, 1, 3, 'c', '[1]'), (4, 2, 5, 'z', 'true')");
+    QUERY(s,
+          "SELECT g, json_agg(x), jsonb_agg(x), array_agg(x), array_agg(s), json_agg(s), "
+          "jsonb_agg(j), json_agg(j), array_agg(j) FROM ag GROUP BY g ORDER BY g",
+          "1|[1, null, 3]|[1, null, 3]|{1,NULL,3}|{\"a b\",NULL,c}|[\"a b\", null, \"c\"]|[{\"k\": "
+          "1.0}, null, [1]]|[{\"k\": 1.0}, null, [1]]|{\"{\\\"k\\\": "
+          "1.0}\",NULL,[1]}\n2|[5]|[5]|{5}|{z}|[\"z\"]|[true]|[true]|{true}");
+    QUERY(s,
+          "SELECT array_agg(x) IS NULL, json_agg(x) IS NULL, jsonb_agg(s) IS NULL FROM ag WHERE "
+          "false",
+          "t|t|t");
+    QUERY(s, "SELECT count(*), array_agg(x), max(x), cardinality(array_agg(id)) FROM ag",
+          "4|{1,NULL,3,5}|5|4");
+    EXEC_ERR(s, "SELECT array_agg(DISTINCT x) FROM ag", "0A000");
+    EXEC_ERR(s, "SELECT array_agg(ARRAY[x]) FROM ag", "0A000");
+}
+
 /* Result types through sql.h (PostgreSQL OIDs; TWILL_TYPE_TEXT through the ABI) and
  * text parameters meeting these types, as drivers send them (`= ANY($1)`). */
 static void test_abi(tw_sql_session *s) {
@@ -389,6 +421,7 @@ int main(void) {
     test_uuid(s);
     test_json(s);
     test_array(s);
+    test_more(s);
     test_abi(s);
     test_persistence(s);
     sqlt_destroy(&D);
