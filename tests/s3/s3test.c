@@ -96,8 +96,17 @@ int s3t_ceph_up(s3t_ceph *c) {
         c->dir[0] = '\0';
         return -1;
     }
-    char cmd[2000];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' >/dev/null 2>&1; rm -rf '%s'", down, c->dir, c->dir);
+    /* The data lives in RAM and is thrown away: SIGKILL by pid file at once (ceph-down.sh's
+     * polite SIGTERM and wait takes ~7 s, mostly radosgw), wait until the pids are gone,
+     * remove the directory. ceph-down.sh is the fallback if the pid files are missing. */
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd,
+             "d='%s'; if ls \"$d\"/run/*.pid >/dev/null 2>&1; then "
+             "for f in \"$d\"/run/*.pid; do kill -KILL \"$(cat \"$f\")\" 2>/dev/null; done; "
+             "for i in $(seq 1 100); do a=0; for f in \"$d\"/run/*.pid; do "
+             "kill -0 \"$(cat \"$f\")\" 2>/dev/null && a=1; done; [ $a = 0 ] && break; "
+             "sleep 0.05; done; else '%s' \"$d\" >/dev/null 2>&1; fi; rm -rf \"$d\"",
+             c->dir, down);
     c->reaper = start_reaper(cmd);
     if (c->reaper < 0) {
         fprintf(stderr, "s3test: fork: %s\n", strerror(errno));
