@@ -36,7 +36,7 @@ until "$PSQL" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -c 'SELECT 1' >/dev/null
     [ $i -lt 100 ] || fail "server did not start"
     sleep 0.1
 done
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+export PGHOST=127.0.0.1 PGPORT="$PORT" PGUSER=postgres PGDATABASE=postgres
 
 # bench NAME ARGS...: runs pgbench, expects exit 0, zero failed transactions, no abort.
 bench() {
@@ -61,12 +61,13 @@ check_balances() {
     sums=$("$PSQL" -X -A -t -c "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ' ' ||
         (SELECT sum(bbalance) FROM pgbench_branches) || ' ' || (SELECT sum(tbalance) FROM pgbench_tellers)
         || ' ' || (SELECT coalesce(sum(delta), 0) FROM pgbench_history)") || fail "balance query"
+    # shellcheck disable=SC2086 # split the four sums into $1..$4
     set -- $sums
     echo "balances: accounts=$1 branches=$2 tellers=$3 history=$4"
     [ "$1" = "$4" ] && [ "$2" = "$4" ] && [ "$3" = "$4" ] || fail "balances do not add up: $sums"
 }
 
-# history_rows NAME...: the transactions the named tpcb-like runs counted.
+# processed NAME...: the transactions the named tpcb-like runs counted.
 processed() {
     total=0
     for n in "$@"; do
