@@ -945,14 +945,51 @@ static void test_bad_input_in_txn(const server *s) {
     CHECK(raw_until_ready(fd, &st, code, &rows) == 0 && !code[0] && rows == 1);
     CHECK(raw_msg(fd, 'X', NULL, 0) == 0);
     close(fd);
+    /* A pipeline's Executes without their Sync, then a hang-up: the implicit
+     * transaction they ran in is rolled back. */
+    fd = raw_connect(s);
+    CHECK(raw_startup(fd) == 0);
+    for (int id = 106; id <= 107; id++) {
+        char pm[64];
+        int n = snprintf(pm, sizeof pm, "%cINSERT INTO bi VALUES (%d)", 0, id);
+        pm[n] = 0;
+        pm[n + 1] = 0;
+        pm[n + 2] = 0; /* no parameter types */
+        CHECK(raw_msg(fd, 'P', pm, (size_t)n + 3) == 0);
+        CHECK(raw_msg(fd, 'B', "\0\0\0\0\0\0\0\0", 8) == 0);
+        CHECK(raw_msg(fd, 'E', "\0\0\0\0\0", 5) == 0);
+    }
+    CHECK(raw_msg(fd, 'H', NULL, 0) == 0); /* Flush: both INSERTs have run */
+    {
+        /* ParseComplete, BindComplete, CommandComplete, twice. */
+        unsigned char buf[256];
+        size_t have = 0;
+        int tags = 0;
+        while (tags < 2) {
+            struct pollfd pf = {.fd = fd, .events = POLLIN};
+            if (poll(&pf, 1, 5000) <= 0) break;
+            ssize_t n = read(fd, buf + have, sizeof buf - have);
+            if (n <= 0) break;
+            have += (size_t)n;
+            tags = 0;
+            for (size_t i = 0; i + 5 <= have;) {
+                uint32_t len = be32((const char *)buf + i + 1);
+                if (i + 1 + len > have) break;
+                tags += buf[i] == 'C';
+                i += 1 + len;
+            }
+        }
+        CHECK(tags == 2);
+    }
+    close(fd);
     sleep_ms(200);
     /* Nothing of theirs is left, and nothing of theirs is in the way. */
     char v[64];
     query1(good, "SELECT count(*) FROM bi WHERE id >= 100", v, sizeof v);
     CHECK(!strcmp(v, "0"));
-    exec_ok(good, "INSERT INTO bi VALUES (100), (101), (102), (103), (104), (105)");
+    exec_ok(good, "INSERT INTO bi VALUES (100), (101), (102), (103), (104), (105), (106), (107)");
     query1(good, "SELECT count(*) FROM bi WHERE id >= 100", v, sizeof v);
-    CHECK(!strcmp(v, "6"));
+    CHECK(!strcmp(v, "8"));
     /* Nothing committed before was lost (test_bad_input committed 1 and 2). */
     query1(good, "SELECT count(*) FROM bi WHERE id < 100", v, sizeof v);
     CHECK(!strcmp(v, "2"));
