@@ -3583,6 +3583,8 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
             rc = cx(c, g, &c->group[i]);
             c->no_agg_where = NULL;
             if (rc) return rc;
+            if (c->group[i]->type.ty == TY_JSON) /* json has no equality (jsonb has) */
+                return aerr(c, -1, "42883", "could not identify an equality operator for type json");
         }
         c->agg_mode = 1;
     }

@@ -288,6 +288,18 @@ static void test_array(tw_sql_session *s) {
 }
 
 static void test_more(tw_sql_session *s) {
+    /* joins on uuid columns (hash join), GROUP BY json is an error as in PostgreSQL */
+    EXEC_OK(s, "CREATE TABLE uj1 (a uuid, n int)");
+    EXEC_OK(s, "CREATE TABLE uj2 (id int PRIMARY KEY, r uuid)");
+    EXEC_OK(s, "INSERT INTO uj1 VALUES ('00000000-0000-0000-0000-000000000001', 1), "
+               "('00000000-0000-0000-0000-000000000002', 2), (NULL, 3)");
+    EXEC_OK(s, "INSERT INTO uj2 VALUES (1, '00000000-0000-0000-0000-000000000002'), (2, "
+               "'00000000-0000-0000-0000-000000000001'), (3, NULL)");
+    QUERY(s, "SELECT uj1.n, uj2.id FROM uj1 JOIN uj2 ON uj1.a = uj2.r ORDER BY 1", "1|2\n2|1");
+    EXEC_ERR(s, "SELECT js, count(*) FROM jt GROUP BY js", "42883");
+    QUERY(s, "SELECT j, count(*) FROM jt GROUP BY j ORDER BY j",
+          "[{\"k\": 1}]|1\n{\"n\": 1.5, \"name\": \"bob\"}|1\n{\"n\": 2, \"name\": \"ann\", "
+          "\"tags\": [\"x\", \"y\"]}|1\nNULL|1");
     /* jsonb to scalar casts (PostgreSQL 11+) */
     QUERY(s,
           "SELECT '1.5'::jsonb::numeric, '2'::jsonb::int, '2.5'::jsonb::int, 'true'::jsonb::bool, "
