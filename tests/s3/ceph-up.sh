@@ -102,8 +102,17 @@ for _ in $(seq 1 20); do
 done
 [ -n "$OSD_ID" ] || fail "ceph osd new failed (is the mon up?)" "$DIR/log/osd-new.out"
 mkdir -p "$DIR/osd/$OSD_ID"
-"${CEPH[@]}" osd crush add "osd.$OSD_ID" 1.0 root=default host=localhost >/dev/null 2>&1 ||
-    fail "ceph osd crush add failed"
+# Under load the mon can be briefly unavailable here too: retry like `osd new` above.
+CRUSH_OK=
+for _ in $(seq 1 20); do
+    if "${CEPH[@]}" osd crush add "osd.$OSD_ID" 1.0 root=default host=localhost \
+        >"$DIR/log/crush-add.out" 2>&1; then
+        CRUSH_OK=1
+        break
+    fi
+    sleep 0.25
+done
+[ -n "$CRUSH_OK" ] || fail "ceph osd crush add failed" "$DIR/log/crush-add.out"
 ceph-osd -c "$CONF" -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" >"$DIR/log/mkfs-osd.out" 2>&1 ||
     fail "ceph-osd --mkfs failed" "$DIR/log/mkfs-osd.out"
 ceph-osd -c "$CONF" -i "$OSD_ID" 2>>"$DIR/log/start.err" || fail "ceph-osd did not start" "$DIR/log/osd.$OSD_ID.log"

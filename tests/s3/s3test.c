@@ -77,7 +77,19 @@ static pid_t start_reaper(const char *cmd) {
     return pid;
 }
 
+static int ceph_up_once(s3t_ceph *c);
+
+/* A start can fail on a loaded machine (a mon that answers late); two more tries with a
+ * fresh directory before giving up, which is then a failure, never a skip. */
 int s3t_ceph_up(s3t_ceph *c) {
+    for (int i = 1; i <= 3; i++) {
+        if (ceph_up_once(c) == 0) return 0;
+        if (i < 3) fprintf(stderr, "s3test: the Ceph cluster did not start (try %d of 3)\n", i);
+    }
+    return -1;
+}
+
+static int ceph_up_once(s3t_ceph *c) {
     memset(c, 0, sizeof *c);
     c->reaper = -1;
     char ub[600], db[600];
