@@ -69,6 +69,12 @@ struct nstate {
     int phase;
     /* UNIQUE: the last row let through */
     const tw_val *urow;
+    /* hash JOIN: rows[] holds the inner rows; chains by hash of their key bytes */
+    int hbuilt;
+    size_t *hbucket, nhb, *hnext, hcur;
+    uint64_t *hhash;
+    uint8_t **hkey;
+    size_t *hklen;
 };
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
@@ -166,6 +172,16 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
         s->wrows = NULL;
         s->nw = 0;
         s->phase = 0;
+        free(s->hbucket);
+        free(s->hnext);
+        free(s->hhash);
+        free(s->hkey);
+        free(s->hklen);
+        s->hbucket = s->hnext = s->hklen = NULL;
+        s->hhash = NULL;
+        s->hkey = NULL;
+        s->nhb = 0;
+        s->hbuilt = 0;
     }
 }
 
@@ -1171,6 +1187,140 @@ static int setop_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **ro
 
 static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
 
+/* ---- hash join ---- */
+
+#define NO_ROW SIZE_MAX
+
+/* The key bytes of exprs keys[0..n) over row; *null when one is NULL (never equal). */
+static int hash_key(tw_run *r, const tw_pnode *n, tw_expr **keys, const tw_val *row, tw_buf *b,
+                    int *null, tw_err *err) {
+    tw_evalctx c = ctx_of(r, n->slot, row);
+    tw_buf_reset(b);
+    *null = 0;
+    for (int i = 0; i < n->nhkeys; i++) {
+        tw_val v;
+        int rc = tw_eval(keys[i], &c, &v, err);
+        if (rc) return rc;
+        if (v.k == VK_NULL) {
+            *null = 1;
+            return TWILL_OK;
+        }
+        if (tw_key_put(b, &v, v.k)) return nomem(err);
+    }
+    return TWILL_OK;
+}
+
+/* Reads the inner side once into rows[] with a chained hash table on its key bytes. */
+static int hash_build(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
+    const tw_pnode *in = n->inner;
+    int w = in->table->ncols, rc;
+    size_t cap = 0;
+    stop_node(r, in);
+    for (;;) {
+        const tw_val *row;
+        rc = node_next(r, in, &row, err);
+        if (rc == TWILL_DONE) break;
+        if (rc != TWILL_ROW) return rc;
+        int null;
+        if ((rc = hash_key(r, n, n->hkin, row, &r->b3, &null, err))) return rc;
+        if (null) continue;
+        if (s->nrows == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
+            uint8_t **nk = realloc(s->hkey, nc * sizeof *nk);
+            size_t *nl = realloc(s->hklen, nc * sizeof *nl);
+            uint64_t *nh = realloc(s->hhash, nc * sizeof *nh);
+            if (nr) s->rows = nr;
+            if (nk) s->hkey = nk;
+            if (nl) s->hklen = nl;
+            if (nh) s->hhash = nh;
+            if (!nr || !nk || !nl || !nh) return nomem(err);
+            cap = s->caprows = nc;
+        }
+        uint8_t *kb = tw_arena_alloc(&s->gmem, r->b3.len ? r->b3.len : 1);
+        tw_val *copy = row_copy(row + in->coloff, w);
+        if (!kb || !copy) {
+            free(copy);
+            return nomem(err);
+        }
+        memcpy(kb, r->b3.p, r->b3.len);
+        s->rows[s->nrows] = copy;
+        s->hkey[s->nrows] = kb;
+        s->hklen[s->nrows] = r->b3.len;
+        s->hhash[s->nrows] = hash_bytes(r->b3.p, r->b3.len);
+        s->nrows++;
+    }
+    stop_node(r, in);
+    size_t nb = 64;
+    while (nb < s->nrows * 2) nb *= 2;
+    s->hbucket = malloc(nb * sizeof *s->hbucket);
+    s->hnext = malloc((s->nrows ? s->nrows : 1) * sizeof *s->hnext);
+    if (!s->hbucket || !s->hnext) return nomem(err);
+    for (size_t i = 0; i < nb; i++) s->hbucket[i] = NO_ROW;
+    for (size_t i = 0; i < s->nrows; i++) {
+        size_t b = s->hhash[i] & (nb - 1);
+        s->hnext[i] = s->hbucket[b];
+        s->hbucket[b] = i;
+    }
+    s->nhb = nb;
+    s->hbuilt = 1;
+    return TWILL_OK;
+}
+
+/* A hash JOIN: each outer row meets the inner rows with its key (then jfilter); a LEFT
+ * join NULL-extends an outer row that met none. */
+static int hash_join_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
+                          tw_err *err) {
+    int rc;
+    if (!s->hbuilt && (rc = hash_build(r, n, s, err))) return rc;
+    tw_val *jrow = r->jrows[n->slot];
+    const tw_pnode *in = n->inner;
+    int w = in->table->ncols;
+    for (;;) {
+        if (!s->outer_valid) {
+            const tw_val *outer;
+            rc = node_next(r, n->child, &outer, err);
+            if (rc != TWILL_ROW) return rc;
+            s->outer_valid = 1;
+            s->matched = 0;
+            int null; /* the probe key lives in this node's own buffer: joins above
+                         probe their own keys while this one is between rows */
+            if ((rc = hash_key(r, n, n->hkout, jrow, &s->key, &null, err))) return rc;
+            s->hcur = NO_ROW;
+            if (!null && s->nhb)
+                s->hcur = s->hbucket[hash_bytes(s->key.p, s->key.len) & (s->nhb - 1)];
+        }
+        int emit = 0;
+        while (s->hcur != NO_ROW && !emit) {
+            size_t i = s->hcur;
+            s->hcur = s->hnext[i];
+            if (s->hklen[i] != s->key.len || memcmp(s->hkey[i], s->key.p, s->key.len)) continue;
+            memcpy(jrow + in->coloff, s->rows[i], sizeof(tw_val) * (size_t)w);
+            if (n->jfilter) {
+                int ok;
+                tw_evalctx c = ctx_of(r, n->slot, jrow);
+                if ((rc = tw_eval_pred(n->jfilter, &c, &ok, err))) return rc;
+                if (!ok) continue;
+            }
+            s->matched = 1;
+            emit = 1;
+        }
+        if (!emit) {
+            s->outer_valid = 0;
+            if (!n->left || s->matched) continue;
+            for (int i = 0; i < w; i++) jrow[in->coloff + i].k = VK_NULL;
+        }
+        if (n->post) {
+            int ok;
+            tw_evalctx c = ctx_of(r, n->slot, jrow);
+            if ((rc = tw_eval_pred(n->post, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = jrow;
+        return TWILL_ROW;
+    }
+}
+
 /* ---- window functions ---- */
 
 /* Window rows are materialized as [input | function results | window expressions]; a
@@ -1572,6 +1722,7 @@ static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_er
     case PN_SETOP:
         return setop_next(r, n, s, row, err);
     case PN_JOIN:
+        if (n->nhkeys) return hash_join_next(r, n, s, row, err);
         for (;;) {
             if (!s->outer_valid) {
                 const tw_val *outer;

@@ -431,8 +431,21 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
         }
         return;
     case PN_JOIN:
-        col = title(x, level, "Nested Loop%s", n->left ? " Left Join" : "");
+        col = title(x, level, "%s%s", n->nhkeys ? "Hash Join" : "Nested Loop",
+                    n->left ? n->nhkeys ? " (Left)" : " Left Join" : "");
         actual(x, n);
+        if (n->nhkeys) {
+            for (int i = 0; i < col; i++) put(x, " ", 1);
+            puts_(x, "Hash Cond: (");
+            for (int i = 0; i < n->nhkeys; i++) {
+                if (i) puts_(x, " AND ");
+                expr(x, n->hkout[i], &rc);
+                puts_(x, " = ");
+                expr(x, n->hkin[i], &rc);
+            }
+            puts_(x, ")\n");
+        }
+        if (n->jfilter) detail(x, col, "Join Filter", n->jfilter, &rc);
         if (n->post) {
             detail(x, col, "Join Filter", n->post, &rc);
             subplans_of(x, n->post, level);

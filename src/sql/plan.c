@@ -3103,6 +3103,62 @@ static int join_using(actx *c, const fromitem *it, int k, conjlist *into) {
     return TWILL_OK;
 }
 
+/* Can equality a = b be decided on the bytes of the two values' key encodings? Only for
+ * kinds whose equal values encode identically (not floats: -0 and 0; not char(n), which
+ * compares without trailing blanks). */
+static int hashable(tw_sqltype a, tw_sqltype b) {
+    int ka = tw_type_kind(a.ty), kb = tw_type_kind(b.ty);
+    if (ka != kb || a.ty == TY_CHAR || b.ty == TY_CHAR) return 0;
+    return ka == VK_BOOL || ka == VK_INT || ka == VK_TEXT || ka == VK_BYTEA || ka == VK_NUMERIC ||
+           ka == VK_DATE || ka == VK_TS || ka == VK_TSTZ || ka == VK_UUID;
+}
+
+static int has_subq(const tw_expr *e);
+
+/* A join whose inner scan has no key bound by the tables before it: rather than scan the
+ * inner table once per outer row, read it once into a hash table keyed by the columns
+ * the join condition equates with the outer tables' values (a hash join). The inner scan
+ * keeps only its own conditions; the rest of the join condition becomes jfilter. */
+static int hash_join(actx *c, tw_pnode *j, tw_pnode *sn, const conjlist *on, int t,
+                     uint64_t before) {
+    conjlist local = {0}, rest = {0};
+    tw_expr *kin[16], *kout[16];
+    int nk = 0, rc;
+    for (int i = 0; i < on->n; i++) {
+        tw_expr *e = on->e[i];
+        uint64_t m = expr_tables(c, e), self = 1ull << t;
+        if (m == self) {
+            if ((rc = conj_add(c, &local, e))) return rc;
+            continue;
+        }
+        if (e->op == EX_EQ && nk < 16 && !has_subq(e)) {
+            tw_expr *a = e->args[0], *b = e->args[1], *in = NULL, *out = NULL;
+            uint64_t ma = expr_tables(c, a), mb = expr_tables(c, b);
+            if (ma == self && mb && !(mb & ~before)) in = a, out = b;
+            if (mb == self && ma && !(ma & ~before)) in = b, out = a;
+            if (in && hashable(in->type, out->type)) {
+                kin[nk] = in;
+                kout[nk++] = out;
+                continue;
+            }
+        }
+        if ((rc = conj_add(c, &rest, e))) return rc;
+    }
+    if (!nk) return TWILL_OK;
+    j->nhkeys = nk;
+    j->hkin = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)nk);
+    j->hkout = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)nk);
+    if (!j->hkin || !j->hkout) return nomem(c);
+    memcpy(j->hkin, kin, sizeof(tw_expr *) * (size_t)nk);
+    memcpy(j->hkout, kout, sizeof(tw_expr *) * (size_t)nk);
+    j->jfilter = conj_and(c, &rest);
+    sn->filter = conj_and(c, &local);
+    if ((rest.n && !j->jfilter) || (local.n && !sn->filter)) return nomem(c);
+    /* its own conditions may now give the inner scan a key of its own */
+    if (access_for(c, sn, sn->filter, t, 0) < 0) return nomem(c);
+    return TWILL_OK;
+}
+
 static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
     fromitem items[TW_MAX_FROM];
     int ni = 0, rc, has_left = 0;
@@ -3247,6 +3303,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         if (onscan[pos].n && !sn->filter) return nomem(c);
         sn->ncols = c->width;
         if (access_for(c, sn, sn->filter, t, placed) < 0) return nomem(c);
+        uint64_t before = placed;
         placed |= 1ull << t;
         if (!top) {
             top = sn;
@@ -3255,6 +3312,9 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_pnode *j = mk_node(c, PN_JOIN, top);
         if (!j) return nomem(c);
         j->inner = sn;
+        if (sn->acc.kind == ACC_FULL && !deps[t] && !sn->wt &&
+            (rc = hash_join(c, j, sn, &onscan[pos], t, before)))
+            return rc;
         j->left = (uint8_t)items[t].left;
         j->post = conj_and(c, &post[pos]);
         if (post[pos].n && !j->post) return nomem(c);

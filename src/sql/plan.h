@@ -163,6 +163,12 @@ typedef struct tw_pnode {
     uint8_t left;  /* LEFT JOIN: unmatched outer rows get NULLs for the inner table */
     uint8_t setop; /* PN_SETOP flags; PN_APPEND/PN_SETOP read child, then inner */
     tw_expr *post; /* predicate on the joined row (after NULL extension) */
+    /* hash JOIN (nhkeys > 0): the inner rows are read once into a hash table keyed by
+     * hkin (over the inner's columns) and probed with hkout (over the outer row); a
+     * candidate matches when jfilter (the rest of the join condition) holds */
+    int nhkeys;
+    tw_expr **hkin, **hkout;
+    tw_expr *jfilter;
     /* LIMIT (also a hint to SORT for top-N) */
     tw_expr *limit, *offset;
     /* WINDOW: output row = the win_in input columns, then one value per window function;

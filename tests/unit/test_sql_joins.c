@@ -34,10 +34,44 @@ static void test_joins(tw_sql_session *s) {
     EXEC_ERR(s, "SELECT * FROM a FULL JOIN b ON a.id = b.id", "0A000");
 }
 
+/* Joins on columns without an index run as hash joins: same rows as the nested loop,
+ * NULL keys never match, LEFT joins keep unmatched rows, extra conditions filter the
+ * candidates. */
+static void test_hash_join(tw_sql_session *s) {
+    EXEC_OK(s, "CREATE TABLE h1 (k int, k2 smallint, t text, v int)");
+    EXEC_OK(s, "CREATE TABLE h2 (k bigint, t text, w int)");
+    EXEC_OK(s, "INSERT INTO h1 VALUES (1, 1, 'a', 10), (2, 2, 'b', 20), (2, 2, 'b', 21), "
+               "(NULL, 3, 'c', 30), (4, 4, NULL, 40)");
+    EXEC_OK(s, "INSERT INTO h2 VALUES (1, 'a', 100), (2, 'b', 200), (2, 'x', 201), "
+               "(NULL, 'c', 300), (5, NULL, 500)");
+    char plan[4096];
+    tw_err e;
+    tw_err_clear(&e);
+    CHECK(sqlt_query(s, "EXPLAIN SELECT * FROM h1 JOIN h2 ON h1.k = h2.k", plan, sizeof plan, &e) ==
+              0 &&
+          strstr(plan, "Hash Join") && strstr(plan, "Hash Cond: (h1.k = h2.k)"));
+    QUERY(s, "SELECT h1.v, h2.w FROM h1 JOIN h2 ON h1.k = h2.k ORDER BY 1, 2",
+          "10|100\n20|200\n20|201\n21|200\n21|201");
+    QUERY(s, "SELECT h1.v, h2.w FROM h1 JOIN h2 ON h1.k2 = h2.k AND h1.t = h2.t ORDER BY 1",
+          "10|100\n20|200\n21|200");
+    QUERY(s, "SELECT h1.v, h2.w FROM h1 LEFT JOIN h2 ON h1.k = h2.k AND h2.w > 200 ORDER BY 1",
+          "10|NULL\n20|201\n21|201\n30|NULL\n40|NULL");
+    QUERY(s,
+          "SELECT h1.v, h2.w FROM h1, h2 WHERE h1.t = h2.t AND h2.w <> h1.v * 10 + 1 "
+          "ORDER BY 1",
+          "10|100\n20|200\n21|200\n30|300");
+    QUERY(s, "SELECT count(*) FROM h1 a JOIN h1 b ON a.k = b.k JOIN h2 ON h2.k = b.k", "9");
+    QUERY(s,
+          "SELECT h2.w, h1.v FROM h2 RIGHT JOIN h1 ON h1.k = h2.k WHERE h2.w IS NULL "
+          "ORDER BY 2",
+          "NULL|30\nNULL|40");
+}
+
 int main(void) {
     if (sqlt_create(&D, "sqljoins")) return 1;
     tw_sql_session *s = sqlt_session(&D);
     test_joins(s);
+    test_hash_join(s);
     tw_sql_session_close(s);
     sqlt_destroy(&D);
     return sqlt_finish();
