@@ -85,6 +85,7 @@ typedef struct conn {
     int skip_to_sync;   /* an extended-protocol error happened */
     int ext_implicit;   /* an Execute opened the implicit transaction that Sync ends */
     twill_stmt *ctl[3]; /* BEGIN, COMMIT, ROLLBACK, prepared once (see run_ctl) */
+    char iso_sent[24];  /* default_transaction_isolation as the engine has it */
     int counted;        /* counts against max_connections */
     uint64_t queries, errors;
 } conn;
@@ -211,10 +212,24 @@ static void send_reports(conn *c, int all) {
     }
 }
 
+/* The engine keeps the session's default isolation level itself (it starts each
+ * transaction with it), the server keeps the parameter (SHOW, RESET, startup options,
+ * rollback of a block's SET): hands the server's value to the engine when they differ. */
+static void sync_isolation(conn *c) {
+    if (twill_transaction_status(c->s) == TWILL_TXN_FAILED) return;
+    const char *canon;
+    const char *v = tws_guc_get(c->gucs, "default_transaction_isolation", &canon);
+    if (!v || !strcmp(v, c->iso_sent)) return;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SET default_transaction_isolation = '%s'", v);
+    if (twill_exec(c->s, sql) == TWILL_OK) snprintf(c->iso_sent, sizeof c->iso_sent, "%s", v);
+}
+
 static void send_ready(conn *c) {
     /* As in PostgreSQL, changed parameters are reported just before ReadyForQuery,
      * after SET LOCAL values have lapsed with their block. */
     if (twill_transaction_status(c->s) == TWILL_TXN_IDLE) tws_guc_txn_end(c->gucs, 1);
+    sync_isolation(c);
     send_reports(c, 0);
     tws_w_begin(&c->io, 'Z');
     tws_w_u8(&c->io, (uint8_t)txn_char(c));
@@ -645,6 +660,7 @@ static int run_guc(conn *c, const tws_guc_cmd *cmd, int describe) {
     }
     if (cmd->kind == TWS_GUC_RESET && cmd->all) {
         tws_guc_reset_all(c->gucs, twill_transaction_status(c->s) != TWILL_TXN_IDLE);
+        sync_isolation(c);
         send_tag(c, "RESET");
         return 0;
     }
@@ -662,6 +678,7 @@ static int run_guc(conn *c, const tws_guc_cmd *cmd, int describe) {
         send_error(c, code, err, 0);
         return -1;
     }
+    sync_isolation(c); /* a BEGIN later in the same Query must see it */
     send_tag(c, cmd->kind == TWS_GUC_SET ? "SET" : "RESET");
     return 0;
 }
@@ -2015,6 +2032,7 @@ static int open_session(conn *c) {
     c->reg.session = s;
     pthread_mutex_unlock(&srv->mu);
     c->s = s;
+    c->iso_sent[0] = 0; /* unknown: the first ReadyForQuery tells the engine */
     char ver[64];
     snprintf(ver, sizeof ver, "15.0 (Twill DB %s)", twill_version());
     c->gucs = tws_guc_new(c->user, ver, srv->cfg.idle_tx_timeout, srv->cfg.max_connections);

@@ -48,9 +48,8 @@ static const def defs[] = {
      "Sets the message levels that are sent to the client."},
     {"DateStyle", "ISO, MDY", F_REPORT, K_DATESTYLE, 0, 0, NULL,
      "Sets the display format for date and time values."},
-    {"default_transaction_isolation", "repeatable read", 0, K_ENUM, 0, 0, isolation_levels,
-     "Sets the transaction isolation level of each new transaction (always snapshot "
-     "isolation)."},
+    {"default_transaction_isolation", "read committed", 0, K_ENUM, 0, 0, isolation_levels,
+     "Sets the transaction isolation level of each new transaction."},
     {"default_transaction_read_only", "off", F_REPORT, K_BOOL, 0, 0, NULL,
      "Sets the default read-only status of new transactions."},
     {"extra_float_digits", "1", 0, K_INT, -15, 3, NULL,
@@ -93,8 +92,8 @@ static const def defs[] = {
      "Sets the current transaction's synchronization level (commits are always durable)."},
     {"TimeZone", "UTC", F_REPORT, K_TZ, 0, 0, NULL,
      "Sets the time zone for displaying and interpreting time stamps."},
-    {"transaction_isolation", "repeatable read", F_RO, K_STR, 0, 0, NULL,
-     "Shows the current transaction's isolation level (snapshot isolation)."},
+    {"transaction_isolation", "read committed", F_RO, K_STR, 0, 0, NULL,
+     "Shows the current transaction's isolation level."},
     {"transaction_read_only", "off", F_RO, K_STR, 0, 0, NULL,
      "Shows whether the current transaction is read-only."},
 };
@@ -489,11 +488,22 @@ void tws_guc_txn_end(tws_gucs *g, int committed) {
     }
 }
 
+/* The value of parameter i. transaction_isolation shows the level new transactions
+ * get (default_transaction_isolation): the engine does not tell the server the level
+ * of a block begun with BEGIN ISOLATION LEVEL or SET TRANSACTION. */
+static const char *value_at(const tws_gucs *g, int i) {
+    if (!strcmp(defs[i].name, "transaction_isolation")) {
+        int d = find("default_transaction_isolation");
+        if (d >= 0) return g->val[d];
+    }
+    return g->val[i];
+}
+
 const char *tws_guc_get(const tws_gucs *g, const char *name, const char **canon) {
     int i = find(name);
     if (i >= 0) {
         *canon = defs[i].name;
-        return g->val[i];
+        return value_at(g, i);
     }
     for (custom *c = g->customs; c; c = c->next)
         if (!strcasecmp(c->name, name)) {
@@ -506,7 +516,7 @@ const char *tws_guc_get(const tws_gucs *g, const char *name, const char **canon)
 int tws_guc_at(const tws_gucs *g, int i, const char **name, const char **value, const char **desc) {
     if (i < 0 || i >= NDEFS) return 0;
     *name = defs[i].name;
-    *value = g->val[i];
+    *value = value_at(g, i);
     *desc = defs[i].desc;
     return 1;
 }
@@ -771,6 +781,8 @@ int tws_guc_parse(const char *sql, size_t len, tws_guc_cmd *cmd, char *err, size
             return read_value(&p, end, &t, cmd, err, cap);
         }
         if (read_name(&p, end, &t, cmd, err, cap)) return -1;
+        /* SET transaction_isolation is SET TRANSACTION ISOLATION LEVEL: the engine's. */
+        if (!strcasecmp(cmd->name, "transaction_isolation")) return 0;
         if (!word(&t, "to") && !punct(&t, '=')) return syntax(err, cap, &t);
         lex(&p, end, &t);
         return read_value(&p, end, &t, cmd, err, cap);

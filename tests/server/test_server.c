@@ -647,6 +647,62 @@ static void test_conflict(const server *s) {
     PQfinish(b);
 }
 
+/* 1 if a block of c reads b's commit made after its first statement (a fresh
+ * snapshot per statement: READ COMMITTED); 0 if it keeps its snapshot. */
+static int sees_concurrent_commit(PGconn *c, PGconn *b) {
+    char v1[64], v2[64];
+    exec_ok(c, "BEGIN");
+    query1(c, "SELECT v FROM iso WHERE k = 1", v1, sizeof v1);
+    exec_ok(b, "UPDATE iso SET v = v + 1 WHERE k = 1");
+    query1(c, "SELECT v FROM iso WHERE k = 1", v2, sizeof v2);
+    exec_ok(c, "COMMIT");
+    return strcmp(v1, v2) != 0;
+}
+
+/* default_transaction_isolation is the server's parameter (SHOW, RESET, startup
+ * options, rolled back with its block) and reaches the engine, which starts each
+ * transaction at that level; SET transaction_isolation is the engine's. */
+static void test_isolation(const server *s) {
+    PGconn *a = connect_ok(s), *b = connect_ok(s);
+    exec_ok(a, "CREATE TABLE iso (k INT PRIMARY KEY, v INT); INSERT INTO iso VALUES (1, 0)");
+    char v[64];
+    query1(a, "SHOW transaction_isolation", v, sizeof v);
+    CHECK(!strcmp(v, "read committed"));
+    CHECK(sees_concurrent_commit(a, b) == 1);
+    exec_ok(a, "SET default_transaction_isolation = 'repeatable read'");
+    query1(a, "SHOW transaction_isolation", v, sizeof v);
+    CHECK(!strcmp(v, "repeatable read"));
+    CHECK(sees_concurrent_commit(a, b) == 0);
+    /* A SET in a block that rolls back is undone, in the engine too. */
+    PGresult *r = PQexec(a, "BEGIN; SET default_transaction_isolation = 'read committed'; "
+                            "SELECT 1/0");
+    PQclear(r);
+    exec_ok(a, "ROLLBACK");
+    query1(a, "SHOW default_transaction_isolation", v, sizeof v);
+    CHECK(!strcmp(v, "repeatable read"));
+    CHECK(sees_concurrent_commit(a, b) == 0);
+    exec_ok(a, "RESET ALL");
+    CHECK(sees_concurrent_commit(a, b) == 1);
+    /* SET transaction_isolation inside a block, as SET TRANSACTION ISOLATION LEVEL. */
+    char v1[64], v2[64];
+    exec_ok(a, "BEGIN; SET transaction_isolation = 'repeatable read'");
+    query1(a, "SELECT v FROM iso WHERE k = 1", v1, sizeof v1);
+    exec_ok(b, "UPDATE iso SET v = v + 1 WHERE k = 1");
+    query1(a, "SELECT v FROM iso WHERE k = 1", v2, sizeof v2);
+    exec_ok(a, "COMMIT");
+    CHECK(!strcmp(v1, v2));
+    PQfinish(a);
+    /* A startup option (PGOPTIONS) sets it for the whole session. */
+    char ci[400];
+    snprintf(ci, sizeof ci, "%s options='-c default_transaction_isolation=repeatable\\\\ read'",
+             s->conninfo);
+    a = PQconnectdb(ci);
+    CHECK(PQstatus(a) == CONNECTION_OK);
+    if (PQstatus(a) == CONNECTION_OK) CHECK(sees_concurrent_commit(a, b) == 0);
+    PQfinish(a);
+    PQfinish(b);
+}
+
 /* Sends the statements of one pipeline (each through Parse/Bind/Execute, no Sync in
  * between), then Sync; drains the results. Returns the number of errors; *status
  * receives the transaction status after the Sync. */
@@ -1258,7 +1314,7 @@ static void test_gucs(const server *s) {
     query1(c, "SHOW myapp.user_id", v, sizeof v);
     CHECK(!strcmp(v, "42"));
     query1(c, "SHOW TRANSACTION ISOLATION LEVEL", v, sizeof v);
-    CHECK(!strcmp(v, "repeatable read"));
+    CHECK(!strcmp(v, "read committed"));
     query1(c, "SHOW server_version_num", v, sizeof v);
     CHECK(!strcmp(v, "150000"));
 
@@ -1271,7 +1327,7 @@ static void test_gucs(const server *s) {
     expect_state(c, "SET client_encoding = 'klingon'", "22023");
     expect_state(c, "SET standard_conforming_strings = off", "0A000");
     expect_state(c, "SET server_version = '9.6'", "55P02");
-    expect_state(c, "SET transaction_isolation = 'serializable'", "55P02");
+    expect_state(c, "SET in_hot_standby = on", "55P02");
     expect_state(c, "SET statement_timeout = 'soon'", "22023");
     expect_state(c, "SET extra_float_digits = 9", "22023");
     expect_state(c, "SET statement_timeout =", "42601");
@@ -1548,6 +1604,7 @@ int main(int argc, char **argv) {
     test_pipeline(&s);
     test_pipeline_implicit_txn(&s);
     test_conflict(&s);
+    test_isolation(&s);
     test_txn_status(&s);
     test_bad_input(&s);
     test_bad_input_in_txn(&s);
