@@ -420,6 +420,80 @@ static void test_background(void) {
     }
 }
 
+/* ---- a checkpoint larger than one layer object: several, PUT in parallel ------------------- */
+
+static void noise_page(uint8_t *p, uint32_t pgno) { /* incompressible: stored raw */
+    uint64_t x = 0x9E3779B97F4A7C15ull * (pgno + 1);
+    for (size_t i = 0; i < TW_PAGE_SIZE; i += 8) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        tw_store_u64(p + i, x);
+    }
+}
+
+static void test_multipart(void) {
+    enum { PAGES = 1100 }; /* 8.8 MB raw: two layer objects of at most 8 MiB */
+    char ca[700], cb[700];
+    cache_path(ca, sizeof ca, "cache-multi");
+    cache_path(cb, sizeof cb, "cache-multi-2");
+    tw_err e;
+    tw_storage *st = open_db("multi", ca, 1, &e);
+    TW_CHECK(st != NULL);
+    if (!st) return;
+    uint64_t ep = 0, lsn = 0;
+    TW_CHECK_RC(st->ops->lease_acquire(st, &ep, &e), TWILL_OK, &e);
+    TW_CHECK_RC(append1(st, ep, "m", &lsn, &e), TWILL_OK, &e);
+    uint8_t *pages = malloc((size_t)PAGES * TW_PAGE_SIZE);
+    tw_page_image *img = malloc(PAGES * sizeof *img);
+    if (!pages || !img) {
+        free(pages), free(img);
+        st->ops->close(st);
+        return;
+    }
+    for (uint32_t i = 0; i < PAGES; i++) {
+        noise_page(pages + (size_t)i * TW_PAGE_SIZE, i);
+        img[i] = (tw_page_image){i, pages + (size_t)i * TW_PAGE_SIZE};
+    }
+    TW_CHECK_RC(st->ops->ckpt_write(st, lsn, img, PAGES, &e), TWILL_OK, &e);
+    double t0 = s3t_now_ms();
+    TW_CHECK_RC(st->ops->ckpt_finish(st, lsn, &e), TWILL_OK, &e);
+    double ms = s3t_now_ms() - t0;
+    size_t parts = count_keys("multi/layer/");
+    TW_CHECK(parts == 2);
+    fprintf(stderr, "multipart: a %d-page checkpoint (%.1f MB) as %zu layer objects in %.0f ms\n",
+            PAGES, PAGES * (double)TW_PAGE_SIZE / 1e6, parts, ms);
+    st->ops->close(st);
+    /* another process, empty cache: pages from both objects */
+    st = open_db("multi", cb, 0, &e);
+    TW_CHECK(st != NULL);
+    if (st) {
+        static uint8_t got[TW_PAGE_SIZE];
+        int ok = 0, found = 0;
+        uint64_t ver = 0;
+        for (uint32_t i = 0; i < PAGES; i += 37) {
+            tw_err_clear(&e);
+            if (st->ops->page_read(st, i, TW_LSN_MAX, got, &found, &ver, &e) == TWILL_OK && found &&
+                ver == lsn && !memcmp(got, pages + (size_t)i * TW_PAGE_SIZE, TW_PAGE_SIZE))
+                ok++;
+        }
+        TW_CHECK(ok == (PAGES + 36) / 37);
+        /* a forced compaction merges the checkpoint's two objects into one */
+        uint64_t ep2 = 0;
+        TW_CHECK_RC(st->ops->lease_acquire(st, &ep2, &e), TWILL_OK, &e);
+        tw_err_clear(&e);
+        TW_CHECK_RC(tw_object_compact(st, &e), TWILL_OK, &e);
+        ok = 0;
+        for (uint32_t i = 5; i < PAGES; i += 41) {
+            tw_err_clear(&e);
+            if (st->ops->page_read(st, i, TW_LSN_MAX, got, &found, &ver, &e) == TWILL_OK && found &&
+                ver == lsn && !memcmp(got, pages + (size_t)i * TW_PAGE_SIZE, TW_PAGE_SIZE))
+                ok++;
+        }
+        TW_CHECK(ok == (PAGES - 5 + 40) / 41);
+        st->ops->close(st);
+    }
+    free(pages), free(img);
+}
+
 /* ---- a truncation gap -------------------------------------------------------------------------
  */
 
@@ -618,6 +692,7 @@ int main(void) {
         test_compact();
         test_background();
         test_gap();
+        test_multipart();
         test_replay();
         test_r2_and_cost();
         tw_s3_close(raw);

@@ -60,10 +60,10 @@ int tw_object_credentials(const tw_object_url *u, const char **access, const cha
 int tw_object_open_scheme(const char *scheme, const char *rest, const tw_storage_opts *opts,
                           tw_storage **out, tw_err *err);
 
-#define TW_OBJ_COMPACT_LAYERS 8 /* compact once a manifest lists this many layers */
+#define TW_OBJ_COMPACT_LAYERS 8 /* compact once a manifest lists this many checkpoints */
 
 /* Merges all layers into one now and deletes what nothing needs any more (normally a
- * background thread does this once a manifest lists TW_OBJ_COMPACT_LAYERS layers). Needs
+ * background thread does this once a manifest lists TW_OBJ_COMPACT_LAYERS checkpoints). Needs
  * the lease. */
 int tw_object_compact(tw_storage *st, tw_err *err);
 

@@ -2,10 +2,11 @@
  * object_compact.c — compaction and garbage collection of the object backends' page
  * store (docs/storage-object.md, "Compaction and garbage collection").
  *
- * Every checkpoint adds one layer. Once a manifest lists TW_OBJ_COMPACT_LAYERS layers, a
- * background thread merges the newest ones (size-tiered: at least the newest four, and
- * every older layer that is not more than twice the size of everything newer than it)
- * into one layer that keeps only the newest image of each page. The merged layer is
+ * Every checkpoint adds its layer objects (one per TW_OBJ_LAYER_TARGET of pages, sharing
+ * its LSN). Once a manifest lists TW_OBJ_COMPACT_LAYERS checkpoints, a background thread
+ * merges the newest ones (size-tiered, whole checkpoints: at least the newest four, and
+ * every older one that is not more than twice the size of everything newer than it) into
+ * one layer that keeps only the newest image of each page. The merged layer is
  * written under a fresh name, then a new manifest listing it in place of its inputs is
  * created with If-None-Match — the commit point, exactly as for a checkpoint. A lost
  * race (412) means another writer published: this one is fenced and deletes nothing.
@@ -64,16 +65,31 @@ static int names_add(name_list *l, const char *key) {
     return TWILL_OK;
 }
 
-/* The oldest layer of the merge (size-tiered); nlayers when there is nothing to do. */
+/* The first layer of the checkpoint that ends just before layer `end` (a checkpoint's
+ * layer objects share its LSN and sit next to each other). */
+static size_t group_start(const tw_object *o, size_t end) {
+    size_t j = end - 1;
+    while (j > 0 && o->layers[j - 1].lsn == o->layers[end - 1].lsn) j--;
+    return j;
+}
+
+/* The oldest layer of the merge (size-tiered, whole checkpoints: at least the newest
+ * MIN_MERGE, plus every older one not more than twice the size of everything newer);
+ * nlayers when there is nothing to do. */
 static size_t choose_start(const tw_object *o, int force) {
-    size_t n = o->nlayers;
-    if (n < 2 || (!force && n < TW_OBJ_COMPACT_LAYERS)) return n;
+    size_t n = o->nlayers, groups = n ? 1 : 0;
+    for (size_t j = 1; j < n; j++) groups += o->layers[j].lsn != o->layers[j - 1].lsn;
+    if (n < 2 || (!force && groups < TW_OBJ_COMPACT_LAYERS)) return n;
     if (force) return 0;
-    size_t i = n - 1;
-    uint64_t newer = o->layers[i].size;
-    while (i > 0 && (n - i < MIN_MERGE || o->layers[i - 1].size <= 2 * newer)) {
-        i--;
-        newer += o->layers[i].size;
+    size_t i = group_start(o, n), merged = 1;
+    uint64_t newer = 0;
+    for (size_t j = i; j < n; j++) newer += o->layers[j].size;
+    while (i > 0) {
+        size_t j = group_start(o, i);
+        uint64_t size = 0;
+        for (size_t k = j; k < i; k++) size += o->layers[k].size;
+        if (merged >= MIN_MERGE && size > 2 * newer) break;
+        i = j, newer += size, merged++;
     }
     return i;
 }

@@ -57,9 +57,14 @@ typedef struct page_slot {
 
 typedef struct staged {
     uint32_t pgno, clen, crc, flags;
-    uint64_t off; /* in stage_data */
+    uint64_t off; /* in stage_data; once built, in its layer object */
     uint64_t order;
+    uint32_t part; /* which of the checkpoint's layer objects it went to */
 } staged;
+
+/* A checkpoint writes its pages as layer objects of about this much page data each, PUT
+ * in parallel (they share the checkpoint's LSN; compaction counts them as one). */
+#define TW_OBJ_LAYER_TARGET (8u << 20)
 
 typedef struct retired_layer {
     char name[96];

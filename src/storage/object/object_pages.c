@@ -429,9 +429,8 @@ int tw_obj_layer_footer(tw_buf *out, uint64_t index_off, uint32_t count) {
     return TWILL_OK;
 }
 
-/* Builds the layer object from the staged pages: the last image of each page wins. */
-static int build_layer(tw_object *o, uint64_t lsn, tw_buf *out, uint32_t *count,
-                       uint64_t *index_off) {
+/* Sorts the staged pages by page number; the last image of each page wins. */
+static void dedupe_stage(tw_object *o) {
     qsort(o->stage, o->nstage, sizeof *o->stage, cmp_staged);
     size_t keep = 0;
     for (size_t i = 0; i < o->nstage; i++) {
@@ -439,62 +438,87 @@ static int build_layer(tw_object *o, uint64_t lsn, tw_buf *out, uint32_t *count,
         o->stage[keep++] = o->stage[i];
     }
     o->nstage = keep;
+}
+
+/* Builds one layer object from staged pages [a, b). */
+static int build_layer(tw_object *o, uint64_t lsn, size_t a, size_t b, uint32_t part, tw_buf *out,
+                       uint64_t *index_off) {
     int bad = tw_buf_append(out, LAYER_MAGIC, 8) || tw_buf_put_u32(out, 1) ||
               tw_buf_put_u32(out, 0) || tw_buf_put_u64(out, lsn);
-    for (size_t i = 0; i < keep && !bad; i++) {
+    for (size_t i = a; i < b && !bad; i++) {
         uint64_t at = out->len; /* from here on .off is the offset in the layer */
         bad = tw_buf_append(out, o->stage_data.p + o->stage[i].off, o->stage[i].clen);
         o->stage[i].off = at;
+        o->stage[i].part = part;
     }
     *index_off = out->len;
-    for (size_t i = 0; i < keep && !bad; i++) {
+    for (size_t i = a; i < b && !bad; i++) {
         const staged *s = &o->stage[i];
         bad = tw_buf_put_u32(out, s->pgno) || tw_buf_put_u32(out, s->clen) ||
               tw_buf_put_u64(out, lsn) || tw_buf_put_u64(out, s->off) ||
               tw_buf_put_u32(out, s->crc) || tw_buf_put_u32(out, s->flags);
     }
-    if (bad || tw_obj_layer_footer(out, *index_off, (uint32_t)keep)) return TWILL_NOMEM;
-    *count = (uint32_t)keep;
-    return TWILL_OK;
+    return bad || tw_obj_layer_footer(out, *index_off, (uint32_t)(b - a)) ? TWILL_NOMEM : TWILL_OK;
 }
 
 int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     tw_object *o = (tw_object *)st;
     pthread_mutex_lock(&o->mu);
-    tw_buf layer = {0}, man = {0};
+    tw_buf *bodies = NULL, man = {0};
+    tw_s3_op *ops = NULL;
+    char(*keys)[600] = NULL;
+    size_t parts = 0;
     layer_ref *ls = NULL;
     int rc = check_ckpt_lsn(o, lsn, err);
     if (rc) goto out;
     if (o->stage_lsn != lsn) reset_stage(o, lsn); /* images staged for another LSN: dropped */
     size_t n = o->nlayers;
-    ls = malloc((n + 1) * sizeof *ls);
-    if (!ls) {
+    dedupe_stage(o);
+    /* the pages go to `parts` layer objects of about TW_OBJ_LAYER_TARGET each */
+    parts = 0;
+    uint64_t fill = 0;
+    for (size_t i = 0; i < o->nstage; i++) {
+        if (i == 0 || fill + o->stage[i].clen > TW_OBJ_LAYER_TARGET) parts++, fill = 0;
+        fill += o->stage[i].clen;
+    }
+    ls = malloc((n + parts + 1) * sizeof *ls);
+    bodies = parts ? calloc(parts, sizeof *bodies) : NULL;
+    ops = parts ? calloc(parts, sizeof *ops) : NULL;
+    keys = parts ? calloc(parts, sizeof *keys) : NULL;
+    if (!ls || (parts && (!bodies || !ops || !keys))) {
         rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
         goto out;
     }
     if (n) memcpy(ls, o->layers, n * sizeof *ls);
     tw_s3_result res;
     char key[600];
-    if (o->nstage) {
-        layer_ref *L = &ls[n];
+    for (size_t p = 0, a = 0; p < parts; p++) {
+        size_t b = a;
+        fill = 0;
+        while (b < o->nstage && (b == a || fill + o->stage[b].clen <= TW_OBJ_LAYER_TARGET))
+            fill += o->stage[b++].clen;
+        layer_ref *L = &ls[n + p];
         memset(L, 0, sizeof *L);
-        uint64_t nonce = tw_obj_layer_nonce(o);
         snprintf(L->name, sizeof L->name, "layer/%020llu-%016llx", (unsigned long long)lsn,
-                 (unsigned long long)nonce);
+                 (unsigned long long)tw_obj_layer_nonce(o));
         L->lsn = lsn;
-        if (build_layer(o, lsn, &layer, &L->count, &L->index_off)) {
+        L->count = (uint32_t)(b - a);
+        if (build_layer(o, lsn, a, b, (uint32_t)p, &bodies[p], &L->index_off)) {
             rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
             goto out;
         }
-        L->size = layer.len;
+        L->size = bodies[p].len;
         /* unique name, nothing refers to it yet: a plain PUT */
-        if (tw_obj_key(o, key, sizeof key, "%s", L->name)) {
+        if (tw_obj_key(o, keys[p], sizeof keys[p], "%s", L->name)) {
             rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
             goto out;
         }
-        if ((rc = tw_s3_put(o->s3, key, layer.p, layer.len, 0, &res, err))) goto out;
-        n++;
+        ops[p] = (tw_s3_op){
+            .kind = TW_S3_OP_PUT, .key = keys[p], .data = bodies[p].p, .data_len = bodies[p].len};
+        a = b;
     }
+    if (parts && (rc = tw_s3_batch(o->s3, ops, parts, err))) goto out;
+    n += parts;
     /* the commit point: manifest version+1 created only if nobody else created it */
     uint64_t ver = o->manifest_ver + 1;
     if (tw_obj_encode_manifest(&man, ver, lsn, o->held ? o->held : o->epoch, o->floor, ls, n)) {
@@ -531,7 +555,7 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
         const staged *s = &o->stage[i];
         page_ver v = {.lsn = lsn,
                       .off = s->off,
-                      .layer = (uint32_t)had,
+                      .layer = (uint32_t)(had + s->part),
                       .clen = s->clen,
                       .crc = s->crc,
                       .flags = s->flags};
@@ -544,13 +568,17 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
                         (unsigned long long)lsn);
     }
     if (!rc && n > had && o->cache) { /* write-through: this writer reads its pages back */
-        const layer_ref *L = &o->layers[had];
         char ck[200];
-        tw_obj_range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
-        tw_ocache_put(o->cache, ck, layer.p + L->index_off, L->size - L->index_off);
+        for (size_t p = 0; p < parts; p++) {
+            const layer_ref *L = &o->layers[had + p];
+            tw_obj_range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+            tw_ocache_put(o->cache, ck, bodies[p].p + L->index_off, L->size - L->index_off);
+        }
         for (size_t i = 0; i < o->nstage; i++) {
-            tw_obj_range_key(ck, sizeof ck, L->name, o->stage[i].off, o->stage[i].clen);
-            tw_ocache_put(o->cache, ck, layer.p + o->stage[i].off, o->stage[i].clen);
+            const staged *s = &o->stage[i];
+            const layer_ref *L = &o->layers[had + s->part];
+            tw_obj_range_key(ck, sizeof ck, L->name, s->off, s->clen);
+            tw_ocache_put(o->cache, ck, bodies[s->part].p + s->off, s->clen);
         }
     }
     reset_stage(o, 0);
@@ -564,7 +592,8 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
 out:
     pthread_mutex_unlock(&o->mu);
     free(ls);
-    tw_buf_free(&layer);
+    for (size_t p = 0; bodies && p < parts; p++) tw_buf_free(&bodies[p]);
+    free(bodies), free(ops), free(keys);
     tw_buf_free(&man);
     return rc;
 }
