@@ -1835,6 +1835,30 @@ static int eval_subq(void *run, const tw_expr *e, const tw_evalctx *c, tw_val *o
                                   "more than one row returned by a subquery used as an expression");
             if (rc != TWILL_DONE) return rc;
             break;
+        case TW_SQ_ARRAY: { /* ARRAY(subquery): the values in row order; no rows: '{}' */
+            tw_buf body = {0};
+            uint64_t n = 0;
+            int et = e->type.mod;
+            for (;;) {
+                rc = node_next(r, q->root, &row, err);
+                if (rc == TWILL_DONE) break;
+                if (rc != TWILL_ROW || (rc = tw_array_elem_put(&body, &row[0], et))) {
+                    tw_buf_free(&body);
+                    return rc == TWILL_NOMEM ? nomem(err) : rc;
+                }
+                n++;
+                tw_arena_reset(&r->arenas[q->slot]);
+            }
+            tw_buf_reset(&ss->bytes);
+            if (tw_buf_put_u8(&ss->bytes, (uint8_t)et) || tw_buf_put_varint(&ss->bytes, n) ||
+                tw_buf_append(&ss->bytes, body.p, body.len)) {
+                tw_buf_free(&body);
+                return nomem(err);
+            }
+            tw_buf_free(&body);
+            ss->val = (tw_val){.k = VK_ARRAY, .s = (const char *)ss->bytes.p, .n = ss->bytes.len};
+            break;
+        }
         default: /* IN: collect the values */
             for (;;) {
                 rc = node_next(r, q->root, &row, err);

@@ -57,6 +57,8 @@ enum {
 /* TW_SQ_SEQ: not a subquery but a sequence function (idx: TW_SEQ_FN_*), which like a
  * subquery calls back into the executor (sequences live above expressions). */
 enum { TW_SQ_SCALAR, TW_SQ_EXISTS, TW_SQ_IN, TW_SQ_FROM, TW_SQ_SEQ };
+/* TW_SQ_ARRAY: ARRAY(subquery), its rows' values as an array of e->type (array.h). */
+enum { TW_SQ_ARRAY = TW_SQ_SEQ + 16 };
 /* TW_SEQ_NOW_*: now() / current_timestamp, localtimestamp, current_date (the
  * transaction's start time from the executor's environment). */
 enum {

@@ -1649,6 +1649,9 @@ static int cx_sublink(actx *c, PgQuery__SubLink *sl, tw_expr **out) {
     case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
         kind = TW_SQ_EXISTS;
         break;
+    case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK:
+        kind = TW_SQ_ARRAY;
+        break;
     case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
         kind = TW_SQ_IN;
         if (sl->n_oper_name && (!str_of(sl->oper_name[sl->n_oper_name - 1]) ||
@@ -1720,6 +1723,13 @@ static int cx_sublink(actx *c, PgQuery__SubLink *sl, tw_expr **out) {
         e->args[0] = test;
     }
     e->type = kind == TW_SQ_SCALAR ? t0 : (tw_sqltype){TY_BOOL, -1};
+    if (kind == TW_SQ_ARRAY) {
+        int et = t0.ty == TY_UNKNOWN ? TY_TEXT : plain(t0).ty;
+        if (!tw_array_elem_ok(et))
+            return notsup(c, sl->location, "ARRAY() of type %s is not supported",
+                          tw_type_name(t0, (char[64]){0}, 64));
+        e->type = (tw_sqltype){TY_ARRAY, et};
+    }
     *out = e;
     return TWILL_OK;
 }
@@ -2384,6 +2394,10 @@ static int figure_name(Node *v, const char **out) {
         PgQuery__SubLink *sl = v->sub_link;
         if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK) {
             *out = "exists";
+            return 2;
+        }
+        if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK) {
+            *out = "array";
             return 2;
         }
         if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK && sl->subselect &&

@@ -327,6 +327,21 @@ static void test_more(tw_sql_session *s) {
           "t|t|t");
     QUERY(s, "SELECT count(*), array_agg(x), max(x), cardinality(array_agg(id)) FROM ag",
           "4|{1,NULL,3,5}|5|4");
+    /* ARRAY(subquery): the rows' values in order; no rows give {} */
+    QUERY(s,
+          "SELECT ARRAY(SELECT x FROM ag ORDER BY x DESC), ARRAY(SELECT s FROM ag WHERE false), "
+          "ARRAY(SELECT 1), cardinality(ARRAY(SELECT g FROM ag)), ARRAY(SELECT s FROM ag ORDER BY "
+          "id)",
+          "{NULL,5,3,1}|{}|{1}|4|{\"a b\",NULL,c,z}");
+    QUERY(s,
+          "SELECT g, x, ARRAY(SELECT x FROM ag a2 WHERE a2.g = ag.g ORDER BY a2.id) FROM ag ORDER "
+          "BY g, id",
+          "1|1|{1,NULL,3}\n1|NULL|{1,NULL,3}\n1|3|{1,NULL,3}\n2|5|{5}");
+    QUERY(
+        s,
+        "SELECT id FROM ag WHERE id = ANY(ARRAY(SELECT x FROM ag WHERE x IS NOT NULL)) ORDER BY id",
+        "1\n3");
+    EXEC_ERR(s, "SELECT ARRAY(SELECT x, g FROM ag)", "42601");
     EXEC_ERR(s, "SELECT array_agg(DISTINCT x) FROM ag", "0A000");
     EXEC_ERR(s, "SELECT array_agg(ARRAY[x]) FROM ag", "0A000");
 }
