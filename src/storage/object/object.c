@@ -343,13 +343,17 @@ static int obj_lease_acquire(tw_storage *st, uint64_t *epoch_out, tw_err *err) {
     if ((rc = tw_obj_log_fence(o, e, err))) goto out;
     o->held = e;
     *epoch_out = e;
-    /* older lease objects are history: keep the listing short (best effort) */
-    for (uint64_t old = e > 8 ? e - 8 : 1; old < e; old++) {
-        tw_err ignore;
-        tw_err_clear(&ignore);
-        if (!tw_obj_key(o, key, sizeof key, "lease/%020llu", (unsigned long long)old))
-            tw_s3_delete(o->s3, key, &res, &ignore);
-    }
+    /* older lease objects are history: keep the listing short (best effort, one
+     * DeleteObjects request) */
+    char olds[8][600];
+    const char *ptrs[8];
+    size_t nold = 0;
+    for (uint64_t old = e > 8 ? e - 8 : 1; old < e && nold < 8; old++)
+        if (!tw_obj_key(o, olds[nold], sizeof olds[nold], "lease/%020llu", (unsigned long long)old))
+            ptrs[nold] = olds[nold], nold++;
+    tw_err ignore;
+    tw_err_clear(&ignore);
+    if (nold) tw_s3_delete_many(o->s3, ptrs, nold, &ignore);
 out:
     pthread_mutex_unlock(&o->mu);
     return rc;
