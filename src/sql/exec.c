@@ -75,6 +75,7 @@ struct nstate {
     uint64_t *hhash;
     uint8_t **hkey;
     size_t *hklen;
+    uint8_t *hmatched; /* FULL JOIN: inner rows met by some outer row */
 };
 
 /* Per-subquery results kept for one execution when the subquery is uncorrelated. */
@@ -177,6 +178,8 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
         free(s->hhash);
         free(s->hkey);
         free(s->hklen);
+        free(s->hmatched);
+        s->hmatched = NULL;
         s->hbucket = s->hnext = s->hklen = NULL;
         s->hhash = NULL;
         s->hkey = NULL;
@@ -1223,7 +1226,7 @@ static int hash_build(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
         if (rc != TWILL_ROW) return rc;
         int null;
         if ((rc = hash_key(r, n, n->hkin, row, &r->b3, &null, err))) return rc;
-        if (null) continue;
+        if (null && !n->full) continue; /* can never match; FULL still emits it */
         if (s->nrows == cap) {
             size_t nc = cap ? cap * 2 : 64;
             tw_val **nr = realloc(s->rows, nc * sizeof *nr);
@@ -1257,11 +1260,13 @@ static int hash_build(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     s->hnext = malloc((s->nrows ? s->nrows : 1) * sizeof *s->hnext);
     if (!s->hbucket || !s->hnext) return nomem(err);
     for (size_t i = 0; i < nb; i++) s->hbucket[i] = NO_ROW;
-    for (size_t i = 0; i < s->nrows; i++) {
+    for (size_t i = s->nrows; i-- > 0;) { /* chains in scan order, as a nested loop meets them */
+        if (!s->hkey[i]) continue;      /* a NULL key (FULL JOIN): in no chain */
         size_t b = s->hhash[i] & (nb - 1);
         s->hnext[i] = s->hbucket[b];
         s->hbucket[b] = i;
     }
+    if (n->full && !(s->hmatched = calloc(s->nrows ? s->nrows : 1, 1))) return nomem(err);
     s->nhb = nb;
     s->hbuilt = 1;
     return TWILL_OK;
@@ -1277,9 +1282,28 @@ static int hash_join_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val 
     const tw_pnode *in = n->inner;
     int w = in->table->ncols;
     for (;;) {
+        if (s->phase == 4) { /* FULL JOIN: the inner rows no outer row met */
+            while (s->pos < s->nrows && s->hmatched[s->pos]) s->pos++;
+            if (s->pos >= s->nrows) return TWILL_DONE;
+            for (int i = 0; i < n->ncols; i++) jrow[i].k = VK_NULL;
+            memcpy(jrow + in->coloff, s->rows[s->pos++], sizeof(tw_val) * (size_t)w);
+            if (n->post) {
+                int ok;
+                tw_evalctx c = ctx_of(r, n->slot, jrow);
+                if ((rc = tw_eval_pred(n->post, &c, &ok, err))) return rc;
+                if (!ok) continue;
+            }
+            *row = jrow;
+            return TWILL_ROW;
+        }
         if (!s->outer_valid) {
             const tw_val *outer;
             rc = node_next(r, n->child, &outer, err);
+            if (rc == TWILL_DONE && n->full) {
+                s->phase = 4;
+                s->pos = 0;
+                continue;
+            }
             if (rc != TWILL_ROW) return rc;
             s->outer_valid = 1;
             s->matched = 0;
@@ -1303,6 +1327,7 @@ static int hash_join_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val 
                 if (!ok) continue;
             }
             s->matched = 1;
+            if (s->hmatched) s->hmatched[i] = 1;
             emit = 1;
         }
         if (!emit) {

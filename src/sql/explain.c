@@ -432,7 +432,9 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
         return;
     case PN_JOIN:
         col = title(x, level, "%s%s", n->nhkeys ? "Hash Join" : "Nested Loop",
-                    n->left ? n->nhkeys ? " (Left)" : " Left Join" : "");
+                    n->full   ? " (Full)"
+                    : n->left ? n->nhkeys ? " (Left)" : " Left Join"
+                              : "");
         actual(x, n);
         if (n->nhkeys) {
             for (int i = 0; i < col; i++) put(x, " ", 1);

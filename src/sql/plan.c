@@ -2473,6 +2473,7 @@ typedef struct fromitem {
     /* RIGHT JOIN: this item is the preserved side and is scanned before the one to its
      * left (which then carries `left` and the ON condition) */
     uint8_t first;
+    uint8_t full; /* FULL JOIN with the item before it (this one also carries `left`) */
     /* JOIN ... USING (names) / NATURAL JOIN with the item just before it */
     uint8_t natural;
     PgQuery__Node **using_names;
@@ -2505,16 +2506,18 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
     PgQuery__JoinExpr *j = n->join_expr;
     if (j->alias) return notsup(c, -1, "aliases on joins are not supported");
     int right = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT;
+    int full = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL;
     int single_left = j->larg && j->larg->node_case != N_(JOIN_EXPR);
     if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER &&
-        j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT && !right)
-        return notsup(c, -1, "FULL joins are not supported yet");
-    /* A RIGHT JOIN runs as the mirrored LEFT JOIN: only as the first join of a FROM
-     * item, where the left side is one table */
-    if (right && (!single_left || *ni != 0))
-        return notsup(c, -1, "RIGHT JOIN is only supported between two tables at the start "
-                             "of FROM");
-    if ((j->is_natural || j->n_using_clause) && (!single_left || right))
+        j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT && !right && !full)
+        return notsup(c, -1, "this join type is not supported");
+    /* A RIGHT JOIN runs as the mirrored LEFT JOIN, a FULL JOIN as a hash join that also
+     * emits the unmatched inner rows: both only as the first join of FROM, with one
+     * table on each side */
+    if ((right || full) && (!single_left || *ni != 0))
+        return notsup(c, -1, "%s JOIN is only supported between two tables at the start of FROM",
+                      right ? "RIGHT" : "FULL");
+    if ((j->is_natural || j->n_using_clause) && (!single_left || right || full))
         return notsup(c, -1,
                       "NATURAL JOIN and JOIN ... USING are supported as an inner or left join "
                       "of two tables only (use ON)");
@@ -2530,6 +2533,12 @@ static int flatten_from(actx *c, Node *n, fromitem *items, int *ni) {
         items[*ni - 2].left = 1;
         it->quals = j->quals;
         it->first = 1;
+        return TWILL_OK;
+    }
+    if (full) {
+        it->left = 1;
+        it->full = 1;
+        it->quals = j->quals;
         return TWILL_OK;
     }
     it->left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
@@ -3132,16 +3141,17 @@ static int has_subq(const tw_expr *e);
 /* A join whose inner scan has no key bound by the tables before it: rather than scan the
  * inner table once per outer row, read it once into a hash table keyed by the columns
  * the join condition equates with the outer tables' values (a hash join). The inner scan
- * keeps only its own conditions; the rest of the join condition becomes jfilter. */
+ * keeps only its own conditions (none for a FULL join, whose unmatched inner rows are
+ * emitted too); the rest of the join condition becomes jfilter. */
 static int hash_join(actx *c, tw_pnode *j, tw_pnode *sn, const conjlist *on, int t,
-                     uint64_t before) {
+                     uint64_t before, int full) {
     conjlist local = {0}, rest = {0};
     tw_expr *kin[16], *kout[16];
     int nk = 0, rc;
     for (int i = 0; i < on->n; i++) {
         tw_expr *e = on->e[i];
         uint64_t m = expr_tables(c, e), self = 1ull << t;
-        if (m == self) {
+        if (m == self && !full) { /* FULL: an inner row failing them is still emitted */
             if ((rc = conj_add(c, &local, e))) return rc;
             continue;
         }
@@ -3302,6 +3312,8 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         for (int t = 0; t < ni; t++)
             if ((masks[i] >> t & 1) && pos_of[t] > pos) pos = pos_of[t];
         int t = order[pos];
+        if (ni > 1 && items[1].full) /* FULL JOIN: both sides are NULL-extended first */
+            t = order[pos = pos ? pos : 1];
         if ((rc = conj_add(c, items[t].left ? &post[pos] : &onscan[pos], free_conj.e[i])))
             return rc;
     }
@@ -3326,8 +3338,15 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         tw_pnode *j = mk_node(c, PN_JOIN, top);
         if (!j) return nomem(c);
         j->inner = sn;
-        if (sn->acc.kind == ACC_FULL && !deps[t] && !sn->wt &&
-            (rc = hash_join(c, j, sn, &onscan[pos], t, before)))
+        if (items[t].full) {
+            j->full = 1;
+            if ((rc = hash_join(c, j, sn, &onscan[pos], t, before, 1))) return rc;
+            if (!j->nhkeys)
+                return notsup(c, -1,
+                              "FULL JOIN is only supported with an equality between columns of "
+                              "the two tables");
+        } else if (sn->acc.kind == ACC_FULL && !deps[t] && !sn->wt &&
+                   (rc = hash_join(c, j, sn, &onscan[pos], t, before, 0))) {
             return rc;
         j->left = (uint8_t)items[t].left;
         j->post = conj_and(c, &post[pos]);
@@ -4667,6 +4686,319 @@ static int column_constraint_common(actx *c, tw_table *t, tw_column *col, PgQuer
         return TWILL_OK;
     }
 }
+
+/* ---- CHECK and FOREIGN KEY constraints (enforcement: constraint.c) ---- */
+
+/* Columns an expression reads: the first one in *first and the number of distinct ones
+ * (counted up to 2) in *n. */
+static void expr_cols(const tw_expr *e, int *first, int *n) {
+    if (e->op == EX_COL) {
+        if (!*n) {
+            *first = e->idx;
+            *n = 1;
+        } else if (*n == 1 && *first != e->idx) {
+            *n = 2;
+        }
+    }
+    for (int i = 0; i < e->nargs; i++) expr_cols(e->args[i], first, n);
+}
+
+/* Whether `name` is taken by a constraint (or index) of t or of the CREATE TABLE being
+ * planned. */
+static int conname_used(actx *c, const tw_table *t, const char *name) {
+    for (int i = 0; i < t->nchecks; i++)
+        if (!strcmp(t->checks[i].name, name)) return 1;
+    for (int i = 0; i < t->nfks; i++)
+        if (!strcmp(t->fks[i].name, name)) return 1;
+    for (int i = 0; i < t->nidx; i++)
+        if (!strcmp(t->idx[i]->name, name)) return 1;
+    for (int i = 0; i < c->p->nnewidx; i++)
+        if (!strcmp(c->p->newidx[i].name, name)) return 1;
+    return 0;
+}
+
+/* PostgreSQL's automatic constraint name: table_[cols_]label, with a number appended
+ * while it is taken. */
+static char *choose_conname(actx *c, const tw_table *t, const char *cols, const char *label) {
+    char buf[600];
+    for (int k = 0;; k++) {
+        if (k)
+            snprintf(buf, sizeof buf, "%s%s%s_%s%d", t->name, cols[0] ? "_" : "", cols, label, k);
+        else
+            snprintf(buf, sizeof buf, "%s%s%s_%s", t->name, cols[0] ? "_" : "", cols, label);
+        if (strlen(buf) > 63) buf[63] = '\0';
+        if (!conname_used(c, t, buf)) break;
+    }
+    return tw_arena_strndup(c->a, buf, strlen(buf));
+}
+
+/* Compiles a CHECK expression over t's row (t alone in scope): boolean, no subqueries,
+ * aggregates or parameters. */
+static int compile_check(actx *c, tw_table *t, Node *raw, int loc, tw_expr **out) {
+    int saved_nsc = c->nsc, saved_width = c->width, nparams = c->p->nparams, rc;
+    scope_ent saved[TW_MAX_FROM];
+    memcpy(saved, c->sc, sizeof saved);
+    scope_single(c, t, NULL);
+    c->no_agg_where = "check constraints";
+    rc = cx(c, raw, out);
+    c->no_agg_where = NULL;
+    memcpy(c->sc, saved, sizeof saved);
+    c->nsc = saved_nsc;
+    c->width = saved_width;
+    if (rc) return rc;
+    if (c->p->nparams != nparams)
+        return aerr(c, loc, "42P02", "there is no parameter $%d", c->p->nparams);
+    if (has_subq(*out)) {
+        if ((*out)->op == EX_SUBQ && (*out)->aux == TW_SQ_SEQ)
+            return notsup(c, loc, "functions with side effects or time in CHECK are not supported");
+        return notsup(c, loc, "cannot use subquery in check constraint");
+    }
+    if ((*out)->type.ty == TY_UNKNOWN &&
+        (rc = coerce_unknown(c, out, (tw_sqltype){TY_BOOL, -1}, 0, loc)))
+        return rc;
+    if ((*out)->type.ty != TY_BOOL) {
+        char tn[64];
+        return aerr(c, loc, "42804", "argument of CHECK constraint must be type boolean, not type %s",
+                    tw_type_name((*out)->type, tn, sizeof tn));
+    }
+    return TWILL_OK;
+}
+
+/* A CHECK constraint of a CREATE TABLE or ALTER TABLE ADD CONSTRAINT on t: checked
+ * now, stored as its text, appended to t->checks (arena copy). *e: the compiled form. */
+static int plan_check_cons(actx *c, tw_table *t, PgQuery__Constraint *cn, tw_expr **e) {
+    int rc;
+    if ((rc = compile_check(c, t, cn->raw_expr, cn->location, e))) return rc;
+    size_t from, to;
+    if (cn->location < 0 ||
+        tw_cons_check_text(c->tree->text, c->tree->text_len, (size_t)cn->location, &from, &to))
+        return notsup(c, cn->location, "this CHECK constraint text cannot be stored");
+    tw_check *nc = tw_arena_alloc(c->a, sizeof *nc * (size_t)(t->nchecks + 1));
+    if (!nc) return nomem(c);
+    if (t->nchecks) memcpy(nc, t->checks, sizeof *nc * (size_t)t->nchecks);
+    tw_check *k = &nc[t->nchecks];
+    while (from < to && isspace((unsigned char)c->tree->text[from])) from++;
+    while (to > from && isspace((unsigned char)c->tree->text[to - 1])) to--;
+    if (!(k->expr = tw_arena_strndup(c->a, c->tree->text + from, to - from))) return nomem(c);
+    if (cn->conname && cn->conname[0]) {
+        if (conname_used(c, t, cn->conname))
+            return aerr(c, cn->location, "42710", "constraint \"%s\" for relation \"%s\" already exists",
+                        cn->conname, t->name);
+        k->name = tw_arena_strndup(c->a, cn->conname, strlen(cn->conname));
+    } else {
+        int first = -1, n = 0;
+        expr_cols(*e, &first, &n);
+        k->name = choose_conname(c, t, n == 1 ? t->cols[first].name : "", "check");
+    }
+    if (!k->name) return nomem(c);
+    t->checks = nc;
+    t->nchecks++;
+    return TWILL_OK;
+}
+
+/* The CHECK constraints of `t`, compiled from their stored text for a plan that writes
+ * its rows (p->checks, in name order, as PostgreSQL evaluates them). */
+static int plan_table_checks(actx *c, tw_table *t) {
+    tw_plan *p = c->p;
+    if (!t->nchecks) return TWILL_OK;
+    int n = t->nchecks, rc = TWILL_OK;
+    p->checks = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)n);
+    p->checknames = tw_arena_alloc(c->a, sizeof(char *) * (size_t)n);
+    tw_parsetree **xt = realloc(p->xtrees, sizeof *xt * (size_t)(p->nxtrees + n));
+    if (!p->checks || !p->checknames || !xt) return nomem(c);
+    p->xtrees = xt;
+    int *order = tw_arena_alloc(c->a, sizeof(int) * (size_t)n);
+    if (!order) return nomem(c);
+    for (int i = 0; i < n; i++) {
+        int k = i;
+        while (k > 0 && strcmp(t->checks[order[k - 1]].name, t->checks[i].name) > 0) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    tw_parsetree *saved_tree = c->tree;
+    size_t saved_base = c->pos_base;
+    for (int i = 0; i < n && !rc; i++) {
+        const tw_check *ck = &t->checks[order[i]];
+        size_t len = strlen(ck->expr);
+        char *sql = malloc(len + 16);
+        if (!sql) return nomem(c);
+        int sl = snprintf(sql, len + 16, "SELECT (%s)", ck->expr);
+        tw_parsetree *tree;
+        rc = tw_parse(sql, (size_t)sl, &tree, c->err);
+        free(sql);
+        if (rc) break;
+        p->xtrees[p->nxtrees++] = tree;
+        Node *st = tree->pr->n_stmts == 1 ? tree->pr->stmts[0]->stmt : NULL;
+        if (!st || st->node_case != N_(SELECT_STMT) || st->select_stmt->n_target_list != 1) {
+            rc = tw_err_set(c->err, TWILL_CORRUPT, "XX001", "bad CHECK constraint text");
+            break;
+        }
+        c->tree = tree;
+        c->pos_base = 0;
+        rc = compile_check(c, t, st->select_stmt->target_list[0]->res_target->val, -1,
+                           &p->checks[i]);
+        c->tree = saved_tree;
+        c->pos_base = saved_base;
+        p->checknames[i] = ck->name;
+    }
+    if (!rc) p->nchecks = n;
+    return rc;
+}
+
+/* A FOREIGN KEY of t (REFERENCES on column col, or a table constraint when col < 0),
+ * resolved against the referenced table and appended to t->fks. self: t is being
+ * created (a self-reference resolves to it and to its new unique constraints). */
+static int plan_fkey_cons(actx *c, tw_table *t, PgQuery__Constraint *cn, int col, int self) {
+    int loc = cn->location, rc;
+    if (cn->fk_matchtype && cn->fk_matchtype[0] && cn->fk_matchtype[0] != 's')
+        return notsup(c, loc, "MATCH FULL / MATCH PARTIAL foreign keys are not supported");
+    if (cn->deferrable || cn->initdeferred)
+        return notsup(c, loc, "DEFERRABLE foreign keys are not supported");
+    if (cn->n_fk_del_set_cols)
+        return notsup(c, loc, "SET NULL / SET DEFAULT with a column list is not supported");
+    PgQuery__RangeVar *rv = cn->pktable;
+    tw_table *ref = NULL;
+    if (self && !strcmp(rv->relname, t->name) &&
+        !(rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public")))
+        ref = t;
+    else if (tw_catalog_view(c->cat, rv->relname))
+        return aerr(c, rv->location, "42809", "referenced relation \"%s\" is not a table",
+                    rv->relname);
+    else if ((rc = lookup_table(c, rv, &ref)))
+        return rc;
+    tw_fkey f = {0};
+    f.ncols = col >= 0 ? 1 : (int)cn->n_fk_attrs;
+    if (f.ncols > TW_FK_MAX_COLS)
+        return aerr(c, loc, "54011", "cannot have more than %d keys in a foreign key",
+                    TW_FK_MAX_COLS);
+    f.cols = tw_arena_alloc(c->a, sizeof(int) * (size_t)(f.ncols + 1));
+    f.refcols = tw_arena_alloc(c->a, sizeof(int) * (size_t)(f.ncols + 1));
+    f.perm = tw_arena_alloc(c->a, sizeof(int) * (size_t)(f.ncols + 1));
+    f.refnames = tw_arena_alloc(c->a, sizeof(char *) * (size_t)(f.ncols + 1));
+    if (!f.cols || !f.refcols || !f.perm || !f.refnames) return nomem(c);
+    for (int i = 0; i < f.ncols; i++) {
+        if (col >= 0) {
+            f.cols[i] = col;
+            continue;
+        }
+        const char *nm = str_of(cn->fk_attrs[i]);
+        f.cols[i] = nm ? tw_table_column(t, nm) : -1;
+        if (f.cols[i] < 0)
+            return aerr(c, loc, "42703", "column \"%s\" referenced in foreign key constraint does not exist",
+                        nm ? nm : "?");
+    }
+    /* the referenced columns: given, or the primary key */
+    int nref = (int)cn->n_pk_attrs;
+    if (!nref) {
+        if (!ref->npk)
+            return aerr(c, loc, "42830", "there is no primary key for referenced table \"%s\"",
+                        ref->name);
+        nref = ref->npk;
+    }
+    if (nref != f.ncols)
+        return aerr(c, loc, "42830",
+                    "number of referencing and referenced columns for foreign key disagree");
+    for (int i = 0; i < nref; i++) {
+        if (!cn->n_pk_attrs) {
+            f.refcols[i] = ref->pk[i];
+            continue;
+        }
+        const char *nm = str_of(cn->pk_attrs[i]);
+        f.refcols[i] = nm ? tw_table_column(ref, nm) : -1;
+        if (f.refcols[i] < 0)
+            return aerr(c, loc, "42703", "column \"%s\" referenced in foreign key constraint does not exist",
+                        nm ? nm : "?");
+    }
+    for (int i = 0; i < f.ncols; i++)
+        f.refnames[i] = ref->cols[f.refcols[i]].name;
+    /* the key that serves lookups: the primary key or a unique index on exactly them */
+    int found = 0;
+    const tw_index *xs = NULL;
+    for (int pass = 0; pass < 3 && !found; pass++) {
+        const int *kc = NULL;
+        int nk = 0;
+        int nx = pass == 0 ? 1 : pass == 1 ? ref->nidx : (self && ref == t ? c->p->nnewidx : 0);
+        for (int x = 0; x < nx && !found; x++) {
+            if (pass == 0) {
+                kc = ref->pk;
+                nk = ref->npk;
+            } else if (pass == 1) {
+                if (!ref->idx[x]->unique) continue;
+                kc = ref->idx[x]->cols;
+                nk = ref->idx[x]->ncols;
+                xs = ref->idx[x];
+            } else {
+                kc = c->p->newidx[x].cols;
+                nk = c->p->newidx[x].ncols;
+                xs = NULL;
+            }
+            if (nk != f.ncols || !nk) continue;
+            int ok = 1;
+            for (int k = 0; k < nk && ok; k++) {
+                f.perm[k] = -1;
+                for (int j = 0; j < nk; j++)
+                    if (f.refcols[j] == kc[k]) f.perm[k] = j;
+                ok = f.perm[k] >= 0;
+            }
+            if (ok) {
+                found = 1;
+                f.refidx = pass == 1 ? (tw_index *)xs : NULL;
+            }
+        }
+    }
+    if (!found)
+        return aerr(c, loc, "42830",
+                    "there is no unique constraint matching given keys for referenced table \"%s\"",
+                    ref->name);
+    for (int i = 0; i < f.ncols; i++)
+        if (tw_type_kind(t->cols[f.cols[i]].type.ty) != tw_type_kind(ref->cols[f.refcols[i]].type.ty))
+            return notsup(c, loc,
+                          "a foreign key between columns \"%s\" and \"%s\" of different types is "
+                          "not supported",
+                          t->cols[f.cols[i]].name, ref->cols[f.refcols[i]].name);
+    f.on_delete = cn->fk_del_action && cn->fk_del_action[0] ? (uint8_t)cn->fk_del_action[0] : 'a';
+    f.on_update = cn->fk_upd_action && cn->fk_upd_action[0] ? (uint8_t)cn->fk_upd_action[0] : 'a';
+    if (!strchr("arcnd", f.on_delete) || !strchr("arcnd", f.on_update))
+        return notsup(c, loc, "this referential action is not supported");
+    f.reftable = ref->name;
+    f.table = t;
+    f.ref = ref;
+    if (cn->conname && cn->conname[0]) {
+        if (conname_used(c, t, cn->conname))
+            return aerr(c, loc, "42710", "constraint \"%s\" for relation \"%s\" already exists",
+                        cn->conname, t->name);
+        f.name = tw_arena_strndup(c->a, cn->conname, strlen(cn->conname));
+    } else {
+        char cols[400];
+        size_t o = 0;
+        cols[0] = '\0';
+        for (int i = 0; i < f.ncols && o < sizeof cols; i++)
+            o += (size_t)snprintf(cols + o, sizeof cols - o, "%s%s", i ? "_" : "",
+                                  t->cols[f.cols[i]].name);
+        f.name = choose_conname(c, t, cols, "fkey");
+    }
+    if (!f.name) return nomem(c);
+    tw_fkey *nf = tw_arena_alloc(c->a, sizeof *nf * (size_t)(t->nfks + 1));
+    if (!nf) return nomem(c);
+    if (t->nfks) memcpy(nf, t->fks, sizeof *nf * (size_t)t->nfks);
+    nf[t->nfks] = f;
+    t->fks = nf;
+    t->nfks++;
+    return TWILL_OK;
+}
+
+static int expr_uses_col(const tw_expr *e, int col) {
+    if (e->op == EX_COL && e->idx == col) return 1;
+    for (int i = 0; i < e->nargs; i++)
+        if (expr_uses_col(e->args[i], col)) return 1;
+    return 0;
+}
+
+static int plan_drop_column_cons(actx *c, tw_table *t, int col);
+static int plan_drop_constraint(actx *c, tw_table *t, const PgQuery__AlterTableCmd *cmd);
+static int plan_alter_column(actx *c, tw_table *t, const PgQuery__AlterTableCmd *cmd);
 
 /* ADD PRIMARY KEY / ADD UNIQUE on an existing table: the executor rebuilds the rows
  * under the new key (or builds the index), failing with 23505 / 23502 on bad data. */

@@ -169,6 +169,7 @@ typedef struct tw_pnode {
     int nhkeys;
     tw_expr **hkin, **hkout;
     tw_expr *jfilter;
+    uint8_t full; /* FULL JOIN (hash join only): then the inner rows no outer row met */
     /* LIMIT (also a hint to SORT for top-N) */
     tw_expr *limit, *offset;
     /* WINDOW: output row = the win_in input columns, then one value per window function;
