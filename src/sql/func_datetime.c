@@ -1082,7 +1082,7 @@ static int match_name(const char *s, size_t n, size_t *i, const char *const *nam
  * non-alphanumeric input character; FM and FX are accepted. */
 static int parse_by_format(const char *s, size_t n, const char *f, size_t fn, int is_date,
                            int64_t *out, tw_err *err) {
-    int64_t year = 1, mon = 1, mday = 1, hour = 0, min = 0, sec = 0, usec = 0, doy = -1, jd = -1;
+    int64_t year = 0, mon = 1, mday = 1, hour = 0, min = 0, sec = 0, usec = 0, doy = -1, jd = -1;
     int pm = -1, hh12 = 0, have_year = 0, bc = 0, tzh = 0, tzm = 0, tzsign = 1;
     size_t i = 0, fi = 0;
     while (fi < fn) {

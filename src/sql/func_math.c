@@ -621,6 +621,58 @@ static int fn_nlog(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *e
     return unsupported(err, "log");
 }
 
+/* ---- width_bucket ---- */
+
+static int wb_err(tw_err *err, const char *msg) {
+    return tw_err_set(err, TWILL_ERROR, "2201G", "%s", msg);
+}
+
+static int wb_result(int64_t r, tw_val *out, tw_err *err) {
+    if (r > INT32_MAX) return fail(err, "22003", "integer out of range");
+    *out = (tw_val){.k = VK_INT, .i = r};
+    return TWILL_OK;
+}
+
+static int fn_width_bucket(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c;
+    double x = a[0].d, lo = a[1].d, hi = a[2].d;
+    int64_t count = a[3].i;
+    if (count <= 0) return wb_err(err, "count must be greater than zero");
+    if (isnan(x) || isnan(lo) || isnan(hi))
+        return wb_err(err, "operand, lower bound, and upper bound cannot be NaN");
+    if (isinf(lo) || isinf(hi)) return wb_err(err, "lower and upper bounds must be finite");
+    if (lo == hi) return wb_err(err, "lower bound cannot equal upper bound");
+    if (lo < hi) {
+        if (x < lo) return wb_result(0, out, err);
+        if (x >= hi) return wb_result(count + 1, out, err);
+        return wb_result((int64_t)floor((double)count * (x - lo) / (hi - lo)) + 1, out, err);
+    }
+    if (x > lo) return wb_result(0, out, err);
+    if (x <= hi) return wb_result(count + 1, out, err);
+    return wb_result((int64_t)floor((double)count * (lo - x) / (lo - hi)) + 1, out, err);
+}
+
+/* The numeric form, exactly: floor((x - lo) * count / (hi - lo)) + 1. */
+static int fn_nwidth_bucket(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c;
+    tw_num x = tw_num_get(&a[0]), lo = tw_num_get(&a[1]), hi = tw_num_get(&a[2]), d1, d2;
+    int64_t count = a[3].i;
+    if (count <= 0) return wb_err(err, "count must be greater than zero");
+    int cmp = tw_num_cmp(lo, hi);
+    if (cmp == 0) return wb_err(err, "lower bound cannot equal upper bound");
+    if (cmp < 0 ? tw_num_cmp(x, lo) < 0 : tw_num_cmp(x, lo) > 0) return wb_result(0, out, err);
+    if (cmp < 0 ? tw_num_cmp(x, hi) >= 0 : tw_num_cmp(x, hi) <= 0)
+        return wb_result(count + 1, out, err);
+    int rc = cmp < 0 ? tw_num_sub(x, lo, &d1, err) : tw_num_sub(lo, x, &d1, err);
+    if (rc || (rc = cmp < 0 ? tw_num_sub(hi, lo, &d2, err) : tw_num_sub(lo, hi, &d2, err)))
+        return rc;
+    u128 m1, m2, p;
+    int s;
+    if ((rc = align(d1, d2, &m1, &m2, &s, err))) return rc;
+    if (__builtin_mul_overflow(m1, (u128)count, &p)) return novf(err);
+    return wb_result((int64_t)(p / m2) + 1, out, err);
+}
+
 /* ---- GREATEST / LEAST: NULLs ignored; NULL only when every argument is ---- */
 
 static int minmax(const tw_val *a, int n, int want, tw_val *out, tw_err *err) {
@@ -696,6 +748,10 @@ const tw_func tw_funcs_math[] = {
     {"atanh", "f", TY_FLOAT8, TW_FN_STRICT, fn_atanh},
     {"degrees", "f", TY_FLOAT8, TW_FN_STRICT, fn_degrees},
     {"radians", "f", TY_FLOAT8, TW_FN_STRICT, fn_radians},
+    {"width_bucket", "Nnni", TY_INT4, TW_FN_STRICT, fn_nwidth_bucket},
+    {"width_bucket", "nNni", TY_INT4, TW_FN_STRICT, fn_nwidth_bucket},
+    {"width_bucket", "nnNi", TY_INT4, TW_FN_STRICT, fn_nwidth_bucket},
+    {"width_bucket", "fffi", TY_INT4, TW_FN_STRICT, fn_width_bucket},
     {"pi", "", TY_FLOAT8, 0, fn_pi},
     {"random", "", TY_FLOAT8, TW_FN_VOLATILE, fn_random},
     {NULL, NULL, 0, 0, NULL},

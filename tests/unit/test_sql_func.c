@@ -91,6 +91,20 @@ static void test_math(tw_sql_session *s) {
           "1.1752011936438014|1.5430806348152437|0.7615941559557649|0.881373587019543|"
           "1.3169578969248166|0.5493061443340548|NaN|Infinity");
     QUERY(s, "SELECT random() >= 0 AND random() < 1, random() <> random()", "t|t");
+    QUERY(s,
+          "SELECT width_bucket(5.35, 0.024, 10.06, 5), width_bucket(5, 0, 10, 5), "
+          "width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), width_bucket(5, 10, 0, 5), "
+          "width_bucket(0, 10, 0, 5), width_bucket(3.3333333333333333333, 0, 10, 3), "
+          "width_bucket(0.3::float8, 0.1, 0.4, 3)",
+          "3|3|0|6|3|6|1|2");
+    QUERY(s,
+          "SELECT sum(g * width_bucket(((g * 0.731)::float8 - floor((g * 0.731)::float8)), "
+          "0.1::float8, 0.9::float8, 7)) FROM generate_series(1, 20000) g",
+          "799291340");
+    EXEC_ERR(s, "SELECT width_bucket(1, 0, 10, 0)", "2201G");
+    EXEC_ERR(s, "SELECT width_bucket(1, 5, 5, 3)", "2201G");
+    EXEC_ERR(s, "SELECT width_bucket(1, 0, 'infinity', 3)", "2201G");
+    EXEC_ERR(s, "SELECT width_bucket(11, 0, 10, 2147483647)", "22003");
     /* errors as PostgreSQL raises them */
     EXEC_ERR(s, "SELECT sqrt(-1)", "2201F");
     EXEC_ERR(s, "SELECT sqrt(-1.0)", "2201F");
@@ -267,6 +281,11 @@ static void test_datetime_fn(tw_sql_session *s) {
           "to_timestamp(1700000000.5), to_timestamp('infinity'::float8)",
           "2024-03-05 14:07:09+00|2024-03-05 14:07:00+00|2024-03-05 14:07:09.123+00|"
           "1970-01-01 00:00:00+00|2023-11-14 22:13:20.5+00|infinity");
+    QUERY(s,
+          "SELECT to_date('03-05', 'MM-DD'), to_date('0000-01-01', 'YYYY-MM-DD'), "
+          "to_date('-0044-03-15', 'YYYY-MM-DD'), to_date('44-03-15 BC', 'YYYY-MM-DD BC'), "
+          "to_timestamp('12:30:45', 'HH24:MI:SS')",
+          "0001-03-05 BC|0001-01-01 BC|0044-03-15 BC|0044-03-15 BC|0001-01-01 12:30:45+00 BC");
     EXEC_ERR(s, "SELECT to_date('2023-02-29', 'YYYY-MM-DD')", "22008");
     EXEC_ERR(s, "SELECT to_timestamp('2024-13-01', 'YYYY-MM-DD')", "22008");
     EXEC_ERR(s, "SELECT to_date('abc', 'YYYY')", "22007");
