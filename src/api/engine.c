@@ -553,7 +553,7 @@ int twill_session_interrupt(twill_session *s, int on) {
     return TWILL_OK;
 }
 
-static tw_storage *tw_engine_storage(tw_engine *eng) {
+static tw_storage *db_storage(tw_engine *eng) {
     return eng->st;
 }
 
@@ -573,7 +573,7 @@ int twill_db_stats(twill_db *db, char *buf, size_t cap) {
                      (unsigned long long)es.checkpoints, (unsigned long long)es.cache_hits,
                      (unsigned long long)es.cache_misses, nsessions);
     /* the storage backend's own counters (s3://: requests, bytes, local cache) */
-    tw_storage *st = tw_engine_storage(db->eng);
+    tw_storage *st = db_storage(db->eng);
     if (n >= 0 && st && st->ops->version >= 2 && st->ops->stats_text) {
         size_t used = (size_t)n;
         int m = used < cap ? st->ops->stats_text(st, buf + used, cap - used)
