@@ -5455,6 +5455,25 @@ static int plan_node(actx *c, Node *n) {
     case N_(EXPLAIN_STMT):
         rc = plan_explain(c, n->explain_stmt);
         break;
+    case N_(VARIABLE_SHOW_STMT): {
+        /* the session's isolation levels (the wire server answers other SHOWs itself) */
+        const char *v = n->variable_show_stmt->name;
+        if (!v || (strcmp(v, "transaction_isolation") && strcmp(v, "default_transaction_isolation"))) {
+            rc = notsup(c, -1, "SHOW %s is not supported here", v ? v : "?");
+            break;
+        }
+        p->kind = PL_SHOW_ISOLATION;
+        p->ncols = 1;
+        p->colnames = tw_arena_alloc(c->a, sizeof(char *));
+        p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype));
+        if (!p->colnames || !p->coltypes || !(p->colnames[0] = tw_arena_strndup(c->a, v, strlen(v)))) {
+            rc = nomem(c);
+            break;
+        }
+        p->coltypes[0] = (tw_sqltype){TY_TEXT, -1};
+        rc = TWILL_OK;
+        break;
+    }
     default:
         rc = notsup(c, -1, "statement type %s is not supported", n ? node_name(n) : "?");
     }

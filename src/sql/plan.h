@@ -39,6 +39,7 @@ enum {
     PL_ALTER_TABLE,
     PL_EXPLAIN,       /* inner = the explained statement's plan; one text column */
     PL_SET_ISOLATION, /* SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL, ... */
+    PL_SHOW_ISOLATION, /* SHOW transaction_isolation / default_transaction_isolation */
 };
 /* ALTER TABLE actions (tw_plan.alter) */
 /* ALT_ADD_PK: newtable->pk / npk = the key; ALT_ADD_UNIQUE: newidx[0]. */

@@ -1545,6 +1545,17 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
                        .seq_ud = s,
                        .now = autocommit ? tw_dt_now() : s->txn_now};
     tw_plan *p = st->plan;
+    if (p->kind == PL_SHOW_ISOLATION) { /* one row: the level's name */
+        if (autocommit) tw_txn_rollback(t);
+        tw_buf_reset(&st->xtext);
+        const char *lv = tw_sql_isolation_name(
+            !strcmp(p->colnames[0], "transaction_isolation") ? tw_sql_isolation(s) : s->iso_default);
+        if (tw_buf_append(&st->xtext, lv, strlen(lv)))
+            return fail_stmt(st, tw_err_set(err, TWILL_NOMEM, NULL, "out of memory"));
+        st->explaining = 1;
+        st->xpos = 0;
+        return tw_sql_step(st, err);
+    }
     if (p->kind == PL_EXPLAIN) {
         rc = run_explain(st, &env, err);
         /* EXPLAIN ANALYZE of a DML statement has done its writes: they commit as the
@@ -1726,6 +1737,8 @@ const char *tw_sql_command(const tw_sql_stmt *st) {
         return st->plan ? st->plan->noop_tag : NULL;
     case PL_EXPLAIN:
         return "EXPLAIN";
+    case PL_SHOW_ISOLATION:
+        return "SHOW";
     default:
         return NULL;
     }

@@ -115,8 +115,14 @@ static void test_isolation_levels(tw_sql_session *a, tw_sql_session *b) {
     EXEC_OK(a, "UPDATE kv SET v = 'one' WHERE k = 1");
     QUERY(b, "SELECT v FROM kv WHERE k = 1", "ein");
     EXEC_OK(b, "COMMIT");
+    QUERY(b, "SHOW default_transaction_isolation", "serializable");
     EXEC_OK(b, "SET default_transaction_isolation = 'read committed'");
     CHECK(tw_sql_isolation(b) == TW_ISO_READ_COMMITTED);
+    QUERY(b, "SHOW transaction_isolation", "read committed");
+    EXEC_OK(b, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    QUERY(b, "SHOW TRANSACTION ISOLATION LEVEL", "repeatable read");
+    QUERY(b, "SHOW default_transaction_isolation", "read committed");
+    EXEC_OK(b, "COMMIT");
     EXEC_ERR(b, "SET default_transaction_isolation = 'bogus'", "22023");
     EXEC_OK(b, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"); /* outside a block: no effect */
     CHECK(tw_sql_isolation(b) == TW_ISO_READ_COMMITTED);
