@@ -198,7 +198,9 @@ static unsigned method_bit(const char *head) {
     return 0;
 }
 
-static int decide(fp_proxy *p, unsigned m) {
+/* The fault for one request (and, for a stall or a slow answer, its duration, read under
+ * the lock like everything fp_set changes). */
+static int decide(fp_proxy *p, unsigned m, int *ms) {
     pthread_mutex_lock(&p->mu);
     int kind = FP_PASS;
     p->st.requests++;
@@ -213,6 +215,8 @@ static int decide(fp_proxy *p, unsigned m) {
         }
     }
     p->st.injected[kind]++;
+    *ms = kind == FP_STALL ? (p->f.stall_ms > 0 ? p->f.stall_ms : 1000)
+                           : (p->f.slow_ms > 0 ? p->f.slow_ms : 200);
     pthread_mutex_unlock(&p->mu);
     return kind;
 }
@@ -350,7 +354,8 @@ static void *conn_main(void *arg) {
         if (bytes_add(&req, in.p, h)) break;
         bytes_drop(&in, h);
         if (read_n(c->cfd, &in, body, &req)) break;
-        int kind = decide(p, m);
+        int ms;
+        int kind = decide(p, m, &ms);
         if (kind == FP_ERR_BEFORE) {
             if (send_error(c->cfd, 503)) break;
             continue;
@@ -360,7 +365,7 @@ static void *conn_main(void *arg) {
             break;
         }
         if (kind == FP_STALL) {
-            nap(p, p->f.stall_ms > 0 ? p->f.stall_ms : 1000);
+            nap(p, ms);
             reset = 1;
             break;
         }
@@ -378,7 +383,6 @@ static void *conn_main(void *arg) {
             break;
         }
         if (kind == FP_SLOW) {
-            int ms = p->f.slow_ms > 0 ? p->f.slow_ms : 200;
             size_t hl = head_end(&(bytes){resp.p, resp.len, resp.cap});
             if (nap(p, ms / 2) || send_all(c->cfd, resp.p, hl) || nap(p, ms - ms / 2) ||
                 send_all(c->cfd, resp.p + hl, resp.len - hl)) {

@@ -128,7 +128,7 @@ static int ceph_up_once(s3t_ceph *c) {
     double t0 = s3t_now_ms();
     fflush(NULL);
     FILE *p = popen(cmd, "r");
-    char line[256] = "";
+    char line[120] = "";
     int ok = p && fgets(line, sizeof line, p);
     if (p && pclose(p) != 0) ok = 0;
     if (!ok) {

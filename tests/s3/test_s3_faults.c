@@ -17,6 +17,8 @@
  *           reopened, as the engine requires); point reads never return a wrong value;
  *           at the end, without faults and with an empty cache, every acknowledged row
  *           is present exactly once with its value.
+ *  timeout  with ?timeout_ms=300, requests that stall for 2 s are cut by the timeout and
+ *           retried: no commit waits for a stall, none is lost.
  *  down     the store unreachable: commits fail with an error (bounded by the retries),
  *           open fails naming the endpoint; once it is back, reopen and commits succeed.
  *
@@ -460,6 +462,66 @@ static void test_engine(fp_proxy *p, const char *direct, const char *tmp) {
     free(m.state);
 }
 
+/* ---- stalls longer than the per-attempt timeout (?timeout_ms=) ------------------------------ */
+
+static void test_timeouts(fp_proxy *p, const char *direct, const char *tmp) {
+    enum { N = 60 };
+    fprintf(stderr, "engine with ?timeout_ms=300: %d commits, 10%% of requests stall for 2 s\n", N);
+    char url[700], durl[600], cache[700];
+    s3t_url(url, sizeof url, fp_endpoint(p), "faults/timeout");
+    strcat(url, "&timeout_ms=300");
+    s3t_url(durl, sizeof durl, direct, "faults/timeout");
+    snprintf(cache, sizeof cache, "%s/cache-timeout", tmp);
+    mkdir(cache, 0777);
+    setenv("TWILL_CACHE_DIR", cache, 1);
+    {
+        twill_db *db = NULL;
+        twill_session *s = NULL;
+        CHECK(twill_open(durl, NULL, &db) == TWILL_OK && twill_session_open(db, &s) == TWILL_OK &&
+              twill_exec(s, "CREATE TABLE t(id BIGINT PRIMARY KEY, v BIGINT)") == TWILL_OK);
+        twill_session_close(s);
+        if (db) twill_close(db);
+    }
+    model m = {calloc(N + 2, 1), N};
+    eng g = {.url = url};
+    fp_set(p, &(fp_faults){.ppm = {[FP_STALL] = 100000}, .stall_ms = 2000});
+    if (eng_open(&g, 50)) {
+        CHECK(!"open with stalls");
+        free(m.state);
+        return;
+    }
+    int acked = 0, failed = 0;
+    double worst = 0;
+    for (int64_t id = 1; id <= N; id++) {
+        double t0 = s3t_now_ms();
+        int rc = commit_one(&g, id);
+        double took = s3t_now_ms() - t0;
+        if (took > worst) worst = took;
+        if (rc == TWILL_DONE) {
+            m.state[id] = ACKED, acked++;
+        } else {
+            m.state[id] = FAILED, failed++;
+            if (eng_open(&g, 50)) {
+                CHECK(!"reopen with stalls");
+                break;
+            }
+        }
+    }
+    fp_stats st;
+    fp_get_stats(p, &st);
+    fprintf(stderr,
+            "  %d acked, %d failed with an error; slowest commit %.0f ms (a stall is 2000: the "
+            "timeout cut it); %" PRIu64 " stalls so far\n",
+            acked, failed, worst, st.injected[FP_STALL]);
+    CHECK(acked > 0 && worst < 2000);
+    eng_close(&g);
+    fp_set(p, &(fp_faults){0});
+    char vcache[700];
+    snprintf(vcache, sizeof vcache, "%s/cache-verify-timeout", tmp);
+    verify_all(durl, &m, vcache);
+    free(m.state);
+}
+
 /* ---- the store down ----------------------------------------------------------------------- */
 
 static void test_down(fp_proxy *p, const char *direct, const char *tmp) {
@@ -548,6 +610,7 @@ int main(int argc, char **argv) {
         test_client(p, c.endpoint);
         test_log(p);
         test_engine(p, c.endpoint, tmp);
+        test_timeouts(p, c.endpoint, tmp);
         test_down(p, c.endpoint, tmp);
         fp_stop(p);
         char cmd[700];
