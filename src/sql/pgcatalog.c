@@ -8,6 +8,7 @@
  */
 #include "sql/pgcatalog.h"
 
+#include "sql/array.h"
 #include "sql/func.h"
 #include "sql/parser.h"
 #include "sql/plan.h"
@@ -129,12 +130,12 @@ static const reldef RELS[] = {
     {R_INDEX, 11, "pg_index", 2610, 'r',
      "indexrelid:o indrelid:o indnatts:s indnkeyatts:s indisunique:b indnullsnotdistinct:b "
      "indisprimary:b indisexclusion:b indimmediate:b indisclustered:b indisvalid:b "
-     "indcheckxmin:b indisready:b indislive:b indisreplident:b indkey:t indcollation:t "
+     "indcheckxmin:b indisready:b indislive:b indisreplident:b indkey:K indcollation:t "
      "indclass:t indoption:t indexprs:t indpred:t"},
     {R_CONSTRAINT, 11, "pg_constraint", 2606, 'r',
      "oid:o conname:n connamespace:o contype:c condeferrable:b condeferred:b convalidated:b "
      "conrelid:o contypid:o conindid:o conparentid:o confrelid:o confupdtype:c confdeltype:c "
-     "confmatchtype:c conislocal:b coninhcount:i connoinherit:b conkey:a confkey:a "
+     "confmatchtype:c conislocal:b coninhcount:i connoinherit:b conkey:K confkey:K "
      "conpfeqop:a conppeqop:a conffeqop:a confdelsetcols:a conexclop:a conbin:t"},
     {R_ATTRDEF, 11, "pg_attrdef", 2604, 'r', "oid:o adrelid:o adnum:s adbin:t"},
     {R_AM, 11, "pg_am", 2601, 'r', "oid:o amname:n amhandler:t amtype:c"},
@@ -266,6 +267,8 @@ static tw_sqltype letter_type(char l) {
         return (tw_sqltype){TY_TEXT, TW_MOD_CHAR1};
     case 'l':
         return (tw_sqltype){TY_INT8, -1};
+    case 'K':
+        return (tw_sqltype){TY_ARRAY, TY_INT2};
     case 'i':
         return (tw_sqltype){TY_INT4, -1};
     case 's':
@@ -605,6 +608,8 @@ typedef struct gen {
     tw_err *err;
     int failed;
     int is_mode; /* view columns as information_schema.columns rows */
+    const tw_table *def;
+    tw_arena mem; /* array values */
 } gen;
 
 static int emit(gen *g, const tw_val *v, int n) {
@@ -615,9 +620,30 @@ static int emit(gen *g, const tw_val *v, int n) {
                    "catalog relation generator produced %d columns, expected %d", n, g->ncols);
         return -1;
     }
+    /* a smallint[] column (K) takes its value as text: '{1,2}' or int2vector's '1 2' */
+    tw_val *conv = NULL;
+    for (int i = 0; i < n; i++) {
+        if (g->def->cols[i].type.ty != TY_ARRAY || v[i].k != VK_TEXT) continue;
+        if (!conv) {
+            if (!(conv = tw_arena_alloc(&g->mem, sizeof(tw_val) * (size_t)n))) goto oom;
+            memcpy(conv, v, sizeof(tw_val) * (size_t)n);
+        }
+        char *txt = tw_arena_alloc(&g->mem, v[i].n + 3);
+        if (!txt) goto oom;
+        int braced = v[i].n && v[i].s[0] == '{';
+        size_t o = 0;
+        if (!braced) txt[o++] = '{';
+        for (size_t k = 0; k < v[i].n; k++) txt[o++] = !braced && v[i].s[k] == ' ' ? ',' : v[i].s[k];
+        if (!braced) txt[o++] = '}';
+        if (tw_array_parse(txt, o, g->def->cols[i].type.mod, &g->mem, &conv[i], g->err)) {
+            g->failed = 1;
+            return -1;
+        }
+    }
+    if (conv) v = conv;
     size_t extra = 0;
     for (int i = 0; i < n; i++)
-        if (v[i].k == VK_TEXT) extra += v[i].n;
+        if (vk_has_bytes(v[i].k)) extra += v[i].n;
     tw_val *row = malloc(sizeof(tw_val) * (size_t)(n ? n : 1) + extra + 1);
     if (g->n == g->cap) {
         size_t nc = g->cap ? g->cap * 2 : 32;
@@ -626,14 +652,12 @@ static int emit(gen *g, const tw_val *v, int n) {
     }
     if (!row || g->n == g->cap) {
         free(row);
-        g->failed = 1;
-        tw_err_set(g->err, TWILL_NOMEM, NULL, "out of memory");
-        return -1;
+        goto oom;
     }
     char *p = (char *)(row + (n ? n : 1));
     for (int i = 0; i < n; i++) {
         row[i] = v[i];
-        if (v[i].k == VK_TEXT) {
+        if (vk_has_bytes(v[i].k)) {
             if (v[i].n) memcpy(p, v[i].s, v[i].n);
             row[i].s = p;
             p += v[i].n;
@@ -641,6 +665,10 @@ static int emit(gen *g, const tw_val *v, int n) {
     }
     g->rows[g->n++] = row;
     return 0;
+oom:
+    g->failed = 1;
+    tw_err_set(g->err, TWILL_NOMEM, NULL, "out of memory");
+    return -1;
 }
 #define EMIT(g, ...)                                                                               \
     emit((g), (tw_val[]){__VA_ARGS__}, (int)(sizeof((tw_val[]){__VA_ARGS__}) / sizeof(tw_val)))
@@ -1295,7 +1323,7 @@ int tw_pgcat_rows(const tw_catalog *cat, int vrel, tw_val ***rows, size_t *nrows
     *nrows = 0;
     if (ensure_init() || vrel <= R_NONE || vrel >= R_COUNT || !g_defs[vrel])
         return tw_err_set(err, TWILL_ERROR, "XX000", "unknown catalog relation");
-    gen g = {.cat = cat, .ncols = g_tables[vrel].ncols, .err = err};
+    gen g = {.cat = cat, .ncols = g_tables[vrel].ncols, .err = err, .def = &g_tables[vrel]};
     switch (vrel) {
     case R_NAMESPACE:
         gen_namespace(&g);
@@ -1387,6 +1415,7 @@ int tw_pgcat_rows(const tw_catalog *cat, int vrel, tw_val ***rows, size_t *nrows
     default: /* always empty */
         break;
     }
+    tw_arena_free(&g.mem);
     if (g.failed) {
         for (size_t i = 0; i < g.n; i++) free(g.rows[i]);
         free(g.rows);

@@ -293,6 +293,20 @@ static void test_orm(tw_sql_session *s) {
           "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = 1 WHERE i.indrelid = "
           "'t1'::regclass AND i.indisprimary",
           "id|integer");
+    /* indkey / conkey are smallint[]: = ANY and subscripts work (1-based; PostgreSQL's
+     * int2vector indkey is 0-based) */
+    QUERY(s,
+          "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND "
+          "a.attnum = ANY(i.indkey) WHERE i.indrelid = 't1'::regclass AND i.indisprimary",
+          "id");
+    QUERY(s,
+          "SELECT c.conname, c.conkey, c.conkey[1], a.attname FROM pg_constraint c JOIN "
+          "pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) WHERE "
+          "c.contype = 'p' AND c.conrelid = 't1'::regclass",
+          "t1_pkey|{1}|1|id");
+    QUERY(s, "SELECT indkey, array_length(indkey, 1) FROM pg_index WHERE indexrelid = "
+             "'t1_v'::regclass",
+          "{3,4}|2");
     QUERY(s,
           "SELECT t.typname, t.oid, t.typarray FROM pg_type t JOIN pg_namespace n ON n.oid = "
           "t.typnamespace WHERE n.nspname = 'pg_catalog' AND t.typname IN ('int4', 'text', "
