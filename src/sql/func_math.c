@@ -327,11 +327,6 @@ static int mk_num(int neg, u128 m, int scale, tw_val *out, tw_err *err) {
     return num((tw_num){neg && m ? -(__int128)m : (__int128)m, scale}, out);
 }
 
-static int unsupported(tw_err *err, const char *what) {
-    return tw_err_set(err, TWILL_ERROR, "0A000",
-                      "%s of numeric is not supported (cast to double precision)", what);
-}
-
 /* Both magnitudes at the larger scale. */
 static int align(tw_num a, tw_num b, u128 *ma, u128 *mb, int *scale, tw_err *err) {
     int s = a.scale > b.scale ? a.scale : b.scale;
@@ -545,6 +540,8 @@ static int big_pow_round(u128 bm, u128 ei, int rs, int rscale, u128 *q, tw_err *
     return rc;
 }
 
+static int npower_frac(tw_num b, tw_num e, tw_val *out, tw_err *err);
+
 /* power(numeric, numeric) for an integral exponent: exact, rounded to PostgreSQL's
  * scale (16, or the base's scale if larger). */
 static int fn_npower(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
@@ -557,7 +554,7 @@ static int fn_npower(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
                               "result")
                : b.c == 0 && e.c < 0
                    ? fail(err, "2201F", "zero raised to a negative power is undefined")
-                   : unsupported(err, "power with a non-integer exponent");
+                   : npower_frac(b, e, out, err);
     u128 ei = em / p10(e.scale);
     if (b.c == 0 && e.c < 0)
         return fail(err, "2201F", "zero raised to a negative power is undefined");
@@ -608,17 +605,205 @@ static int fn_npower(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err 
     return mk_num(neg, q, rscale, out, err);
 }
 
+/* ---- exp, ln, log and fractional powers of numeric ----
+ *
+ * Computed in binary128 (__float128: about 34 significant digits, arithmetic from
+ * libgcc) with PostgreSQL's choice of result scale, then rounded half away from zero.
+ * A result that would need more than 30 significant digits is 0A000 rather than risk
+ * a last digit PostgreSQL would print differently. */
+
+typedef __float128 q128;
+
+#define Q_DIGITS 30
+
+static q128 q_pow10(int k) { /* by squaring: few roundings */
+    q128 r = 1, b = 10;
+    int neg = k < 0;
+    unsigned u = (unsigned)(neg ? -k : k);
+    while (u) {
+        if (u & 1) r *= b;
+        b *= b;
+        u >>= 1;
+    }
+    return neg ? 1 / r : r;
+}
+
+static q128 q_of(tw_num n) {
+    q128 v = (q128)(n.c < 0 ? -(u128)n.c : (u128)n.c);
+    v /= q_pow10(n.scale);
+    return n.c < 0 ? -v : v;
+}
+
+/* 2 atanh(z) by its series (|z| small). */
+static q128 q_atanh2(q128 z) {
+    q128 z2 = z * z, term = z, sum = z;
+    for (int k = 3; k < 400; k += 2) {
+        term *= z2;
+        q128 t = term / k;
+        sum += t;
+        if ((t < 0 ? -t : t) < sum * (q128)1e-38 || t == 0) break;
+    }
+    return 2 * sum;
+}
+
+static q128 q_ln2(void) {
+    return q_atanh2((q128)1 / 3);
+}
+
+static q128 q_ln(q128 x) { /* x > 0 */
+    int64_t e = 0;
+    q128 two64 = (q128)18446744073709551616.0;
+    while (x > two64) x /= two64, e += 64;
+    while (x < 1 / two64) x *= two64, e -= 64;
+    while (x > (q128)1.4142135623730951) x /= 2, e++;
+    while (x < (q128)0.7071067811865476) x *= 2, e--;
+    return q_atanh2((x - 1) / (x + 1)) + (q128)e * q_ln2();
+}
+
+static q128 q_exp(q128 x) { /* |x| < 12000 */
+    q128 ln2 = q_ln2();
+    int64_t k = (int64_t)(x / ln2 + (x < 0 ? -0.5 : 0.5));
+    q128 r = x - (q128)k * ln2, term = 1, sum = 1;
+    for (int n = 1; n < 200; n++) {
+        term = term * r / n;
+        sum += term;
+        if ((term < 0 ? -term : term) < sum * (q128)1e-38) break;
+    }
+    for (; k > 0; k--) sum *= 2;
+    for (; k < 0; k++) sum /= 2;
+    return sum;
+}
+
+/* v rounded half away from zero to rscale places, as a numeric. */
+static int q_result(q128 v, int rscale, tw_val *out, tw_err *err) {
+    int neg = v < 0;
+    if (neg) v = -v;
+    if (v != 0) {
+        /* significant digits the result needs: its leading digit's position + rscale */
+        int lead = 0;
+        q128 t = v;
+        while (t >= 10) t /= 10, lead++;
+        while (t < 1) t *= 10, lead--;
+        if (lead + 1 > TW_NUM_MAX_DIGITS) return novf(err);
+        if (lead + 1 + rscale > Q_DIGITS)
+            return tw_err_set(err, TWILL_ERROR, "0A000",
+                              "this numeric result needs more than %d significant digits "
+                              "(cast to double precision)",
+                              Q_DIGITS);
+    }
+    q128 scaled = v * q_pow10(rscale) + (q128)0.5;
+    if (scaled >= (q128)1e38) return novf(err);
+    u128 m = (u128)scaled;
+    return mk_num(neg, m, rscale, out, err);
+}
+
+/* PostgreSQL's estimate of the decimal weight of ln(x), x > 0: for x near 1 that of
+ * x - 1, else log10(|ln x|) from x's leading base-10000 digits. */
+static int ln_dweight(tw_num x) {
+    tw_num one = {1, 0}, d;
+    tw_num p9 = {9, 1}, p11 = {11, 1};
+    if (tw_num_cmp(x, p9) >= 0 && tw_num_cmp(x, p11) <= 0) {
+        if (tw_num_sub(x, one, &d, NULL) || d.c == 0) return 0;
+        return ndigits(nmag(d)) - 1 - d.scale;
+    }
+    u128 m = nmag(x);
+    if (!m) return 0;
+    char dg[48];
+    int nd = 0;
+    for (u128 t = m; t; t /= 10) dg[nd++] = (char)(t % 10); /* dg[i]: the digit at 10^i */
+    int lowpos = -x.scale, e10 = nd - 1 - x.scale;          /* positions of last / first digit */
+    int w = e10 >= 0 ? e10 / 4 : -((-e10 + 3) / 4);         /* base-10000 weight */
+    int last = lowpos;
+    for (int i = 0; i < nd && dg[i] == 0; i++) last++; /* the last nonzero digit */
+    /* base-10000 digit g: decimal positions 4g .. 4g+3 */
+    double digits = 0;
+    int dweight = 4 * w, groups = last < 4 * w ? 2 : 1;
+    for (int g = w; g > w - groups; g--) {
+        int v = 0;
+        for (int pos = 4 * g + 3; pos >= 4 * g; pos--) {
+            int i = pos - lowpos;
+            v = v * 10 + (i >= 0 && i < nd ? dg[i] : 0);
+        }
+        digits = digits * 10000 + v;
+    }
+    if (groups == 2) dweight -= 4;
+    double lnv = log(digits) + dweight * 2.302585092994046;
+    return (int)log10(fabs(lnv));
+}
+
+static int clamp_scale(int r) {
+    return r < 0 ? 0 : r > TW_NUM_MAX_SCALE ? TW_NUM_MAX_SCALE : r;
+}
+
 static int fn_nexp(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
-    (void)a, (void)n, (void)c, (void)out;
-    return unsupported(err, "exp");
+    (void)n, (void)c;
+    tw_num x = tw_num_get(&a[0]);
+    double xd;
+    tw_num_to_double(x, &xd);
+    if (xd > 100) return novf(err);
+    if (xd < -11000)
+        return tw_err_set(err, TWILL_ERROR, "0A000",
+                          "this numeric result needs more than %d significant digits", Q_DIGITS);
+    double val = xd * 0.434294481903252;
+    int rscale = 16 - (int)val;
+    if (rscale < x.scale) rscale = x.scale;
+    return q_result(q_exp(q_of(x)), clamp_scale(rscale), out, err);
 }
+
+static int ln_arg(tw_num x, tw_err *err) {
+    if (x.c == 0) return fail(err, "2201E", "cannot take logarithm of zero");
+    if (x.c < 0) return fail(err, "2201E", "cannot take logarithm of a negative number");
+    return TWILL_OK;
+}
+
 static int fn_nln(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
-    (void)a, (void)n, (void)c, (void)out;
-    return unsupported(err, "ln");
+    (void)n, (void)c;
+    tw_num x = tw_num_get(&a[0]);
+    int rc = ln_arg(x, err);
+    if (rc) return rc;
+    int rscale = 16 - ln_dweight(x);
+    if (rscale < x.scale) rscale = x.scale;
+    return q_result(q_ln(q_of(x)), clamp_scale(rscale), out, err);
 }
+
+/* log(b, x) = ln(x) / ln(b); log(x) and log10(x) are log(10, x). */
+static int nlog(tw_num b, tw_num x, tw_val *out, tw_err *err) {
+    int rc = ln_arg(b, err);
+    if (rc || (rc = ln_arg(x, err))) return rc;
+    int rscale = 16 - (ln_dweight(x) - ln_dweight(b));
+    if (rscale < b.scale) rscale = b.scale;
+    if (rscale < x.scale) rscale = x.scale;
+    q128 lb = q_ln(q_of(b));
+    if (b.c == 1 * (__int128)p10(b.scale) || lb == 0) return fail(err, "22012", "division by zero");
+    return q_result(q_ln(q_of(x)) / lb, clamp_scale(rscale), out, err);
+}
+
 static int fn_nlog(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
-    (void)a, (void)n, (void)c, (void)out;
-    return unsupported(err, "log");
+    (void)c;
+    if (n == 2) return nlog(tw_num_get(&a[0]), tw_num_get(&a[1]), out, err);
+    return nlog((tw_num){10, 0}, tw_num_get(&a[0]), out, err);
+}
+
+/* power(b, e) of numeric for a fractional e: exp(e * ln(b)). */
+static int npower_frac(tw_num b, tw_num e, tw_val *out, tw_err *err) {
+    int rscale;
+    if (b.c == 0) { /* 0 ^ positive fraction */
+        rscale = 16;
+        if (rscale < b.scale) rscale = b.scale;
+        if (rscale < e.scale) rscale = e.scale;
+        return mk_num(0, 0, clamp_scale(rscale), out, err);
+    }
+    q128 lnv = q_ln(q_of(b)) * q_of(e);
+    double val = (double)lnv;
+    if (val > 90) return novf(err);
+    if (val < -25000)
+        return tw_err_set(err, TWILL_ERROR, "0A000",
+                          "this numeric result needs more than %d significant digits", Q_DIGITS);
+    val *= 0.434294481903252;
+    rscale = 16 - (int)val;
+    if (rscale < b.scale) rscale = b.scale;
+    if (rscale < e.scale) rscale = e.scale;
+    return q_result(q_exp(lnv), clamp_scale(rscale), out, err);
 }
 
 /* ---- width_bucket ---- */

@@ -127,12 +127,35 @@ static void test_math(tw_sql_session *s) {
     EXEC_ERR(s, "SELECT lcm(2147483647, 2147483646)", "22003");
     EXEC_ERR(s, "SELECT gcd(-9223372036854775808, 0)", "22003");
     EXEC_ERR(s, "SELECT mod(1.5::float8, 2)", "42883");
-    /* numeric forms that would need arbitrary-precision logarithms: not computed in
-     * double behind the caller's back */
-    EXEC_ERR(s, "SELECT ln(2.0)", "0A000");
-    EXEC_ERR(s, "SELECT exp(1.0)", "0A000");
-    EXEC_ERR(s, "SELECT log(2, 8)", "0A000");
-    EXEC_ERR(s, "SELECT power(2, 0.5)", "0A000");
+    /* numeric exp / ln / log / fractional powers: PostgreSQL's result scales */
+    QUERY(s,
+          "SELECT ln(2.0), ln(0.5), ln(1.1), ln(1.0000001), ln(100000.0), ln(1e-10), "
+          "ln(12345.678), ln(1.05), ln(1.0)",
+          "0.6931471805599453|-0.6931471805599453|0.09531017980432486|0.00000009999999500000033|"
+          "11.512925464970228|-23.025850929940457|9.4210613212918320|0.048790164169432003|"
+          "0.0000000000000000");
+    QUERY(s,
+          "SELECT exp(1.0), exp(0::numeric), exp(-1.0), exp(10.0), exp(50.0), exp(-20.0), "
+          "exp(2.302585)",
+          "2.7182818284590452|1.0000000000000000|0.3678794411714423|22026.465794806717|"
+          "5184705528587072464087.5|0.000000002061153622438558|9.9999990700595864");
+    QUERY(s,
+          "SELECT log(100.0), log(0.001), log(1.0001), log10(5.0), log(2, 8), log(2.5, 100), "
+          "log(3, 1.0001)",
+          "2.0000000000000000|-3.0000000000000000|0.00004342727686266964|0.6989700043360188|"
+          "3.0000000000000000|5.0258831894641201|0.00009101937176994093");
+    QUERY(s,
+          "SELECT power(2, 0.5), power(2.0, 1.5), power(10, 0.1), power(100, -0.5), "
+          "power(8, 1/3.0), power(0.0, 0.5)",
+          "1.4142135623730950|2.8284271247461901|1.2589254117941672|0.10000000000000000|"
+          "1.99999999999999999999|0.0000000000000000");
+    QUERY(s, "SELECT sum(ln(g * 0.37 + 0.01)), sum(power(g * 0.17 + 0.5, 0.37)) "
+             "FROM generate_series(1, 2000) g",
+          "11218.2402479739438369|12644.7093665526670372");
+    EXEC_ERR(s, "SELECT ln(0.0)", "2201E");
+    EXEC_ERR(s, "SELECT log(1.0, 10.0)", "22012");
+    EXEC_ERR(s, "SELECT exp(300.0)", "22003"); /* beyond 38 digits (PostgreSQL prints it) */
+    EXEC_ERR(s, "SELECT ln(1e-1000::numeric)", "0A000"); /* 1000 places: too many digits */
     /* column types: integers stay integers, numeric columns take the numeric forms */
     EXEC_OK(s, "CREATE TABLE nums (i int, b bigint, n numeric(10,2), f float8)");
     EXEC_OK(s, "INSERT INTO nums VALUES (7, 12, 2.25, 0.25), (-9, 18, NULL, 4)");
