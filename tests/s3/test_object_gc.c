@@ -491,6 +491,24 @@ static void test_multipart(void) {
         TW_CHECK(ok == (PAGES - 5 + 40) / 41);
         st->ops->close(st);
     }
+    /* the merged pages (again two objects) from a third process with an empty cache */
+    char cc[700];
+    cache_path(cc, sizeof cc, "cache-multi-3");
+    st = open_db("multi", cc, 0, &e);
+    TW_CHECK(st != NULL);
+    if (st) {
+        static uint8_t got[TW_PAGE_SIZE];
+        int ok = 0, found = 0;
+        uint64_t ver = 0;
+        for (uint32_t i = 3; i < PAGES; i += 29) {
+            tw_err_clear(&e);
+            if (st->ops->page_read(st, i, TW_LSN_MAX, got, &found, &ver, &e) == TWILL_OK && found &&
+                ver == lsn && !memcmp(got, pages + (size_t)i * TW_PAGE_SIZE, TW_PAGE_SIZE))
+                ok++;
+        }
+        TW_CHECK(ok == (PAGES - 3 + 28) / 29);
+        st->ops->close(st);
+    }
     free(pages), free(img);
 }
 

@@ -45,8 +45,9 @@
 
 typedef struct plan_ent {
     uint32_t pgno;
-    page_ver v;   /* where the image is now (v.layer: index in the manifest) */
-    uint64_t off; /* where it goes in the merged layer */
+    uint32_t part; /* which merged layer object it goes to */
+    page_ver v;    /* where the image is now (v.layer: index in the manifest) */
+    uint64_t off;  /* where it goes in that object */
 } plan_ent;
 
 typedef struct name_list {
@@ -193,9 +194,11 @@ static int retire(tw_object *o, const layer_ref *ls, size_t n, uint64_t ver) {
     return TWILL_OK;
 }
 
-/* Replaces layers [i, i + m) by the merged layer in the page index (page_lock held for
- * writing). Never allocates: every page of the plan loses at least its merged version. */
-static void swap_index(tw_object *o, size_t i, size_t m, const plan_ent *plan, size_t np) {
+/* Replaces layers [i, i + m) by the nparts merged layers in the page index (page_lock held
+ * for writing). Never allocates: every page of the plan loses at least its merged
+ * version. */
+static void swap_index(tw_object *o, size_t i, size_t m, size_t nparts, const plan_ent *plan,
+                       size_t np) {
     size_t k = 0;
     for (uint32_t pg = 0; pg < o->npages; pg++) {
         page_slot *s = &o->pages[pg];
@@ -207,7 +210,7 @@ static void swap_index(tw_object *o, size_t i, size_t m, const plan_ent *plan, s
             if (u.layer >= i + m && !placed) {
                 s->v[w++] = (page_ver){.lsn = pe->v.lsn,
                                        .off = pe->off,
-                                       .layer = (uint32_t)i,
+                                       .layer = (uint32_t)(i + pe->part),
                                        .clen = pe->v.clen,
                                        .crc = pe->v.crc,
                                        .flags = pe->v.flags};
@@ -216,14 +219,14 @@ static void swap_index(tw_object *o, size_t i, size_t m, const plan_ent *plan, s
             if (u.layer < i) {
                 s->v[w++] = u;
             } else if (u.layer >= i + m) {
-                u.layer = (uint32_t)(u.layer - m + 1);
+                u.layer = (uint32_t)(u.layer - m + nparts);
                 s->v[w++] = u;
             }
         }
         if (!placed)
             s->v[w++] = (page_ver){.lsn = pe->v.lsn,
                                    .off = pe->off,
-                                   .layer = (uint32_t)i,
+                                   .layer = (uint32_t)(i + pe->part),
                                    .clen = pe->v.clen,
                                    .crc = pe->v.crc,
                                    .flags = pe->v.flags};
@@ -238,10 +241,11 @@ static int compact_once(tw_object *o, int force, tw_err *err) {
     name_list due = {0}, orphans = {0};
     plan_ent *plan = NULL;
     layer_ref *merge = NULL, *ls = NULL;
-    tw_buf *data = NULL, layer = {0}, man = {0};
-    tw_s3_op *ops = NULL;
-    char(*keys)[600] = NULL;
-    size_t m = 0, np = 0;
+    tw_buf *data = NULL, *bodies = NULL, man = {0};
+    tw_s3_op *ops = NULL, *pops = NULL;
+    char(*keys)[600] = NULL, (*pkeys)[600] = NULL;
+    layer_ref *parts = NULL;
+    size_t m = 0, np = 0, nparts = 0;
     uint64_t held = o->held;
     if (!held || o->fenced || o->failed) {
         pthread_mutex_unlock(&o->mu);
@@ -312,70 +316,92 @@ static int compact_once(tw_object *o, int force, tw_err *err) {
                                 o->name, merge[j].name);
                 goto out;
             }
-        /* the merged layer: the newest image of each page, as stored (no recompression),
-         * each checked on the way */
+        /* the merged layers: the newest image of each page, as stored (no recompression),
+         * each checked on the way, cut into objects of about TW_OBJ_LAYER_TARGET like a
+         * checkpoint's, PUT in parallel */
         uint64_t top = merge[m - 1].lsn;
         static _Thread_local uint8_t scratch[TW_PAGE_SIZE];
-        int bad = tw_buf_append(&layer, LAYER_MAGIC, 8) || tw_buf_put_u32(&layer, 1) ||
-                  tw_buf_put_u32(&layer, 0) || tw_buf_put_u64(&layer, top);
-        for (size_t k = 0; k < np && !bad && !rc; k++) {
-            const page_ver *v = &plan[k].v;
-            const uint8_t *p = data[v->layer - i].p + (v->off - LAYER_HDR);
-            if (v->off < LAYER_HDR || v->off - LAYER_HDR + v->clen > data[v->layer - i].len ||
-                !image_ok(p, v, scratch)) {
-                rc = tw_err_set(err, TWILL_CORRUPT, NULL,
-                                "%s: page %u in layer %s fails its checksum; not compacting",
-                                o->name, plan[k].pgno, merge[v->layer - i].name);
-                break;
-            }
-            plan[k].off = layer.len;
-            bad = tw_buf_append(&layer, p, v->clen);
+        uint64_t fill = 0;
+        for (size_t k = 0; k < np; k++) {
+            if (k == 0 || fill + plan[k].v.clen > TW_OBJ_LAYER_TARGET) nparts++, fill = 0;
+            fill += plan[k].v.clen;
+            plan[k].part = (uint32_t)(nparts - 1);
         }
-        if (rc) goto out;
-        uint64_t index_off = layer.len;
-        for (size_t k = 0; k < np && !bad; k++) {
-            const page_ver *v = &plan[k].v;
-            bad = tw_buf_put_u32(&layer, plan[k].pgno) || tw_buf_put_u32(&layer, v->clen) ||
-                  tw_buf_put_u64(&layer, v->lsn) || tw_buf_put_u64(&layer, plan[k].off) ||
-                  tw_buf_put_u32(&layer, v->crc) || tw_buf_put_u32(&layer, v->flags);
-        }
-        if (bad || tw_obj_layer_footer(&layer, index_off, (uint32_t)np)) {
+        bodies = nparts ? calloc(nparts, sizeof *bodies) : NULL;
+        parts = nparts ? calloc(nparts, sizeof *parts) : NULL;
+        pops = nparts ? calloc(nparts, sizeof *pops) : NULL;
+        pkeys = nparts ? calloc(nparts, sizeof *pkeys) : NULL;
+        if (nparts && (!bodies || !parts || !pops || !pkeys)) {
             rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
             goto out;
         }
-        for (size_t j = 0; j < m; j++) tw_buf_free(&data[j]);
-        layer_ref merged = {
-            .lsn = top, .size = layer.len, .index_off = index_off, .count = (uint32_t)np};
-        snprintf(merged.name, sizeof merged.name, "layer/%020llu-%016llx", (unsigned long long)top,
-                 (unsigned long long)tw_obj_layer_nonce(o));
-        char key[600];
-        tw_s3_result res;
-        if (tw_obj_key(o, key, sizeof key, "%s", merged.name)) {
-            rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
-            goto out;
+        int bad = 0;
+        for (size_t k = 0, first = 0; np && k <= np && !bad && !rc; k++) {
+            if (k < np && (k == 0 || plan[k].part == plan[k - 1].part)) continue;
+            /* plan[first, k) is part plan[first].part */
+            size_t pi = plan[first].part;
+            tw_buf *L = &bodies[pi];
+            bad = tw_buf_append(L, LAYER_MAGIC, 8) || tw_buf_put_u32(L, 1) ||
+                  tw_buf_put_u32(L, 0) || tw_buf_put_u64(L, top);
+            for (size_t q = first; q < k && !bad; q++) {
+                const page_ver *v = &plan[q].v;
+                const uint8_t *pp = data[v->layer - i].p + (v->off - LAYER_HDR);
+                if (v->off < LAYER_HDR || v->off - LAYER_HDR + v->clen > data[v->layer - i].len ||
+                    !image_ok(pp, v, scratch)) {
+                    rc = tw_err_set(err, TWILL_CORRUPT, NULL,
+                                    "%s: page %u in layer %s fails its checksum; not compacting",
+                                    o->name, plan[q].pgno, merge[v->layer - i].name);
+                    break;
+                }
+                plan[q].off = L->len;
+                bad = tw_buf_append(L, pp, v->clen);
+            }
+            if (rc) break;
+            uint64_t index_off = L->len;
+            for (size_t q = first; q < k && !bad; q++) {
+                const page_ver *v = &plan[q].v;
+                bad = tw_buf_put_u32(L, plan[q].pgno) || tw_buf_put_u32(L, v->clen) ||
+                      tw_buf_put_u64(L, v->lsn) || tw_buf_put_u64(L, plan[q].off) ||
+                      tw_buf_put_u32(L, v->crc) || tw_buf_put_u32(L, v->flags);
+            }
+            bad = bad || tw_obj_layer_footer(L, index_off, (uint32_t)(k - first));
+            parts[pi] = (layer_ref){
+                .lsn = top, .size = L->len, .index_off = index_off, .count = (uint32_t)(k - first)};
+            snprintf(parts[pi].name, sizeof parts[pi].name, "layer/%020llu-%016llx",
+                     (unsigned long long)top, (unsigned long long)tw_obj_layer_nonce(o));
+            if (!bad && tw_obj_key(o, pkeys[pi], sizeof pkeys[pi], "%s", parts[pi].name)) {
+                rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+                break;
+            }
+            pops[pi] = (tw_s3_op){
+                .kind = TW_S3_OP_PUT, .key = pkeys[pi], .data = L->p, .data_len = L->len};
+            first = k;
         }
-        if ((rc = tw_s3_put(o->s3, key, layer.p, layer.len, 0, &res, err))) goto out;
+        if (!rc && bad) rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+        if (rc) goto out;
+        for (size_t j = 0; j < m; j++) tw_buf_free(&data[j]);
+        tw_s3_result res;
+        if ((rc = tw_s3_batch(o->s3, pops, nparts, err))) goto out;
 
-        /* publish: the current list with [i, i + m) replaced by the merged layer */
+        /* publish: the current list with [i, i + m) replaced by the merged layers */
         pthread_mutex_lock(&o->mu);
         if (!o->held || o->held != held || o->fenced || o->failed || o->nlayers < i + m ||
             strcmp(o->layers[i].name, merge[0].name) != 0) {
             pthread_mutex_unlock(&o->mu);
             rc = tw_err_set(err, TWILL_FENCED, NULL,
                             "%s: the writer changed while compacting; nothing published", o->name);
-            tw_s3_delete(o->s3, key, &res, NULL);
-            goto out;
+            goto drop_parts;
         }
-        size_t total = o->nlayers - m + 1;
+        size_t total = o->nlayers - m + nparts;
         ls = malloc(total * sizeof *ls);
         if (!ls) {
             pthread_mutex_unlock(&o->mu);
             rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
-            goto out;
+            goto drop_parts;
         }
         memcpy(ls, o->layers, i * sizeof *ls);
-        ls[i] = merged;
-        memcpy(ls + i + 1, o->layers + i + m, (o->nlayers - i - m) * sizeof *ls);
+        memcpy(ls + i, parts, nparts * sizeof *ls);
+        memcpy(ls + i + nparts, o->layers + i + m, (o->nlayers - i - m) * sizeof *ls);
         uint64_t ver = o->manifest_ver + 1;
         uint64_t floor = o->floor > top ? o->floor : top;
         char mkey[600];
@@ -399,10 +425,10 @@ static int compact_once(tw_object *o, int force, tw_err *err) {
         }
         if (rc) {
             pthread_mutex_unlock(&o->mu);
-            goto out;
+            goto out; /* the manifest PUT's outcome is unknown: the parts may be named */
         }
         pthread_rwlock_wrlock(&o->page_lock);
-        swap_index(o, i, m, plan, np);
+        swap_index(o, i, m, nparts, plan, np);
         layer_ref *old = o->layers;
         o->layers = ls;
         ls = old;
@@ -422,11 +448,15 @@ static int compact_once(tw_object *o, int force, tw_err *err) {
 
         if (o->cache) { /* write-through, as for a checkpoint */
             char ck[200];
-            tw_obj_range_key(ck, sizeof ck, merged.name, index_off, layer.len - index_off);
-            tw_ocache_put(o->cache, ck, layer.p + index_off, layer.len - index_off);
+            for (size_t pi = 0; pi < nparts; pi++) {
+                const layer_ref *L = &parts[pi];
+                tw_obj_range_key(ck, sizeof ck, L->name, L->index_off, L->size - L->index_off);
+                tw_ocache_put(o->cache, ck, bodies[pi].p + L->index_off, L->size - L->index_off);
+            }
             for (size_t k = 0; k < np; k++) {
-                tw_obj_range_key(ck, sizeof ck, merged.name, plan[k].off, plan[k].v.clen);
-                tw_ocache_put(o->cache, ck, layer.p + plan[k].off, plan[k].v.clen);
+                const plan_ent *pe = &plan[k];
+                tw_obj_range_key(ck, sizeof ck, parts[pe->part].name, pe->off, pe->v.clen);
+                tw_ocache_put(o->cache, ck, bodies[pe->part].p + pe->off, pe->v.clen);
             }
         }
     }
@@ -449,11 +479,23 @@ static int compact_once(tw_object *o, int force, tw_err *err) {
             tw_err_copy(err, &derr);
         }
     }
+    goto out;
+drop_parts: /* written but never named by a manifest: nobody else knows them */
+    if (nparts) {
+        const char **ptrs = malloc(nparts * sizeof *ptrs);
+        tw_err ignore;
+        tw_err_clear(&ignore);
+        for (size_t pi = 0; ptrs && pi < nparts; pi++) ptrs[pi] = pkeys[pi];
+        if (ptrs) tw_s3_delete_many(o->s3, ptrs, nparts, &ignore);
+        free(ptrs);
+    }
 out:
     for (size_t j = 0; data && j < m; j++) tw_buf_free(&data[j]);
+    for (size_t j = 0; bodies && j < nparts; j++) tw_buf_free(&bodies[j]);
     free(data), free(ops), free(keys), free(plan), free(merge), free(ls);
+    free(bodies), free(parts), free(pops), free(pkeys);
     free(due.names), free(orphans.names);
-    tw_buf_free(&layer), tw_buf_free(&man);
+    tw_buf_free(&man);
     pthread_mutex_unlock(&o->gc_mu);
     return rc;
 }
