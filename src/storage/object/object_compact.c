@@ -6,10 +6,11 @@
  * its LSN). Once a manifest lists TW_OBJ_COMPACT_LAYERS checkpoints, a background thread
  * merges the newest ones (size-tiered, whole checkpoints: at least the newest four, and
  * every older one that is not more than twice the size of everything newer than it) into
- * one layer that keeps only the newest image of each page. The merged layer is
- * written under a fresh name, then a new manifest listing it in place of its inputs is
- * created with If-None-Match — the commit point, exactly as for a checkpoint. A lost
- * race (412) means another writer published: this one is fenced and deletes nothing.
+ * layer objects (again one per TW_OBJ_LAYER_TARGET) that keep only the newest image of
+ * each page. They are written under fresh names, then a new manifest listing them in
+ * place of their inputs is created with If-None-Match — the commit point, exactly as for
+ * a checkpoint. A lost race (412) means another writer published: this one is fenced
+ * and deletes nothing.
  *
  * Deletion only ever follows a publish, and waits one manifest more: the layers a
  * compaction replaced are deleted after the next manifest is out (a process that listed
