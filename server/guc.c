@@ -811,16 +811,11 @@ int tws_guc_parse(const char *sql, size_t len, tws_guc_cmd *cmd, char *err, size
             lex(&p, end, &t);
             return finish(&p, end, &t, cmd, err, cap);
         }
-        if (word(&t, "transaction") && cmd->kind == TWS_GUC_SHOW) {
-            lex(&p, end, &t);
-            if (!word(&t, "isolation")) return syntax(err, cap, &t);
-            lex(&p, end, &t);
-            if (!word(&t, "level")) return syntax(err, cap, &t);
-            snprintf(cmd->name, sizeof cmd->name, "transaction_isolation");
-            lex(&p, end, &t);
-            return finish(&p, end, &t, cmd, err, cap);
-        }
+        /* SHOW TRANSACTION ISOLATION LEVEL / transaction_isolation: the engine knows the
+         * open block's level */
+        if (word(&t, "transaction") && cmd->kind == TWS_GUC_SHOW) return 0;
         if (read_name(&p, end, &t, cmd, err, cap)) return -1;
+        if (cmd->kind == TWS_GUC_SHOW && !strcasecmp(cmd->name, "transaction_isolation")) return 0;
         return finish(&p, end, &t, cmd, err, cap);
     }
     return 0;

@@ -689,8 +689,15 @@ static void test_isolation(const server *s) {
     query1(a, "SELECT v FROM iso WHERE k = 1", v1, sizeof v1);
     exec_ok(b, "UPDATE iso SET v = v + 1 WHERE k = 1");
     query1(a, "SELECT v FROM iso WHERE k = 1", v2, sizeof v2);
+    char lv[64];
+    query1(a, "SHOW transaction_isolation", lv, sizeof lv); /* the engine knows the block's */
+    CHECK(!strcmp(lv, "repeatable read"));
+    query1(a, "SHOW TRANSACTION ISOLATION LEVEL", lv, sizeof lv);
+    CHECK(!strcmp(lv, "repeatable read"));
     exec_ok(a, "COMMIT");
     CHECK(!strcmp(v1, v2));
+    query1(a, "SHOW transaction_isolation", lv, sizeof lv);
+    CHECK(!strcmp(lv, "read committed"));
     PQfinish(a);
     /* A startup option (PGOPTIONS) sets it for the whole session. */
     char ci[400];
