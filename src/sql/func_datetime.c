@@ -745,8 +745,10 @@ static int num_to_char(tw_num v, const char *f, size_t fn, tw_evalctx *c, tw_val
     numfmt nf;
     int rc = num_parse_fmt(f, fn, &nf, err);
     if (rc) return rc;
+    if (nf.post > TW_NUM_MAX_SCALE) return num_fmt_unsupported(err, "(more than 1000 places)");
     tw_num r;
-    if ((rc = tw_num_round(v, nf.post, 0, &r, err))) return rc;
+    r = v; /* more places than the value has: its digits, then zeros */
+    if (nf.post < v.scale && (rc = tw_num_round(v, nf.post, 0, &r, err))) return rc;
     char buf[TW_NUM_MAX_SCALE + 48];
     tw_num_out((tw_num){r.c < 0 ? -r.c : r.c, r.scale}, buf, sizeof buf);
     char *dot = strchr(buf, '.');
@@ -841,9 +843,9 @@ static int mk_ts(const tw_val *a, int kind, tw_val *out, tw_err *err) {
         return tw_err_set(err, TWILL_ERROR, "22008",
                           "date field value out of range: %lld-%02lld-%02lld", (long long)a[0].i,
                           (long long)a[1].i, (long long)a[2].i);
+    if (a[0].i > 294276) return dt_range(err, "timestamp");
     int64_t us = (int64_t)llround(s * 1e6);
     int64_t v = days * TW_USECS_PER_DAY + h * USECS_PER_HOUR + mi * 60000000 + us;
-    if (a[0].i > 294276 || (a[0].i == 294276 && (a[1].i > 12))) return dt_range(err, "timestamp");
     *out = (tw_val){.k = (uint8_t)kind, .i = v};
     return TWILL_OK;
 }
@@ -1300,6 +1302,8 @@ static int parse_by_format(const char *s, size_t n, const char *f, size_t fn, in
     if (!is_date && (hour > 24 || min > 59 || sec > 60 || (hour == 24 && (min || sec || usec))))
         return tw_err_set(err, TWILL_ERROR, "22008", "date/time field value out of range: \"%.*s\"",
                           (int)(n > 100 ? 100 : n), s);
+    if (!is_date && (days < -2451545 || days >= 106751983))
+        return tw_err_set(err, TWILL_ERROR, "22008", "timestamp out of range");
     int64_t us = days * TW_USECS_PER_DAY;
     if (!is_date)
         us += ((hour * 60 + min) * 60 + sec) * USECS_PER_SEC + usec -
