@@ -553,6 +553,19 @@ static int fn_to_char_ts(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_
     return dt_to_char(&t, a[1].s, a[1].n, c, out, err);
 }
 
+/* A date is formatted as PostgreSQL does it: converted to timestamptz (so TZ is UTC). */
+static int fn_to_char_date(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    if (a[0].i == TW_DATE_NOBEGIN || a[0].i == TW_DATE_NOEND) {
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    tmx t;
+    ts_split(a[0].i * TW_USECS_PER_DAY, &t);
+    t.is_tz = 1;
+    return dt_to_char(&t, a[1].s, a[1].n, c, out, err);
+}
+
 static int fn_to_char_iv(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)n;
     tw_iv iv = tw_iv_get(&a[0]);
@@ -1359,6 +1372,7 @@ static int fn_date_bin(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_er
 }
 
 const tw_func tw_funcs_datetime[] = {
+    {"to_char", "dt", TY_TEXT, TW_FN_STRICT, fn_to_char_date},
     {"to_char", "st", TY_TEXT, TW_FN_STRICT, fn_to_char_ts},
     {"to_char", "zt", TY_TEXT, TW_FN_STRICT, fn_to_char_ts},
     {"to_char", "vt", TY_TEXT, TW_FN_STRICT, fn_to_char_iv},

@@ -256,6 +256,10 @@ static void test_datetime_fn(tw_sql_session *s) {
     QUERY(s, "SELECT to_char(date '2024-01-07', 'D ID IW WW W DDD Day')",
           "1 7 01 01 1 007 Sunday   ");
     QUERY(s,
+          "SELECT to_char(date '2024-03-05', 'TZ OF'), to_char(timestamp '2024-03-05', 'TZ OF'), "
+          "to_char('infinity'::date, 'YYYY') IS NULL",
+          "UTC +00| +00|t");
+    QUERY(s,
           "SELECT to_char(interval '1 year 2 mons 3 days 25:04:05.678', 'YYYY MM DD HH24 HH MI SS "
           "MS US'), to_char(interval '-1 year -2 mons -3 days -25:04:05.678', 'YYYY MM DD HH24 HH "
           "MI SS MS'), to_char(interval '15 hours', 'HH HH12 AM')",
