@@ -483,6 +483,199 @@ QFN(all_le, 3, 1)
 QFN(all_gt, 4, 1)
 QFN(all_ge, 5, 1)
 
+/* The element bytes of an array value (after its header). */
+static int body_of(const tw_val *v, tw_arr_it *it, tw_err *err) {
+    return tw_array_open(v, it, err);
+}
+
+/* Builds header(et, n) + the given element byte runs. */
+static int assemble(int et, uint64_t n, const uint8_t *p1, size_t l1, const uint8_t *p2, size_t l2,
+                    tw_arena *a, tw_val *out, tw_err *err) {
+    tw_buf b = {0};
+    if (tw_buf_put_u8(&b, (uint8_t)et) || tw_buf_put_varint(&b, n) || tw_buf_append(&b, p1, l1) ||
+        tw_buf_append(&b, p2, l2)) {
+        tw_buf_free(&b);
+        return nomem(err);
+    }
+    return finish(&b, a, out, err);
+}
+
+/* array_cat(a, b) / a || b: a NULL side gives the other. */
+static int fn_array_cat(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    if (a[0].k == VK_NULL || a[1].k == VK_NULL) {
+        *out = a[0].k == VK_NULL ? a[1] : a[0];
+        return TWILL_OK;
+    }
+    tw_arr_it x, y;
+    int rc;
+    if ((rc = body_of(&a[0], &x, err)) || (rc = body_of(&a[1], &y, err))) return rc;
+    return assemble(x.elem_ty, x.n + y.n, x.p, (size_t)(x.end - x.p), y.p, (size_t)(y.end - y.p),
+                    c->arena, out, err);
+}
+
+/* array_append(a, e) / array_prepend(e, a): the element converted to the array's type; a
+ * NULL array is an empty one. */
+static int add_elem(const tw_val *arr, const tw_val *e, int prepend, int et, tw_evalctx *c,
+                    tw_val *out, tw_err *err) {
+    tw_arr_it x = {0};
+    int rc;
+    if (arr->k != VK_NULL) {
+        if ((rc = body_of(arr, &x, err))) return rc;
+        et = x.elem_ty;
+    }
+    tw_val ev;
+    if ((rc = tw_val_cast(e, (tw_sqltype){(uint8_t)et, -1}, 0, c->arena, &ev, err))) return rc;
+    tw_buf eb = {0};
+    if (tw_array_elem_put(&eb, &ev, et)) {
+        tw_buf_free(&eb);
+        return nomem(err);
+    }
+    size_t bl = arr->k != VK_NULL ? (size_t)(x.end - x.p) : 0;
+    const uint8_t *bp = arr->k != VK_NULL ? x.p : NULL;
+    rc = prepend ? assemble(et, x.n + 1, eb.p, eb.len, bp, bl, c->arena, out, err)
+                 : assemble(et, x.n + 1, bp, bl, eb.p, eb.len, c->arena, out, err);
+    tw_buf_free(&eb);
+    return rc;
+}
+
+/* The || forms carry the array type's element type as a leading constant (for a NULL
+ * array); array_append(a, e) called by name gives NULL for a NULL array. */
+static int fn_append_op(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    return add_elem(&a[1], &a[2], 0, (int)a[0].i, c, out, err);
+}
+
+static int fn_prepend_op(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    return add_elem(&a[2], &a[1], 1, (int)a[0].i, c, out, err);
+}
+
+/* array_append(a, e) by name: for a NULL array the element's kind names the type (the
+ * text forms of all integer widths are the same). */
+static int fn_array_append(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    static const struct {
+        uint8_t k, ty;
+    } kt[] = {{VK_BOOL, TY_BOOL},    {VK_INT, TY_INT8},         {VK_FLOAT, TY_FLOAT8},
+              {VK_BYTEA, TY_BYTEA},  {VK_NUMERIC, TY_NUMERIC},  {VK_DATE, TY_DATE},
+              {VK_TS, TY_TIMESTAMP}, {VK_TSTZ, TY_TIMESTAMPTZ}, {VK_INTERVAL, TY_INTERVAL},
+              {VK_UUID, TY_UUID},    {VK_JSON, TY_JSON},        {VK_JSONB, TY_JSONB}};
+    int et = TY_TEXT;
+    for (size_t i = 0; i < sizeof kt / sizeof kt[0]; i++)
+        if (kt[i].k == a[1].k) et = kt[i].ty;
+    return add_elem(&a[0], &a[1], 0, et, c, out, err);
+}
+
+/* Elements compared as IS NOT DISTINCT FROM (array_position, array_remove). */
+static int same_elem(const tw_val *x, const tw_val *y, int *same, tw_err *err) {
+    if (x->k == VK_NULL || y->k == VK_NULL) {
+        *same = x->k == y->k;
+        return TWILL_OK;
+    }
+    int r, rc = tw_val_cmp(x, y, &r, err);
+    *same = !rc && r == 0;
+    return rc;
+}
+
+static int fn_array_position(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c;
+    out->k = VK_NULL;
+    if (a[0].k == VK_NULL) return TWILL_OK;
+    tw_arr_it it;
+    int rc = tw_array_open(&a[0], &it, err);
+    if (rc) return rc;
+    tw_val e, want;
+    if ((rc = tw_val_cast(&a[1], (tw_sqltype){(uint8_t)it.elem_ty, -1}, 0, c->arena, &want, err)))
+        return rc;
+    for (int64_t i = 1; (rc = tw_array_next(&it, &e, err)) == TWILL_ROW; i++) {
+        int same;
+        if ((rc = same_elem(&e, &want, &same, err))) return rc;
+        if (same) {
+            *out = (tw_val){.k = VK_INT, .i = i};
+            return TWILL_OK;
+        }
+    }
+    return rc == TWILL_DONE ? TWILL_OK : rc;
+}
+
+static int fn_array_remove(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    if (a[0].k == VK_NULL) {
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
+    tw_arr_it it;
+    int rc = tw_array_open(&a[0], &it, err);
+    if (rc) return rc;
+    tw_val e, want;
+    if ((rc = tw_val_cast(&a[1], (tw_sqltype){(uint8_t)it.elem_ty, -1}, 0, c->arena, &want, err)))
+        return rc;
+    tw_val *vals = tw_arena_alloc(c->arena, (it.n ? it.n : 1) * sizeof *vals);
+    if (!vals) return nomem(err);
+    size_t k = 0;
+    while ((rc = tw_array_next(&it, &e, err)) == TWILL_ROW) {
+        int same;
+        if ((rc = same_elem(&e, &want, &same, err))) return rc;
+        if (!same) vals[k++] = e;
+    }
+    if (rc != TWILL_DONE) return rc;
+    return tw_array_build(it.elem_ty, vals, k, c->arena, out, err);
+}
+
+/* Is every non-NULL... element of sub equal to some element of sup? (PostgreSQL: a NULL
+ * element matches nothing.) With any = 1: does some element of sub occur in sup? */
+static int contains(const tw_val *sup, const tw_val *sub, int any, int *res, tw_err *err) {
+    tw_arr_it x, y;
+    tw_val u, v;
+    int rc;
+    if ((rc = tw_array_open(sub, &y, err))) return rc;
+    *res = !any;
+    while ((rc = tw_array_next(&y, &v, err)) == TWILL_ROW) {
+        int found = 0;
+        if (v.k != VK_NULL) {
+            if ((rc = tw_array_open(sup, &x, err))) return rc;
+            while (!found && (rc = tw_array_next(&x, &u, err)) == TWILL_ROW) {
+                int r, crc;
+                if (u.k == VK_NULL) continue;
+                if ((crc = tw_val_cmp(&u, &v, &r, err))) return crc;
+                found = r == 0;
+            }
+            if (rc != TWILL_ROW && rc != TWILL_DONE) return rc;
+        }
+        if (any && found) {
+            *res = 1;
+            return TWILL_OK;
+        }
+        if (!any && !found) {
+            *res = 0;
+            return TWILL_OK;
+        }
+    }
+    return rc == TWILL_DONE ? TWILL_OK : rc;
+}
+
+static int op_contains(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c;
+    int r, rc = contains(&a[0], &a[1], 0, &r, err);
+    if (!rc) *out = (tw_val){.k = VK_BOOL, .i = r};
+    return rc;
+}
+
+static int op_contained(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c;
+    int r, rc = contains(&a[1], &a[0], 0, &r, err);
+    if (!rc) *out = (tw_val){.k = VK_BOOL, .i = r};
+    return rc;
+}
+
+static int op_overlap(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c;
+    int r, rc = contains(&a[0], &a[1], 1, &r, err);
+    if (!rc) *out = (tw_val){.k = VK_BOOL, .i = r};
+    return rc;
+}
+
 /* Names with brackets or spaces are the analyzer's internal entries (not callable by
  * name from SQL: such a name would need quoting). */
 const tw_func tw_funcs_array[] = {
@@ -505,5 +698,14 @@ const tw_func tw_funcs_array[] = {
     {"array_lower", "Ai", TY_INT4, TW_FN_STRICT, fn_array_lower},
     {"cardinality", "A", TY_INT4, TW_FN_STRICT, fn_cardinality},
     {"array_to_string", "At|t", TY_TEXT, 0, fn_array_to_string},
+    {"array_cat", "AA", TW_RET_ARG0, 0, fn_array_cat},
+    {"array_append", "Aa", TW_RET_ARG0, 0, fn_array_append},
+    {"|| append", "iAa", TY_ARRAY, 0, fn_append_op},
+    {"|| prepend", "iaA", TY_ARRAY, 0, fn_prepend_op},
+    {"array_position", "Aa", TY_INT4, 0, fn_array_position},
+    {"array_remove", "Aa", TW_RET_ARG0, 0, fn_array_remove},
+    {"@>", "AA", TY_BOOL, TW_FN_STRICT, op_contains},
+    {"<@", "AA", TY_BOOL, TW_FN_STRICT, op_contained},
+    {"&&", "AA", TY_BOOL, TW_FN_STRICT, op_overlap},
     {NULL, NULL, 0, 0, NULL},
 };

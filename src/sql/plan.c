@@ -968,9 +968,18 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
             common[ncommon++] = e->args[i];
             continue;
         }
-        if (l == 'A' && e->args[i]->type.ty == TY_UNKNOWN)
-            return aerr(c, f->location, "42804",
-                        "could not determine polymorphic type because input has type unknown");
+        if (l == 'A' && e->args[i]->type.ty == TY_UNKNOWN) {
+            /* an untyped array takes the type of another array argument */
+            tw_sqltype pt = {TY_UNKNOWN, -1};
+            for (int k = 0; k < n; k++)
+                if (tw_func_arg_letter(fn, k) == 'A' && e->args[k]->type.ty == TY_ARRAY)
+                    pt = e->args[k]->type;
+            if (pt.ty == TY_UNKNOWN)
+                return aerr(c, f->location, "42804",
+                            "could not determine polymorphic type because input has type unknown");
+            if ((rc = coerce_unknown(c, &e->args[i], pt, 0, f->location))) return rc;
+            continue;
+        }
         int want = letter_type(l, e->args[i]->type.ty);
         if (want == TY_UNKNOWN) continue;
         if (e->args[i]->type.ty == TY_UNKNOWN)
@@ -1484,6 +1493,43 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
             return TWILL_OK;
         }
         if (!strcmp(op, "||")) {
+            if (a->type.ty == TY_ARRAY || b->type.ty == TY_ARRAY) {
+                /* array || array (an untyped side is an array, as in PostgreSQL), array ||
+                 * element, element || array, over one element type */
+                tw_expr **arr = a->type.ty == TY_ARRAY ? &a : &b, **oth = arr == &a ? &b : &a;
+                tw_sqltype at = (*arr)->type, et = {(uint8_t)at.mod, -1};
+                if ((*oth)->type.ty == TY_UNKNOWN && coerce_unknown(c, oth, at, 0, loc))
+                    return TWILL_ERROR;
+                int cat = (*oth)->type.ty == TY_ARRAY;
+                if (cat ? (*oth)->type.mod != at.mod &&
+                              !(ty_is_text((*oth)->type.mod) && ty_is_text(at.mod))
+                        : (*oth)->type.ty != at.mod &&
+                              !(ty_is_text((*oth)->type.ty) && ty_is_text(at.mod)))
+                    return same_class(cat ? (*oth)->type.mod : (*oth)->type.ty, et.ty)
+                               ? notsup(c, loc, "operator || on %s and %s is not supported",
+                                        tw_type_name(a->type, (char[64]){0}, 64),
+                                        tw_type_name(b->type, (char[64]){0}, 64))
+                               : type_error(c, loc, op, a->type, b->type);
+                tw_expr *e = mk(c, EX_CALL, cat ? 2 : 3);
+                if (!e) return nomem(c);
+                int o = 0;
+                if (!cat) {
+                    tw_expr *k = mk(c, EX_CONST, 0);
+                    if (!k) return nomem(c);
+                    k->v = (tw_val){.k = VK_INT, .i = at.mod};
+                    k->type = (tw_sqltype){TY_INT4, -1};
+                    e->args[o++] = k;
+                }
+                e->args[o] = a;
+                e->args[o + 1] = b;
+                tw_sqltype ft[3] = {{TY_INT4, -1}, a->type, b->type};
+                e->fn = tw_func_resolve(cat ? "array_cat" : arr == &a ? "|| append" : "|| prepend",
+                                        cat ? ft + 1 : ft, cat ? 2 : 3);
+                if (!e->fn) return notsup(c, loc, "operator || on arrays is not supported here");
+                e->type = at;
+                *out = e;
+                return TWILL_OK;
+            }
             int ja = a->type.ty == TY_JSONB, jb = b->type.ty == TY_JSONB;
             if (a->type.ty == TY_ARRAY || b->type.ty == TY_ARRAY ||
                 ((ja || jb) && (ja || a->type.ty == TY_UNKNOWN) && (jb || b->type.ty == TY_UNKNOWN)))

@@ -342,6 +342,29 @@ static void test_more(tw_sql_session *s) {
         "SELECT id FROM ag WHERE id = ANY(ARRAY(SELECT x FROM ag WHERE x IS NOT NULL)) ORDER BY id",
         "1\n3");
     EXEC_ERR(s, "SELECT ARRAY(SELECT x, g FROM ag)", "42601");
+    /* || on arrays, array_cat / array_append / array_position / array_remove, @> <@ && */
+    QUERY(s,
+          "SELECT ARRAY[1,2] || 3, 0 || ARRAY[1,2], ARRAY[1] || ARRAY[2,3], ARRAY[1,2] || '{3,4}', "
+          "NULL::int[] || ARRAY[1], ARRAY[1] || NULL::int[], ARRAY['a'] || 'b'::text, NULL::int || "
+          "ARRAY[1], ARRAY[1] || NULL::int",
+          "{1,2,3}|{0,1,2}|{1,2,3}|{1,2,3,4}|{1}|{1}|{a,b}|{NULL,1}|{1,NULL}");
+    QUERY(s,
+          "SELECT array_cat(ARRAY[1], ARRAY[2]), array_cat(NULL::int[], NULL::int[]) IS NULL, "
+          "array_append(NULL::int[], 1), array_append(ARRAY[1], NULL), array_append(ARRAY['x'], "
+          "'y'), array_position(ARRAY['a','b','a'], 'a'), array_position(ARRAY[1,2], 3), "
+          "array_position(ARRAY[1,NULL], NULL), array_remove(ARRAY[1,2,1,NULL], 1), "
+          "array_remove(ARRAY[1,NULL], NULL)",
+          "{1,2}|t|{1}|{1,NULL}|{x,y}|1|NULL|2|{2,NULL}|{1}");
+    QUERY(s,
+          "SELECT ARRAY[1,2,3] @> ARRAY[3,1], ARRAY[1,2] @> ARRAY[1,5], ARRAY[1] @> ARRAY[1,1], "
+          "ARRAY[1,NULL] @> ARRAY[NULL::int], ARRAY[1,2] && ARRAY[2,5], ARRAY[1] && ARRAY[2], "
+          "ARRAY[1] <@ ARRAY[1,2], '{}'::int[] @> '{}', ARRAY['a','b'] @> '{b}', ARRAY[NULL::int] "
+          "&& ARRAY[NULL::int]",
+          "t|f|t|f|t|f|t|t|t|f");
+    EXEC_ERR(s, "SELECT ARRAY['a'] || 'b'", "22P02");
+    EXEC_ERR(s, "SELECT ARRAY[1] || 'x'::text", "42883");
+    EXEC_ERR(s, "SELECT ARRAY[1] || ARRAY['a']", "42883");
+    EXEC_ERR(s, "SELECT ARRAY[1] || ARRAY[2::bigint]", "0A000"); /* PostgreSQL: {1,2} */
     EXEC_ERR(s, "SELECT array_agg(DISTINCT x) FROM ag", "0A000");
     EXEC_ERR(s, "SELECT array_agg(ARRAY[x]) FROM ag", "0A000");
 }
