@@ -7,8 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* ---- the parser thread ---- */
+/* ---- the parser threads ----
+ *
+ * PostgreSQL's grammar recurses as deep as the input nests, so parsing runs on threads
+ * with big stacks rather than on the caller's. A small pool (one per CPU, at most
+ * MAX_PARSERS, started as the load needs them) takes requests from one queue; each
+ * request has its own condition variable, so a finished parse wakes only its caller. */
+
+#define MAX_PARSERS 8
 
 typedef struct preq {
     const char *text;
@@ -17,15 +25,16 @@ typedef struct preq {
     int cursorpos;
     char msg[256];
     int done;
+    pthread_cond_t cv;
     struct preq *next;
 } preq;
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t g_done = PTHREAD_COND_INITIALIZER;
 static preq *g_head, *g_tail;
-static int g_started; /* 0 not yet (or forked child), 1 running, -1 failed to start */
+static int g_nthreads, g_idle; /* parser threads running / waiting for work (under g_mu) */
+static int g_max;              /* pool size: CPUs, 1..MAX_PARSERS */
 
 static int msg_depth(const ProtobufCMessage *m, int d) {
     if (d > TW_PARSE_MAX_DEPTH) return d;
@@ -91,7 +100,9 @@ static void *parser_main(void *arg) {
     (void)arg;
     pthread_mutex_lock(&g_mu);
     for (;;) {
+        g_idle++;
         while (!g_head) pthread_cond_wait(&g_work, &g_mu);
+        g_idle--;
         preq *r = g_head;
         g_head = r->next;
         if (!g_head) g_tail = NULL;
@@ -99,7 +110,7 @@ static void *parser_main(void *arg) {
         do_parse(r);
         pthread_mutex_lock(&g_mu);
         r->done = 1;
-        pthread_cond_broadcast(&g_done);
+        pthread_cond_signal(&r->cv);
     }
     return NULL;
 }
@@ -115,34 +126,45 @@ static void fork_parent(void) {
 static void fork_child(void) {
     pthread_mutex_init(&g_mu, NULL);
     pthread_cond_init(&g_work, NULL);
-    pthread_cond_init(&g_done, NULL);
     g_head = g_tail = NULL; /* requests of parent threads that do not exist here */
-    g_started = 0;
+    g_nthreads = g_idle = 0;
 }
 static void register_atfork(void) {
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
-/* Under g_mu. */
-static void start_parser(void) {
+/* Under g_mu: one more parser thread (0 on success). */
+static int start_parser(void) {
     pthread_attr_t at;
     pthread_t th;
-    g_started = -1;
-    if (pthread_attr_init(&at)) return;
+    if (pthread_attr_init(&at)) return -1;
     /* Address space only: pages are committed as the parser's recursion touches them. */
     pthread_attr_setstacksize(&at, (size_t)256 << 20);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &at, parser_main, NULL) == 0) g_started = 1;
+    int rc = pthread_create(&th, &at, parser_main, NULL);
     pthread_attr_destroy(&at);
+    if (rc) return -1;
+    g_nthreads++;
+    return 0;
+}
+
+static void register_atfork_and_size(void) {
+    register_atfork();
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    g_max = n < 1 ? 1 : n > MAX_PARSERS ? MAX_PARSERS : (int)n;
 }
 
 static int run_parse(preq *r, tw_err *err) {
-    pthread_once(&g_once, register_atfork);
+    pthread_once(&g_once, register_atfork_and_size);
     pthread_mutex_lock(&g_mu);
-    if (g_started == 0) start_parser();
-    if (g_started != 1) {
+    /* another thread while every running one is busy, up to the pool size */
+    if (g_idle == 0 && g_nthreads < g_max && start_parser() && g_nthreads == 0) {
         pthread_mutex_unlock(&g_mu);
         return tw_err_set(err, TWILL_NOMEM, "53000", "could not start the parser thread");
+    }
+    if (pthread_cond_init(&r->cv, NULL)) {
+        pthread_mutex_unlock(&g_mu);
+        return tw_err_set(err, TWILL_NOMEM, "53000", "out of memory");
     }
     r->next = NULL;
     if (g_tail)
@@ -151,8 +173,9 @@ static int run_parse(preq *r, tw_err *err) {
         g_head = r;
     g_tail = r;
     pthread_cond_signal(&g_work);
-    while (!r->done) pthread_cond_wait(&g_done, &g_mu);
+    while (!r->done) pthread_cond_wait(&r->cv, &g_mu);
     pthread_mutex_unlock(&g_mu);
+    pthread_cond_destroy(&r->cv);
     return r->rc;
 }
 
