@@ -2331,6 +2331,9 @@ static int open_table(actx *c, PgQuery__RangeVar *rv, tw_table **out) {
     if (tw_catalog_view(c->cat, rv->relname))
         return notsup(c, rv->location, "cannot change or index view \"%s\": views are read-only",
                       rv->relname);
+    int vrel;
+    if (tw_pgcat_lookup(rv->schemaname, rv->relname, &vrel))
+        return notsup(c, rv->location, "system catalog \"%s\" is read-only", rv->relname);
     int rc = lookup_table(c, rv, out);
     if (!rc) scope_single(c, *out, rv_alias(rv));
     return rc;

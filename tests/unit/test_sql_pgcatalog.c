@@ -390,6 +390,28 @@ static void test_functions(tw_sql_session *s) {
              "'b' COLLATE \"POSIX\" > 'a'",
           "t|t|t");
     EXEC_ERR(s, "SELECT 'a' COLLATE \"en_US\" < 'b'", "0A000");
+    /* every relation can be read whole; none can be changed */
+    static const char *const RELS[] = {
+        "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_index", "pg_constraint",
+        "pg_attrdef", "pg_am", "pg_database", "pg_roles", "pg_authid", "pg_user", "pg_proc",
+        "pg_settings", "pg_description", "pg_shdescription", "pg_collation", "pg_sequence",
+        "pg_depend", "pg_tablespace", "pg_tables", "pg_views", "pg_indexes", "pg_sequences",
+        "pg_inherits", "pg_partitioned_table", "pg_policy", "pg_statistic_ext", "pg_publication",
+        "pg_publication_rel", "pg_publication_namespace", "pg_trigger", "pg_enum",
+        "pg_extension", "pg_rewrite", "pg_foreign_table", "information_schema.tables",
+        "information_schema.columns", "information_schema.schemata",
+        "information_schema.table_constraints", "information_schema.key_column_usage",
+        "information_schema.views", "information_schema.sequences"};
+    for (size_t i = 0; i < sizeof RELS / sizeof RELS[0]; i++) {
+        char q[200];
+        snprintf(q, sizeof q, "SELECT count(*) >= 0 FROM (SELECT * FROM %s) x", RELS[i]);
+        QUERY(s, q, "t");
+        snprintf(q, sizeof q, "SELECT count(*) >= 0 FROM (SELECT * FROM pg_catalog.%s) x", RELS[i]);
+        if (strncmp(RELS[i], "information_schema.", 19)) QUERY(s, q, "t");
+    }
+    EXEC_ERR(s, "DELETE FROM pg_class", "0A000");
+    EXEC_ERR(s, "INSERT INTO pg_catalog.pg_namespace VALUES (1, 'x', 10, NULL)", "0A000");
+    EXEC_ERR(s, "UPDATE information_schema.tables SET table_name = 'x'", "0A000");
     /* unknown catalogs and schemas stay errors */
     EXEC_ERR(s, "SELECT * FROM pg_catalog.pg_nope", "42P01");
     EXEC_ERR(s, "SELECT * FROM information_schema.pg_class", "42P01");
@@ -413,8 +435,9 @@ static void test_pgbench_lateral(tw_sql_session *s) {
     snprintf(sql, sizeof sql, Q, "nope");
     QUERY(s, sql, "");
     QUERY(s,
-          "SELECT array_position('{pg_catalog,public}', 'public'), array_position('{a,b,a}', "
-          "'a', 2), array_position('{a}', 'z'), array_position('{a,NULL}', NULL)",
+          "SELECT array_position('{pg_catalog,public}'::text, 'public'), "
+          "array_position('{a,b,a}'::text, 'a', 2), array_position('{a}'::text, 'z'), "
+          "array_position('{a,NULL}'::text, NULL)",
           "2|3|NULL|2");
     /* LATERAL reads the items before it and runs again for each of their rows */
     EXEC_OK(s, "CREATE TABLE lt (k int PRIMARY KEY, v text)");
