@@ -902,6 +902,10 @@ const tw_func tw_funcs_math[] = {
     {"power", "Nn", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"power", "nN", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"power", "ff", TY_FLOAT8, TW_FN_STRICT, fn_power},
+    /* the ^ operator (plan.c calls a registered function named by a binary operator) */
+    {"^", "Nn", TY_NUMERIC, TW_FN_STRICT, fn_npower},
+    {"^", "nN", TY_NUMERIC, TW_FN_STRICT, fn_npower},
+    {"^", "ff", TY_FLOAT8, TW_FN_STRICT, fn_power},
     {"pow", "Nn", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"pow", "nN", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"pow", "ff", TY_FLOAT8, TW_FN_STRICT, fn_power},
