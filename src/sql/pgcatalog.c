@@ -1502,6 +1502,7 @@ int tw_pgcat_default_text(const tw_column *col, tw_buf *out) {
     case TW_DEF_NOW: {
         const char *s = col->nowfn == TW_SEQ_NOW_TS     ? "LOCALTIMESTAMP"
                         : col->nowfn == TW_SEQ_NOW_DATE ? "CURRENT_DATE"
+                        : col->nowfn == TW_SEQ_GEN_UUID ? "gen_random_uuid()"
                                                         : "now()";
         return tw_buf_append(out, s, strlen(s)) ? -1 : 0;
     }
