@@ -186,6 +186,27 @@ static int write(tw_txn *t, uint64_t table, const void *key, size_t klen, int de
     uint8_t ckey[TW_WS_PREFIX + TW_TXN_MAX_KEY];
     tw_ws_make_prefix(ckey, table);
     memcpy(ckey + TW_WS_PREFIX, key, klen);
+    /* First committer wins: if another transaction has already committed this key since
+     * our conflict snapshot, the commit is bound to fail — fail the write now (as
+     * PostgreSQL fails the UPDATE) instead of after the rest of the work. Commits still
+     * in flight are left to the check at commit. */
+    tw_engine *eng = t->eng;
+    if (atomic_load(&eng->visible_lsn) > t->wsnap &&
+        !tw_ws_find(&t->ws, ckey, TW_WS_PREFIX + klen)) {
+        int found;
+        uint64_t lsn;
+        pthread_rwlock_rdlock(&eng->latch);
+        rc = tw_engine_read(eng, table, key, klen, t->snapshot, &t->scratch, &found, &lsn, err);
+        pthread_rwlock_unlock(&eng->latch);
+        if (rc) return rc;
+        if (lsn > t->wsnap) {
+            pthread_mutex_lock(&eng->commit_mu); /* where commits count theirs */
+            eng->n_conflicts++;
+            pthread_mutex_unlock(&eng->commit_mu);
+            return tw_err_set(err, TWILL_CONFLICT, "40001",
+                              "could not serialize access due to concurrent update");
+        }
+    }
     if (tw_ws_write(&t->ws, ckey, TW_WS_PREFIX + klen, t->cid, deleted, val, vlen))
         return nomem(err);
     return TWILL_OK;

@@ -121,13 +121,26 @@ static void test_snapshot_and_conflict(void) {
     CHECK(strcmp(scan(t3, 6, ""), "k=new;n=inserted;") == 0);
     tw_txn_rollback(t3);
 
-    /* t1 writes k, which t2 changed after t1's snapshot: first committer wins. */
-    put(t1, 6, "k", "lost");
+    /* t1 writes k, which t2 changed (and committed) after t1's snapshot: first committer
+     * wins, and t1 learns it at the write, not only at its commit */
+    tw_err_clear(&err);
+    CHECK(tw_txn_put(t1, 6, "k", 1, "lost", 4, &err) == TWILL_CONFLICT);
+    CHECK(strcmp(err.sqlstate, "40001") == 0);
+    tw_txn_rollback(t1);
+    OK(tw_txn_begin(e, &t3, &err));
+    CHECK(strcmp(get(t3, 6, "k", 0), "new") == 0);
+    tw_txn_rollback(t3);
+    /* both write before either commits: the second commit fails */
+    OK(tw_txn_begin(e, &t1, &err));
+    OK(tw_txn_begin(e, &t2, &err));
+    put(t1, 6, "k", "t1");
+    put(t2, 6, "k", "t2");
+    OK(tw_txn_commit(t2, &err));
     tw_err_clear(&err);
     CHECK(tw_txn_commit(t1, &err) == TWILL_CONFLICT);
     CHECK(strcmp(err.sqlstate, "40001") == 0);
     OK(tw_txn_begin(e, &t3, &err));
-    CHECK(strcmp(get(t3, 6, "k", 0), "new") == 0);
+    CHECK(strcmp(get(t3, 6, "k", 0), "t2") == 0);
     tw_txn_rollback(t3);
 
     /* Disjoint keys do not conflict. */
