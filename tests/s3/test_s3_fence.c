@@ -162,6 +162,18 @@ static void pump(writer *w, int n, double ms) {
         for (int i = 0; i < n; i++) drain(&w[i], 5);
 }
 
+/* Until every writer has opened (or failed to): opens replay the log, slow on a busy
+ * machine, and the scenarios are about what happens after. */
+static void wait_opened(writer *w, int n) {
+    double until = s3t_now_ms() + 60000;
+    for (;;) {
+        int pending = 0;
+        for (int i = 0; i < n; i++) pending += !w[i].ready && !w[i].open_failed;
+        if (!pending || s3t_now_ms() > until) return;
+        pump(w, n, 50);
+    }
+}
+
 static void stop_writer(writer *w) {
     kill(w->pid, SIGKILL);
     int st;
@@ -240,9 +252,10 @@ static void takeover(const char *endpoint, const char *tmp) {
     pump(w, 1, 300);
     int a_before = w[0].acked;
     start_writer(&w[1], url, 2000000000);
-    pump(w, 2, 1500);
+    wait_opened(w, 2);
+    pump(w, 2, 1000);
     int b_mid = w[1].acked;
-    pump(w, 2, 500);
+    pump(w, 2, 1000);
     stop_writer(&w[0]);
     stop_writer(&w[1]);
     fprintf(stderr,
@@ -269,7 +282,8 @@ static void race(const char *endpoint, const char *tmp, int round) {
     writer w[2];
     start_writer(&w[0], url, 1000000000);
     start_writer(&w[1], url, 2000000000);
-    pump(w, 2, 2000);
+    wait_opened(w, 2);
+    pump(w, 2, 1500);
     double t_end = s3t_now_ms();
     pump(w, 2, 1000);
     stop_writer(&w[0]);
