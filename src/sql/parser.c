@@ -420,10 +420,10 @@ fail:
     return rc;
 }
 
-static int max_param(const ProtobufCMessage *m) {
-    if (m->descriptor == &pg_query__param_ref__descriptor)
-        return ((const PgQuery__ParamRef *)m)->number;
-    int best = 0;
+int tw_pq_walk(const ProtobufCMessage *m, int (*visit)(const ProtobufCMessage *m, void *ud),
+               void *ud) {
+    int v = visit(m, ud);
+    if (v) return v > 0;
     const ProtobufCMessageDescriptor *desc = m->descriptor;
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &desc->fields[i];
@@ -439,23 +439,30 @@ static int max_param(const ProtobufCMessage *m) {
             ProtobufCMessage **arr;
             memcpy(&n, base + f->quantifier_offset, sizeof n);
             memcpy(&arr, base + f->offset, sizeof arr);
-            for (size_t k = 0; k < n; k++) {
-                int v = arr[k] ? max_param(arr[k]) : 0;
-                if (v > best) best = v;
-            }
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && tw_pq_walk(arr[k], visit, ud)) return 1;
         } else {
             ProtobufCMessage *sub;
             memcpy(&sub, base + f->offset, sizeof sub);
-            int v = sub ? max_param(sub) : 0;
-            if (v > best) best = v;
+            if (sub && tw_pq_walk(sub, visit, ud)) return 1;
         }
     }
-    return best;
+    return 0;
+}
+
+static int max_param_visit(const ProtobufCMessage *m, void *ud) {
+    if (m->descriptor == &pg_query__param_ref__descriptor) {
+        int *best = ud, v = ((const PgQuery__ParamRef *)m)->number;
+        if (v > *best) *best = v;
+    }
+    return 0;
 }
 
 int tw_parse_max_param(const tw_parsetree *t, size_t i) {
     const PgQuery__RawStmt *rs = t->pr->stmts[i];
-    return rs->stmt ? max_param(&rs->stmt->base) : 0;
+    int best = 0;
+    if (rs->stmt) tw_pq_walk(&rs->stmt->base, max_param_visit, &best);
+    return best;
 }
 
 void tw_parsetree_ref(tw_parsetree *t) {

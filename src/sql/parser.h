@@ -46,6 +46,11 @@ size_t tw_parse_orig_offset(const tw_parsetree *t, size_t off);
 size_t tw_parse_stmt_end(const tw_parsetree *t, size_t i);
 /* Highest $n used by statement i (0 if none). */
 int tw_parse_max_param(const tw_parsetree *t, size_t i);
+/* Walks parse-tree message m depth first, calling visit on every message: visit returns
+ * 1 to stop the walk (tw_pq_walk then returns 1), -1 to skip that message's children,
+ * 0 to go on. Returns 0 when the walk ran to the end. */
+int tw_pq_walk(const ProtobufCMessage *m, int (*visit)(const ProtobufCMessage *m, void *ud),
+               void *ud);
 void tw_parsetree_ref(tw_parsetree *t);
 void tw_parsetree_unref(tw_parsetree *t);
 

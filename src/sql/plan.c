@@ -2086,7 +2086,10 @@ static int cx(actx *c, Node *n, tw_expr **out) {
 
 /* Does the subtree call an aggregate? Generic walk over the protobuf tree; depth is
  * bounded by the parser's check. */
-static int has_agg_msg(const ProtobufCMessage *m) {
+/* An aggregate call (not a window call) at this query level: subqueries are not
+ * looked into. */
+static int has_agg_visit(const ProtobufCMessage *m, void *ud) {
+    (void)ud;
     if (m->descriptor == &pg_query__func_call__descriptor) {
         const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
         const char *nm = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
@@ -2099,35 +2102,11 @@ static int has_agg_msg(const ProtobufCMessage *m) {
             }
         }
     }
-    if (m->descriptor == &pg_query__sub_link__descriptor) return 0;
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            uint32_t which;
-            memcpy(&which, base + f->quantifier_offset, sizeof which);
-            if (which != f->id) continue;
-        }
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n;
-            ProtobufCMessage **arr;
-            memcpy(&n, base + f->quantifier_offset, sizeof n);
-            memcpy(&arr, base + f->offset, sizeof arr);
-            for (size_t k = 0; k < n; k++)
-                if (arr[k] && has_agg_msg(arr[k])) return 1;
-        } else {
-            ProtobufCMessage *sub;
-            memcpy(&sub, base + f->offset, sizeof sub);
-            if (sub && has_agg_msg(sub)) return 1;
-        }
-    }
-    return 0;
+    return m->descriptor == &pg_query__sub_link__descriptor ? -1 : 0;
 }
 
 static int has_agg(Node *n) {
-    return n && has_agg_msg(&n->base);
+    return n && tw_pq_walk(&n->base, has_agg_visit, NULL);
 }
 
 /* ---- access paths ---- */
@@ -2930,36 +2909,15 @@ static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectSt
  * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
 /* ---- WITH ---- */
 
-/* Does the message (a parse-tree node) contain a RangeVar named `name` without a schema? */
+/* A RangeVar named `name` without a schema (a reference to that CTE)? */
+static int refs_name_visit(const ProtobufCMessage *m, void *name) {
+    if (m->descriptor != &pg_query__range_var__descriptor) return 0;
+    const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+    return !(rv->schemaname && rv->schemaname[0]) && rv->relname && !strcmp(rv->relname, name);
+}
+
 static int refs_name(const ProtobufCMessage *m, const char *name) {
-    if (m->descriptor == &pg_query__range_var__descriptor) {
-        const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
-        return !(rv->schemaname && rv->schemaname[0]) && rv->relname && !strcmp(rv->relname, name);
-    }
-    const ProtobufCMessageDescriptor *d = m->descriptor;
-    for (unsigned i = 0; i < d->n_fields; i++) {
-        const ProtobufCFieldDescriptor *f = &d->fields[i];
-        if (f->type != PROTOBUF_C_TYPE_MESSAGE) continue;
-        const char *base = (const char *)m;
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            uint32_t which;
-            memcpy(&which, base + f->quantifier_offset, sizeof which);
-            if (which != f->id) continue;
-        }
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n;
-            ProtobufCMessage **arr;
-            memcpy(&n, base + f->quantifier_offset, sizeof n);
-            memcpy(&arr, base + f->offset, sizeof arr);
-            for (size_t k = 0; k < n; k++)
-                if (arr[k] && refs_name(arr[k], name)) return 1;
-        } else {
-            ProtobufCMessage *sub;
-            memcpy(&sub, base + f->offset, sizeof sub);
-            if (sub && refs_name(sub, name)) return 1;
-        }
-    }
-    return 0;
+    return tw_pq_walk(m, refs_name_visit, (void *)name);
 }
 
 static const PgQuery__CommonTableExpr *cte_at(const PgQuery__WithClause *w, size_t i) {
