@@ -407,6 +407,14 @@ static void index_cond(xout *x, const tw_pnode *n, int col, const rctx *rc) {
     puts_(x, ")\n");
 }
 
+/* A node shown by its name only, then its child (and inner side, if any). */
+static void pass_through(xout *x, const tw_pnode *n, int level, const char *name) {
+    title(x, level, "%s", name);
+    actual(x, n);
+    node(x, n->child, level + 1, NULL);
+    if (n->inner) node(x, n->inner, level + 1, NULL);
+}
+
 static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
     (void)above;
     if (!n || x->oom) return;
@@ -513,39 +521,28 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
         return;
     }
     case PN_LIMIT:
-        title(x, level, "Limit");
-        actual(x, n);
-        node(x, n->child, level + 1, NULL);
-        return;
-    case PN_APPEND:
-        title(x, level, "Append");
-        actual(x, n);
-        node(x, n->child, level + 1, NULL);
-        node(x, n->inner, level + 1, NULL);
+        pass_through(x, n, level, "Limit");
         return;
     case PN_UNIQUE:
-        title(x, level, "Unique");
-        actual(x, n);
-        node(x, n->child, level + 1, NULL);
+        pass_through(x, n, level, "Unique");
         return;
     case PN_WINDOW:
-        title(x, level, "WindowAgg");
-        actual(x, n);
-        node(x, n->child, level + 1, NULL);
+        pass_through(x, n, level, "WindowAgg");
+        return;
+    case PN_APPEND:
+        pass_through(x, n, level, "Append");
         return;
     case PN_RECURSIVE:
-        title(x, level, "Recursive Union%s", n->setop & SETOP_ALL ? " All" : "");
-        actual(x, n);
-        node(x, n->child, level + 1, NULL);
-        node(x, n->inner, level + 1, NULL);
+        pass_through(x, n, level, n->setop & SETOP_ALL ? "Recursive Union All" : "Recursive Union");
         return;
-    case PN_SETOP:
-        title(x, level, "HashSetOp %s%s", n->setop & SETOP_EXCEPT ? "Except" : "Intersect",
-              n->setop & SETOP_ALL ? " All" : "");
-        actual(x, n);
-        node(x, n->child, level + 1, NULL);
-        node(x, n->inner, level + 1, NULL);
+    case PN_SETOP: {
+        char what[64];
+        snprintf(what, sizeof what, "HashSetOp %s%s",
+                 n->setop & SETOP_EXCEPT ? "Except" : "Intersect",
+                 n->setop & SETOP_ALL ? " All" : "");
+        pass_through(x, n, level, what);
         return;
+    }
     }
     title(x, level, "(node %d)", n->kind);
     actual(x, n);
