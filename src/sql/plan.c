@@ -2732,9 +2732,8 @@ static int plan_derived(actx *c, PgQuery__RangeSubselect *rs, tw_table **out, in
  * (re)start; as in PostgreSQL they may read the FROM items before it (an implicit
  * LATERAL), and plan_from then scans it after them. */
 static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf **srf_out) {
-    if (rf->ordinality || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
-        return notsup(c, -1,
-                      "WITH ORDINALITY, ROWS FROM and column definition lists are not supported");
+    if (rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
+        return notsup(c, -1, "ROWS FROM and column definition lists are not supported");
     Node *fnode = rf->functions[0];
     if (fnode->node_case == N_(LIST) && fnode->list->n_items >= 1) {
         if (fnode->list->n_items > 1 && fnode->list->items[1]->node_case != 0)
@@ -2779,25 +2778,33 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
         if (rc) return rc;
     }
     const char *tname = rf->alias && rf->alias->aliasname ? rf->alias->aliasname : name;
-    const char *cname = tname;
+    const char *cname = tname, *oname = "ordinality";
+    int ncols = rf->ordinality ? 2 : 1;
+    srf->ordinality = rf->ordinality != 0;
     if (rf->alias && rf->alias->n_colnames) {
-        if (rf->alias->n_colnames > 1)
-            return aerr(c, -1, "42P10", "table \"%s\" has 1 columns available but %d columns specified",
-                        tname, (int)rf->alias->n_colnames);
+        if ((int)rf->alias->n_colnames > ncols)
+            return aerr(c, -1, "42P10", "table \"%s\" has %d columns available but %d columns specified",
+                        tname, ncols, (int)rf->alias->n_colnames);
         cname = str_of(rf->alias->colnames[0]);
         if (!cname) cname = tname;
+        if (rf->alias->n_colnames > 1 && str_of(rf->alias->colnames[1]))
+            oname = str_of(rf->alias->colnames[1]);
     }
     tw_table *t = tw_arena_zalloc(c->a, sizeof *t);
     if (!t) return nomem(c);
     t->name = tw_arena_strndup(c->a, tname, strlen(tname));
-    t->ncols = 1;
-    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column));
-    t->kinds = tw_arena_zalloc(c->a, 1);
+    t->ncols = ncols;
+    t->cols = tw_arena_zalloc(c->a, sizeof(tw_column) * 2);
+    t->kinds = tw_arena_zalloc(c->a, 2);
     t->pk = tw_arena_zalloc(c->a, sizeof(int));
     if (!t->name || !t->cols || !t->kinds || !t->pk) return nomem(c);
-    if (!(t->cols[0].name = tw_arena_strndup(c->a, cname, strlen(cname)))) return nomem(c);
+    if (!(t->cols[0].name = tw_arena_strndup(c->a, cname, strlen(cname))) ||
+        !(t->cols[1].name = tw_arena_strndup(c->a, oname, strlen(oname))))
+        return nomem(c);
     t->cols[0].type = (tw_sqltype){(uint8_t)ty, -1};
     t->kinds[0] = (uint8_t)tw_type_kind(ty);
+    t->cols[1].type = (tw_sqltype){TY_INT8, -1};
+    t->kinds[1] = (uint8_t)tw_type_kind(TY_INT8);
     *out = t;
     *srf_out = srf;
     return TWILL_OK;

@@ -58,6 +58,7 @@ static int zero_step(tw_err *err) {
 
 int tw_srf_start(const tw_srf *f, const tw_val *args, tw_srf_state *st, tw_err *err) {
     st->done = 0;
+    st->ord = 0;
     for (int i = 0; i < f->nargs; i++)
         if (args[i].k == VK_NULL) {
             st->done = 1;
@@ -87,7 +88,15 @@ int tw_srf_start(const tw_srf *f, const tw_val *args, tw_srf_state *st, tw_err *
     return TWILL_OK;
 }
 
+static int series_next(const tw_srf *f, tw_srf_state *st, tw_val *out, tw_err *err);
+
 int tw_srf_next(const tw_srf *f, tw_srf_state *st, tw_val *out, tw_err *err) {
+    int rc = series_next(f, st, out, err);
+    if (rc == TWILL_ROW && f->ordinality) out[1] = (tw_val){.k = VK_INT, .i = ++st->ord};
+    return rc;
+}
+
+static int series_next(const tw_srf *f, tw_srf_state *st, tw_val *out, tw_err *err) {
     if (st->done) return TWILL_DONE;
     int rc;
     switch (f->kind) {

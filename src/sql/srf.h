@@ -17,11 +17,13 @@ typedef struct tw_srf {
     uint8_t kind;
     int nargs; /* 2 or 3 (start, stop [, step]) */
     tw_expr *args[3];
+    uint8_t ordinality; /* WITH ORDINALITY: a second column numbering the rows from 1 */
 } tw_srf;
 
 typedef struct tw_srf_state {
     tw_val cur, stop, step;
     int done;
+    int64_t ord; /* rows produced so far (WITH ORDINALITY) */
 } tw_srf_state;
 
 /* The series type of generate_series over argument types at[0..n): TY_INT4, TY_INT8,
@@ -31,7 +33,8 @@ int tw_srf_series_type(const tw_sqltype *at, int n, uint8_t *kind, int *ambiguou
 /* Starts a series from its evaluated arguments (NULL arguments give no rows);
  * 22023 for a zero step. */
 int tw_srf_start(const tw_srf *f, const tw_val *args, tw_srf_state *st, tw_err *err);
-/* The next value: TWILL_ROW with *out, or TWILL_DONE. */
+/* The next value: TWILL_ROW with *out (and out[1], the row number, WITH ORDINALITY),
+ * or TWILL_DONE. */
 int tw_srf_next(const tw_srf *f, tw_srf_state *st, tw_val *out, tw_err *err);
 
 #endif

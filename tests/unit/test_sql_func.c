@@ -229,9 +229,15 @@ static void test_generate_series(tw_sql_session *s) {
     QUERY(s, "SELECT id, generate_series(1, 2) g FROM reps WHERE id < 3 ORDER BY g, id",
           "1|1\n2|1\n1|2\n2|2");
     QUERY(s, "SELECT x FROM (SELECT generate_series(1, 3) x) s WHERE x > 1", "2\n3");
-    /* not supported: other functions in FROM, WITH ORDINALITY, set-returning functions
+    /* not supported: other functions in FROM, set-returning functions
      * in the select list with aggregates or DISTINCT, two of them, or inside expressions */
-    EXEC_ERR(s, "SELECT * FROM generate_series(1, 2) WITH ORDINALITY", "0A000");
+    QUERY(s, "SELECT * FROM generate_series(5, 7) WITH ORDINALITY", "5|1\n6|2\n7|3");
+    QUERY(s, "SELECT t.b, t.a FROM generate_series(5, 6) WITH ORDINALITY AS t(a, b)", "1|5\n2|6");
+    QUERY(s,
+          "SELECT x.*, y.* FROM generate_series(1, 2) x, generate_series(1, x) WITH ORDINALITY "
+          "y(v, n)",
+          "1|1|1\n2|1|1\n2|2|2");
+    EXEC_ERR(s, "SELECT * FROM generate_series(5, 6) WITH ORDINALITY AS t(a, b, c)", "42P10");
     EXEC_ERR(s, "SELECT * FROM upper('a')", "0A000");
     EXEC_ERR(s, "SELECT count(*), generate_series(1, 2) FROM reps", "0A000");
     EXEC_ERR(s, "SELECT DISTINCT generate_series(1, 3)", "0A000");
