@@ -420,6 +420,58 @@ static void test_background(void) {
     }
 }
 
+/* ---- GC stops when a newer writer exists -------------------------------------------------- */
+
+static void test_gc_newer_writer(void) {
+    char ca[700], cb[700];
+    cache_path(ca, sizeof ca, "cache-newer-a");
+    cache_path(cb, sizeof cb, "cache-newer-b");
+    tw_err e;
+    tw_storage *a = open_db("newer", ca, 1, &e);
+    TW_CHECK(a != NULL);
+    if (!a) return;
+    uint64_t ea = 0, lsn = 0;
+    TW_CHECK_RC(a->ops->lease_acquire(a, &ea, &e), TWILL_OK, &e);
+    static uint8_t pg[TW_PAGE_SIZE];
+    for (int c = 1; c <= 3; c++) {
+        TW_CHECK_RC(append1(a, ea, "n", &lsn, &e), TWILL_OK, &e);
+        fill_page(pg, (uint32_t)c, (uint32_t)c);
+        tw_page_image img = {(uint32_t)c, pg};
+        TW_CHECK_RC(a->ops->ckpt_write(a, lsn, &img, 1, &e), TWILL_OK, &e);
+        TW_CHECK_RC(a->ops->ckpt_finish(a, lsn, &e), TWILL_OK, &e);
+    }
+    tw_err_clear(&e);
+    TW_CHECK_RC(tw_object_compact(a, &e), TWILL_OK, &e); /* 3 layers replaced, in their grace */
+    TW_CHECK_RC(append1(a, ea, "n", &lsn, &e), TWILL_OK, &e);
+    size_t before = count_keys("newer/layer/");
+    TW_CHECK(before == 4);
+    /* B takes the lease; A does not know yet and still publishes a checkpoint */
+    tw_storage *b = open_db("newer", cb, 0, &e);
+    TW_CHECK(b != NULL);
+    uint64_t eb = 0;
+    if (b) TW_CHECK_RC(b->ops->lease_acquire(b, &eb, &e), TWILL_OK, &e);
+    fill_page(pg, 9, 9);
+    tw_page_image img = {9, pg};
+    TW_CHECK_RC(a->ops->ckpt_write(a, lsn, &img, 1, &e), TWILL_OK, &e);
+    TW_CHECK_RC(a->ops->ckpt_finish(a, lsn, &e), TWILL_OK, &e);
+    /* the replaced layers are past their grace now, but a newer epoch exists: A neither
+     * publishes a compaction (it finds out it is fenced) nor deletes anything, and its
+     * background thread (kicked by the checkpoint) deleted nothing either */
+    tw_err_clear(&e);
+    TW_CHECK_RC(tw_object_compact(a, &e), TWILL_FENCED, &e);
+    TW_CHECK(strstr(e.msg, "newer writer") != NULL);
+    tw_err_clear(&e);
+    TW_CHECK_RC(append1(a, ea, "lost", &lsn, &e), TWILL_FENCED, &e);
+    size_t after = count_keys("newer/layer/");
+    TW_CHECK(after == before + 1);
+    if (after != before + 1) fprintf(stderr, "  layers before %zu, after %zu\n", before, after);
+    if (b) {
+        TW_CHECK(page_is(b, 2, TW_LSN_MAX, 2, 2));
+        b->ops->close(b);
+    }
+    a->ops->close(a);
+}
+
 /* ---- a checkpoint larger than one layer object: several, PUT in parallel ------------------- */
 
 static void noise_page(uint8_t *p, uint32_t pgno) { /* incompressible: stored raw */
@@ -711,6 +763,7 @@ int main(void) {
         test_background();
         test_gap();
         test_multipart();
+        test_gc_newer_writer();
         test_replay();
         test_r2_and_cost();
         tw_s3_close(raw);

@@ -384,6 +384,25 @@ static int compact_once(tw_object *o, int force, tw_err *err) {
         tw_s3_result res;
         if ((rc = tw_s3_batch(o->s3, pops, nparts, err))) goto out;
 
+        /* A writer that has been superseded but does not know it yet must not publish: its
+         * manifest would make the new writer's next checkpoint fail (412). One HEAD per
+         * compaction narrows that window to the time between this HEAD and the PUT. */
+        char lk[600];
+        if (tw_obj_key(o, lk, sizeof lk, "lease/%020llu", (unsigned long long)held + 1)) {
+            rc = tw_err_set(err, TWILL_MISUSE, NULL, "%s: prefix too long", o->name);
+            goto drop_parts;
+        }
+        if ((rc = tw_s3_head(o->s3, lk, &res, err))) goto drop_parts;
+        if (res.status != 404) {
+            pthread_mutex_lock(&o->mu);
+            o->fenced = 1;
+            pthread_mutex_unlock(&o->mu);
+            rc = tw_err_set(err, TWILL_FENCED, NULL,
+                            "%s: a newer writer exists (lease epoch %llu): this writer is fenced "
+                            "and does not publish its compaction",
+                            o->name, (unsigned long long)held + 1);
+            goto drop_parts;
+        }
         /* publish: the current list with [i, i + m) replaced by the merged layers */
         pthread_mutex_lock(&o->mu);
         if (!o->held || o->held != held || o->fenced || o->failed || o->nlayers < i + m ||
