@@ -247,6 +247,23 @@ static int fn_imod(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *e
     return TWILL_OK;
 }
 
+/* The bitwise operators & | # of integers (the wider argument type). */
+static int fn_band(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c, (void)err;
+    *out = (tw_val){.k = VK_INT, .i = a[0].i & a[1].i};
+    return TWILL_OK;
+}
+static int fn_bor(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c, (void)err;
+    *out = (tw_val){.k = VK_INT, .i = a[0].i | a[1].i};
+    return TWILL_OK;
+}
+static int fn_bxor(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n, (void)c, (void)err;
+    *out = (tw_val){.k = VK_INT, .i = a[0].i ^ a[1].i};
+    return TWILL_OK;
+}
+
 static uint64_t umag(int64_t x) {
     return x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
 }
@@ -906,6 +923,9 @@ const tw_func tw_funcs_math[] = {
     {"^", "Nn", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"^", "nN", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"^", "ff", TY_FLOAT8, TW_FN_STRICT, fn_power},
+    {"&", "ii", TW_RET_INTS, TW_FN_STRICT, fn_band},
+    {"|", "ii", TW_RET_INTS, TW_FN_STRICT, fn_bor},
+    {"#", "ii", TW_RET_INTS, TW_FN_STRICT, fn_bxor},
     {"pow", "Nn", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"pow", "nN", TY_NUMERIC, TW_FN_STRICT, fn_npower},
     {"pow", "ff", TY_FLOAT8, TW_FN_STRICT, fn_power},
