@@ -954,6 +954,67 @@ static int fn_extract_path_text(const tw_val *a, int n, tw_evalctx *c, tw_val *o
     return extract_path(a, n, 1, c, out, err);
 }
 
+/* jsonb || jsonb: objects merge (the right side's keys win), arrays concatenate, a
+ * non-array side becomes one element. Built as text and normalized (the last of
+ * duplicate keys wins). */
+static int op_concat(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    const tw_val *l = &a[0], *r = &a[1];
+    char lt = l->n ? l->s[0] : 0, rt = r->n ? r->s[0] : 0;
+    int obj = lt == '{' && rt == '{';
+    tw_buf b = {0};
+    /* the inner text of a container side, or the whole value as one element */
+    int li = obj || lt == '[', ri = obj || rt == '[';
+    const char *ls = li ? l->s + 1 : l->s, *rs = ri ? r->s + 1 : r->s;
+    size_t ln = li ? l->n - 2 : l->n, rn = ri ? r->n - 2 : r->n;
+    int rc = tw_buf_put_u8(&b, obj ? '{' : '[') || tw_buf_append(&b, ls, ln) ||
+             (ln && rn && tw_buf_append(&b, ", ", 2)) || tw_buf_append(&b, rs, rn) ||
+             tw_buf_put_u8(&b, obj ? '}' : ']');
+    if (rc) {
+        tw_buf_free(&b);
+        return nomem(err);
+    }
+    return finish(&b, 1, c, out, err);
+}
+
+/* jsonb - text (a key of an object, string elements of an array) / jsonb - integer (an
+ * array element, negative from the end). */
+static int op_delete(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    jv d;
+    int rc = parse_doc(a[0].s, a[0].n, 1, c->arena, &d, err);
+    if (rc) return rc;
+    if (!is_container(&d))
+        return tw_err_set(err, TWILL_ERROR, "22023", "cannot delete from scalar");
+    if (a[1].k == VK_INT && d.t == J_OBJECT)
+        return tw_err_set(err, TWILL_ERROR, "22023",
+                          "cannot delete from object using integer index");
+    int64_t idx = a[1].k == VK_INT ? a[1].i : -1;
+    if (idx < 0 && a[1].k == VK_INT) idx += (int64_t)d.nk;
+    size_t m = 0;
+    for (size_t i = 0; i < d.nk; i++) {
+        int drop;
+        if (a[1].k == VK_INT)
+            drop = (int64_t)i == idx;
+        else if (d.t == J_OBJECT)
+            drop = d.keyn[i] == a[1].n && (!a[1].n || !memcmp(d.keys[i], a[1].s, a[1].n));
+        else
+            drop = d.kids[i].t == J_STRING && d.kids[i].n == a[1].n &&
+                   (!a[1].n || !memcmp(d.kids[i].s, a[1].s, a[1].n));
+        if (drop) continue;
+        d.kids[m] = d.kids[i];
+        if (d.t == J_OBJECT) d.keys[m] = d.keys[i], d.keyn[m] = d.keyn[i];
+        m++;
+    }
+    d.nk = m;
+    tw_buf b = {0};
+    if (put_jsonb(&b, &d)) {
+        tw_buf_free(&b);
+        return nomem(err);
+    }
+    return buf_to_val(&b, VK_JSONB, c->arena, out, err);
+}
+
 /* Operators first (plan.c looks an unknown operator up under its name). */
 const tw_func tw_funcs_json[] = {
     {"->", "jt", TW_RET_ARG0, TW_FN_STRICT, op_field},
@@ -972,6 +1033,9 @@ const tw_func tw_funcs_json[] = {
     {"jsonb_exists", "Jt", TY_BOOL, TW_FN_STRICT, op_exists},
     {"@>", "JJ", TY_BOOL, TW_FN_STRICT, op_contains},
     {"<@", "JJ", TY_BOOL, TW_FN_STRICT, op_contained},
+    {"|| jsonb", "JJ", TY_JSONB, TW_FN_STRICT, op_concat},
+    {"- jsonb", "Jt", TY_JSONB, TW_FN_STRICT, op_delete},
+    {"- jsonb", "Ji", TY_JSONB, TW_FN_STRICT, op_delete},
     {"json_typeof", "j", TY_TEXT, TW_FN_STRICT, fn_typeof},
     {"jsonb_typeof", "J", TY_TEXT, TW_FN_STRICT, fn_typeof},
     {"json_array_length", "j", TY_INT4, TW_FN_STRICT, fn_array_length},

@@ -1437,6 +1437,20 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
                     (db && coerce_unknown(c, &a, iv, 0, loc)))
                     return TWILL_ERROR;
             }
+            if (k == EX_SUB && a->type.ty == TY_JSONB &&
+                (b->type.ty == TY_UNKNOWN || ty_is_text(b->type.ty) || ty_is_int(b->type.ty))) {
+                /* jsonb - text / jsonb - integer (json.c); an untyped right side is text */
+                tw_expr *e = mk(c, EX_CALL, 2);
+                if (!e) return nomem(c);
+                if (coerce_unknown(c, &b, (tw_sqltype){TY_TEXT, -1}, 0, loc)) return TWILL_ERROR;
+                e->args[0] = a;
+                e->args[1] = b;
+                e->fn = tw_func_resolve("- jsonb", (tw_sqltype[]){a->type, b->type}, 2);
+                if (!e->fn) return type_error(c, loc, op, a->type, b->type);
+                e->type = a->type;
+                *out = e;
+                return TWILL_OK;
+            }
             if (unify(c, &a, &b, loc)) return TWILL_ERROR;
             int ta = a->type.ty, tb = b->type.ty;
             if (ty_is_datetime(ta) || ty_is_datetime(tb) || ta == TY_INTERVAL ||
@@ -1531,11 +1545,20 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
                 return TWILL_OK;
             }
             int ja = a->type.ty == TY_JSONB, jb = b->type.ty == TY_JSONB;
-            if (a->type.ty == TY_ARRAY || b->type.ty == TY_ARRAY ||
-                ((ja || jb) && (ja || a->type.ty == TY_UNKNOWN) && (jb || b->type.ty == TY_UNKNOWN)))
-                return notsup(c, loc, "operator || on %s and %s is not supported",
-                              tw_type_name(a->type, (char[64]){0}, 64),
-                              tw_type_name(b->type, (char[64]){0}, 64));
+            if ((ja || jb) && (ja || a->type.ty == TY_UNKNOWN) && (jb || b->type.ty == TY_UNKNOWN)) {
+                /* jsonb || jsonb (json.c) */
+                tw_sqltype jt = {TY_JSONB, -1};
+                tw_expr *e = mk(c, EX_CALL, 2);
+                if (!e) return nomem(c);
+                if (coerce_unknown(c, &a, jt, 0, loc) || coerce_unknown(c, &b, jt, 0, loc))
+                    return TWILL_ERROR;
+                e->args[0] = a;
+                e->args[1] = b;
+                e->fn = tw_func_resolve("|| jsonb", (tw_sqltype[]){jt, jt}, 2);
+                e->type = jt;
+                *out = e;
+                return TWILL_OK;
+            }
             tw_expr *e = mk(c, EX_CONCAT, 2);
             if (!e) return nomem(c);
             e->args[0] = a;

@@ -170,7 +170,7 @@ static void test_json(tw_sql_session *s) {
           "> '1'::jsonb, 'true'::jsonb > '1'::jsonb",
           "t|t|f|t|t|t|t|t|t");
     EXEC_ERR(s, "SELECT '1'::json = '1'::json", "42883");
-    EXEC_ERR(s, "SELECT '{\"a\":1}'::jsonb || '{\"b\":2}'::jsonb", "0A000");
+    QUERY(s, "SELECT '{\"a\":1}'::jsonb || '{\"b\":2}'::jsonb", "{\"a\": 1, \"b\": 2}");
     QUERY(s,
           "SELECT '{\"a\":1}'::json::text, '{\"a\" : 1}'::json::jsonb::text, '{\"a\" : "
           "1}'::jsonb::json, '{\"a\":1}'::jsonb::text || 'x'",
@@ -365,6 +365,20 @@ static void test_more(tw_sql_session *s) {
     EXEC_ERR(s, "SELECT ARRAY[1] || 'x'::text", "42883");
     EXEC_ERR(s, "SELECT ARRAY[1] || ARRAY['a']", "42883");
     EXEC_ERR(s, "SELECT ARRAY[1] || ARRAY[2::bigint]", "0A000"); /* PostgreSQL: {1,2} */
+    /* jsonb || jsonb and jsonb - text / integer */
+    QUERY(s,
+          "SELECT '{\"a\":1,\"b\":2}'::jsonb || '{\"b\":3,\"c\":4}', '[1,2]'::jsonb || '[3]', "
+          "'[1]'::jsonb || '2', '2'::jsonb || '[1]', '{\"a\":1}'::jsonb || '1', '1'::jsonb || '2', "
+          "'{}'::jsonb || '{}', '[]'::jsonb || '{\"a\":1}', '{\"a\":1}'::jsonb || '[]'",
+          "{\"a\": 1, \"b\": 3, \"c\": 4}|[1, 2, 3]|[1, 2]|[2, 1]|[{\"a\": 1}, 1]|[1, "
+          "2]|{}|[{\"a\": 1}]|[{\"a\": 1}]");
+    QUERY(s,
+          "SELECT '{\"a\":1,\"b\":2}'::jsonb - 'a', '[\"a\",\"b\",\"a\"]'::jsonb - 'a', "
+          "'[1,2,3]'::jsonb - 1, '[1,2,3]'::jsonb - -1, '[1,2,3]'::jsonb - 5, '{\"a\":1}'::jsonb - "
+          "'z', '[1,\"1\"]'::jsonb - '1', '{\"a\":1}'::jsonb || 'x'::text",
+          "{\"b\": 2}|[\"b\"]|[1, 3]|[1, 2]|[1, 2, 3]|{\"a\": 1}|[1]|{\"a\": 1}x");
+    EXEC_ERR(s, "SELECT '{\"a\":1}'::jsonb - 0", "22023");
+    EXEC_ERR(s, "SELECT '1'::jsonb - 'a'", "22023");
     EXEC_ERR(s, "SELECT array_agg(DISTINCT x) FROM ag", "0A000");
     EXEC_ERR(s, "SELECT array_agg(ARRAY[x]) FROM ag", "0A000");
 }
