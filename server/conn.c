@@ -1443,6 +1443,11 @@ static int msg_parse(conn *c, tws_rd *r) {
         return 0;
     }
     for (int i = 0; i < n; i++) s->ptypes[i] = types[i];
+    /* Parameters the client left unspecified take the type their context gives them
+     * (as PostgreSQL infers it): Describe reports it and Bind decodes binary values as
+     * that type. */
+    for (int i = 0; st && i < s->nparams; i++)
+        if (!s->ptypes[i]) s->ptypes[i] = twill_bind_parameter_pg_type(st, i + 1);
     free(types);
     s->next = c->stmts;
     c->stmts = s;
@@ -1593,8 +1598,8 @@ static int msg_describe(conn *c, tws_rd *r) {
         }
         tws_w_begin(&c->io, 't');
         tws_w_i16(&c->io, (int16_t)s->nparams);
-        /* Unspecified parameters are described as text: the engine converts a text
-         * value to whatever type the parameter's context needs. */
+        /* A parameter no context typed (SELECT $1) is described as text: the engine
+         * converts a text value to whatever it meets. */
         for (int i = 0; i < s->nparams; i++)
             tws_w_i32(&c->io, (int32_t)(s->ptypes[i] ? s->ptypes[i] : TWS_OID_TEXT));
         tws_w_end(&c->io);

@@ -32,7 +32,7 @@ extern "C" {
 #define TWILL_API
 #endif
 
-#define TWILL_ENGINE_ABI_VERSION 3
+#define TWILL_ENGINE_ABI_VERSION 4
 
 /* Result codes. */
 #define TWILL_OK 0       /* success */
@@ -277,6 +277,15 @@ TWILL_API int twill_step_packed(twill_stmt *st, void *buf, size_t cap, int flags
  * buffer; with no current row the result is a row of NULLs.
  */
 TWILL_API int64_t twill_row_packed(twill_stmt *st, void *buf, size_t cap);
+
+/* ---- additions of ABI version 4 --------------------------------------------------- */
+
+/* PostgreSQL type OID that parameter idx (1-based) takes from its context in the
+ * statement — the column it is compared with or assigned to, the function argument it
+ * fills — as PostgreSQL infers it (what a wire server reports in ParameterDescription);
+ * 0 when the context gives none (e.g. `SELECT $1`) or for a bad index. Valid after
+ * prepare. */
+TWILL_API uint32_t twill_bind_parameter_pg_type(const twill_stmt *st, int idx);
 
 #ifdef __cplusplus
 }

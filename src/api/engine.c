@@ -543,6 +543,10 @@ uint32_t twill_column_pg_type(const twill_stmt *st, int col, int32_t *typmod) {
     return tw_sql_column_pgtype(st->sql, col, typmod);
 }
 
+uint32_t twill_bind_parameter_pg_type(const twill_stmt *st, int idx) {
+    return stmt_ok(st) ? tw_sql_param_pgtype(st->sql, idx) : 0;
+}
+
 const char *twill_stmt_command(const twill_stmt *st) {
     return stmt_ok(st) ? tw_sql_command(st->sql) : NULL;
 }

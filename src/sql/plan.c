@@ -252,10 +252,28 @@ static int same_class(int a, int b) {
     return a == b;
 }
 
+/* Parameter idx (0-based) meets type t: the first context to type it wins, as in
+ * PostgreSQL's inference (what ParameterDescription reports). */
+static int note_param_type(actx *c, int idx, tw_sqltype t) {
+    tw_plan *p = c->p;
+    if (idx < 0 || t.ty == TY_UNKNOWN) return TWILL_OK;
+    if (idx >= p->nparamtypes) {
+        int n = idx + 8;
+        tw_sqltype *nt = tw_arena_zalloc(c->a, sizeof *nt * (size_t)n);
+        if (!nt) return nomem(c);
+        if (p->nparamtypes) memcpy(nt, p->paramtypes, sizeof *nt * (size_t)p->nparamtypes);
+        p->paramtypes = nt;
+        p->nparamtypes = n;
+    }
+    if (p->paramtypes[idx].ty == TY_UNKNOWN) p->paramtypes[idx] = t;
+    return TWILL_OK;
+}
+
 /* Coerces an untyped literal or parameter to type t (literals fold now). */
 static int coerce_unknown(actx *c, tw_expr **e, tw_sqltype t, int assign, int loc) {
     tw_expr *x = *e;
     if (x->type.ty != TY_UNKNOWN || t.ty == TY_UNKNOWN) return TWILL_OK;
+    if (x->op == EX_PARAM && note_param_type(c, x->idx, t)) return TWILL_ERROR;
     if (x->op == EX_CONST) {
         tw_val v;
         int rc = tw_val_cast(&x->v, t, assign, c->a, &v, NULL);
@@ -302,6 +320,7 @@ static int type_error(actx *c, int loc, const char *op, tw_sqltype a, tw_sqltype
 static int assign_to(actx *c, tw_expr **e, tw_sqltype t, const char *colname, int loc) {
     tw_expr *x = *e;
     if (x->type.ty == TY_UNKNOWN) {
+        if (x->op == EX_PARAM && note_param_type(c, x->idx, t)) return TWILL_ERROR;
         if (x->op == EX_CONST || t.ty == TY_UNKNOWN) return coerce_unknown(c, e, t, 1, loc);
     } else if (!same_class(x->type.ty, t.ty) &&
                !(ty_is_text(t.ty) && (ty_is_num(x->type.ty) || ty_is_datetime(x->type.ty) ||
@@ -5556,6 +5575,8 @@ static int plan_explain(actx *c, PgQuery__ExplainStmt *s) {
     p->inner = in; /* freed with p, also on error */
     if (rc) return rc;
     p->nparams = in->nparams;
+    p->nparamtypes = in->nparamtypes;
+    p->paramtypes = in->paramtypes;
     p->ncols = 1;
     p->colnames = tw_arena_alloc(c->a, sizeof(char *));
     p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype));

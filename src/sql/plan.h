@@ -240,6 +240,8 @@ typedef struct tw_plan {
     uint8_t col_missing_ok; /* ADD COLUMN IF NOT EXISTS / DROP COLUMN IF EXISTS */
     const char *noop_tag;   /* PL_NOOP: the command tag to report (VACUUM, ANALYZE), or NULL */
     struct tw_plan *inner;  /* PL_EXPLAIN: the statement explained (owned) */
+    int nparamtypes;        /* the type each parameter's context gave it (TY_UNKNOWN: none) */
+    tw_sqltype *paramtypes;
     uint8_t analyze;        /* PL_EXPLAIN ANALYZE: run it and show what each node did */
 } tw_plan;
 

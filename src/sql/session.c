@@ -1633,6 +1633,13 @@ int tw_sql_column_decltype(const tw_sql_stmt *st, int col) {
     return tw_type_abi(st->plan->coltypes[col].ty);
 }
 
+uint32_t tw_sql_param_pgtype(const tw_sql_stmt *st, int idx) {
+    const tw_plan *p = st ? st->plan : NULL;
+    if (p && p->kind == PL_EXPLAIN) p = p->inner;
+    if (!p || idx < 1 || idx > p->nparamtypes || p->paramtypes[idx - 1].ty == TY_UNKNOWN) return 0;
+    return tw_type_pgoid(p->paramtypes[idx - 1], NULL);
+}
+
 uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod) {
     if (typmod) *typmod = -1;
     if (col < 0 || col >= tw_sql_column_count(st)) return 0;

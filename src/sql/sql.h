@@ -86,6 +86,8 @@ uint32_t tw_sql_column_pgtype(const tw_sql_stmt *st, int col, int32_t *typmod);
  * "CREATE TABLE", "BEGIN", ...), or NULL when it has none of its own (an accepted and
  * ignored statement, or one not planned because the block is aborted). */
 const char *tw_sql_command(const tw_sql_stmt *st);
+/* PostgreSQL type OID parameter idx (1-based) takes from its context; 0 if none. */
+uint32_t tw_sql_param_pgtype(const tw_sql_stmt *st, int idx);
 /* 0 outside a block, 1 inside a block, 2 inside a block aborted by an error. */
 int tw_sql_txn_state(const tw_sql_session *s);
 

@@ -507,6 +507,17 @@ static void test_prepared(const server *s) {
     CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
     CHECK(PQnparams(r) == 1 && PQnfields(r) == 2 && PQftype(r, 0) == 23 &&
           !strcmp(PQfname(r, 1), "name"));
+    CHECK(PQparamtype(r, 0) == 23); /* inferred from `id <= $1`, as PostgreSQL does */
+    PQclear(r);
+    r = PQdescribePrepared(c, "ins");
+    CHECK(PQnparams(r) == 2 && PQparamtype(r, 0) == 23 && PQparamtype(r, 1) == 25);
+    PQclear(r);
+    /* a parameter typed by its context takes binary values of that type */
+    uint32_t be = htonl(3);
+    const char *bv[] = {(const char *)&be};
+    int blen[] = {4}, bfmt[] = {1};
+    r = PQexecPrepared(c, "sel", 1, bv, blen, bfmt, 0);
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 3);
     PQclear(r);
     const char *lim[] = {"5"};
     r = PQexecPrepared(c, "sel", 1, lim, NULL, NULL, 0);

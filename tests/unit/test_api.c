@@ -245,6 +245,36 @@ static void test_fork(void) {
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* ABI 4: the type each parameter's context gives it, as PostgreSQL infers it. */
+static void test_param_types(void) {
+    twill_db *db;
+    twill_session *s;
+    twill_stmt *st;
+    CHECK(twill_open(url, NULL, &db) == TWILL_OK);
+    CHECK(twill_session_open(db, &s) == TWILL_OK);
+    CHECK(twill_exec(s, "CREATE TABLE pt (id bigint PRIMARY KEY, name varchar(20), n numeric, "
+                        "d date)") == TWILL_OK);
+    CHECK(twill_prepare(s, "SELECT * FROM pt WHERE id = $1 AND name = $2 OR n > $3", -1, &st,
+                        NULL) == TWILL_OK);
+    CHECK(twill_bind_parameter_pg_type(st, 1) == 20);
+    CHECK(twill_bind_parameter_pg_type(st, 2) == 25); /* varchar = unknown compares as text */
+    CHECK(twill_bind_parameter_pg_type(st, 3) == 1700);
+    CHECK(twill_bind_parameter_pg_type(st, 0) == 0 && twill_bind_parameter_pg_type(st, 4) == 0);
+    twill_finalize(st);
+    CHECK(twill_prepare(s, "INSERT INTO pt VALUES ($1, $2, $3, $4)", -1, &st, NULL) == TWILL_OK);
+    CHECK(twill_bind_parameter_pg_type(st, 1) == 20 &&
+          twill_bind_parameter_pg_type(st, 2) == 1043 &&
+          twill_bind_parameter_pg_type(st, 4) == 1082);
+    twill_finalize(st);
+    CHECK(twill_prepare(s, "SELECT substr($1, $2), $3", -1, &st, NULL) == TWILL_OK);
+    CHECK(twill_bind_parameter_pg_type(st, 1) == 25 && twill_bind_parameter_pg_type(st, 2) == 23);
+    CHECK(twill_bind_parameter_pg_type(st, 3) == 0); /* nothing types it */
+    twill_finalize(st);
+    CHECK(twill_bind_parameter_pg_type(NULL, 1) == 0);
+    CHECK(twill_session_close(s) == TWILL_OK);
+    CHECK(twill_close(db) == TWILL_OK);
+}
+
 int main(void) {
     const char *base = getenv("TWILL_TEST_TMP");
     char tmpl[512];
@@ -260,6 +290,7 @@ int main(void) {
     test_example();
     test_errors();
     test_misuse();
+    test_param_types();
     test_fork();
     test_larger_than_cache();
     char cmd[600];
