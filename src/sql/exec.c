@@ -469,6 +469,26 @@ typedef struct curkey {
 static tw_val *row_copy(const tw_val *row, int n);
 static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
 
+/* A scan over rows already in memory (a subquery's, a catalog relation's, a recursive
+ * query's working table): each is laid into the scan's slice of the combined row and
+ * the scan's filter applied. */
+static int rows_next(tw_run *r, const tw_pnode *n, tw_val *const *rows, size_t nrows, size_t *pos,
+                     int ncols, const tw_val **row, tw_err *err) {
+    tw_val *jrow = r->jrows[n->slot];
+    while (*pos < nrows) {
+        memcpy(jrow + n->coloff, rows[(*pos)++], sizeof(tw_val) * (size_t)ncols);
+        if (n->filter) {
+            int ok, rc;
+            tw_evalctx c = ctx_of(r, n->slot, jrow);
+            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
+            if (!ok) continue;
+        }
+        *row = jrow;
+        return TWILL_ROW;
+    }
+    return TWILL_DONE;
+}
+
 /* A subquery in FROM: materialize its rows once per execution, then replay them into
  * this table's slice of the combined row (rescans of a join's inner side are cheap). */
 static int derived_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
@@ -501,19 +521,23 @@ static int derived_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **
         stop_node(r, q->root);
         ss->cached = 1;
     }
-    tw_val *jrow = r->jrows[n->slot];
-    while (s->pos < ss->nrows) {
-        memcpy(jrow + n->coloff, ss->rows[s->pos++], sizeof(tw_val) * (size_t)q->ncols);
-        if (n->filter) {
-            int ok;
-            tw_evalctx c = ctx_of(r, n->slot, jrow);
-            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
-            if (!ok) continue;
-        }
-        *row = jrow;
-        return TWILL_ROW;
+    return rows_next(r, n, ss->rows, ss->nrows, &s->pos, q->ncols, row, err);
+}
+
+/* A system catalog relation (pgcatalog.h): its rows are computed from the plan's catalog
+ * snapshot when the scan starts, kept in the node's row array until it stops. */
+static int vrel_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
+    int rc;
+    if (!s->started) {
+        tw_val **rows;
+        size_t nrows;
+        if ((rc = tw_pgcat_rows(r->plan->cat, n->vrel, &rows, &nrows, err))) return rc;
+        s->rows = rows;
+        s->nrows = s->caprows = nrows;
+        s->pos = 0;
+        s->started = 1;
     }
-    return TWILL_DONE;
+    return rows_next(r, n, s->rows, s->nrows, &s->pos, n->table->ncols, row, err);
 }
 
 /* A function in FROM: its arguments evaluated at (re)start, then one value per row. */
@@ -1605,19 +1629,7 @@ static int recursive_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val 
 static int worktable_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
                           tw_err *err) {
     const nstate *w = &r->st[n->wt->id];
-    tw_val *jrow = r->jrows[n->slot];
-    while (s->pos < w->nw) {
-        memcpy(jrow + n->coloff, w->wrows[s->pos++], sizeof(tw_val) * (size_t)n->table->ncols);
-        if (n->filter) {
-            int ok, rc;
-            tw_evalctx c = ctx_of(r, n->slot, jrow);
-            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
-            if (!ok) continue;
-        }
-        *row = jrow;
-        return TWILL_ROW;
-    }
-    return TWILL_DONE;
+    return rows_next(r, n, w->wrows, w->nw, &s->pos, n->table->ncols, row, err);
 }
 
 static uint64_t mono_ns(void) {
