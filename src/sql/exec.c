@@ -550,6 +550,11 @@ static int srf_scan_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val *
         tw_val args[3];
         for (int i = 0; i < n->srf->nargs; i++)
             if ((rc = tw_eval(n->srf->args[i], &c, &args[i], err))) return rc;
+        if (n->srf->kind == TW_SRF_UNNEST && args[0].k == VK_ARRAY) {
+            /* the elements borrow the array's bytes: keep them for the scan */
+            if (tw_buf_set(&s->val, args[0].s, args[0].n)) return nomem(err);
+            args[0].s = (const char *)s->val.p;
+        }
         if ((rc = tw_srf_start(n->srf, args, &s->srf, err))) return rc;
         s->started = 1;
     }

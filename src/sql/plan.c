@@ -2787,7 +2787,8 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     char *name = raw ? lower_dup(c, raw) : NULL;
     if (!name) return raw ? nomem(c) : notsup(c, f->location, "this function call is not supported");
-    if (strcmp(name, "generate_series"))
+    int unnest = !strcmp(name, "unnest");
+    if (strcmp(name, "generate_series") && !unnest)
         return notsup(c, f->location, "function %s() in FROM is not supported", name);
     if (f->agg_star || f->agg_distinct || f->over)
         return aerr(c, f->location, "42883", "function generate_series does not exist");
@@ -2799,7 +2800,20 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
         if ((rc = cx(c, f->args[i], &srf->args[i]))) return rc;
         at[i] = srf->args[i]->type;
     }
-    int amb = 0, ty = n >= 2 && n <= 3 ? tw_srf_series_type(at, n, &srf->kind, &amb) : TY_UNKNOWN;
+    int amb = 0, ty = TY_UNKNOWN;
+    if (unnest) {
+        /* unnest(array): its elements (one array argument only) */
+        if (n != 1) return notsup(c, f->location, "unnest() of %d arrays is not supported", n);
+        if (at[0].ty == TY_UNKNOWN)
+            return aerr(c, f->location, "42725", "function unnest(unknown) is not unique");
+        if (at[0].ty != TY_ARRAY)
+            return aerr(c, f->location, "42883", "function unnest(%s) does not exist",
+                        tw_type_name(at[0], (char[64]){0}, 64));
+        srf->kind = TW_SRF_UNNEST;
+        ty = at[0].mod;
+    } else if (n >= 2 && n <= 3) {
+        ty = tw_srf_series_type(at, n, &srf->kind, &amb);
+    }
     if (ty == TY_UNKNOWN) {
         char sig[256];
         int o = 0;
@@ -2811,7 +2825,7 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
                     sig, amb ? "is not unique" : "does not exist");
     }
     srf->nargs = n;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !unnest; i++) {
         int want = i == 2 && srf->kind == TW_SRF_TS ? TY_INTERVAL : ty;
         if (srf->args[i]->type.ty == TY_UNKNOWN)
             rc = coerce_unknown(c, &srf->args[i], (tw_sqltype){(uint8_t)want, -1}, 0, f->location);
@@ -2857,7 +2871,7 @@ static int is_srf_call(const Node *n) {
     if (!n || n->node_case != N_(FUNC_CALL)) return 0;
     const PgQuery__FuncCall *f = n->func_call;
     const char *nm = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
-    return nm && !strcasecmp(nm, "generate_series");
+    return nm && (!strcasecmp(nm, "generate_series") || !strcasecmp(nm, "unnest"));
 }
 
 /* SELECT generate_series(...) [AS x], ... [FROM ...]: the call becomes the last FROM item
@@ -2903,7 +2917,9 @@ static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectSt
     if (!ns || !from || !targets || !fnode || !cnode || !tnode || !fields || !fns || !snodes ||
         !strs || !rf || !al || !cr || !nrt)
         return nomem(c);
-    static const char TNAME[] = " select-list function", CNAME[] = "generate_series";
+    static const char TNAME[] = " select-list function";
+    const char *fnm = str_of(rt->val->func_call->funcname[rt->val->func_call->n_funcname - 1]);
+    const char *CNAME = fnm && !strcasecmp(fnm, "unnest") ? "unnest" : "generate_series";
     *al = (PgQuery__Alias)PG_QUERY__ALIAS__INIT;
     al->aliasname = (char *)TNAME;
     al->n_colnames = 1;

@@ -64,6 +64,7 @@ int tw_srf_start(const tw_srf *f, const tw_val *args, tw_srf_state *st, tw_err *
             st->done = 1;
             return TWILL_OK;
         }
+    if (f->kind == TW_SRF_UNNEST) return tw_array_open(&args[0], &st->it, err);
     st->cur = args[0];
     st->stop = args[1];
     switch (f->kind) {
@@ -100,6 +101,10 @@ static int series_next(const tw_srf *f, tw_srf_state *st, tw_val *out, tw_err *e
     if (st->done) return TWILL_DONE;
     int rc;
     switch (f->kind) {
+    case TW_SRF_UNNEST:
+        rc = tw_array_next(&st->it, out, err);
+        if (rc == TWILL_DONE) st->done = 1;
+        return rc;
     case TW_SRF_INT: {
         int64_t cur = st->cur.i, step = st->step.i;
         if (step > 0 ? cur > st->stop.i : cur < st->stop.i) {

@@ -8,10 +8,13 @@
 #ifndef TW_SQL_SRF_H
 #define TW_SQL_SRF_H
 
+#include "sql/array.h"
 #include "sql/expr.h"
 
 /* Series kinds: integers (int4 / int8), numeric, timestamp[tz] with an interval step. */
 enum { TW_SRF_INT, TW_SRF_NUM, TW_SRF_TS };
+/* unnest(array): one argument, the array's elements in order (array.h). */
+enum { TW_SRF_UNNEST = TW_SRF_TS + 1 };
 
 typedef struct tw_srf {
     uint8_t kind;
@@ -24,6 +27,7 @@ typedef struct tw_srf_state {
     tw_val cur, stop, step;
     int done;
     int64_t ord; /* rows produced so far (WITH ORDINALITY) */
+    tw_arr_it it; /* TW_SRF_UNNEST (the array's bytes stay where the scan keeps them) */
 } tw_srf_state;
 
 /* The series type of generate_series over argument types at[0..n): TY_INT4, TY_INT8,

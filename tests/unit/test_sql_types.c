@@ -379,6 +379,18 @@ static void test_more(tw_sql_session *s) {
           "{\"b\": 2}|[\"b\"]|[1, 3]|[1, 2]|[1, 2, 3]|{\"a\": 1}|[1]|{\"a\": 1}x");
     EXEC_ERR(s, "SELECT '{\"a\":1}'::jsonb - 0", "22023");
     EXEC_ERR(s, "SELECT '1'::jsonb - 'a'", "22023");
+    /* unnest(array) in FROM (WITH ORDINALITY, joined, reading earlier FROM items) and in the select
+     * list */
+    QUERY(s, "SELECT * FROM unnest(ARRAY[3,1,NULL]) WITH ORDINALITY", "3|1\n1|2\nNULL|3");
+    QUERY(s, "SELECT u, x FROM unnest('{a,b}'::text[]) u, (SELECT 1 AS x) s ORDER BY u",
+          "a|1\nb|1");
+    QUERY(s, "SELECT unnest(ARRAY['x','y z'])", "x\ny z");
+    QUERY(s, "SELECT g, t FROM ag, unnest(ARRAY[s, 'q']) t WHERE g = 2 ORDER BY t", "2|q\n2|z");
+    QUERY(s, "SELECT id, unnest(ARRAY[id, id * 10]) FROM ag WHERE id < 3 ORDER BY 2",
+          "1|1\n2|2\n1|10\n2|20");
+    QUERY(s, "SELECT count(*) FROM unnest('{}'::int[]), unnest(NULL::int[]) x", "0");
+    EXEC_ERR(s, "SELECT * FROM unnest(1)", "42883");
+    EXEC_ERR(s, "SELECT * FROM unnest('{1}')", "42725");
     EXEC_ERR(s, "SELECT array_agg(DISTINCT x) FROM ag", "0A000");
     EXEC_ERR(s, "SELECT array_agg(ARRAY[x]) FROM ag", "0A000");
 }
