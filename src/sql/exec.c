@@ -571,34 +571,6 @@ static int srf_scan_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val *
     }
 }
 
-/* A system catalog relation (pgcatalog.h): its rows are computed from the plan's catalog
- * snapshot when the scan starts, kept in the node's row array until it stops. */
-static int vrel_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
-    int rc;
-    if (!s->started) {
-        tw_val **rows;
-        size_t nrows;
-        if ((rc = tw_pgcat_rows(r->plan->cat, n->vrel, &rows, &nrows, err))) return rc;
-        s->rows = rows;
-        s->nrows = s->caprows = nrows;
-        s->pos = 0;
-        s->started = 1;
-    }
-    tw_val *jrow = r->jrows[n->slot];
-    while (s->pos < s->nrows) {
-        memcpy(jrow + n->coloff, s->rows[s->pos++], sizeof(tw_val) * (size_t)n->table->ncols);
-        if (n->filter) {
-            int ok;
-            tw_evalctx c = ctx_of(r, n->slot, jrow);
-            if ((rc = tw_eval_pred(n->filter, &c, &ok, err))) return rc;
-            if (!ok) continue;
-        }
-        *row = jrow;
-        return TWILL_ROW;
-    }
-    return TWILL_DONE;
-}
-
 static int scan_next(tw_run *r, const tw_pnode *n, curkey *ck, const tw_val **row, tw_err *err) {
     nstate *s = &r->st[n->id];
     const tw_table *t = n->table;

@@ -586,6 +586,33 @@ static int fn_array_to_string_ns(const tw_val *a, int n, tw_evalctx *c, tw_val *
     return fn_array_to_string(a, n, c, out, err);
 }
 
+/* pg_size_pretty(bigint) as PostgreSQL 15 prints it: bytes below 10 kB, then kB, MB, GB,
+ * TB, PB, each rounded half away from zero (one extra bit kept for the rounding). */
+static int64_t floor_div(int64_t x, int64_t d) {
+    return x >= 0 ? x / d : -((-(x + 1)) / d) - 1;
+}
+
+static int fn_size_pretty(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
+    (void)n;
+    static const char *const units[] = {"kB", "MB", "GB", "TB", "PB"};
+    const int64_t limit = 10 * 1024, limit2 = limit * 2 - 1;
+    int64_t size = a[0].i;
+    char buf[48];
+    if (size > -limit && size < limit) {
+        snprintf(buf, sizeof buf, "%lld bytes", (long long)size);
+    } else {
+        size = floor_div(size, 512);
+        int u = 0;
+        while (u < 4 && !(size > -limit2 && size < limit2)) {
+            size = floor_div(size, 1024);
+            u++;
+        }
+        int64_t r = size < 0 ? (size - 1) / 2 : (size + 1) / 2;
+        snprintf(buf, sizeof buf, "%lld %s", (long long)r, units[u]);
+    }
+    return text_out(c, buf, out, err);
+}
+
 const tw_func tw_funcs_catalog[] = {
     {"current_schema", "", TY_TEXT, 0, fn_current_schema},
     {"current_schemas", "b", TY_TEXT, TW_FN_STRICT, fn_current_schemas},
@@ -612,6 +639,14 @@ const tw_func tw_funcs_catalog[] = {
     {"pg_encoding_to_char", "i", TY_TEXT, TW_FN_STRICT, fn_encoding_to_char},
     {"pg_relation_is_publishable", "i", TY_BOOL, TW_FN_STRICT, fn_false},
     {"pg_is_in_recovery", "", TY_BOOL, 0, fn_false},
+    {"pg_size_pretty", "i", TY_TEXT, TW_FN_STRICT, fn_size_pretty},
+    /* Twill does not know its relations' sizes in bytes (pages are shared by the store's
+     * layers): NULL, as PostgreSQL answers for a relation it cannot size */
+    {"pg_table_size", "i", TY_INT8, 0, fn_null},
+    {"pg_relation_size", "i|t", TY_INT8, 0, fn_null},
+    {"pg_total_relation_size", "i", TY_INT8, 0, fn_null},
+    {"pg_indexes_size", "i", TY_INT8, 0, fn_null},
+    {"pg_database_size", "a", TY_INT8, 0, fn_null},
     {"has_table_privilege", "aa|a", TY_BOOL, TW_FN_STRICT, fn_true},
     {"has_column_privilege", "aaa|a", TY_BOOL, TW_FN_STRICT, fn_true},
     {"has_schema_privilege", "aa|a", TY_BOOL, TW_FN_STRICT, fn_true},

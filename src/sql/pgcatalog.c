@@ -85,7 +85,11 @@ enum {
     R_EXTENSION,
     R_RULES,
     R_FOREIGN_TABLE,
-    R_LAST_EMPTY = R_FOREIGN_TABLE,
+    R_AUTH_MEMBERS,
+    R_FOREIGN_SERVER,
+    R_FOREIGN_DATA_WRAPPER,
+    R_EVENT_TRIGGER,
+    R_LAST_EMPTY = R_EVENT_TRIGGER,
     /* information_schema */
     R_IS_TABLES,
     R_IS_COLUMNS,
@@ -213,6 +217,14 @@ static const reldef RELS[] = {
     {R_RULES, 11, "pg_rewrite", 2618, 'r',
      "oid:o rulename:n ev_class:o ev_type:c ev_enabled:c is_instead:b ev_qual:t ev_action:t"},
     {R_FOREIGN_TABLE, 11, "pg_foreign_table", 3118, 'r', "ftrelid:o ftserver:o ftoptions:a"},
+    {R_AUTH_MEMBERS, 11, "pg_auth_members", 1261, 'r',
+     "roleid:o member:o grantor:o admin_option:b"},
+    {R_FOREIGN_SERVER, 11, "pg_foreign_server", 1417, 'r',
+     "oid:o srvname:n srvowner:o srvfdw:o srvtype:t srvversion:t srvacl:a srvoptions:a"},
+    {R_FOREIGN_DATA_WRAPPER, 11, "pg_foreign_data_wrapper", 2328, 'r',
+     "oid:o fdwname:n fdwowner:o fdwhandler:o fdwvalidator:o fdwacl:a fdwoptions:a"},
+    {R_EVENT_TRIGGER, 11, "pg_event_trigger", 3466, 'r',
+     "oid:o evtname:n evtevent:n evtowner:o evtfoid:o evtenabled:c evttags:a"},
     {R_IS_TABLES, TW_PGCAT_NSP_INFO, "tables", 13001, 'v',
      "table_catalog:t table_schema:t table_name:t table_type:t "
      "self_referencing_column_name:t reference_generation:t user_defined_type_catalog:t "

@@ -390,6 +390,18 @@ static void test_functions(tw_sql_session *s) {
              "'b' COLLATE \"POSIX\" > 'a'",
           "t|t|t");
     EXEC_ERR(s, "SELECT 'a' COLLATE \"en_US\" < 'b'", "0A000");
+    /* sizes: pg_size_pretty as PostgreSQL 15 prints; relation sizes are not known (NULL) */
+    QUERY(s,
+          "SELECT pg_size_pretty(10239), pg_size_pretty(10240), pg_size_pretty(-15000), "
+          "pg_size_pretty(123456789), pg_size_pretty(1099511627776), "
+          "pg_size_pretty(9223372036854775807), pg_table_size(16400), "
+          "pg_total_relation_size('t1'::regclass), pg_database_size('postgres')",
+          "10239 bytes|10 kB|-15 kB|118 MB|1024 GB|8192 PB|NULL|NULL|NULL");
+    /* \du's roles and (no) memberships */
+    QUERY(s,
+          "SELECT r.rolname, r.rolsuper, r.rolcanlogin, (SELECT count(*) FROM pg_auth_members m "
+          "WHERE m.member = r.oid) FROM pg_roles r WHERE r.rolname !~ '^pg_' ORDER BY 1",
+          "postgres|t|t|0");
     /* every relation can be read whole; none can be changed */
     static const char *const RELS[] = {
         "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_index", "pg_constraint",
@@ -398,7 +410,9 @@ static void test_functions(tw_sql_session *s) {
         "pg_depend", "pg_tablespace", "pg_tables", "pg_views", "pg_indexes", "pg_sequences",
         "pg_inherits", "pg_partitioned_table", "pg_policy", "pg_statistic_ext", "pg_publication",
         "pg_publication_rel", "pg_publication_namespace", "pg_trigger", "pg_enum",
-        "pg_extension", "pg_rewrite", "pg_foreign_table", "information_schema.tables",
+        "pg_extension", "pg_rewrite", "pg_foreign_table", "pg_auth_members",
+        "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger",
+        "information_schema.tables",
         "information_schema.columns", "information_schema.schemata",
         "information_schema.table_constraints", "information_schema.key_column_usage",
         "information_schema.views", "information_schema.sequences"};
