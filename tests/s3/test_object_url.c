@@ -290,6 +290,15 @@ static void test_cache_ops(void) {
     tw_buf_free(&b);
     /* a directory that cannot be created: no cache (NULL), never a failure */
     TW_CHECK(tw_ocache_open("/proc/twill-no-such/dir", 1 << 20) == NULL);
+    /* nor one that is a symlink (a shared /tmp: someone else's directory) */
+    char real[800], link[800];
+    snprintf(real, sizeof real, "%s/real", tmpdir);
+    snprintf(link, sizeof link, "%s/link", tmpdir);
+    TW_CHECK(mkdir(real, 0700) == 0 && symlink(real, link) == 0);
+    TW_CHECK(tw_ocache_open(link, 1 << 20) == NULL);
+    tw_ocache *rc = tw_ocache_open(real, 1 << 20);
+    TW_CHECK(rc != NULL);
+    tw_ocache_close(rc);
     tw_ocache_put(NULL, "k", data, 1);
     TW_CHECK(tw_ocache_get(NULL, "k", &b) == 0);
 }

@@ -155,6 +155,10 @@ static int is_entry_name(const char *n) {
 
 tw_ocache *tw_ocache_open(const char *dir, uint64_t max_bytes) {
     if (!dir || !*dir || !max_bytes || mkdirs(dir)) return NULL;
+    /* a directory someone else owns (a shared /tmp) is not ours to read pages from or
+     * to write them to: run without a cache */
+    struct stat ds;
+    if (lstat(dir, &ds) || !S_ISDIR(ds.st_mode) || ds.st_uid != geteuid()) return NULL;
     DIR *d = opendir(dir);
     if (!d) return NULL;
     tw_ocache *c = calloc(1, sizeof *c);

@@ -36,8 +36,9 @@ typedef struct tw_ocache_stats {
     uint64_t bytes, files, max_bytes;
 } tw_ocache_stats;
 
-/* Opens the cache in `dir` (created with its parents if needed) bounded to max_bytes.
- * NULL when the directory cannot be created or read: the caller runs without a cache. */
+/* Opens the cache in `dir` (created with its parents if needed, mode 0700) bounded to
+ * max_bytes. NULL when the directory cannot be created or read, or is not a directory
+ * owned by this user (a symlink, another user's): the caller runs without a cache. */
 tw_ocache *tw_ocache_open(const char *dir, uint64_t max_bytes);
 void tw_ocache_close(tw_ocache *c);
 
