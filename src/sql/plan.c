@@ -1686,7 +1686,9 @@ static tw_sqltype common_type(tw_expr **v, int n) {
         if (t.ty == TY_UNKNOWN)
             t = plain(v[i]->type);
         else if (ty_is_num(t.ty) && ty_is_num(ty)) {
-            if (ty_is_float(t.ty) || ty_is_float(ty))
+            /* PostgreSQL: double precision (the category's preferred type) wins, else real
+             * (every other number converts to it implicitly), else the widest */
+            if (t.ty == TY_FLOAT8 || ty == TY_FLOAT8)
                 t.ty = TY_FLOAT8;
             else if (ty > t.ty)
                 t.ty = (uint8_t)ty;

@@ -391,6 +391,14 @@ static void test_more(tw_sql_session *s) {
     QUERY(s, "SELECT count(*) FROM unnest('{}'::int[]), unnest(NULL::int[]) x", "0");
     EXEC_ERR(s, "SELECT * FROM unnest(1)", "42883");
     EXEC_ERR(s, "SELECT * FROM unnest('{1}')", "42725");
+    /* common type of numbers (CASE, COALESCE, ARRAY[]): double precision wins, else real, else the
+     * widest */
+    QUERY(s,
+          "SELECT coalesce(0.1::float4, NULL), CASE WHEN true THEN 0.1::float4 ELSE 0.2::float4 "
+          "END, coalesce(0.1::float4, 1), coalesce(0.1::float4, 1.5), coalesce(1, 0.1::float4), "
+          "coalesce(0.1::float4, 1::float8), ARRAY[1.5::float4, 0.1::float4], ARRAY[1, "
+          "0.1::float4], coalesce(1::int2, 2::int8), coalesce(1, 2.50)",
+          "0.1|0.1|0.1|0.1|1|0.10000000149011612|{1.5,0.1}|{1,0.1}|1|1");
     EXEC_ERR(s, "SELECT array_agg(DISTINCT x) FROM ag", "0A000");
     EXEC_ERR(s, "SELECT array_agg(ARRAY[x]) FROM ag", "0A000");
 }
