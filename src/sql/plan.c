@@ -1690,6 +1690,8 @@ static tw_sqltype common_type(tw_expr **v, int n) {
              * (every other number converts to it implicitly), else the widest */
             if (t.ty == TY_FLOAT8 || ty == TY_FLOAT8)
                 t.ty = TY_FLOAT8;
+            else if (t.ty == TY_FLOAT4 || ty == TY_FLOAT4)
+                t.ty = TY_FLOAT4;
             else if (ty > t.ty)
                 t.ty = (uint8_t)ty;
         }
