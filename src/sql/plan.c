@@ -2795,7 +2795,7 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     if (strcmp(name, "generate_series") && !unnest)
         return notsup(c, f->location, "function %s() in FROM is not supported", name);
     if (f->agg_star || f->agg_distinct || f->over)
-        return aerr(c, f->location, "42883", "function generate_series does not exist");
+        return aerr(c, f->location, "42883", "function %s does not exist", name);
     tw_srf *srf = tw_arena_zalloc(c->a, sizeof *srf);
     if (!srf) return nomem(c);
     int n = (int)f->n_args, rc;
