@@ -54,6 +54,27 @@ static int put_str(tw_buf *b, const char *s) {
     return tw_buf_put_varint(b, n) || tw_buf_append(b, s, n);
 }
 
+/* Trailing sections of a table record: u8 tag, varint length, payload. Readers skip
+ * tags they do not know. 'K': CHECK and FOREIGN KEY constraints. */
+static int put_constraints(tw_buf *b, const tw_table *def) {
+    tw_buf k = {0};
+    int rc = tw_buf_put_varint(&k, (uint64_t)def->nchecks);
+    for (int i = 0; !rc && i < def->nchecks; i++)
+        rc = put_str(&k, def->checks[i].name) || put_str(&k, def->checks[i].expr);
+    rc = rc || tw_buf_put_varint(&k, (uint64_t)def->nfks);
+    for (int i = 0; !rc && i < def->nfks; i++) {
+        const tw_fkey *f = &def->fks[i];
+        rc = put_str(&k, f->name) || put_str(&k, f->reftable) ||
+             tw_buf_put_varint(&k, (uint64_t)f->ncols);
+        for (int j = 0; !rc && j < f->ncols; j++)
+            rc = tw_buf_put_varint(&k, (uint64_t)f->cols[j]) || put_str(&k, f->refnames[j]);
+        rc = rc || tw_buf_put_u8(&k, f->on_delete) || tw_buf_put_u8(&k, f->on_update);
+    }
+    rc = rc || tw_buf_put_u8(b, 'K') || tw_buf_put_varint(b, k.len) || tw_buf_append(b, k.p, k.len);
+    tw_buf_free(&k);
+    return rc;
+}
+
 int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err) {
     tw_buf b = {0};
     int rc = tw_buf_put_u8(&b, 'T') || tw_buf_put_varint(&b, def->id) ||
@@ -77,6 +98,7 @@ int tw_catalog_put_table(tw_txn *t, const tw_table *def, tw_err *err) {
     }
     rc = rc || tw_buf_put_varint(&b, (uint64_t)def->npk);
     for (int i = 0; !rc && i < def->npk; i++) rc = tw_buf_put_varint(&b, (uint64_t)def->pk[i]);
+    if (!rc && (def->nchecks || def->nfks)) rc = put_constraints(&b, def);
     if (rc) {
         tw_buf_free(&b);
         return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
@@ -166,6 +188,100 @@ static char *rd_str(rd *r, tw_arena *a) {
     return s;
 }
 
+static int decode_constraints(tw_table *t, rd *r, tw_arena *a) {
+    uint64_t n = rd_varint(r);
+    if (r->bad || n > 100000) return 1;
+    t->nchecks = (int)n;
+    t->checks = tw_arena_zalloc(a, sizeof *t->checks * (n ? n : 1));
+    if (!t->checks) return 1;
+    for (int i = 0; i < t->nchecks && !r->bad; i++) {
+        t->checks[i].name = rd_str(r, a);
+        t->checks[i].expr = rd_str(r, a);
+    }
+    n = rd_varint(r);
+    if (r->bad || n > 100000) return 1;
+    t->nfks = (int)n;
+    t->fks = tw_arena_zalloc(a, sizeof *t->fks * (n ? n : 1));
+    if (!t->fks) return 1;
+    for (int i = 0; i < t->nfks && !r->bad; i++) {
+        tw_fkey *f = &t->fks[i];
+        f->name = rd_str(r, a);
+        f->reftable = rd_str(r, a);
+        uint64_t nc = rd_varint(r);
+        if (r->bad || nc == 0 || nc > TW_MAX_COLUMNS) return 1;
+        f->ncols = (int)nc;
+        f->cols = tw_arena_alloc(a, sizeof(int) * nc);
+        f->refnames = tw_arena_alloc(a, sizeof(char *) * nc);
+        if (!f->cols || !f->refnames) return 1;
+        for (int j = 0; j < f->ncols; j++) {
+            uint64_t col = rd_varint(r);
+            if (col >= (uint64_t)t->ncols) return 1;
+            f->cols[j] = (int)col;
+            f->refnames[j] = rd_str(r, a);
+        }
+        f->on_delete = rd_u8(r);
+        f->on_update = rd_u8(r);
+        f->table = t;
+    }
+    return r->bad;
+}
+
+/* Whether key columns a[0..n) are the set of the FK's referenced columns; fills perm. */
+static int key_matches(const tw_fkey *f, const int *a, int n, int *perm) {
+    if (n != f->ncols) return 0;
+    for (int k = 0; k < n; k++) {
+        perm[k] = -1;
+        for (int j = 0; j < n; j++)
+            if (f->refcols[j] == a[k]) perm[k] = j;
+        if (perm[k] < 0) return 0;
+    }
+    return 1;
+}
+
+/* Resolves every foreign key against the referenced table (columns and the key that
+ * serves lookups) and lists it on that table's refby. */
+static int link_fkeys(tw_catalog *c) {
+    for (int i = 0; i < c->ntables; i++) {
+        tw_table *tb = c->tables[i];
+        for (int k = 0; k < tb->nfks; k++) {
+            tw_fkey *f = &tb->fks[k];
+            f->table = tb;
+            tw_table *ref = tw_catalog_table(c, f->reftable);
+            if (!ref) continue;
+            f->refcols = tw_arena_alloc(&c->mem, sizeof(int) * (size_t)f->ncols);
+            f->perm = tw_arena_alloc(&c->mem, sizeof(int) * (size_t)f->ncols);
+            if (!f->refcols || !f->perm) return TWILL_NOMEM;
+            int ok = 1;
+            for (int j = 0; j < f->ncols && ok; j++)
+                ok = (f->refcols[j] = tw_table_column(ref, f->refnames[j])) >= 0;
+            if (!ok) continue;
+            if (ref->npk && key_matches(f, ref->pk, ref->npk, f->perm)) {
+                f->ref = ref;
+            } else {
+                for (int x = 0; x < ref->nidx && !f->ref; x++)
+                    if (ref->idx[x]->unique &&
+                        key_matches(f, ref->idx[x]->cols, ref->idx[x]->ncols, f->perm)) {
+                        f->refidx = ref->idx[x];
+                        f->ref = ref;
+                    }
+            }
+            if (f->ref) ref->nrefby++;
+        }
+    }
+    for (int i = 0; i < c->ntables; i++) {
+        tw_table *tb = c->tables[i];
+        tb->refby = tw_arena_alloc(&c->mem, sizeof(tw_fkey *) * (size_t)(tb->nrefby + 1));
+        if (!tb->refby) return TWILL_NOMEM;
+        tb->nrefby = 0;
+    }
+    for (int i = 0; i < c->ntables; i++)
+        for (int k = 0; k < c->tables[i]->nfks; k++) {
+            tw_fkey *f = &c->tables[i]->fks[k];
+            if (f->ref) f->ref->refby[f->ref->nrefby++] = f;
+        }
+    return TWILL_OK;
+}
+
 static int decode_table(tw_catalog *c, const char *name, rd *r, tw_table **out) {
     tw_arena *a = &c->mem;
     tw_table *t = tw_arena_zalloc(a, sizeof *t);
@@ -212,6 +328,14 @@ static int decode_table(tw_catalog *c, const char *name, rd *r, tw_table **out) 
         uint64_t k = rd_varint(r);
         if (k >= nc) return TWILL_CORRUPT;
         t->pk[i] = (int)k;
+    }
+    while (!r->bad && r->p < r->end) {
+        uint8_t tag = rd_u8(r);
+        uint64_t len = rd_varint(r);
+        if (r->bad || (uint64_t)(r->end - r->p) < len) return TWILL_CORRUPT;
+        rd sec = {r->p, r->p + len, 0};
+        r->p += len;
+        if (tag == 'K' && decode_constraints(t, &sec, a)) return TWILL_CORRUPT;
     }
     if (r->bad) return TWILL_CORRUPT;
     *out = t;
@@ -333,6 +457,7 @@ int tw_catalog_load(tw_txn *t, uint64_t version, tw_catalog **out, tw_err *err) 
         tw_index *x = c->indexes[i];
         if (x->table) x->table->idx[x->table->nidx++] = x;
     }
+    if (link_fkeys(c)) goto nomem;
     *out = c;
     return TWILL_OK;
 nomem:

@@ -46,6 +46,35 @@ typedef struct tw_seq {
 
 typedef struct tw_table tw_table;
 
+/* A CHECK constraint: its expression as SQL text, analyzed again wherever a plan needs
+ * it (constraint.h). */
+typedef struct tw_check {
+    char *name;
+    char *expr;
+} tw_check;
+
+/* FK actions, PostgreSQL's letters (pg_constraint.confdeltype). */
+enum { TW_FK_NOACTION = 'a', TW_FK_RESTRICT = 'r', TW_FK_CASCADE = 'c', TW_FK_SETNULL = 'n',
+       TW_FK_SETDEFAULT = 'd' };
+
+/* A FOREIGN KEY of `table` (the referencing side). Stored: name, referenced table and
+ * column names, actions. Resolved at load: ref (NULL when missing), refcols, and the
+ * referenced key's access: refidx (NULL: the primary key) and perm[k] = which of the
+ * FK's columns is the k-th column of that key. */
+typedef struct tw_fkey {
+    char *name;
+    char *reftable;
+    int ncols;
+    int *cols;
+    char **refnames;
+    uint8_t on_delete, on_update;
+    tw_table *table;
+    tw_table *ref;
+    int *refcols;
+    struct tw_index *refidx;
+    int *perm;
+} tw_fkey;
+
 typedef struct tw_index {
     char *name;
     uint64_t id;
@@ -66,6 +95,12 @@ struct tw_table {
     int *pk;
     int nidx;
     tw_index **idx;
+    int nchecks;
+    tw_check *checks;
+    int nfks;
+    tw_fkey *fks;
+    int nrefby; /* foreign keys of any table (this one included) that reference it */
+    tw_fkey **refby;
 };
 
 typedef struct tw_view {

@@ -2,6 +2,7 @@
 
 #include "sql/array.h"
 #include "sql/codec.h"
+#include "sql/constraint.h"
 #include "sql/datetime.h"
 #include "sql/json.h"
 #include "sql/numeric.h"
@@ -108,6 +109,7 @@ struct tw_run {
     size_t nret, capret;
     tw_val *rettmp;
     struct onconf *oc; /* INSERT ... ON CONFLICT state (lazily allocated) */
+    tw_fkq *fkq;       /* foreign-key work queued by this statement (constraint.h) */
     tw_node_stats *an; /* EXPLAIN ANALYZE counters per node, or NULL */
 };
 
@@ -121,6 +123,7 @@ int tw_run_new(const tw_plan *p, tw_run **out, tw_err *err) {
     r->plan = p;
     r->st = calloc((size_t)(p->nnodes ? p->nnodes : 1), sizeof *r->st);
     int width = p->table ? p->table->ncols : 1;
+    if (p->dmljoin && p->width > width) width = p->width; /* [new target row | FROM rows] */
     r->newrow = calloc((size_t)(width ? width : 1), sizeof(tw_val));
     int jw = p->width > width ? p->width : width;
     r->nslots = p->nsubs + 1;
@@ -263,6 +266,7 @@ void tw_run_free(tw_run *r) {
     tw_buf_free(&r->b2);
     tw_buf_free(&r->b3);
     tw_buf_free(&r->b4);
+    tw_fkq_free(r->fkq);
     free(r);
 }
 
@@ -310,6 +314,11 @@ static int idx_key(const tw_table *t, const tw_index *x, const tw_val *row, cons
     if ((!x->unique || *has_null) && tw_buf_append(out, pk->p, pk->len)) return nomem(err);
     if (out->len > TW_TXN_MAX_KEY) return key_too_long(x->name, out->len, err);
     return TWILL_OK;
+}
+
+int tw_exec_index_key(const tw_table *t, const tw_index *x, const tw_val *row, const tw_buf *pk,
+                      tw_buf *out, int *has_null, tw_err *err) {
+    return idx_key(t, x, row, pk, out, has_null, err);
 }
 
 static void describe_key(const tw_table *t, const int *cols, int n, const tw_val *row, char *buf,
@@ -2001,9 +2010,17 @@ static int index_del(tw_run *r, const tw_table *t, const tw_index *x, const tw_v
     return tw_txn_delete(r->env.txn, x->id, r->b2.p, r->b2.len, err);
 }
 
+/* CHECK constraints of the plan's table over one new row. */
+static int check_cons(tw_run *r, const tw_table *t, const tw_val *row, tw_err *err) {
+    const tw_plan *p = r->plan;
+    if (!p->nchecks || t != p->table) return TWILL_OK;
+    tw_evalctx c = ctx_of(r, 0, row);
+    return tw_cons_check_row(t, p->nchecks, p->checks, p->checknames, &c, err);
+}
+
 static int insert_row(tw_run *r, const tw_table *t, tw_val *row, tw_err *err) {
     int rc;
-    if ((rc = check_row(t, row, err))) return rc;
+    if ((rc = check_row(t, row, err)) || (rc = check_cons(r, t, row, err))) return rc;
     tw_buf *pk = &r->b1;
     if (t->npk) {
         if ((rc = pk_key(t, row, pk, err))) return rc;
@@ -2027,7 +2044,7 @@ static int insert_row(tw_run *r, const tw_table *t, tw_val *row, tw_err *err) {
     if ((rc = tw_txn_put(r->env.txn, t->id, pk->p, pk->len, r->b3.p, r->b3.len, err))) return rc;
     for (int i = 0; i < t->nidx; i++)
         if ((rc = index_put(r, t, t->idx[i], row, pk, err))) return rc;
-    return TWILL_OK;
+    return t->nfks ? tw_fkq_insert(&r->fkq, t, row, err) : TWILL_OK;
 }
 
 static int same_bytes(const tw_buf *a, const tw_buf *b);
@@ -2037,7 +2054,7 @@ static int same_bytes(const tw_buf *a, const tw_buf *b);
 static int update_row(tw_run *r, const tw_table *t, const tw_val *row, const tw_buf *oldpk,
                       tw_val *nrow, tw_buf *newpk, tw_buf *k1, tw_buf *k2, tw_err *err) {
     int rc;
-    if ((rc = check_row(t, nrow, err))) return rc;
+    if ((rc = check_row(t, nrow, err)) || (rc = check_cons(r, t, nrow, err))) return rc;
     int pk_changed = 0;
     if (t->npk) {
         if ((rc = pk_key(t, nrow, newpk, err))) return rc;
@@ -2076,6 +2093,7 @@ static int update_row(tw_run *r, const tw_table *t, const tw_val *row, const tw_
     if (tw_row_encode(&r->b3, nrow, t->kinds, t->ncols)) return nomem(err);
     if ((rc = tw_txn_put(r->env.txn, t->id, newpk->p, newpk->len, r->b3.p, r->b3.len, err)))
         return rc;
+    if ((t->nfks || t->nrefby) && (rc = tw_fkq_update(&r->fkq, t, row, nrow, err))) return rc;
     return push_returning(r, nrow, err);
 }
 
@@ -2278,12 +2296,16 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
     const tw_table *t = p->table;
     int rc;
     tw_buf oldpk = {0}, newpk = {0}, k1 = {0}, k2 = {0};
+    if (p->dmljoin) {
+        if (!r->oc && !(r->oc = calloc(1, sizeof *r->oc))) return nomem(err);
+        onconf_reset(r->oc);
+    }
     for (;;) {
         const tw_val *row;
         curkey ck;
         tw_arena_reset(&r->arenas[0]);
         uint64_t t0 = r->an ? an_begin(r, p->scan) : 0;
-        rc = scan_next(r, p->scan, &ck, &row, err);
+        rc = p->dmljoin ? node_next(r, p->scan, &row, err) : scan_next(r, p->scan, &ck, &row, err);
         if (r->an) an_end(r, p->scan, t0, rc);
         if (rc == TWILL_DONE) {
             rc = TWILL_OK;
@@ -2291,7 +2313,13 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
         }
         if (rc != TWILL_ROW) break;
         rc = TWILL_OK;
-        if (tw_buf_set(&oldpk, ck.p, ck.n)) {
+        if (p->dmljoin) {
+            /* a join row: the target's key from its columns; each target row is written
+             * once, however many rows it joins with (PostgreSQL takes one of them) */
+            if ((rc = pk_key(t, row, &oldpk, err))) break;
+            if (oc_seen(r->oc, &oldpk)) continue;
+            if ((rc = oc_add(r->oc, &oldpk, err))) break;
+        } else if (tw_buf_set(&oldpk, ck.p, ck.n)) {
             rc = nomem(err);
             break;
         }
@@ -2299,12 +2327,13 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
             if ((rc = tw_txn_delete(r->env.txn, t->id, oldpk.p, oldpk.len, err))) break;
             for (int i = 0; i < t->nidx && !rc; i++)
                 rc = index_del(r, t, t->idx[i], row, &oldpk, err);
+            if (!rc && t->nrefby) rc = tw_fkq_delete(&r->fkq, t, row, err);
             if (rc || (rc = push_returning(r, row, err))) break;
             ++*changes;
             continue;
         }
         /* UPDATE: every SET expression sees the old row. */
-        memcpy(r->newrow, row, sizeof(tw_val) * (size_t)t->ncols);
+        memcpy(r->newrow, row, sizeof(tw_val) * (size_t)(p->dmljoin ? p->width : t->ncols));
         tw_evalctx c = ctx_of(r, 0, row);
         for (int i = 0; i < p->nset && !rc; i++)
             rc = tw_eval(p->setexprs[i], &c, &r->newrow[p->setcols[i]], err);
@@ -2327,6 +2356,9 @@ int tw_run_dml(tw_run *r, const tw_exec_env *env, int64_t *changes, tw_err *err)
     stop_node(r, r->plan->scan);
     stop_node(r, r->plan->src);
     tw_arena_reset(&r->arenas[0]);
+    /* foreign keys are checked at the statement's end */
+    if (!rc && r->fkq) rc = tw_fkq_run(r->fkq, env->txn, err);
+    tw_fkq_reset(r->fkq);
     if (rc) free_returned(r);
     return rc;
 }

@@ -59,6 +59,9 @@ typedef struct tw_node_stats {
 int tw_run_instrument(tw_run *r, tw_err *err);
 /* The counters of node `id` (NULL unless instrumented). */
 const tw_node_stats *tw_run_node_stats(const tw_run *r, int id);
+/* The key of row's entry in index x (pk: the row's primary key bytes). */
+int tw_exec_index_key(const tw_table *t, const tw_index *x, const tw_val *row, const tw_buf *pk,
+                      tw_buf *out, int *has_null, tw_err *err);
 /* Fills a new index from the table's rows (CREATE INDEX). */
 int tw_exec_build_index(tw_txn *t, const tw_table *tab, const tw_index *x, tw_err *err);
 /* Adds one row's entry (row key pk) to index x being built; 23505 on a duplicate in a

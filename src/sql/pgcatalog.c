@@ -383,6 +383,10 @@ uint32_t tw_pgcat_view_oid(const tw_view *v) {
     for (const unsigned char *p = (const unsigned char *)v->name; *p; p++) h = (h ^ *p) * 16777619u;
     return 0x40000000u | (h & 0x3FFFFFFFu);
 }
+/* CHECK k (k < 128) and FOREIGN KEY 128 + k of table t (constraint.h) */
+static uint32_t cons_oid(const tw_table *t, int k) {
+    return (uint32_t)(0xE0000000u + (((uint32_t)t->id & 0xFFFFF) << 8) + (uint32_t)k);
+}
 static uint32_t attrdef_oid(const tw_table *t, int attnum) {
     return (uint32_t)(0xA0000000u + (((uint32_t)t->id & 0xFFFFF) << 11) + (uint32_t)attnum);
 }
@@ -863,6 +867,28 @@ static void gen_constraint(gen *g) {
              V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(tw_pgcat_pkey_oid(t)), V_I(0),
              V_I(0), V_C(' '), V_C(' '), V_C(' '), V_B(1), V_I(0), V_B(1), V_T(key), V_N, V_N,
              V_N, V_N, V_N, V_N, V_N);
+    }
+    /* CHECK and FOREIGN KEY constraints */
+    char fkey[512];
+    for (int i = 0; i < c->ntables; i++) {
+        const tw_table *t = c->tables[i];
+        for (int k = 0; k < t->nchecks && k < 128; k++)
+            EMIT(g, V_I(cons_oid(t, k)), V_T(t->checks[k].name), V_I(TW_PGCAT_NSP_PUBLIC),
+                 V_C('c'), V_B(0), V_B(0), V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(0),
+                 V_I(0), V_I(0), V_C(' '), V_C(' '), V_C(' '), V_B(1), V_I(0), V_B(0), V_N, V_N,
+                 V_N, V_N, V_N, V_N, V_N, V_T(t->checks[k].expr));
+        for (int k = 0; k < t->nfks && k < 128; k++) {
+            const tw_fkey *f = &t->fks[k];
+            if (!f->ref) continue;
+            intvec(key, sizeof key, f->cols, f->ncols, 1);
+            intvec(fkey, sizeof fkey, f->refcols, f->ncols, 1);
+            uint32_t ind = f->refidx ? tw_pgcat_index_oid(f->refidx) : tw_pgcat_pkey_oid(f->ref);
+            EMIT(g, V_I(cons_oid(t, 128 + k)), V_T(f->name), V_I(TW_PGCAT_NSP_PUBLIC), V_C('f'),
+                 V_B(0), V_B(0), V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(ind), V_I(0),
+                 V_I(tw_pgcat_table_oid(f->ref)), V_C((char)f->on_update),
+                 V_C((char)f->on_delete), V_C('s'), V_B(1), V_I(0), V_B(1), V_T(key), V_T(fkey),
+                 V_N, V_N, V_N, V_N, V_N, V_N);
+        }
     }
 }
 
@@ -1492,6 +1518,32 @@ int tw_pgcat_constraintdef(const tw_catalog *cat, uint64_t oid, tw_buf *out) {
         if (t->npk && pkcon_oid(t) == oid)
             return tw_buf_append(out, "PRIMARY KEY ", 12) || put_cols(out, t, t->pk, t->npk) ? -1
                                                                                            : 0;
+        for (int k = 0; k < t->nchecks && k < 128; k++)
+            if (cons_oid(t, k) == oid)
+                return tw_buf_append(out, "CHECK (", 7) ||
+                               tw_buf_append(out, t->checks[k].expr, strlen(t->checks[k].expr)) ||
+                               tw_buf_put_u8(out, ')')
+                           ? -1
+                           : 0;
+        for (int k = 0; k < t->nfks && k < 128; k++) {
+            const tw_fkey *f = &t->fks[k];
+            if (!f->ref || cons_oid(t, 128 + k) != oid) continue;
+            static const char *const act[] = {"", " RESTRICT", " CASCADE", " SET NULL",
+                                              " SET DEFAULT"};
+            int u = f->on_update == 'r' ? 1 : f->on_update == 'c' ? 2 : f->on_update == 'n' ? 3
+                                          : f->on_update == 'd' ? 4 : 0;
+            int d = f->on_delete == 'r' ? 1 : f->on_delete == 'c' ? 2 : f->on_delete == 'n' ? 3
+                                          : f->on_delete == 'd' ? 4 : 0;
+            if (tw_buf_append(out, "FOREIGN KEY ", 12) || put_cols(out, t, f->cols, f->ncols) ||
+                tw_buf_append(out, " REFERENCES ", 12) || put_ident(out, f->ref->name) ||
+                put_cols(out, f->ref, f->refcols, f->ncols) ||
+                (u && (tw_buf_append(out, " ON UPDATE", 10) ||
+                       tw_buf_append(out, act[u], strlen(act[u])))) ||
+                (d && (tw_buf_append(out, " ON DELETE", 10) ||
+                       tw_buf_append(out, act[d], strlen(act[d])))))
+                return -1;
+            return 0;
+        }
     }
     return -1;
 }

@@ -1,6 +1,7 @@
 #include "sql/plan.h"
 
 #include "sql/array.h"
+#include "sql/constraint.h"
 #include "sql/func.h"
 #include "sql/srf.h"
 #include "sql/numeric.h"
@@ -54,6 +55,7 @@ typedef struct actx {
     int outer_max;
     int sub_width;
     int view_depth;
+    int alter_cmd; /* 1 + the only ALTER TABLE action to plan (ALT_MULTI), 0: all */
     /* aggregation */
     int agg_mode;             /* compiling over the aggregated row */
     int in_agg;               /* inside an aggregate's argument */
@@ -3424,6 +3426,7 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
         } else if (sn->acc.kind == ACC_FULL && !deps[t] && !sn->wt &&
                    (rc = hash_join(c, j, sn, &onscan[pos], t, before, 0))) {
             return rc;
+        }
         j->left = (uint8_t)items[t].left;
         j->post = conj_and(c, &post[pos]);
         if (post[pos].n && !j->post) return nomem(c);
@@ -4049,14 +4052,25 @@ static int plan_returning(actx *c, Node **list, size_t n) {
         Node *v = rt->val;
         if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields >= 1 &&
             v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == N_(A_STAR)) {
-            tw_table *rt_table = c->sc[0].t;
-            for (int k = 0; k < rt_table->ncols; k++) {
-                tw_expr *e = mk(c, EX_COL, 0);
-                if (!e) return nomem(c);
-                e->idx = k;
-                e->type = rt_table->cols[k].type;
-                if ((rc = tl_add(c, &tl, e, rt_table->cols[k].name))) return rc;
+            /* UPDATE ... FROM / DELETE ... USING: every table's columns (or the named
+             * table's), as PostgreSQL */
+            const char *qual = v->column_ref->n_fields == 2 ? str_of(v->column_ref->fields[0]) : NULL;
+            int nstar = 0;
+            for (int si = 0; si < (p->dmljoin ? c->nsc : 1); si++) {
+                if (qual && p->dmljoin && strcmp(ent_name(&c->sc[si]), qual)) continue;
+                nstar++;
+                tw_table *rt_table = c->sc[si].t;
+                for (int k = 0; k < rt_table->ncols; k++) {
+                    tw_expr *e = mk(c, EX_COL, 0);
+                    if (!e) return nomem(c);
+                    e->idx = c->sc[si].offset + k;
+                    e->type = rt_table->cols[k].type;
+                    if ((rc = tl_add(c, &tl, e, rt_table->cols[k].name))) return rc;
+                }
             }
+            if (!nstar)
+                return aerr(c, v->column_ref->location, "42P01",
+                            "missing FROM-clause entry for table \"%s\"", qual);
             continue;
         }
         tw_expr *e;
@@ -4080,9 +4094,11 @@ static int plan_returning(actx *c, Node **list, size_t n) {
 static int plan_insert_rows(actx *c, PgQuery__InsertStmt *s);
 static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s);
 
+static int plan_table_checks(actx *c, tw_table *t);
+
 static int plan_insert(actx *c, PgQuery__InsertStmt *s) {
     int rc = plan_insert_rows(c, s);
-    if (rc) return rc;
+    if (rc || (rc = plan_table_checks(c, c->p->table))) return rc;
     /* Sequence defaults (serial, identity) become nextval() per row; explicit values
      * for GENERATED ALWAYS need OVERRIDING SYSTEM VALUE, as in PostgreSQL. */
     tw_plan *p = c->p;
@@ -4350,11 +4366,53 @@ static int plan_on_conflict(actx *c, PgQuery__InsertStmt *s) {
     return compile_where(c, oc->where_clause, "WHERE", &p->conf_where);
 }
 
+static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out);
+
+/* UPDATE ... FROM / DELETE ... USING: the target joined with the other tables, planned
+ * as a SELECT's FROM list whose first item is the target (so the combined row starts
+ * with the target's columns). The executor writes each target row once. */
+static int plan_dml_join(actx *c, PgQuery__RangeVar *target, Node **from, size_t nfrom, Node *where) {
+    tw_plan *p = c->p;
+    int rc;
+    if (tw_catalog_view(c->cat, target->relname))
+        return notsup(c, target->location,
+                      "cannot change view \"%s\": views are read-only", target->relname);
+    Node tn = PG_QUERY__NODE__INIT;
+    tn.node_case = N_(RANGE_VAR);
+    tn.range_var = target;
+    Node **fl = tw_arena_alloc(c->a, sizeof(Node *) * (nfrom + 1));
+    if (!fl) return nomem(c);
+    fl[0] = &tn;
+    for (size_t i = 0; i < nfrom; i++) fl[i + 1] = from[i];
+    PgQuery__SelectStmt sel = PG_QUERY__SELECT_STMT__INIT;
+    sel.n_from_clause = nfrom + 1;
+    sel.from_clause = fl;
+    sel.where_clause = where;
+    c->nsc = 0;
+    c->width = 0;
+    if ((rc = plan_from(c, &sel, &p->scan))) return rc;
+    p->table = c->sc[0].t;
+    if (!p->table->npk)
+        return notsup(c, target->location,
+                      "UPDATE ... FROM / DELETE ... USING on a table without a primary key is "
+                      "not supported");
+    p->dmljoin = 1;
+    return TWILL_OK;
+}
+
 static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
     tw_plan *p = c->p;
     int rc;
-    if (s->n_from_clause) return notsup(c, -1, "UPDATE ... FROM is not supported");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    if (s->n_from_clause) {
+        if ((rc = plan_dml_join(c, s->relation, s->from_clause, s->n_from_clause,
+                                s->where_clause)) ||
+            (rc = compile_set_list(c, p->table, s->target_list, s->n_target_list, &p->nset,
+                                   &p->setcols, &p->setexprs)) ||
+            (rc = plan_table_checks(c, p->table)))
+            return rc;
+        return plan_returning(c, s->returning_list, s->n_returning_list);
+    }
     tw_pnode *scan = mk_node(c, PN_SCAN, NULL);
     if (!scan) return nomem(c);
     if ((rc = open_table(c, s->relation, &scan->table))) return rc;
@@ -4365,15 +4423,21 @@ static int plan_update(actx *c, PgQuery__UpdateStmt *s) {
     if ((rc = choose_access(c, scan))) return rc;
     p->scan = scan;
     if ((rc = compile_set_list(c, t, s->target_list, s->n_target_list, &p->nset, &p->setcols,
-                               &p->setexprs)))
+                               &p->setexprs)) ||
+        (rc = plan_table_checks(c, t)))
         return rc;
     return plan_returning(c, s->returning_list, s->n_returning_list);
 }
 
 static int plan_delete(actx *c, PgQuery__DeleteStmt *s) {
     int rc;
-    if (s->n_using_clause) return notsup(c, -1, "DELETE ... USING is not supported");
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
+    if (s->n_using_clause) {
+        if ((rc = plan_dml_join(c, s->relation, s->using_clause, s->n_using_clause,
+                                s->where_clause)))
+            return rc;
+        return plan_returning(c, s->returning_list, s->n_returning_list);
+    }
     tw_pnode *scan = mk_node(c, PN_SCAN, NULL);
     if (!scan) return nomem(c);
     if ((rc = open_table(c, s->relation, &scan->table))) return rc;
@@ -4707,6 +4771,9 @@ static int alter_target(actx *c, PgQuery__RangeVar *rv, int missing_ok, int *ski
     return lookup_table(c, rv, &c->p->table);
 }
 
+static int expr_uses_col(const tw_expr *e, int col);
+static const tw_fkey *col_referenced(const tw_table *t, int col);
+
 static int plan_rename(actx *c, PgQuery__RenameStmt *s) {
     tw_plan *p = c->p;
     if (s->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
@@ -4725,8 +4792,19 @@ static int plan_rename(actx *c, PgQuery__RenameStmt *s) {
         return set_names(c, s->newname, NULL);
     }
     p->alter = ALT_RENAME_COLUMN;
-    if (tw_table_column(p->table, s->subname) < 0)
-        return aerr(c, -1, "42703", "column \"%s\" does not exist", s->subname);
+    int col = tw_table_column(p->table, s->subname);
+    if (col < 0) return aerr(c, -1, "42703", "column \"%s\" does not exist", s->subname);
+    /* CHECK texts and other tables' FKs name the column */
+    if (col_referenced(p->table, col))
+        return notsup(c, -1, "renaming a column that a foreign key references is not supported");
+    if (p->table->nchecks) {
+        if ((rc = plan_table_checks(c, p->table))) return rc;
+        for (int i = 0; i < p->nchecks; i++)
+            if (expr_uses_col(p->checks[i], col))
+                return notsup(c, -1,
+                              "renaming a column used by a CHECK constraint is not supported");
+        p->nchecks = 0;
+    }
     if (tw_table_column(p->table, s->newname) >= 0)
         return aerr(c, -1, "42701", "column \"%s\" of relation \"%s\" already exists", s->newname,
                     p->table->name);
@@ -5099,8 +5177,226 @@ static int plan_add_constraint(actx *c, tw_table *t, PgQuery__Constraint *cn) {
         if ((rc = add_unique(c, t, cols, (int)cn->n_keys, cn->conname))) return rc;
         p->alter = ALT_ADD_UNIQUE;
         return TWILL_OK;
+    case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+    case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: {
+        /* the table's constraint lists with the new one appended */
+        tw_table *nt = tw_arena_zalloc(c->a, sizeof *nt);
+        if (!nt) return nomem(c);
+        *nt = *t;
+        p->newtable = nt;
+        p->not_valid = cn->skip_validation;
+        if (cn->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+            p->alter = ALT_ADD_FK;
+            if ((rc = plan_fkey_cons(c, nt, cn, -1, 0))) return rc;
+            nt->fks[nt->nfks - 1].table = t;
+            return TWILL_OK;
+        }
+        p->alter = ALT_ADD_CHECK;
+        tw_expr *e;
+        if ((rc = plan_check_cons(c, nt, cn, &e))) return rc;
+        p->nchecks = 1;
+        p->checks = tw_arena_alloc(c->a, sizeof(tw_expr *));
+        p->checknames = tw_arena_alloc(c->a, sizeof(char *));
+        if (!p->checks || !p->checknames) return nomem(c);
+        p->checks[0] = e;
+        p->checknames[0] = nt->checks[nt->nchecks - 1].name;
+        return TWILL_OK;
+    }
     default:
-        return notsup(c, cn->location, "ADD CONSTRAINT supports PRIMARY KEY and UNIQUE only");
+        return notsup(c, cn->location, "this kind of ADD CONSTRAINT is not supported");
+    }
+}
+
+/* Whether a FOREIGN KEY of another table references column col of t. */
+static const tw_fkey *col_referenced(const tw_table *t, int col) {
+    for (int i = 0; i < t->nrefby; i++)
+        for (int k = 0; k < t->refby[i]->ncols; k++)
+            if (t->refby[i]->refcols[k] == col) return t->refby[i];
+    return NULL;
+}
+
+/* DROP COLUMN: CHECKs and FOREIGN KEYs on the column go with it (as in PostgreSQL); the
+ * remaining FKs are renumbered. A column another FK references cannot go. */
+static int plan_drop_column_cons(actx *c, tw_table *t, int col) {
+    tw_plan *p = c->p;
+    int rc;
+    const tw_fkey *rf = col_referenced(t, col);
+    if (rf)
+        return aerr(c, -1, "2BP01",
+                    "cannot drop column %s of table %s because other objects depend on it "
+                    "(constraint %s on table %s depends on column %s of table %s)",
+                    t->cols[col].name, t->name, rf->name, rf->table->name, t->cols[col].name,
+                    t->name);
+    tw_table *nt = tw_arena_zalloc(c->a, sizeof *nt);
+    if (!nt) return nomem(c);
+    *nt = *t;
+    p->newtable = nt;
+    nt->nchecks = 0;
+    nt->nfks = 0;
+    if (t->nchecks) {
+        if (!(nt->checks = tw_arena_alloc(c->a, sizeof *nt->checks * (size_t)t->nchecks)))
+            return nomem(c);
+        if ((rc = plan_table_checks(c, t))) return rc;
+        for (int i = 0; i < p->nchecks; i++) {
+            int first = -1, n = 0, uses = 0;
+            (void)first;
+            (void)n;
+            uses = expr_uses_col(p->checks[i], col);
+            if (uses) continue;
+            for (int k = 0; k < t->nchecks; k++)
+                if (!strcmp(t->checks[k].name, p->checknames[i])) nt->checks[nt->nchecks++] = t->checks[k];
+        }
+        p->nchecks = 0;
+    }
+    if (t->nfks) {
+        if (!(nt->fks = tw_arena_alloc(c->a, sizeof *nt->fks * (size_t)t->nfks))) return nomem(c);
+        for (int i = 0; i < t->nfks; i++) {
+            tw_fkey f = t->fks[i];
+            int uses = 0;
+            for (int k = 0; k < f.ncols; k++) uses |= f.cols[k] == col;
+            if (uses) continue;
+            int *nc = tw_arena_alloc(c->a, sizeof(int) * (size_t)f.ncols);
+            if (!nc) return nomem(c);
+            for (int k = 0; k < f.ncols; k++) nc[k] = f.cols[k] > col ? f.cols[k] - 1 : f.cols[k];
+            f.cols = nc;
+            nt->fks[nt->nfks++] = f;
+        }
+    }
+    return TWILL_OK;
+}
+
+/* ALTER TABLE DROP CONSTRAINT [IF EXISTS] name: a CHECK, a FOREIGN KEY, or a UNIQUE
+ * constraint (its index). */
+static int plan_drop_constraint(actx *c, tw_table *t, const PgQuery__AlterTableCmd *cmd) {
+    tw_plan *p = c->p;
+    int rc;
+    p->alter = ALT_DROP_CONSTRAINT;
+    if ((rc = set_names(c, cmd->name, NULL))) return rc;
+    tw_table *nt = tw_arena_zalloc(c->a, sizeof *nt);
+    if (!nt) return nomem(c);
+    *nt = *t;
+    p->newtable = nt;
+    int found = 0;
+    nt->nchecks = nt->nfks = 0;
+    if (t->nchecks && !(nt->checks = tw_arena_alloc(c->a, sizeof *nt->checks * (size_t)t->nchecks)))
+        return nomem(c);
+    if (t->nfks && !(nt->fks = tw_arena_alloc(c->a, sizeof *nt->fks * (size_t)t->nfks)))
+        return nomem(c);
+    for (int i = 0; i < t->nchecks; i++) {
+        if (!found && !strcmp(t->checks[i].name, cmd->name)) {
+            found = 1;
+            continue;
+        }
+        nt->checks[nt->nchecks++] = t->checks[i];
+    }
+    for (int i = 0; i < t->nfks; i++) {
+        if (!found && !strcmp(t->fks[i].name, cmd->name)) {
+            found = 1;
+            continue;
+        }
+        nt->fks[nt->nfks++] = t->fks[i];
+    }
+    for (int i = 0; i < t->nidx && !found; i++)
+        if (t->idx[i]->unique && !strcmp(t->idx[i]->name, cmd->name)) {
+            for (int k = 0; k < t->nrefby; k++)
+                if (t->refby[k]->refidx == t->idx[i])
+                    return aerr(c, -1, "2BP01",
+                                "cannot drop constraint %s on table %s because other objects "
+                                "depend on it",
+                                cmd->name, t->name);
+            found = 2;
+        }
+    char pk[300];
+    snprintf(pk, sizeof pk, "%s_pkey", t->name);
+    if (!found && t->npk && !strcmp(cmd->name, pk))
+        return notsup(c, -1, "dropping a primary key is not supported");
+    if (!found) {
+        if (cmd->missing_ok) {
+            p->kind = PL_NOOP;
+            return TWILL_OK;
+        }
+        return aerr(c, -1, "42704", "constraint \"%s\" of relation \"%s\" does not exist",
+                    cmd->name, t->name);
+    }
+    p->restart = found == 2; /* the constraint is a unique index: drop it */
+    return TWILL_OK;
+}
+
+/* ALTER COLUMN c SET DEFAULT e / DROP DEFAULT / SET NOT NULL / DROP NOT NULL / TYPE t
+ * (the last only where the stored values stay valid as they are). */
+static int plan_alter_column(actx *c, tw_table *t, const PgQuery__AlterTableCmd *cmd) {
+    tw_plan *p = c->p;
+    int rc, col = cmd->name ? tw_table_column(t, cmd->name) : -1;
+    if (col < 0)
+        return aerr(c, -1, "42703", "column \"%s\" of relation \"%s\" does not exist",
+                    cmd->name ? cmd->name : "?", t->name);
+    if ((rc = set_names(c, cmd->name, NULL))) return rc;
+    tw_table *nt = tw_arena_zalloc(c->a, sizeof *nt);
+    if (!nt || !(nt->cols = tw_arena_zalloc(c->a, sizeof(tw_column)))) return nomem(c);
+    nt->name = t->name;
+    nt->ncols = 1;
+    p->newtable = nt;
+    tw_column *nc = &nt->cols[0];
+    *nc = t->cols[col];
+    switch (cmd->subtype) {
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault: {
+        p->alter = ALT_COL_DEFAULT;
+        if (nc->identity)
+            return aerr(c, -1, "55000", "column \"%s\" of relation \"%s\" is an identity column",
+                        nc->name, t->name);
+        nc->has_default = TW_DEF_NONE;
+        nc->seqname = NULL;
+        nc->nowfn = 0;
+        if (!cmd->def) return TWILL_OK; /* DROP DEFAULT */
+        PgQuery__Constraint cn = PG_QUERY__CONSTRAINT__INIT;
+        cn.contype = PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT;
+        cn.raw_expr = cmd->def;
+        cn.location = -1;
+        return column_default(c, t, nc, &cn);
+    }
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+        p->alter = ALT_COL_NOTNULL;
+        nc->notnull = 1;
+        return TWILL_OK;
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+        p->alter = ALT_COL_NOTNULL;
+        for (int i = 0; i < t->npk; i++)
+            if (t->pk[i] == col)
+                return aerr(c, -1, "42P16", "column \"%s\" is in a primary key", nc->name);
+        if (nc->identity)
+            return aerr(c, -1, "55000", "column \"%s\" of relation \"%s\" is an identity column",
+                        nc->name, t->name);
+        nc->notnull = 0;
+        return TWILL_OK;
+    default: {
+        p->alter = ALT_COL_TYPE;
+        const PgQuery__ColumnDef *cd =
+            cmd->def && cmd->def->node_case == N_(COLUMN_DEF) ? cmd->def->column_def : NULL;
+        if (!cd || cd->raw_default || cd->coll_clause)
+            return notsup(c, -1, "ALTER COLUMN TYPE with USING or COLLATE is not supported");
+        tw_sqltype nty;
+        if ((rc = resolve_type(c, cd->type_name, &nty))) return rc;
+        if (nty.ty == TY_CHAR && nty.mod < 0) nty.mod = 1;
+        tw_sqltype o = nc->type;
+        /* no stored value changes: the same type, a wider integer, a longer (or no)
+         * varchar limit, or varchar to text */
+        int same = o.ty == nty.ty && o.mod == nty.mod;
+        int wider_int = (o.ty == TY_INT2 && (nty.ty == TY_INT4 || nty.ty == TY_INT8)) ||
+                        (o.ty == TY_INT4 && nty.ty == TY_INT8);
+        int longer = o.ty == TY_VARCHAR && (nty.ty == TY_TEXT || (nty.ty == TY_VARCHAR &&
+                                             (nty.mod < 0 || (o.mod >= 0 && nty.mod >= o.mod))));
+        if (!same && !wider_int && !longer)
+            return notsup(c, -1, "this ALTER COLUMN TYPE is not supported (it would convert the "
+                                 "stored values)");
+        for (int i = 0; i < t->nfks && !same; i++)
+            for (int k = 0; k < t->fks[i].ncols; k++)
+                if (t->fks[i].cols[k] == col)
+                    return notsup(c, -1, "changing the type of a foreign-key column is not supported");
+        if (col_referenced(t, col) && !same)
+            return notsup(c, -1, "changing the type of a referenced column is not supported");
+        nc->type = nty;
+        return TWILL_OK;
+    }
     }
 }
 
@@ -5130,12 +5426,20 @@ static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
     tw_plan *p = c->p;
     if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
         return notsup(c, -1, "ALTER of this object type is not supported");
-    if (s->n_cmds != 1)
-        return notsup(c, -1, "ALTER TABLE with more than one action is not supported");
+    if (!s->n_cmds) return notsup(c, -1, "malformed ALTER TABLE");
     int skip, rc;
     p->kind = PL_ALTER_TABLE;
     if ((rc = alter_target(c, s->relation, s->missing_ok, &skip)) || skip) return rc;
-    const PgQuery__AlterTableCmd *cmd = s->cmds[0]->alter_table_cmd;
+    if (s->n_cmds > 1 && !c->alter_cmd) {
+        /* several actions: session.c plans and runs each in turn, each against the
+         * catalog as the previous ones left it */
+        p->alter = ALT_MULTI;
+        for (size_t i = 0; i < s->n_cmds; i++)
+            if (s->cmds[i]->node_case != N_(ALTER_TABLE_CMD))
+                return notsup(c, -1, "malformed ALTER TABLE");
+        return TWILL_OK;
+    }
+    const PgQuery__AlterTableCmd *cmd = s->cmds[c->alter_cmd ? c->alter_cmd - 1 : 0]->alter_table_cmd;
     tw_table *t = p->table;
     p->col_missing_ok = cmd->missing_ok;
     if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn) {
@@ -5147,11 +5451,19 @@ static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
         for (int i = 0; col >= 0 && i < t->npk; i++)
             if (t->pk[i] == col)
                 return notsup(c, -1, "dropping a primary-key column is not supported");
-        return set_names(c, cmd->name, NULL);
+        if ((rc = set_names(c, cmd->name, NULL))) return rc;
+        return col >= 0 ? plan_drop_column_cons(c, t, col) : TWILL_OK;
     }
     if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint && cmd->def &&
         cmd->def->node_case == N_(CONSTRAINT))
         return plan_add_constraint(c, t, cmd->def->constraint);
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint)
+        return plan_drop_constraint(c, t, cmd);
+    if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault ||
+        cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull ||
+        cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull ||
+        cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType)
+        return plan_alter_column(c, t, cmd);
     if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn || !cmd->def ||
         cmd->def->node_case != N_(COLUMN_DEF))
         return notsup(c, -1, "this ALTER TABLE action is not supported");
@@ -5280,9 +5592,8 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
                 break;
             }
             case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-                return notsup(c, cn->location, "CHECK constraints are not supported yet");
             case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-                return notsup(c, cn->location, "foreign keys (REFERENCES) are not supported yet");
+                break; /* after the keys (below) */
             case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
                 if (col->has_default)
                     return aerr(c, cn->location, "42601",
@@ -5326,9 +5637,8 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
             if ((rc = add_unique(c, t, cols, (int)cn->n_keys, cn->conname))) return rc;
             break;
         case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-            return notsup(c, cn->location, "CHECK constraints are not supported yet");
         case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-            return notsup(c, cn->location, "foreign keys are not supported yet");
+            break; /* below */
         default:
             return notsup(c, cn->location, "this table constraint is not supported");
         }
@@ -5337,6 +5647,25 @@ static int plan_create_table(actx *c, PgQuery__CreateStmt *s) {
     t->kinds = tw_arena_alloc(c->a, (size_t)(t->ncols ? t->ncols : 1));
     if (!t->kinds) return nomem(c);
     for (int i = 0; i < t->ncols; i++) t->kinds[i] = (uint8_t)tw_type_kind(t->cols[i].type.ty);
+    /* CHECK and FOREIGN KEY constraints, in the order written (which is how PostgreSQL
+     * numbers automatic names), once every column and key is known */
+    for (size_t i = 0, colno = 0; i < ne; i++) {
+        Node *el = s->table_elts[i];
+        size_t ncn = el->node_case == N_(COLUMN_DEF) ? el->column_def->n_constraints : 1;
+        int col = el->node_case == N_(COLUMN_DEF) ? (int)colno++ : -1;
+        for (size_t k = 0; k < ncn; k++) {
+            PgQuery__Constraint *cn =
+                col >= 0 ? el->column_def->constraints[k]->constraint : el->constraint;
+            tw_expr *e;
+            if (cn->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+                rc = plan_check_cons(c, t, cn, &e);
+            else if (cn->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+                rc = plan_fkey_cons(c, t, cn, col, 1);
+            else
+                continue;
+            if (rc) return rc;
+        }
+    }
     return TWILL_OK;
 }
 
@@ -5377,8 +5706,44 @@ static int plan_create_index(actx *c, PgQuery__IndexStmt *s) {
     return TWILL_OK;
 }
 
+/* Schemas: only the built-in ones exist (public, pg_catalog, information_schema), so
+ * CREATE SCHEMA IF NOT EXISTS public is a no-op, DROP SCHEMA IF EXISTS of another name
+ * too (as in PostgreSQL); creating other schemas or dropping these is 0A000. */
+static int builtin_schema(const char *n) {
+    return !strcmp(n, "public") || !strcmp(n, "pg_catalog") || !strcmp(n, "information_schema");
+}
+
+static int plan_create_schema(actx *c, PgQuery__CreateSchemaStmt *s) {
+    tw_plan *p = c->p;
+    if (!s->schemaname || !s->schemaname[0])
+        return notsup(c, -1, "CREATE SCHEMA AUTHORIZATION is not supported");
+    if (!builtin_schema(s->schemaname))
+        return notsup(c, -1, "schemas other than public are not supported");
+    if (!s->if_not_exists)
+        return aerr(c, -1, "42P06", "schema \"%s\" already exists", s->schemaname);
+    if (s->n_schema_elts) return notsup(c, -1, "CREATE SCHEMA with elements is not supported");
+    p->kind = PL_NOOP;
+    p->noop_tag = "CREATE SCHEMA";
+    return TWILL_OK;
+}
+
+static int plan_drop_schema(actx *c, PgQuery__DropStmt *s) {
+    tw_plan *p = c->p;
+    p->kind = PL_NOOP;
+    p->noop_tag = "DROP SCHEMA";
+    for (size_t i = 0; i < s->n_objects; i++) {
+        const char *nm = str_of(s->objects[i]);
+        if (!nm) return notsup(c, -1, "malformed DROP SCHEMA");
+        if (builtin_schema(nm))
+            return notsup(c, -1, "dropping schema \"%s\" is not supported", nm);
+        if (!s->missing_ok) return aerr(c, -1, "3F000", "schema \"%s\" does not exist", nm);
+    }
+    return TWILL_OK;
+}
+
 static int plan_drop(actx *c, PgQuery__DropStmt *s) {
     tw_plan *p = c->p;
+    if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA) return plan_drop_schema(c, s);
     if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
         p->kind = PL_DROP_TABLE;
     else if (s->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
@@ -5391,6 +5756,7 @@ static int plan_drop(actx *c, PgQuery__DropStmt *s) {
         return notsup(c, -1, "DROP of this object type is not supported");
     if (s->concurrent) return notsup(c, -1, "DROP INDEX CONCURRENTLY is not supported");
     p->if_exists = s->missing_ok;
+    p->cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
     p->nnames = (int)s->n_objects;
     p->names = tw_arena_alloc(c->a, sizeof(char *) * (s->n_objects + 1));
     if (!p->names) return nomem(c);
@@ -5528,6 +5894,9 @@ static int plan_node(actx *c, Node *n) {
     case N_(VACUUM_STMT):
         rc = plan_vacuum(c, n->vacuum_stmt);
         break;
+    case N_(CREATE_SCHEMA_STMT):
+        rc = plan_create_schema(c, n->create_schema_stmt);
+        break;
     case N_(EXPLAIN_STMT):
         rc = plan_explain(c, n->explain_stmt);
         break;
@@ -5630,9 +5999,38 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
     return TWILL_OK;
 }
 
+int tw_plan_build_alter_cmd(tw_parsetree *tree, size_t i, int cmd, tw_catalog *cat,
+                            size_t pos_base, tw_plan **out, tw_err *err) {
+    *out = NULL;
+    tw_plan *p = calloc(1, sizeof *p);
+    if (!p) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+    actx c = {.p = p,
+              .a = &p->mem,
+              .tree = tree,
+              .pos_base = pos_base,
+              .err = err,
+              .cat = cat,
+              .alter_cmd = cmd + 1};
+    Node *n = tree->pr->stmts[i]->stmt;
+    int rc = n && n->node_case == N_(ALTER_TABLE_STMT) && cmd >= 0 &&
+                     (size_t)cmd < n->alter_table_stmt->n_cmds
+                 ? plan_alter(&c, n->alter_table_stmt)
+                 : tw_err_set(err, TWILL_ERROR, "XX000", "not an ALTER TABLE action");
+    if (rc) {
+        tw_plan_free(p);
+        return rc;
+    }
+    p->cat = cat;
+    if (cat) tw_catalog_ref(cat);
+    *out = p;
+    return TWILL_OK;
+}
+
 void tw_plan_free(tw_plan *p) {
     if (!p) return;
     tw_plan_free(p->inner);
+    for (int i = 0; i < p->nxtrees; i++) tw_parsetree_unref(p->xtrees[i]);
+    free(p->xtrees);
     tw_arena_free(&p->mem);
     if (p->cat) tw_catalog_unref(p->cat);
     free(p);

@@ -49,7 +49,16 @@ enum {
     ALT_ADD_COLUMN,
     ALT_DROP_COLUMN,
     ALT_ADD_PK,
-    ALT_ADD_UNIQUE
+    ALT_ADD_UNIQUE,
+    /* newtable holds the table's full new constraint lists (checks / fks); checks[0]
+     * of the plan is the new CHECK to validate, newtable->fks[nfks-1] the new FK */
+    ALT_ADD_CHECK,
+    ALT_ADD_FK,
+    ALT_DROP_CONSTRAINT, /* names[0]; newtable: the lists without it (or an index to drop) */
+    ALT_COL_DEFAULT,     /* names[0] = column; newtable->cols[0] carries the new default */
+    ALT_COL_NOTNULL,     /* names[0] = column; newtable->cols[0].notnull */
+    ALT_COL_TYPE,        /* names[0] = column; newtable->cols[0].type (same storage kind) */
+    ALT_MULTI            /* several actions: each planned and run in turn (session.c) */
 };
 
 enum { ONCONF_NONE, ONCONF_NOTHING, ONCONF_UPDATE };
@@ -216,6 +225,16 @@ typedef struct tw_plan {
     int *setcols;
     tw_expr **setexprs;
     tw_expr **ret; /* RETURNING expressions over the written row (ncols of them) */
+    /* CHECK constraints of `table` (INSERT / UPDATE / ON CONFLICT / ALTER ADD CHECK), in
+     * name order, compiled over its row; the parse trees of their texts are kept here */
+    int nchecks;
+    tw_expr **checks;
+    const char **checknames;
+    int nxtrees;
+    tw_parsetree **xtrees;
+    /* UPDATE ... FROM / DELETE ... USING: `scan` is a join whose rows start with the
+     * target's columns; a target row is written once however often it matches */
+    uint8_t dmljoin;
     /* INSERT ... ON CONFLICT: the arbiter (CONF_ANY: the primary key and every unique
      * index; CONF_PK; else an index of `table->idx`) and, for DO UPDATE, SET / WHERE
      * over the combined row [existing row | EXCLUDED row] (2 × table->ncols). */
@@ -235,6 +254,8 @@ typedef struct tw_plan {
     char **names;           /* DROP */
     uint8_t if_exists;      /* IF [NOT] EXISTS */
     uint8_t restart;        /* TRUNCATE ... RESTART IDENTITY */
+    uint8_t cascade;        /* DROP / TRUNCATE ... CASCADE */
+    uint8_t not_valid;      /* ALTER TABLE ADD CONSTRAINT ... NOT VALID: rows not checked */
     uint8_t alter;          /* ALT_*; table = the target, names[0..1] = old/new or column name,
                                newtable->cols[0] = an added column */
     uint8_t col_missing_ok; /* ADD COLUMN IF NOT EXISTS / DROP COLUMN IF EXISTS */
@@ -249,6 +270,9 @@ typedef struct tw_plan {
  * node locations for error positions (the statement's offset in the caller's text). */
 int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base, tw_plan **out,
                   tw_err *err);
+/* Action `cmd` alone of the ALTER TABLE that is statement i (ALT_MULTI). */
+int tw_plan_build_alter_cmd(tw_parsetree *tree, size_t i, int cmd, tw_catalog *cat,
+                            size_t pos_base, tw_plan **out, tw_err *err);
 void tw_plan_free(tw_plan *p);
 /* Kind of statement i without planning (transaction control needs no catalog). */
 int tw_plan_peek_kind(tw_parsetree *tree, size_t i);

@@ -12,6 +12,7 @@
 #include "sql/array.h"
 #include "sql/catalog.h"
 #include "sql/codec.h"
+#include "sql/constraint.h"
 #include "sql/datetime.h"
 #include "sql/exec.h"
 #include "sql/explain.h"
@@ -927,8 +928,32 @@ static int rekey_rows(tw_txn *t, const tw_table *old, const tw_table *def, tw_in
     return rc;
 }
 
-static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
-    tw_plan *p = st->plan;
+static int exec_alter(tw_sql_stmt *st, tw_plan *p, tw_txn *t, int *wrote_cat, tw_err *err);
+
+/* ALTER TABLE with several actions: each is planned against the catalog as the ones
+ * before it left it (read through this transaction) and run in turn. */
+static int exec_alter_multi(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
+    const PgQuery__AlterTableStmt *as = st->tree->pr->stmts[st->idx]->stmt->alter_table_stmt;
+    int rc = TWILL_OK;
+    for (size_t i = 0; i < as->n_cmds && !rc; i++) {
+        tw_catalog *cat = st->plan->cat;
+        if (i) {
+            tw_txn_next_command(t);
+            if ((rc = tw_catalog_load(t, 0, &cat, err))) break;
+        } else {
+            tw_catalog_ref(cat);
+        }
+        tw_plan *sub;
+        rc = tw_plan_build_alter_cmd(st->tree, st->idx, (int)i, cat, st->pos_base, &sub, err);
+        tw_catalog_unref(cat);
+        if (rc) break;
+        if (sub->kind == PL_ALTER_TABLE) rc = exec_alter(st, sub, t, wrote_cat, err);
+        tw_plan_free(sub);
+    }
+    return rc;
+}
+
+static int exec_alter(tw_sql_stmt *st, tw_plan *p, tw_txn *t, int *wrote_cat, tw_err *err) {
     tw_catalog *cat = p->cat;
     const tw_table *tb = p->table;
     int rc = TWILL_OK, n = tb->ncols;
@@ -962,6 +987,7 @@ static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
             x.table_name = (char *)nn;
             rc = tw_catalog_put_index(t, &x, err);
         }
+        if (!rc) rc = tw_cons_rename_table(t, tb, &def, err);
         for (int i = 0; i < cat->nseqs && !rc; i++)
             if (!strcmp(cat->seqs[i]->owner, tb->name)) {
                 tw_seq q = *cat->seqs[i];
@@ -994,6 +1020,12 @@ static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
         for (int i = 0; i < def.npk; i++)
             if (pk[i] > col) pk[i]--;
         def.ncols = n - 1;
+        if (p->newtable) { /* CHECKs and FKs without the column */
+            def.nchecks = p->newtable->nchecks;
+            def.checks = p->newtable->checks;
+            def.nfks = p->newtable->nfks;
+            def.fks = p->newtable->fks;
+        }
         *wrote_cat = 1;
         if ((rc = tw_catalog_put_table(t, &def, err))) goto out;
         /* Indexes on the column go (as in PostgreSQL); the others are renumbered. */
@@ -1059,6 +1091,48 @@ static int exec_alter(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
         if (!(rc = tw_catalog_put_index(t, &x, err))) rc = tw_exec_build_index(t, tb, &x, err);
         goto out;
     }
+    case ALT_ADD_CHECK:
+    case ALT_ADD_FK:
+    case ALT_DROP_CONSTRAINT:
+        def.nchecks = p->newtable->nchecks;
+        def.checks = p->newtable->checks;
+        def.nfks = p->newtable->nfks;
+        def.fks = p->newtable->fks;
+        *wrote_cat = 1;
+        if (p->alter == ALT_DROP_CONSTRAINT && p->restart) { /* a UNIQUE constraint's index */
+            const tw_index *x = tw_catalog_index(cat, p->names[0]);
+            if (x && !(rc = tw_catalog_delete(t, x->name, err))) rc = tw_txn_drop_table(t, x->id, err);
+            goto out;
+        }
+        if ((rc = tw_catalog_put_table(t, &def, err)) || p->not_valid) goto out;
+        if (p->alter == ALT_ADD_CHECK)
+            rc = tw_check_validate(t, tb, p->checks[0], p->checknames[0], err);
+        else if (p->alter == ALT_ADD_FK)
+            rc = tw_fk_validate(t, &p->newtable->fks[p->newtable->nfks - 1], err);
+        goto out;
+    case ALT_COL_DEFAULT:
+    case ALT_COL_NOTNULL:
+    case ALT_COL_TYPE: {
+        int col = tw_table_column(tb, p->names[0]);
+        const tw_column *nc = &p->newtable->cols[0];
+        if (p->alter == ALT_COL_DEFAULT) {
+            cols[col].has_default = nc->has_default;
+            cols[col].defval = nc->defval;
+            cols[col].seqname = nc->seqname;
+            cols[col].nowfn = nc->nowfn;
+        } else if (p->alter == ALT_COL_NOTNULL) {
+            if (nc->notnull && !cols[col].notnull && (rc = tw_notnull_validate(t, tb, col, err)))
+                goto out;
+            cols[col].notnull = nc->notnull;
+        } else {
+            cols[col].type = nc->type;
+        }
+        *wrote_cat = 1;
+        rc = tw_catalog_put_table(t, &def, err);
+        goto out;
+    }
+    case ALT_MULTI:
+        break;
     }
     rc = tw_err_set(err, TWILL_ERROR, "XX000", "unknown ALTER TABLE action");
 out:
@@ -1075,6 +1149,7 @@ static int exec_truncate(tw_sql_stmt *st, tw_txn *t, tw_err *err) {
     for (int i = 0; i < p->nnames && !rc; i++) {
         const tw_table *tb = tw_catalog_table(cat, p->names[i]);
         if (!tb) continue;
+        if (tb->nrefby && (rc = tw_cons_truncate(tb, p->names, p->nnames, err))) break;
         rc = tw_txn_drop_table(t, tb->id, err);
         for (int k = 0; k < tb->nidx && !rc; k++) rc = tw_txn_drop_table(t, tb->idx[k]->id, err);
         if (!p->restart) continue;
@@ -1188,6 +1263,8 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
                 return tw_err_set(err, TWILL_ERROR, "42P01", "table \"%s\" does not exist",
                                   p->names[i]);
             }
+            if (tb->nrefby && (rc = tw_cons_drop_table(t, tb, p->names, p->nnames, p->cascade, err)))
+                return rc;
             *wrote_cat = 1;
             for (int k = 0; k < tb->nidx; k++) {
                 if ((rc = tw_catalog_delete(t, tb->idx[k]->name, err)) ||
@@ -1207,7 +1284,8 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
     case PL_TRUNCATE:
         return exec_truncate(st, t, err);
     case PL_ALTER_TABLE:
-        return exec_alter(st, t, wrote_cat, err);
+        if (p->alter == ALT_MULTI) return exec_alter_multi(st, t, wrote_cat, err);
+        return exec_alter(st, p, t, wrote_cat, err);
     case PL_CREATE_SEQ: {
         tw_seq q = *p->newseq;
         if (relation_exists(cat, q.name)) {
@@ -1250,6 +1328,13 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
                 return tw_err_set(err, TWILL_ERROR, "42704", "index \"%s\" does not exist",
                                   p->names[i]);
             }
+            for (int k = 0; x->table && k < x->table->nrefby; k++)
+                if (x->table->refby[k]->refidx == x)
+                    return tw_err_set(err, TWILL_ERROR, "2BP01",
+                                      "cannot drop index %s because constraint %s on table %s "
+                                      "requires it",
+                                      x->name, x->table->refby[k]->name,
+                                      x->table->refby[k]->table->name);
             *wrote_cat = 1;
             if ((rc = tw_catalog_delete(t, x->name, err)) ||
                 (rc = tw_txn_drop_table(t, x->id, err)))

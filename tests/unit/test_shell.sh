@@ -182,6 +182,76 @@ printf 'SELECT 1 AS one;\n\\q\nSELECT 2 AS two;\n' >"$tmp/quit.sql"
 run quit 0 "$TWILL" "$db" <"$tmp/quit.sql"
 grep -qF "two" "$tmp/out" && fail "quit: statements after \\q ran"
 
+# --- describe commands (psql 15's output for the same schema) -----------------------
+ddb="file://$tmp/ddb"
+run d-empty 1 "$TWILL" -q "$ddb" '\d'
+expect_grep d-empty "$tmp/err" "Did not find any relations."
+run d-setup 0 "$TWILL" -q "$ddb" \
+    "CREATE TABLE p (id int PRIMARY KEY, v numeric(5,2) NOT NULL CHECK (v > 0))" \
+    "CREATE SEQUENCE sq" \
+    "CREATE TABLE c (x int REFERENCES p ON DELETE CASCADE, y varchar(10), s serial)" \
+    "CREATE INDEX c_y_idx ON c (y, x)" "CREATE VIEW vv AS SELECT * FROM p"
+run d-list 0 "$TWILL" -q "$ddb" '\d'
+expect_out d-list <<'EOF'
+           List of relations
+ Schema |  Name   |   Type   |  Owner   
+--------+---------+----------+----------
+ public | c       | table    | postgres
+ public | c_s_seq | sequence | postgres
+ public | p       | table    | postgres
+ public | sq      | sequence | postgres
+ public | vv      | view     | postgres
+(5 rows)
+
+EOF
+run dt 0 "$TWILL" -q "$ddb" '\dt'
+expect_out dt <<'EOF'
+        List of relations
+ Schema | Name | Type  |  Owner   
+--------+------+-------+----------
+ public | c    | table | postgres
+ public | p    | table | postgres
+(2 rows)
+
+EOF
+run di 0 "$TWILL" -q "$ddb" '\di'
+expect_out di <<'EOF'
+              List of relations
+ Schema |  Name   | Type  |  Owner   | Table 
+--------+---------+-------+----------+-------
+ public | c_y_idx | index | postgres | c
+ public | p_pkey  | index | postgres | p
+(2 rows)
+
+EOF
+run dv 0 "$TWILL" -q "$ddb" '\dv vv'
+expect_grep dv "$tmp/out" " public | vv   | view | postgres"
+run ds 0 "$TWILL" -q "$ddb" '\ds'
+expect_grep ds "$tmp/out" " public | sq      | sequence | postgres"
+run d-table 0 "$TWILL" -q "$ddb" '\d c'
+expect_out d-table <<'EOF'
+                                   Table "public.c"
+ Column |         Type          | Collation | Nullable |           Default            
+--------+-----------------------+-----------+----------+------------------------------
+ x      | integer               |           |          | 
+ y      | character varying(10) |           |          | 
+ s      | integer               |           | not null | nextval('c_s_seq'::regclass)
+Indexes:
+    "c_y_idx" btree (y, x)
+Foreign-key constraints:
+    "c_x_fkey" FOREIGN KEY (x) REFERENCES p(id) ON DELETE CASCADE
+
+EOF
+run d-parent 0 "$TWILL" -q "$ddb" '\d p'
+expect_grep d-parent "$tmp/out" '    "p_pkey" PRIMARY KEY, btree (id)'
+expect_grep d-parent "$tmp/out" 'Check constraints:'
+expect_grep d-parent "$tmp/out" '    "p_v_check" CHECK (v > 0)'
+expect_grep d-parent "$tmp/out" '    TABLE "c" CONSTRAINT "c_x_fkey" FOREIGN KEY (x) REFERENCES p(id) ON DELETE CASCADE'
+run d-seq 0 "$TWILL" -q "$ddb" '\d sq'
+expect_grep d-seq "$tmp/out" ' bigint |     1 |       1 | 9223372036854775807 |         1 | no      |     1'
+run d-missing 1 "$TWILL" -q "$ddb" '\d nosuch'
+expect_grep d-missing "$tmp/err" 'Did not find any relation named "nosuch".'
+
 # --- interactive, through a pseudo-terminal (optional: needs script(1)) -------------
 if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1 </dev/null; then
     printf 'SELECT 40 + 2\n  AS answer;\n\\q\n' >"$tmp/tty.in"

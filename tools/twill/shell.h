@@ -38,6 +38,10 @@ int shell_run_sql(shell *sh, const char *sql, size_t len);
  * to stderr, after flushing stdout so that the two streams interleave in order. */
 void shell_report(const shell *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* psql's describe commands: \d [NAME], \dt, \di, \dv, \ds [NAME] (describe.c).
+ * Returns 0 on success, -1 after reporting a failure, 1 if cmd is not one of them. */
+int shell_describe(shell *sh, const char *cmd, const char *arg);
+
 /* Reports running out of memory and marks the shell fatally failed. */
 void shell_oom(shell *sh);
 

@@ -11,6 +11,8 @@ struct tf_table {
     int *right;
     char **cells; /* nrows * ncols, row-major; NULL is SQL NULL */
     size_t nrows, cap;
+    char *title;
+    int no_footer;
 };
 
 tf_table *tf_new(int ncols) {
@@ -36,6 +38,7 @@ void tf_free(tf_table *t) {
         for (int c = 0; c < t->ncols; c++) free(t->names[c]);
     free(t->names);
     free(t->right);
+    free(t->title);
     free(t);
 }
 
@@ -53,6 +56,16 @@ int tf_set_column(tf_table *t, int col, const char *name) {
     free(t->names[col]);
     t->names[col] = d;
     return 0;
+}
+
+int tf_set_title(tf_table *t, const char *title) {
+    free(t->title);
+    t->title = NULL;
+    return title && !(t->title = dup_str(title)) ? -1 : 0;
+}
+
+void tf_set_footer(tf_table *t, int footer) {
+    t->no_footer = !footer;
 }
 
 void tf_set_right(tf_table *t, int col, int right) {
@@ -190,6 +203,13 @@ int tf_print(const tf_table *t, FILE *out) {
         }
     }
 
+    /* Title: centered over the whole width (psql's print_aligned_text) */
+    if (t->title) {
+        size_t total = nc ? (size_t)(3 * nc - 1) : 0, tw = text_width(t->title);
+        for (int j = 0; j < nc; j++) total += w[j];
+        if (total > tw) pad(out, (total - tw) / 2);
+        fprintf(out, "%s\n", t->title);
+    }
     /* Header: names centered; the line keeps psql's trailing space. */
     if (nc > 0) {
         fputc(' ', out);
@@ -239,7 +259,7 @@ int tf_print(const tf_table *t, FILE *out) {
             fputc('\n', out);
         }
     }
-    fprintf(out, "(%zu %s)\n\n", t->nrows, t->nrows == 1 ? "row" : "rows");
+    if (!t->no_footer) fprintf(out, "(%zu %s)\n\n", t->nrows, t->nrows == 1 ? "row" : "rows");
     free(w);
     return ferror(out) ? -1 : 0;
 }

@@ -24,6 +24,11 @@ void tf_set_right(tf_table *t, int col, int right);
  * 0 on success, -1 when out of memory. */
 int tf_add_row(tf_table *t, const char *const *cells);
 size_t tf_rows(const tf_table *t);
+/* A title centered above the table (copied; NULL: none), as psql's describe commands
+ * print. 0 on success, -1 when out of memory. */
+int tf_set_title(tf_table *t, const char *title);
+/* Whether tf_print ends with psql's "(N rows)" footer and blank line (the default). */
+void tf_set_footer(tf_table *t, int footer);
 /* Prints the table and its footer. 0 on success, -1 when out of memory or when the
  * stream reports a write error. */
 int tf_print(const tf_table *t, FILE *out);

@@ -64,6 +64,10 @@ static void meta_help(const shell *sh) {
            "  \\timing [on|off]  toggle or set timing of statements (now %s)\n"
            "  \\?                show this list\n"
            "\n"
+           "Informational\n"
+           "  \\d [NAME]         list tables, views and sequences, or describe NAME\n"
+           "  \\dt, \\di, \\dv, \\ds [NAME]  list tables, indexes, views, sequences\n"
+           "\n"
            "Statements end with ';' and may span lines. Errors show the SQLSTATE.\n",
            sh->timing ? "on" : "off");
 }
@@ -119,6 +123,10 @@ static int run_meta(shell *sh, const char *line) {
         sh->timing = v;
         printf("Timing is %s.\n", v ? "on" : "off");
         return 0;
+    }
+    if (cmd[0] == 'd') {
+        int rc = shell_describe(sh, cmd, n >= 1 ? arg : NULL);
+        if (rc <= 0) return rc;
     }
     shell_report(sh, "invalid command \\%s\nTry \\? for help.\n", cmd);
     sh->errors++;
