@@ -50,6 +50,7 @@ static void usage(FILE *out) {
                  "\n"
                  "Meta-commands (on a line of their own):\n"
                  "  \\timing [on|off]  toggle or set printing each statement's time\n"
+                 "  \\d [NAME]         list relations, or describe one (also \\dt \\di \\dv \\ds)\n"
                  "  \\q                quit\n"
                  "  \\?                list the meta-commands\n"
                  "\n"
