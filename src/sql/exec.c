@@ -1677,6 +1677,18 @@ static int node_next_raw(tw_run *r, const tw_pnode *n, const tw_val **row, tw_er
         return scan_next(r, n, NULL, row, err);
     case PN_RECURSIVE:
         return recursive_next(r, n, s, row, err);
+    case PN_VALUES: {
+        if (s->pos >= (size_t)n->nvrows) return TWILL_DONE;
+        if (!s->out && !(s->out = calloc((size_t)(n->ncols ? n->ncols : 1), sizeof(tw_val))))
+            return nomem(err);
+        tw_evalctx c = ctx_of(r, n->slot, NULL);
+        for (int i = 0; i < n->ncols; i++)
+            if ((rc = tw_eval(n->vals[s->pos * (size_t)n->ncols + (size_t)i], &c, &s->out[i], err)))
+                return rc;
+        s->pos++;
+        *row = s->out;
+        return TWILL_ROW;
+    }
     case PN_UNIQUE:
         for (;;) {
             rc = node_next(r, n->child, row, err);

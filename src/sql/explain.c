@@ -526,6 +526,10 @@ static void node(xout *x, const tw_pnode *n, int level, const rctx *above) {
     case PN_UNIQUE:
         pass_through(x, n, level, "Unique");
         return;
+    case PN_VALUES:
+        title(x, level, "Values Scan (%d row%s)", n->nvrows, n->nvrows == 1 ? "" : "s");
+        actual(x, n);
+        return;
     case PN_WINDOW:
         pass_through(x, n, level, "WindowAgg");
         return;

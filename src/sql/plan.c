@@ -2793,8 +2793,8 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     char *name = raw ? lower_dup(c, raw) : NULL;
     if (!name) return raw ? nomem(c) : notsup(c, f->location, "this function call is not supported");
-    int unnest = !strcmp(name, "unnest");
-    if (strcmp(name, "generate_series") && !unnest)
+    int unnest = !strcmp(name, "unnest"), ancestors = !strcmp(name, "pg_partition_ancestors");
+    if (strcmp(name, "generate_series") && !unnest && !ancestors)
         return notsup(c, f->location, "function %s() in FROM is not supported", name);
     if (f->agg_star || f->agg_distinct || f->over)
         return aerr(c, f->location, "42883", "function %s does not exist", name);
@@ -2807,7 +2807,15 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
         at[i] = srf->args[i]->type;
     }
     int amb = 0, ty = TY_UNKNOWN;
-    if (unnest) {
+    if (ancestors) {
+        /* Twill has no partitioned tables, and for any other relation PostgreSQL's
+         * pg_partition_ancestors(regclass) returns no rows (psql's \d asks it) */
+        if (n != 1)
+            return aerr(c, f->location, "42883", "function pg_partition_ancestors does not exist");
+        srf->kind = TW_SRF_EMPTY;
+        ty = TY_INT8;
+        n = 0;
+    } else if (unnest) {
         /* unnest(array): its elements (one array argument only) */
         if (n != 1) return notsup(c, f->location, "unnest() of %d arrays is not supported", n);
         if (at[0].ty == TY_UNKNOWN)
@@ -2877,7 +2885,8 @@ static int is_srf_call(const Node *n) {
     if (!n || n->node_case != N_(FUNC_CALL)) return 0;
     const PgQuery__FuncCall *f = n->func_call;
     const char *nm = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
-    return nm && (!strcasecmp(nm, "generate_series") || !strcasecmp(nm, "unnest"));
+    return nm && (!strcasecmp(nm, "generate_series") || !strcasecmp(nm, "unnest") ||
+                  !strcasecmp(nm, "pg_partition_ancestors"));
 }
 
 /* SELECT generate_series(...) [AS x], ... [FROM ...]: the call becomes the last FROM item
@@ -2925,7 +2934,9 @@ static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectSt
         return nomem(c);
     static const char TNAME[] = " select-list function";
     const char *fnm = str_of(rt->val->func_call->funcname[rt->val->func_call->n_funcname - 1]);
-    const char *CNAME = fnm && !strcasecmp(fnm, "unnest") ? "unnest" : "generate_series";
+    const char *CNAME = fnm && !strcasecmp(fnm, "unnest")                   ? "unnest"
+                        : fnm && !strcasecmp(fnm, "pg_partition_ancestors") ? "pg_partition_ancestors"
+                                                                            : "generate_series";
     *al = (PgQuery__Alias)PG_QUERY__ALIAS__INIT;
     al->aliasname = (char *)TNAME;
     al->n_colnames = 1;
@@ -3674,6 +3685,56 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     return TWILL_OK;
 }
 
+/* VALUES (...), (...) as a query (alone, in FROM, in a set operation): each column
+ * takes the common type of its values, as PostgreSQL resolves it; columns are named
+ * column1, column2, ... */
+static int plan_values(actx *c, PgQuery__SelectStmt *s) {
+    tw_plan *p = c->p;
+    if (s->n_sort_clause || s->limit_count || s->limit_offset)
+        return notsup(c, -1, "ORDER BY, LIMIT and OFFSET on a bare VALUES are not supported");
+    int nr = (int)s->n_values_lists, nc = -1, rc;
+    for (int r = 0; r < nr; r++) {
+        const Node *l = s->values_lists[r];
+        int n = l->node_case == N_(LIST) ? (int)l->list->n_items : -1;
+        if (n < 0) return notsup(c, -1, "malformed VALUES");
+        if (nc >= 0 && n != nc)
+            return aerr(c, -1, "42601", "VALUES lists must all be the same length");
+        nc = n;
+    }
+    c->nsc = 0;
+    c->width = 0;
+    tw_expr **vals = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(nr * nc + 1));
+    tw_expr **col = tw_arena_alloc(c->a, sizeof(tw_expr *) * (size_t)(nr + 1));
+    char **names = tw_arena_alloc(c->a, sizeof(char *) * (size_t)(nc + 1));
+    tw_sqltype *types = tw_arena_alloc(c->a, sizeof(tw_sqltype) * (size_t)(nc + 1));
+    if (!vals || !col || !names || !types) return nomem(c);
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < nc; k++) {
+            Node *v = s->values_lists[r]->list->items[k];
+            if (v->node_case == N_(SET_TO_DEFAULT))
+                return aerr(c, -1, "42601", "DEFAULT is not allowed in this context");
+            if ((rc = cx(c, v, &vals[r * nc + k]))) return rc;
+        }
+    for (int k = 0; k < nc; k++) {
+        for (int r = 0; r < nr; r++) col[r] = vals[r * nc + k];
+        if ((rc = unify_results(c, col, nr, -1, &types[k]))) return rc;
+        for (int r = 0; r < nr; r++) vals[r * nc + k] = col[r];
+        char nm[24];
+        snprintf(nm, sizeof nm, "column%d", k + 1);
+        if (!(names[k] = tw_arena_strndup(c->a, nm, strlen(nm)))) return nomem(c);
+    }
+    tw_pnode *vn = mk_node(c, PN_VALUES, NULL);
+    if (!vn) return nomem(c);
+    vn->nvrows = nr;
+    vn->vals = vals;
+    vn->ncols = nc;
+    p->root = vn;
+    p->ncols = nc;
+    p->colnames = names;
+    p->coltypes = types;
+    return TWILL_OK;
+}
+
 static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
     int rc;
     /* aggregation state is per query level */
@@ -3703,7 +3764,7 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
     }
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) return plan_setop(c, s);
     tw_plan *p = c->p;
-    if (s->n_values_lists) return notsup(c, -1, "VALUES as a query is not supported");
+    if (s->n_values_lists) return plan_values(c, s);
     if (s->with_clause) return notsup(c, -1, "WITH queries are not supported");
     if (s->into_clause) return notsup(c, -1, "SELECT INTO is not supported");
     int distinct = s->n_distinct_clause > 0;

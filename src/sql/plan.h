@@ -78,7 +78,8 @@ enum {
     PN_SETOP,
     PN_RECURSIVE,
     PN_WINDOW,
-    PN_UNIQUE /* DISTINCT ON: the first of each run of rows equal on keys (child sorted) */
+    PN_UNIQUE, /* DISTINCT ON: the first of each run of rows equal on keys (child sorted) */
+    PN_VALUES  /* VALUES (...), (...) as a query: nvrows rows of ncols expressions (vals) */
 };
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
@@ -185,6 +186,8 @@ typedef struct tw_pnode {
     /* WINDOW: output row = the win_in input columns, then one value per window function;
      * wexprs (window keys and function arguments) are evaluated over the input row */
     int win_in, nwfns, nwspecs, nwexprs;
+    int nvrows;      /* VALUES */
+    tw_expr **vals;  /* VALUES: row-major, nvrows × ncols */
     tw_winfn *wfns;
     tw_winspec *wspecs;
     tw_expr **wexprs;

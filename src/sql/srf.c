@@ -57,8 +57,9 @@ static int zero_step(tw_err *err) {
 }
 
 int tw_srf_start(const tw_srf *f, const tw_val *args, tw_srf_state *st, tw_err *err) {
-    st->done = 0;
+    st->done = f->kind == TW_SRF_EMPTY;
     st->ord = 0;
+    if (st->done) return TWILL_OK;
     for (int i = 0; i < f->nargs; i++)
         if (args[i].k == VK_NULL) {
             st->done = 1;

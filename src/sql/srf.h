@@ -15,6 +15,8 @@
 enum { TW_SRF_INT, TW_SRF_NUM, TW_SRF_TS };
 /* unnest(array): one argument, the array's elements in order (array.h). */
 enum { TW_SRF_UNNEST = TW_SRF_TS + 1 };
+/* pg_partition_ancestors(rel): no rows (no relation here is a partition) */
+enum { TW_SRF_EMPTY = TW_SRF_UNNEST + 1 };
 
 typedef struct tw_srf {
     uint8_t kind;
