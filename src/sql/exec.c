@@ -550,8 +550,7 @@ static int vrel_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row
 }
 
 /* A function in FROM: its arguments evaluated at (re)start, then one value per row. */
-static int srf_scan_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row,
-                         tw_err *err) {
+static int srf_scan_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **row, tw_err *err) {
     tw_val *jrow = r->jrows[n->slot];
     tw_evalctx c = ctx_of(r, n->slot, jrow);
     int rc;
@@ -1250,13 +1249,13 @@ static int hash_build(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
             if (!nr || !nk || !nl || !nh) return nomem(err);
             cap = s->caprows = nc;
         }
-        uint8_t *kb = tw_arena_alloc(&s->gmem, r->b3.len ? r->b3.len : 1);
+        uint8_t *kb = null ? NULL : tw_arena_alloc(&s->gmem, r->b3.len ? r->b3.len : 1);
         tw_val *copy = row_copy(row + in->coloff, w);
-        if (!kb || !copy) {
+        if ((!kb && !null) || !copy) {
             free(copy);
             return nomem(err);
         }
-        memcpy(kb, r->b3.p, r->b3.len);
+        if (kb) memcpy(kb, r->b3.p, r->b3.len);
         s->rows[s->nrows] = copy;
         s->hkey[s->nrows] = kb;
         s->hklen[s->nrows] = r->b3.len;
@@ -1271,7 +1270,7 @@ static int hash_build(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
     if (!s->hbucket || !s->hnext) return nomem(err);
     for (size_t i = 0; i < nb; i++) s->hbucket[i] = NO_ROW;
     for (size_t i = s->nrows; i-- > 0;) { /* chains in scan order, as a nested loop meets them */
-        if (!s->hkey[i]) continue;      /* a NULL key (FULL JOIN): in no chain */
+        if (!s->hkey[i]) continue;        /* a NULL key (FULL JOIN): in no chain */
         size_t b = s->hhash[i] & (nb - 1);
         s->hnext[i] = s->hbucket[b];
         s->hbucket[b] = i;
@@ -1399,8 +1398,8 @@ static int win_compute(const tw_pnode *wn, const tw_winfn *f, tw_val **rows, siz
         size_t gs = ps; /* current peer group rows[gs, ge) */
         while (gs < pe) {
             size_t ge = gs + 1;
-            while (ge < pe && (sp->norder == 0 ||
-                               !cmp_rows(&rows[gs], &rows[ge], (void *)&peer->node)))
+            while (ge < pe &&
+                   (sp->norder == 0 || !cmp_rows(&rows[gs], &rows[ge], (void *)&peer->node)))
                 ge++;
             if (sp->norder == 0) ge = pe;
             dense++;
@@ -1419,7 +1418,9 @@ static int win_compute(const tw_pnode *wn, const tw_winfn *f, tw_val **rows, siz
                 tw_val *o = &rows[i][out];
                 const tw_val *a = f->nargs ? &rows[i][xoff + f->argoff] : NULL;
                 int64_t pos = (int64_t)(i - ps);
-                size_t fend = sp->frame == TW_FRAME_ALL ? pe : sp->frame == TW_FRAME_PEERS ? ge : i + 1;
+                size_t fend = sp->frame == TW_FRAME_ALL     ? pe
+                              : sp->frame == TW_FRAME_PEERS ? ge
+                                                            : i + 1;
                 int rc = TWILL_OK;
                 switch (f->fn) {
                 case TW_WF_ROW_NUMBER:
@@ -1491,7 +1492,8 @@ static int win_compute(const tw_pnode *wn, const tw_winfn *f, tw_val **rows, siz
                     break;
                 }
                 case TW_WF_AGG:
-                    if (sp->frame == TW_FRAME_ROWS && (rc = agg_accum(&f->agg, &acc, a ? a : &rows[i][0], mem, err)))
+                    if (sp->frame == TW_FRAME_ROWS &&
+                        (rc = agg_accum(&f->agg, &acc, a ? a : &rows[i][0], mem, err)))
                         return rc;
                     rc = agg_result(&f->agg, &acc, o, err);
                     break;
