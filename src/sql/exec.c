@@ -2319,7 +2319,8 @@ static int run_update_delete(tw_run *r, int64_t *changes, tw_err *err) {
         curkey ck;
         tw_arena_reset(&r->arenas[0]);
         uint64_t t0 = r->an ? an_begin(r, p->scan) : 0;
-        rc = p->dmljoin ? node_next(r, p->scan, &row, err) : scan_next(r, p->scan, &ck, &row, err);
+        rc = p->dmljoin ? node_next_raw(r, p->scan, &row, err) /* counted here */
+                        : scan_next(r, p->scan, &ck, &row, err);
         if (r->an) an_end(r, p->scan, t0, rc);
         if (rc == TWILL_DONE) {
             rc = TWILL_OK;
