@@ -718,13 +718,20 @@ static void gen_namespace(gen *g) {
     EMIT(g, V_I(TW_PGCAT_NSP_INFO), V_T("information_schema"), V_I(TW_PGCAT_ROLE), V_N);
 }
 
-static void class_row(gen *g, uint32_t oid, const char *name, uint32_t nsp, char kind,
-                      uint32_t am, int natts, int hasindex) {
+/* checks: relchecks (CHECK constraints); triggers: relhastriggers (foreign keys on either
+ * side, which psql's \d looks for) */
+static void class_row_cons(gen *g, uint32_t oid, const char *name, uint32_t nsp, char kind,
+                           uint32_t am, int natts, int hasindex, int checks, int triggers) {
     EMIT(g, V_I(oid), V_T(name), V_I(nsp), V_I(0), V_I(0), V_I(TW_PGCAT_ROLE), V_I(am),
          V_I(kind == 'v' ? 0 : oid), V_I(0), V_I(0), V_F(-1), V_I(0), V_I(0), V_B(hasindex),
-         V_B(0), V_C('p'), V_C(kind), V_I(natts), V_I(0), V_B(kind == 'v'), V_B(0), V_B(0),
-         V_B(0), V_B(0), V_B(1), V_C(kind == 'r' ? 'd' : 'n'), V_B(0), V_I(0), V_I(0), V_I(0),
+         V_B(0), V_C('p'), V_C(kind), V_I(natts), V_I(checks), V_B(kind == 'v'), V_B(triggers),
+         V_B(0), V_B(0), V_B(0), V_B(1), V_C(kind == 'r' ? 'd' : 'n'), V_B(0), V_I(0), V_I(0), V_I(0),
          V_N, V_N, V_N);
+}
+
+static void class_row(gen *g, uint32_t oid, const char *name, uint32_t nsp, char kind,
+                      uint32_t am, int natts, int hasindex) {
+    class_row_cons(g, oid, name, nsp, kind, am, natts, hasindex, 0, 0);
 }
 
 static void gen_class(gen *g) {
@@ -732,8 +739,8 @@ static void gen_class(gen *g) {
     char nm[300];
     for (int i = 0; i < c->ntables; i++) {
         const tw_table *t = c->tables[i];
-        class_row(g, tw_pgcat_table_oid(t), t->name, TW_PGCAT_NSP_PUBLIC, 'r', 2, t->ncols,
-                  t->npk > 0 || t->nidx > 0);
+        class_row_cons(g, tw_pgcat_table_oid(t), t->name, TW_PGCAT_NSP_PUBLIC, 'r', 2, t->ncols,
+                       t->npk > 0 || t->nidx > 0, t->nchecks, t->nfks > 0 || t->nrefby > 0);
         if (t->npk) {
             pkey_name(t, nm, sizeof nm);
             class_row(g, tw_pgcat_pkey_oid(t), nm, TW_PGCAT_NSP_PUBLIC, 'i', 403, t->npk, 0);

@@ -149,6 +149,17 @@ static void test_fk(tw_sql_session *s) {
     EXEC_ERR(s, "INSERT INTO c VALUES (1, 10, 10, 11)", "23503");
     EXEC_OK(s, "INSERT INTO c VALUES (1, 10, NULL, 11)"); /* MATCH SIMPLE: a NULL skips */
     QUERY(s, "SELECT x, y, z, w FROM c ORDER BY z", "1|10|10|100\n1|10|NULL|11");
+    /* pg_catalog: what psql's \d reads */
+    QUERY(s,
+          "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+          "'c'::regclass ORDER BY 1",
+          "c_x_fkey|f|FOREIGN KEY (x) REFERENCES p(id)\nc_y_fkey|f|FOREIGN KEY (y) REFERENCES "
+          "p(u)\nc_z_w_fkey|f|FOREIGN KEY (z, w) REFERENCES p(u, v)");
+    QUERY(s, "SELECT relname, relchecks, relhastriggers FROM pg_class WHERE relname IN ('k', 'p') "
+             "ORDER BY 1",
+          "k|3|f\np|0|t");
+    QUERY(s, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'k_check'",
+          "CHECK (x + y < 10)");
     /* bad definitions */
     EXEC_ERR(s, "CREATE TABLE bad (x int REFERENCES p(v))", "42830");
     EXEC_ERR(s, "CREATE TABLE bad (x int REFERENCES nothere)", "42P01");
