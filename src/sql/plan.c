@@ -5299,11 +5299,7 @@ static int plan_drop_column_cons(actx *c, tw_table *t, int col) {
             return nomem(c);
         if ((rc = plan_table_checks(c, t))) return rc;
         for (int i = 0; i < p->nchecks; i++) {
-            int first = -1, n = 0, uses = 0;
-            (void)first;
-            (void)n;
-            uses = expr_uses_col(p->checks[i], col);
-            if (uses) continue;
+            if (expr_uses_col(p->checks[i], col)) continue;
             for (int k = 0; k < t->nchecks; k++)
                 if (!strcmp(t->checks[k].name, p->checknames[i])) nt->checks[nt->nchecks++] = t->checks[k];
         }
