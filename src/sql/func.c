@@ -6,9 +6,9 @@
 #include <string.h>
 
 /* Every module's table; add a module here and its extern in func.h. */
-static const tw_func *const modules[] = {tw_funcs_string, tw_funcs_math,  tw_funcs_datetime,
-                                          tw_funcs_uuid,   tw_funcs_json,  tw_funcs_array, tw_funcs_catalog,
-                                          tw_funcs_regex};
+static const tw_func *const modules[] = {tw_funcs_string,  tw_funcs_uuid, tw_funcs_json,
+                                         tw_funcs_array,   tw_funcs_math, tw_funcs_datetime,
+                                         tw_funcs_catalog, tw_funcs_regex};
 
 #define NMODULES (sizeof modules / sizeof modules[0])
 

@@ -71,18 +71,8 @@ extern const tw_func tw_funcs_datetime[];
 /* GREATEST / LEAST (MinMaxExpr): not callable by name; the analyzer unifies the
  * arguments to one type and builds an EX_CALL to one of these. */
 extern const tw_func tw_func_greatest, tw_func_least;
-extern const tw_func tw_funcs_uuid[]; /* uuid.c */
-extern const tw_func tw_funcs_json[]; /* json.c */
-extern const tw_func tw_funcs_array[]; /* array.c */
-
-extern const tw_func tw_funcs_math[];
-extern const tw_func tw_funcs_datetime[];
-
-/* GREATEST / LEAST (MinMaxExpr): not callable by name; the analyzer unifies the
- * arguments to one type and builds an EX_CALL to one of these. */
-extern const tw_func tw_func_greatest, tw_func_least;
-extern const tw_func tw_funcs_uuid[]; /* uuid.c */
-extern const tw_func tw_funcs_json[]; /* json.c */
+extern const tw_func tw_funcs_uuid[];  /* uuid.c */
+extern const tw_func tw_funcs_json[];  /* json.c */
 extern const tw_func tw_funcs_array[]; /* array.c */
 
 /* 1 if some function of this name is registered. */
