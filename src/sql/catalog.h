@@ -54,8 +54,13 @@ typedef struct tw_check {
 } tw_check;
 
 /* FK actions, PostgreSQL's letters (pg_constraint.confdeltype). */
-enum { TW_FK_NOACTION = 'a', TW_FK_RESTRICT = 'r', TW_FK_CASCADE = 'c', TW_FK_SETNULL = 'n',
-       TW_FK_SETDEFAULT = 'd' };
+enum {
+    TW_FK_NOACTION = 'a',
+    TW_FK_RESTRICT = 'r',
+    TW_FK_CASCADE = 'c',
+    TW_FK_SETNULL = 'n',
+    TW_FK_SETDEFAULT = 'd'
+};
 
 /* A FOREIGN KEY of `table` (the referencing side). Stored: name, referenced table and
  * column names, actions. Resolved at load: ref (NULL when missing), refcols, and the

@@ -72,7 +72,8 @@ int tw_cons_check_text(const char *s, size_t len, size_t i, size_t *start, size_
                     i++;
                 }
             }
-        } else if (ch == '$' && (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))) {
+        } else if (ch == '$' &&
+                   (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))) {
             size_t k = i + 1;
             while (k < len && (isalpha((unsigned char)s[k]) || s[k] == '_' ||
                                (k > i + 1 && isdigit((unsigned char)s[k]))))
@@ -557,8 +558,8 @@ static int cascade_update(tw_fkq *q, tw_txn *txn, const tw_table *t, const uint8
     }
     int moved = newpk->len != pklen || memcmp(newpk->p, pk, pklen);
     if (moved) {
-        if ((rc = tw_txn_get(txn, t->id, newpk->p, newpk->len, TW_READ_OWN_CURRENT, &q->val,
-                             &found, err)))
+        if ((rc = tw_txn_get(txn, t->id, newpk->p, newpk->len, TW_READ_OWN_CURRENT, &q->val, &found,
+                             err)))
             return rc;
         if (found) {
             char nm[300];
@@ -581,8 +582,7 @@ static int cascade_update(tw_fkq *q, tw_txn *txn, const tw_table *t, const uint8
                 return rc;
             if (found) return dup_key(x->name, err);
         }
-        if ((rc = tw_txn_put(txn, x->id, q->k2.p, q->k2.len, newpk->p, newpk->len, err)))
-            return rc;
+        if ((rc = tw_txn_put(txn, x->id, q->k2.p, q->k2.len, newpk->p, newpk->len, err))) return rc;
     }
     tw_buf_reset(&q->rec);
     if (tw_row_encode(&q->rec, nrow, t->kinds, t->ncols)) return nomem(err);
@@ -692,8 +692,7 @@ int tw_fkq_run(tw_fkq *q, tw_txn *txn, tw_err *err) {
         const int *kc = it.side == 'c' ? f->cols : f->refcols;
         for (int i = 0; i < f->ncols; i++) kinds[i] = kt->kinds[kc[i]];
         if ((rc = tw_row_decode(copy, it.len, vals, kinds, f->ncols, err))) break;
-        if (it.len2 &&
-            (rc = tw_row_decode(copy + it.len, it.len2, nvals, kinds, f->ncols, err)))
+        if (it.len2 && (rc = tw_row_decode(copy + it.len, it.len2, nvals, kinds, f->ncols, err)))
             break;
         if (it.side == 'c') {
             int found;

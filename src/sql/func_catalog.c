@@ -48,8 +48,7 @@ static int fn_current_schemas(const tw_val *a, int n, tw_evalctx *c, tw_val *out
     return text_out(c, a[0].i ? "{pg_catalog,public}" : "{public}", out, err);
 }
 
-static int fn_current_database(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
-                               tw_err *err) {
+static int fn_current_database(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)a, (void)n;
     return text_out(c, TW_PGCAT_DATABASE, out, err);
 }
@@ -220,8 +219,7 @@ static int fn_regclassout(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw
         snprintf(num, sizeof num, "%lld", (long long)a[0].i);
         rc = tw_buf_append(&b, num, strlen(num));
     } else {
-        rc = (o.nsp == TW_PGCAT_NSP_INFO &&
-              tw_buf_append(&b, "information_schema.", 19)) ||
+        rc = (o.nsp == TW_PGCAT_NSP_INFO && tw_buf_append(&b, "information_schema.", 19)) ||
              put_ident(&b, name);
     }
     if (rc) {
@@ -332,15 +330,14 @@ static int fn_regprocout(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_
 
 /* ---- definitions ---- */
 
-static int fn_table_is_visible(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
-                               tw_err *err) {
+static int fn_table_is_visible(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)n;
     if (!c->cat) return no_catalog(err);
     tw_pgcat_obj o;
     tw_pgcat_find_oid(c->cat, (uint64_t)a[0].i, &o);
     *out = (tw_val){.k = VK_BOOL,
-                    .i = o.kind != PGCAT_NONE && (o.nsp == TW_PGCAT_NSP_PUBLIC ||
-                                                  o.nsp == TW_PGCAT_NSP_CATALOG)};
+                    .i = o.kind != PGCAT_NONE &&
+                         (o.nsp == TW_PGCAT_NSP_PUBLIC || o.nsp == TW_PGCAT_NSP_CATALOG)};
     return TWILL_OK;
 }
 
@@ -389,14 +386,12 @@ static int fn_arg0(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *e
     return TWILL_OK;
 }
 
-static int fn_encoding_to_char(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
-                               tw_err *err) {
+static int fn_encoding_to_char(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)n;
     return text_out(c, a[0].i == 6 ? "UTF8" : a[0].i == 0 ? "SQL_ASCII" : "", out, err);
 }
 
-static int fn_serial_sequence(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
-                              tw_err *err) {
+static int fn_serial_sequence(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)n;
     if (!c->cat) return no_catalog(err);
     char parts[2][256], col[256];
@@ -413,8 +408,8 @@ static int fn_serial_sequence(const tw_val *a, int n, tw_evalctx *c, tw_val *out
                           parts[np - 1]);
     int k = tw_table_column(o.table, col);
     if (k < 0)
-        return tw_err_set(err, TWILL_ERROR, "42703", "column \"%s\" of relation \"%s\" does not exist",
-                          col, o.table->name);
+        return tw_err_set(err, TWILL_ERROR, "42703",
+                          "column \"%s\" of relation \"%s\" does not exist", col, o.table->name);
     const tw_column *cd = &o.table->cols[k];
     if (cd->has_default != TW_DEF_SEQ || !cd->seqname) return *out = (tw_val){.k = VK_NULL}, 0;
     tw_buf b = {0};
@@ -462,8 +457,7 @@ static const char *letter_name(char l) {
     }
 }
 
-static int fn_function_arguments(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
-                                 tw_err *err) {
+static int fn_function_arguments(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     (void)n;
     const tw_func *f = proc_by_oid(a[0].i);
     if (!f) return *out = (tw_val){.k = VK_NULL}, TWILL_OK;
@@ -570,8 +564,9 @@ static int fn_array_position(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
         pos++;
         int isnull = !quoted && el.len == 4 && !memcmp(el.p, "NULL", 4);
         if (pos < start || rc) continue;
-        if (a[1].k == VK_NULL ? isnull
-                              : !isnull && el.len == a[1].n && (!el.len || !memcmp(el.p, a[1].s, el.len))) {
+        if (a[1].k == VK_NULL
+                ? isnull
+                : !isnull && el.len == a[1].n && (!el.len || !memcmp(el.p, a[1].s, el.len))) {
             *out = (tw_val){.k = VK_INT, .i = pos};
             break;
         }
@@ -580,8 +575,7 @@ static int fn_array_position(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
     return rc ? oom(err) : TWILL_OK;
 }
 
-static int fn_array_to_string_ns(const tw_val *a, int n, tw_evalctx *c, tw_val *out,
-                                 tw_err *err) {
+static int fn_array_to_string_ns(const tw_val *a, int n, tw_evalctx *c, tw_val *out, tw_err *err) {
     if (a[0].k == VK_NULL || a[1].k == VK_NULL) return *out = (tw_val){.k = VK_NULL}, TWILL_OK;
     return fn_array_to_string(a, n, c, out, err);
 }
@@ -687,7 +681,8 @@ static int regex_match(const tw_val *a, int icase, int negate, tw_val *out, tw_e
     subj[a[0].n] = 0;
     int rc = TWILL_OK;
     if (strlen(pat) != a[1].n || strlen(subj) != a[0].n) {
-        rc = tw_err_set(err, TWILL_ERROR, "22021", "invalid byte sequence for encoding \"UTF8\": 0x00");
+        rc = tw_err_set(err, TWILL_ERROR, "22021",
+                        "invalid byte sequence for encoding \"UTF8\": 0x00");
     } else {
         regex_t re;
         int e = regcomp(&re, pat, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));

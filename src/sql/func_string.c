@@ -643,7 +643,7 @@ const tw_func tw_funcs_string[] = {
     {"strpos", "tt", TY_INT4, TW_FN_STRICT, fn_strpos},
     {"position", "tt", TY_INT4, TW_FN_STRICT, fn_strpos}, /* position(sub IN s) = (s, sub) */
     {"replace", "ttt", TY_TEXT, TW_FN_STRICT, fn_replace},
-    {"concat", "aa*", TY_TEXT, 0, fn_concat},      /* VARIADIC: at least one argument */
+    {"concat", "aa*", TY_TEXT, 0, fn_concat}, /* VARIADIC: at least one argument */
     {"concat_ws", "taa*", TY_TEXT, 0, fn_concat_ws},
     {"left", "ti", TY_TEXT, TW_FN_STRICT, fn_left},
     {"right", "ti", TY_TEXT, TW_FN_STRICT, fn_right},

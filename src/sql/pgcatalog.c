@@ -599,11 +599,20 @@ uint32_t tw_pgcat_type_by_name(const char *name) {
     static const struct {
         const char *n;
         uint32_t oid;
-    } alias[] = {{"int", 23},      {"integer", 23}, {"smallint", 21}, {"bigint", 20},
-                 {"boolean", 16},  {"real", 700},   {"float", 701},   {"decimal", 1700},
-                 {"character", 1042}, {"character varying", 1043},
-                 {"double precision", 701}, {"timestamp without time zone", 1114},
-                 {"timestamp with time zone", 1184}, {"\"char\"", 18}};
+    } alias[] = {{"int", 23},
+                 {"integer", 23},
+                 {"smallint", 21},
+                 {"bigint", 20},
+                 {"boolean", 16},
+                 {"real", 700},
+                 {"float", 701},
+                 {"decimal", 1700},
+                 {"character", 1042},
+                 {"character varying", 1043},
+                 {"double precision", 701},
+                 {"timestamp without time zone", 1114},
+                 {"timestamp with time zone", 1184},
+                 {"\"char\"", 18}};
     for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
         if (!strcmp(alias[i].n, name)) return alias[i].oid;
     const char *s = name;
@@ -649,7 +658,8 @@ static int emit(gen *g, const tw_val *v, int n) {
         int braced = v[i].n && v[i].s[0] == '{';
         size_t o = 0;
         if (!braced) txt[o++] = '{';
-        for (size_t k = 0; k < v[i].n; k++) txt[o++] = !braced && v[i].s[k] == ' ' ? ',' : v[i].s[k];
+        for (size_t k = 0; k < v[i].n; k++)
+            txt[o++] = !braced && v[i].s[k] == ' ' ? ',' : v[i].s[k];
         if (!braced) txt[o++] = '}';
         if (tw_array_parse(txt, o, g->def->cols[i].type.mod, &g->mem, &conv[i], g->err)) {
             g->failed = 1;
@@ -700,8 +710,7 @@ static void intvec(char *buf, size_t cap, const int *cols, int n, int braces) {
     size_t o = 0;
     if (braces && o < cap) buf[o++] = '{';
     for (int i = 0; i < n && o + 12 < cap; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%s%d", i ? (braces ? "," : " ") : "",
-                              cols[i] + 1);
+        o += (size_t)snprintf(buf + o, cap - o, "%s%d", i ? (braces ? "," : " ") : "", cols[i] + 1);
     if (braces && o + 1 < cap) buf[o++] = '}';
     buf[o < cap ? o : cap - 1] = 0;
 }
@@ -723,14 +732,14 @@ static void gen_namespace(gen *g) {
 static void class_row_cons(gen *g, uint32_t oid, const char *name, uint32_t nsp, char kind,
                            uint32_t am, int natts, int hasindex, int checks, int triggers) {
     EMIT(g, V_I(oid), V_T(name), V_I(nsp), V_I(0), V_I(0), V_I(TW_PGCAT_ROLE), V_I(am),
-         V_I(kind == 'v' ? 0 : oid), V_I(0), V_I(0), V_F(-1), V_I(0), V_I(0), V_B(hasindex),
-         V_B(0), V_C('p'), V_C(kind), V_I(natts), V_I(checks), V_B(kind == 'v'), V_B(triggers),
-         V_B(0), V_B(0), V_B(0), V_B(1), V_C(kind == 'r' ? 'd' : 'n'), V_B(0), V_I(0), V_I(0), V_I(0),
-         V_N, V_N, V_N);
+         V_I(kind == 'v' ? 0 : oid), V_I(0), V_I(0), V_F(-1), V_I(0), V_I(0), V_B(hasindex), V_B(0),
+         V_C('p'), V_C(kind), V_I(natts), V_I(checks), V_B(kind == 'v'), V_B(triggers), V_B(0),
+         V_B(0), V_B(0), V_B(1), V_C(kind == 'r' ? 'd' : 'n'), V_B(0), V_I(0), V_I(0), V_I(0), V_N,
+         V_N, V_N);
 }
 
-static void class_row(gen *g, uint32_t oid, const char *name, uint32_t nsp, char kind,
-                      uint32_t am, int natts, int hasindex) {
+static void class_row(gen *g, uint32_t oid, const char *name, uint32_t nsp, char kind, uint32_t am,
+                      int natts, int hasindex) {
     class_row_cons(g, oid, name, nsp, kind, am, natts, hasindex, 0, 0);
 }
 
@@ -748,15 +757,14 @@ static void gen_class(gen *g) {
     }
     for (int i = 0; i < c->nindexes; i++) {
         const tw_index *x = c->indexes[i];
-        class_row(g, tw_pgcat_index_oid(x), x->name, TW_PGCAT_NSP_PUBLIC, 'i', 403, x->ncols,
-                  0);
+        class_row(g, tw_pgcat_index_oid(x), x->name, TW_PGCAT_NSP_PUBLIC, 'i', 403, x->ncols, 0);
     }
     for (int i = 0; i < c->nviews; i++)
-        class_row(g, tw_pgcat_view_oid(c->views[i]), c->views[i]->name, TW_PGCAT_NSP_PUBLIC,
-                  'v', 0, 0, 0);
+        class_row(g, tw_pgcat_view_oid(c->views[i]), c->views[i]->name, TW_PGCAT_NSP_PUBLIC, 'v', 0,
+                  0, 0);
     for (int i = 0; i < c->nseqs; i++)
-        class_row(g, tw_pgcat_seq_oid(c->seqs[i]), c->seqs[i]->name, TW_PGCAT_NSP_PUBLIC, 'S',
-                  0, 3, 0);
+        class_row(g, tw_pgcat_seq_oid(c->seqs[i]), c->seqs[i]->name, TW_PGCAT_NSP_PUBLIC, 'S', 0, 3,
+                  0);
     for (size_t r = 0; r < NRELS; r++)
         class_row(g, RELS[r].oid, RELS[r].name, RELS[r].nsp, RELS[r].relkind,
                   RELS[r].relkind == 'r' ? 2 : 0, g_tables[RELS[r].id].ncols, 0);
@@ -824,11 +832,14 @@ static void gen_type(gen *g) {
         EMIT(g, V_I(t->oid), V_T(t->typname), V_I(TW_PGCAT_NSP_CATALOG), V_I(TW_PGCAT_ROLE),
              V_I(t->len), V_B(t->byval), V_C(t->typtype), V_C(t->category),
              V_B(t->oid == 25 || t->oid == 701 || t->oid == 1184), V_B(1), V_C(','), V_I(0),
-             V_T(t->elem ? "array_subscript_handler" : "-"), V_I(t->elem), V_I(t->array),
-             V_T(in), V_T(out), V_T("-"), V_T("-"), V_T("-"), V_T("-"), V_T("-"),
-             V_C(t->len == 8 ? 'd' : t->len == 2 ? 's' : t->len == 1 || t->len == 64 ? 'c' : 'i'),
-             V_C(t->len == -1 ? 'x' : 'p'), V_B(0), V_I(0), V_I(-1), V_I(0), V_I(t->coll), V_N,
-             V_N, V_N);
+             V_T(t->elem ? "array_subscript_handler" : "-"), V_I(t->elem), V_I(t->array), V_T(in),
+             V_T(out), V_T("-"), V_T("-"), V_T("-"), V_T("-"), V_T("-"),
+             V_C(t->len == 8                   ? 'd'
+                 : t->len == 2                 ? 's'
+                 : t->len == 1 || t->len == 64 ? 'c'
+                                               : 'i'),
+             V_C(t->len == -1 ? 'x' : 'p'), V_B(0), V_I(0), V_I(-1), V_I(0), V_I(t->coll), V_N, V_N,
+             V_N);
     }
 }
 
@@ -842,8 +853,8 @@ static void index_row(gen *g, uint32_t oid, uint32_t rel, const int *cols, int n
         zeros[o++] = '0';
     }
     zeros[o] = 0;
-    EMIT(g, V_I(oid), V_I(rel), V_I(n), V_I(n), V_B(unique), V_B(0), V_B(primary), V_B(0),
-         V_B(1), V_B(0), V_B(1), V_B(0), V_B(1), V_B(1), V_B(0), V_T(key), V_T(zeros), V_T(zeros),
+    EMIT(g, V_I(oid), V_I(rel), V_I(n), V_I(n), V_B(unique), V_B(0), V_B(primary), V_B(0), V_B(1),
+         V_B(0), V_B(1), V_B(0), V_B(1), V_B(1), V_B(0), V_T(key), V_T(zeros), V_T(zeros),
          V_T(zeros), V_N, V_N);
 }
 
@@ -851,8 +862,7 @@ static void gen_index(gen *g) {
     const tw_catalog *c = g->cat;
     for (int i = 0; i < c->ntables; i++) {
         const tw_table *t = c->tables[i];
-        if (t->npk)
-            index_row(g, tw_pgcat_pkey_oid(t), tw_pgcat_table_oid(t), t->pk, t->npk, 1, 1);
+        if (t->npk) index_row(g, tw_pgcat_pkey_oid(t), tw_pgcat_table_oid(t), t->pk, t->npk, 1, 1);
     }
     for (int i = 0; i < c->nindexes; i++) {
         const tw_index *x = c->indexes[i];
@@ -871,19 +881,19 @@ static void gen_constraint(gen *g) {
         pkey_name(t, nm, sizeof nm);
         intvec(key, sizeof key, t->pk, t->npk, 1);
         EMIT(g, V_I(pkcon_oid(t)), V_T(nm), V_I(TW_PGCAT_NSP_PUBLIC), V_C('p'), V_B(0), V_B(0),
-             V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(tw_pgcat_pkey_oid(t)), V_I(0),
-             V_I(0), V_C(' '), V_C(' '), V_C(' '), V_B(1), V_I(0), V_B(1), V_T(key), V_N, V_N,
-             V_N, V_N, V_N, V_N, V_N);
+             V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(tw_pgcat_pkey_oid(t)), V_I(0), V_I(0),
+             V_C(' '), V_C(' '), V_C(' '), V_B(1), V_I(0), V_B(1), V_T(key), V_N, V_N, V_N, V_N,
+             V_N, V_N, V_N);
     }
     /* CHECK and FOREIGN KEY constraints */
     char fkey[512];
     for (int i = 0; i < c->ntables; i++) {
         const tw_table *t = c->tables[i];
         for (int k = 0; k < t->nchecks && k < 128; k++)
-            EMIT(g, V_I(cons_oid(t, k)), V_T(t->checks[k].name), V_I(TW_PGCAT_NSP_PUBLIC),
-                 V_C('c'), V_B(0), V_B(0), V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(0),
-                 V_I(0), V_I(0), V_C(' '), V_C(' '), V_C(' '), V_B(1), V_I(0), V_B(0), V_N, V_N,
-                 V_N, V_N, V_N, V_N, V_N, V_T(t->checks[k].expr));
+            EMIT(g, V_I(cons_oid(t, k)), V_T(t->checks[k].name), V_I(TW_PGCAT_NSP_PUBLIC), V_C('c'),
+                 V_B(0), V_B(0), V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(0), V_I(0), V_I(0),
+                 V_C(' '), V_C(' '), V_C(' '), V_B(1), V_I(0), V_B(0), V_N, V_N, V_N, V_N, V_N, V_N,
+                 V_N, V_T(t->checks[k].expr));
         for (int k = 0; k < t->nfks && k < 128; k++) {
             const tw_fkey *f = &t->fks[k];
             if (!f->ref) continue;
@@ -892,9 +902,9 @@ static void gen_constraint(gen *g) {
             uint32_t ind = f->refidx ? tw_pgcat_index_oid(f->refidx) : tw_pgcat_pkey_oid(f->ref);
             EMIT(g, V_I(cons_oid(t, 128 + k)), V_T(f->name), V_I(TW_PGCAT_NSP_PUBLIC), V_C('f'),
                  V_B(0), V_B(0), V_B(1), V_I(tw_pgcat_table_oid(t)), V_I(0), V_I(ind), V_I(0),
-                 V_I(tw_pgcat_table_oid(f->ref)), V_C((char)f->on_update),
-                 V_C((char)f->on_delete), V_C('s'), V_B(1), V_I(0), V_B(1), V_T(key), V_T(fkey),
-                 V_N, V_N, V_N, V_N, V_N, V_N);
+                 V_I(tw_pgcat_table_oid(f->ref)), V_C((char)f->on_update), V_C((char)f->on_delete),
+                 V_C('s'), V_B(1), V_I(0), V_B(1), V_T(key), V_T(fkey), V_N, V_N, V_N, V_N, V_N,
+                 V_N);
         }
     }
 }
@@ -937,15 +947,15 @@ static void gen_roles(gen *g) {
 }
 
 static void gen_authid(gen *g) {
-    EMIT(g, V_I(TW_PGCAT_ROLE), V_T(TW_PGCAT_USER), V_B(1), V_B(1), V_B(1), V_B(1), V_B(1),
-         V_B(0), V_B(1), V_I(-1), V_N, V_N);
+    EMIT(g, V_I(TW_PGCAT_ROLE), V_T(TW_PGCAT_USER), V_B(1), V_B(1), V_B(1), V_B(1), V_B(1), V_B(0),
+         V_B(1), V_I(-1), V_N, V_N);
     EMIT(g, V_I(TW_PGCAT_ROLE_DBOWNER), V_T("pg_database_owner"), V_B(0), V_B(1), V_B(0), V_B(0),
          V_B(0), V_B(0), V_B(0), V_I(-1), V_N, V_N);
 }
 
 static void gen_user(gen *g) {
-    EMIT(g, V_T(TW_PGCAT_USER), V_I(TW_PGCAT_ROLE), V_B(1), V_B(1), V_B(0), V_B(1),
-         V_T("********"), V_N, V_N);
+    EMIT(g, V_T(TW_PGCAT_USER), V_I(TW_PGCAT_ROLE), V_B(1), V_B(1), V_B(0), V_B(1), V_T("********"),
+         V_N, V_N);
 }
 
 /* pg_proc: the built-in function registry plus the aggregates the analyzer knows. */
@@ -1012,16 +1022,16 @@ static int proc_cb(const tw_func *f, void *ud) {
     args[o] = 0;
     uint32_t ret = 25;
     if (f->ret >= 0xF0) { /* TW_RET_*: depends on the arguments */
-        ret = 2283;           /* anyelement */
+        ret = 2283;       /* anyelement */
     } else {
         int32_t tm;
         ret = tw_type_pgoid((tw_sqltype){f->ret, -1}, &tm);
     }
     EMIT(pg->g, V_I(8000 + pg->i++), V_T(f->name), V_I(TW_PGCAT_NSP_CATALOG), V_I(TW_PGCAT_ROLE),
          V_I(12), V_F(1), V_F(0), V_I(variadic ? 2276 : 0), V_T("-"), V_C('f'), V_B(0), V_B(0),
-         V_B(f->flags & TW_FN_STRICT), V_B(0), V_C(f->flags & TW_FN_VOLATILE ? 'v' : 'i'),
-         V_C('s'), V_I(n), V_I(nopt), V_I(ret), V_T(args), V_N, V_N, V_N, V_N, V_N, V_T(f->name),
-         V_N, V_N, V_N, V_N);
+         V_B(f->flags & TW_FN_STRICT), V_B(0), V_C(f->flags & TW_FN_VOLATILE ? 'v' : 'i'), V_C('s'),
+         V_I(n), V_I(nopt), V_I(ret), V_T(args), V_N, V_N, V_N, V_N, V_N, V_T(f->name), V_N, V_N,
+         V_N, V_N);
     return pg->g->failed ? -1 : 0;
 }
 
@@ -1059,15 +1069,13 @@ static void gen_settings(gen *g) {
          "Sets the schema search order for names that are not schema-qualified."},
         {"max_identifier_length", "63", "integer", "internal",
          "Shows the maximum identifier length."},
-        {"max_index_keys", "32", "integer", "internal",
-         "Shows the maximum number of index keys."},
+        {"max_index_keys", "32", "integer", "internal", "Shows the maximum number of index keys."},
         {"block_size", "4096", "integer", "internal", "Shows the size of a disk block."},
         {"transaction_isolation", "read committed", "enum", "user",
          "Sets the current transaction's isolation level."},
         {"default_transaction_isolation", "read committed", "enum", "user",
          "Sets the transaction isolation level of each new transaction."},
-        {"lc_collate", "C", "string", "internal",
-         "Shows the collation order locale."},
+        {"lc_collate", "C", "string", "internal", "Shows the collation order locale."},
         {"lc_ctype", "C", "string", "internal",
          "Shows the character classification and case conversion locale."},
     };
@@ -1082,8 +1090,8 @@ static void gen_collation(gen *g) {
          V_B(1), V_I(-1), V_N, V_N, V_N, V_N);
     EMIT(g, V_I(950), V_T("C"), V_I(TW_PGCAT_NSP_CATALOG), V_I(TW_PGCAT_ROLE), V_C('c'), V_B(1),
          V_I(-1), V_T("C"), V_T("C"), V_N, V_N);
-    EMIT(g, V_I(951), V_T("POSIX"), V_I(TW_PGCAT_NSP_CATALOG), V_I(TW_PGCAT_ROLE), V_C('c'),
-         V_B(1), V_I(-1), V_T("POSIX"), V_T("POSIX"), V_N, V_N);
+    EMIT(g, V_I(951), V_T("POSIX"), V_I(TW_PGCAT_NSP_CATALOG), V_I(TW_PGCAT_ROLE), V_C('c'), V_B(1),
+         V_I(-1), V_T("POSIX"), V_T("POSIX"), V_N, V_N);
 }
 
 /* The type of a sequence: its owning column's integer type (serial: integer), else
@@ -1101,8 +1109,8 @@ static void gen_sequence(gen *g) {
     const tw_catalog *c = g->cat;
     for (int i = 0; i < c->nseqs; i++) {
         const tw_seq *s = c->seqs[i];
-        EMIT(g, V_I(tw_pgcat_seq_oid(s)), V_I(seq_type(c, s)), V_I(s->start), V_I(s->inc), V_I(s->max),
-             V_I(s->min), V_I(s->cache), V_B(s->cycle));
+        EMIT(g, V_I(tw_pgcat_seq_oid(s)), V_I(seq_type(c, s)), V_I(s->start), V_I(s->inc),
+             V_I(s->max), V_I(s->min), V_I(s->cache), V_B(s->cycle));
     }
 }
 
@@ -1118,8 +1126,7 @@ static void gen_depend(gen *g) {
             if (t->cols[k].has_default == TW_DEF_SEQ && t->cols[k].seqname &&
                 !strcmp(t->cols[k].seqname, s->name))
                 EMIT(g, V_I(1259), V_I(tw_pgcat_seq_oid(s)), V_I(0), V_I(1259),
-                     V_I(tw_pgcat_table_oid(t)), V_I(k + 1),
-                     V_C(t->cols[k].identity ? 'i' : 'a'));
+                     V_I(tw_pgcat_table_oid(t)), V_I(k + 1), V_C(t->cols[k].identity ? 'i' : 'a'));
     }
 }
 
@@ -1196,8 +1203,8 @@ static void gen_sequences(gen *g) {
 static void gen_is_tables(gen *g) {
     const tw_catalog *c = g->cat;
     for (int i = 0; i < c->ntables; i++)
-        EMIT(g, V_T(TW_PGCAT_DATABASE), V_T("public"), V_T(c->tables[i]->name),
-             V_T("BASE TABLE"), V_N, V_N, V_N, V_N, V_N, V_T("YES"), V_T("NO"), V_N);
+        EMIT(g, V_T(TW_PGCAT_DATABASE), V_T("public"), V_T(c->tables[i]->name), V_T("BASE TABLE"),
+             V_N, V_N, V_N, V_N, V_N, V_T("YES"), V_T("NO"), V_N);
     for (int i = 0; i < c->nviews; i++)
         EMIT(g, V_T(TW_PGCAT_DATABASE), V_T("public"), V_T(c->views[i]->name), V_T("VIEW"), V_N,
              V_N, V_N, V_N, V_N, V_T("NO"), V_T("NO"), V_N);
@@ -1214,8 +1221,10 @@ static void is_column_row(gen *g, const char *table, const tw_column *col, int n
     if (toid == 1042) data_type = "character";
     tw_val charmax = V_N, octets = V_N, prec = V_N, radix = V_N, scale = V_N, dtprec = V_N;
     if (toid == 1042 || toid == 1043) {
-        if (tm >= 4) charmax = V_I(tm - 4), octets = V_I((int64_t)(tm - 4) * 4);
-        else octets = V_I(1073741824);
+        if (tm >= 4)
+            charmax = V_I(tm - 4), octets = V_I((int64_t)(tm - 4) * 4);
+        else
+            octets = V_I(1073741824);
     } else if (toid == 25) {
         octets = V_I(1073741824);
     } else if (toid == 21 || toid == 23 || toid == 20) {
@@ -1241,8 +1250,8 @@ static void is_column_row(gen *g, const char *table, const tw_column *col, int n
          V_T(ti && ti->coll ? (ti->coll == 950 ? "C" : "default") : NULL), V_N, V_N, V_N,
          V_T(TW_PGCAT_DATABASE), V_T("pg_catalog"), V_T(udt), V_N, V_N, V_N, V_N, V_T(num_s),
          V_T("NO"), V_T(ident ? "YES" : "NO"),
-         V_T(ident ? (col->identity == 'a' ? "ALWAYS" : "BY DEFAULT") : NULL), V_N, V_N, V_N,
-         V_N, V_T(ident ? "NO" : NULL), V_T("NEVER"), V_N, V_T(updatable ? "YES" : "NO"));
+         V_T(ident ? (col->identity == 'a' ? "ALWAYS" : "BY DEFAULT") : NULL), V_N, V_N, V_N, V_N,
+         V_T(ident ? "NO" : NULL), V_T("NEVER"), V_N, V_T(updatable ? "YES" : "NO"));
 }
 
 static void gen_is_columns(gen *g) {
@@ -1320,7 +1329,9 @@ static void gen_is_sequences(gen *g) {
         uint32_t toid = seq_type(c, s);
         const char *ty = tw_pgcat_format_type(toid, -1, tn, sizeof tn);
         EMIT(g, V_T(TW_PGCAT_DATABASE), V_T("public"), V_T(s->name), V_T(ty),
-             V_I(toid == 21 ? 16 : toid == 23 ? 32 : 64),
+             V_I(toid == 21   ? 16
+                 : toid == 23 ? 32
+                              : 64),
              V_I(2), V_I(0), V_T(st), V_T(mn), V_T(mx), V_T(inc), V_T(s->cycle ? "YES" : "NO"));
     }
 }
@@ -1511,11 +1522,10 @@ int tw_pgcat_indexdef(const tw_catalog *cat, uint64_t oid, int col, tw_buf *out)
         return -1;
     }
     if (col > 0) return col <= n ? put_ident(out, t->cols[cols[col - 1]].name) : 0;
-    int rc = tw_buf_append(out, unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ",
-                           unique ? 20 : 13) ||
-             put_ident(out, name) || tw_buf_append(out, " ON public.", 11) ||
-             put_ident(out, t->name) || tw_buf_append(out, " USING btree ", 13) ||
-             put_cols(out, t, cols, n);
+    int rc =
+        tw_buf_append(out, unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ", unique ? 20 : 13) ||
+        put_ident(out, name) || tw_buf_append(out, " ON public.", 11) || put_ident(out, t->name) ||
+        tw_buf_append(out, " USING btree ", 13) || put_cols(out, t, cols, n);
     return rc ? -1 : 0;
 }
 
@@ -1524,7 +1534,7 @@ int tw_pgcat_constraintdef(const tw_catalog *cat, uint64_t oid, tw_buf *out) {
         const tw_table *t = cat->tables[i];
         if (t->npk && pkcon_oid(t) == oid)
             return tw_buf_append(out, "PRIMARY KEY ", 12) || put_cols(out, t, t->pk, t->npk) ? -1
-                                                                                           : 0;
+                                                                                             : 0;
         for (int k = 0; k < t->nchecks && k < 128; k++)
             if (cons_oid(t, k) == oid)
                 return tw_buf_append(out, "CHECK (", 7) ||
@@ -1537,10 +1547,16 @@ int tw_pgcat_constraintdef(const tw_catalog *cat, uint64_t oid, tw_buf *out) {
             if (!f->ref || cons_oid(t, 128 + k) != oid) continue;
             static const char *const act[] = {"", " RESTRICT", " CASCADE", " SET NULL",
                                               " SET DEFAULT"};
-            int u = f->on_update == 'r' ? 1 : f->on_update == 'c' ? 2 : f->on_update == 'n' ? 3
-                                          : f->on_update == 'd' ? 4 : 0;
-            int d = f->on_delete == 'r' ? 1 : f->on_delete == 'c' ? 2 : f->on_delete == 'n' ? 3
-                                          : f->on_delete == 'd' ? 4 : 0;
+            int u = f->on_update == 'r'   ? 1
+                    : f->on_update == 'c' ? 2
+                    : f->on_update == 'n' ? 3
+                    : f->on_update == 'd' ? 4
+                                          : 0;
+            int d = f->on_delete == 'r'   ? 1
+                    : f->on_delete == 'c' ? 2
+                    : f->on_delete == 'n' ? 3
+                    : f->on_delete == 'd' ? 4
+                                          : 0;
             if (tw_buf_append(out, "FOREIGN KEY ", 12) || put_cols(out, t, f->cols, f->ncols) ||
                 tw_buf_append(out, " REFERENCES ", 12) || put_ident(out, f->ref->name) ||
                 put_cols(out, f->ref, f->refcols, f->ncols) ||

@@ -53,13 +53,13 @@ int tw_pgcat_rows(const tw_catalog *cat, int vrel, tw_val ***rows, size_t *nrows
 enum { PGCAT_NONE, PGCAT_TABLE, PGCAT_INDEX, PGCAT_PKEY, PGCAT_VIEW, PGCAT_SEQ, PGCAT_VREL };
 
 typedef struct tw_pgcat_obj {
-    int kind;               /* PGCAT_* */
-    const tw_table *table;  /* TABLE, PKEY (its table), INDEX (its table), VREL */
-    const tw_index *index;  /* INDEX */
-    const tw_view *view;    /* VIEW */
-    const tw_seq *seq;      /* SEQ */
-    const char *name;       /* relation name */
-    uint32_t nsp;           /* namespace oid */
+    int kind;              /* PGCAT_* */
+    const tw_table *table; /* TABLE, PKEY (its table), INDEX (its table), VREL */
+    const tw_index *index; /* INDEX */
+    const tw_view *view;   /* VIEW */
+    const tw_seq *seq;     /* SEQ */
+    const char *name;      /* relation name */
+    uint32_t nsp;          /* namespace oid */
 } tw_pgcat_obj;
 
 uint32_t tw_pgcat_table_oid(const tw_table *t);

@@ -216,14 +216,14 @@ static int resolve_type(actx *c, const PgQuery__TypeName *tn, tw_sqltype *out) {
         const char *n;
         int ty;
     } names[] = {
-        {"int2", TY_INT2},        {"smallint", TY_INT2},       {"int4", TY_INT4},
-        {"int", TY_INT4},         {"integer", TY_INT4},        {"int8", TY_INT8},
-        {"bigint", TY_INT8},      {"float4", TY_FLOAT4},       {"real", TY_FLOAT4},
-        {"float8", TY_FLOAT8},    {"text", TY_TEXT},           {"varchar", TY_VARCHAR},
-        {"bpchar", TY_CHAR},      {"char", TY_CHAR},           {"bool", TY_BOOL},
-        {"boolean", TY_BOOL},     {"bytea", TY_BYTEA},         {"float", TY_FLOAT8},
-        {"date", TY_DATE},        {"timestamp", TY_TIMESTAMP}, {"timestamptz", TY_TIMESTAMPTZ},
-        {"interval", TY_INTERVAL}, {"uuid", TY_UUID},         {"json", TY_JSON},
+        {"int2", TY_INT2},         {"smallint", TY_INT2},       {"int4", TY_INT4},
+        {"int", TY_INT4},          {"integer", TY_INT4},        {"int8", TY_INT8},
+        {"bigint", TY_INT8},       {"float4", TY_FLOAT4},       {"real", TY_FLOAT4},
+        {"float8", TY_FLOAT8},     {"text", TY_TEXT},           {"varchar", TY_VARCHAR},
+        {"bpchar", TY_CHAR},       {"char", TY_CHAR},           {"bool", TY_BOOL},
+        {"boolean", TY_BOOL},      {"bytea", TY_BYTEA},         {"float", TY_FLOAT8},
+        {"date", TY_DATE},         {"timestamp", TY_TIMESTAMP}, {"timestamptz", TY_TIMESTAMPTZ},
+        {"interval", TY_INTERVAL}, {"uuid", TY_UUID},           {"json", TY_JSON},
         {"jsonb", TY_JSONB}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(names[i].n, name)) continue;
@@ -725,10 +725,9 @@ static int mk_now(actx *c, int fn, int loc, tw_expr **out) {
 
 /* x::regclass / regtype / regnamespace / regproc / regrole: a name in, an oid out (the
  * registered function <type>in), an oid in, a name out (<type>out) — these types exist
- * only as the conversions; ::oid is bigint and ::name text (shown as oid / name). *done: 1 when *out is
- * built, 2 when *t is the type to cast to, 0 for any other type. */
-static int catalog_cast(actx *c, PgQuery__TypeCast *tc, tw_sqltype *t, tw_expr **out,
-                        int *done) {
+ * only as the conversions; ::oid is bigint and ::name text (shown as oid / name). *done: 1 when
+ * *out is built, 2 when *t is the type to cast to, 0 for any other type. */
+static int catalog_cast(actx *c, PgQuery__TypeCast *tc, tw_sqltype *t, tw_expr **out, int *done) {
     const PgQuery__TypeName *tn = tc->type_name;
     *done = 0;
     if (!tn || !tn->n_names || tn->n_array_bounds || tn->n_typmods) return TWILL_OK;
@@ -736,7 +735,8 @@ static int catalog_cast(actx *c, PgQuery__TypeCast *tc, tw_sqltype *t, tw_expr *
     const char *schema = tn->n_names > 1 ? str_of(tn->names[0]) : "pg_catalog";
     if (!name || !schema || strcmp(schema, "pg_catalog")) return TWILL_OK;
     if (!strcmp(name, "oid") || !strcmp(name, "name")) {
-        *t = name[0] == 'o' ? (tw_sqltype){TY_INT8, TW_MOD_OID} : (tw_sqltype){TY_TEXT, TW_MOD_NAME};
+        *t =
+            name[0] == 'o' ? (tw_sqltype){TY_INT8, TW_MOD_OID} : (tw_sqltype){TY_TEXT, TW_MOD_NAME};
         *done = 2;
         return TWILL_OK;
     }
@@ -1004,9 +1004,9 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
         int want = letter_type(l, e->args[i]->type.ty);
         if (want == TY_UNKNOWN) continue;
         if (e->args[i]->type.ty == TY_UNKNOWN)
-            rc = coerce_unknown(c, &e->args[i],
-                                (tw_sqltype){(uint8_t)want, l == 'T' ? TY_TEXT : -1}, 0,
-                                f->location);
+            rc =
+                coerce_unknown(c, &e->args[i], (tw_sqltype){(uint8_t)want, l == 'T' ? TY_TEXT : -1},
+                               0, f->location);
         else if (e->args[i]->type.ty != want)
             rc = widen(c, &e->args[i], want);
         if (rc) return rc;
@@ -1028,8 +1028,7 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
         for (int i = 0; i < n; i++)
             if (ty_is_int(e->args[i]->type.ty) && e->args[i]->type.ty > e->type.ty)
                 e->type.ty = e->args[i]->type.ty;
-    }
-    else
+    } else
         e->type = (tw_sqltype){fn->ret, -1};
     *out = e;
     return TWILL_OK;
@@ -1086,7 +1085,9 @@ static const PgQuery__WindowDef *named_window(actx *c, const char *name, int loc
  * earlier one so their functions are computed in one pass. */
 static int win_spec(actx *c, const PgQuery__WindowDef *w, int loc, int *out) {
     const PgQuery__WindowDef *base = NULL;
-    const char *ref = w->name && w->name[0] ? w->name : w->refname && w->refname[0] ? w->refname : NULL;
+    const char *ref = w->name && w->name[0]         ? w->name
+                      : w->refname && w->refname[0] ? w->refname
+                                                    : NULL;
     if (ref && !(base = named_window(c, ref, loc))) return TWILL_ERROR;
     const PgQuery__WindowDef *pw = w->n_partition_clause || !base ? w : base;
     const PgQuery__WindowDef *ow = w->n_order_clause || !base ? w : base;
@@ -1175,14 +1176,22 @@ static int cx_window(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **
         const char *name;
         uint8_t fn;
         int8_t min, max;
-    } fns[] = {{"row_number", TW_WF_ROW_NUMBER, 0, 0}, {"rank", TW_WF_RANK, 0, 0},
-               {"dense_rank", TW_WF_DENSE_RANK, 0, 0}, {"percent_rank", TW_WF_PERCENT_RANK, 0, 0},
-               {"cume_dist", TW_WF_CUME_DIST, 0, 0},   {"ntile", TW_WF_NTILE, 1, 1},
-               {"lag", TW_WF_LAG, 1, 3},               {"lead", TW_WF_LEAD, 1, 3},
-               {"first_value", TW_WF_FIRST, 1, 1},     {"last_value", TW_WF_LAST, 1, 1},
-               {"nth_value", TW_WF_NTH, 2, 2},         {"count", TW_WF_AGG, 0, 1},
-               {"sum", TW_WF_AGG, 1, 1},               {"avg", TW_WF_AGG, 1, 1},
-               {"min", TW_WF_AGG, 1, 1},               {"max", TW_WF_AGG, 1, 1}};
+    } fns[] = {{"row_number", TW_WF_ROW_NUMBER, 0, 0},
+               {"rank", TW_WF_RANK, 0, 0},
+               {"dense_rank", TW_WF_DENSE_RANK, 0, 0},
+               {"percent_rank", TW_WF_PERCENT_RANK, 0, 0},
+               {"cume_dist", TW_WF_CUME_DIST, 0, 0},
+               {"ntile", TW_WF_NTILE, 1, 1},
+               {"lag", TW_WF_LAG, 1, 3},
+               {"lead", TW_WF_LEAD, 1, 3},
+               {"first_value", TW_WF_FIRST, 1, 1},
+               {"last_value", TW_WF_LAST, 1, 1},
+               {"nth_value", TW_WF_NTH, 2, 2},
+               {"count", TW_WF_AGG, 0, 1},
+               {"sum", TW_WF_AGG, 1, 1},
+               {"avg", TW_WF_AGG, 1, 1},
+               {"min", TW_WF_AGG, 1, 1},
+               {"max", TW_WF_AGG, 1, 1}};
     if (c->in_win || c->in_agg)
         return aerr(c, f->location, "42P20", "window function calls cannot be nested");
     if (!c->win_mode)
@@ -1277,9 +1286,10 @@ static int cx_window(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **
                 return aerr(c, f->location, "42883", "function %s(%s) does not exist", name,
                             tw_type_name(at, (char[64]){0}, 64));
             w.agg.fn = name[0] == 's' ? AG_SUM : AG_AVG;
-            w.agg.type.ty = ty_is_float(at.ty)                                        ? TY_FLOAT8
-                            : w.agg.fn == AG_SUM && (at.ty == TY_INT2 || at.ty == TY_INT4) ? TY_INT8
-                                                                                      : TY_NUMERIC;
+            w.agg.type.ty = ty_is_float(at.ty) ? TY_FLOAT8
+                            : w.agg.fn == AG_SUM && (at.ty == TY_INT2 || at.ty == TY_INT4)
+                                ? TY_INT8
+                                : TY_NUMERIC;
         }
         w.type = w.agg.type;
         break;
@@ -1558,7 +1568,9 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
                 e->args[o] = a;
                 e->args[o + 1] = b;
                 tw_sqltype ft[3] = {{TY_INT4, -1}, a->type, b->type};
-                e->fn = tw_func_resolve(cat ? "array_cat" : arr == &a ? "|| append" : "|| prepend",
+                e->fn = tw_func_resolve(cat         ? "array_cat"
+                                        : arr == &a ? "|| append"
+                                                    : "|| prepend",
                                         cat ? ft + 1 : ft, cat ? 2 : 3);
                 if (!e->fn) return notsup(c, loc, "operator || on arrays is not supported here");
                 e->type = at;
@@ -1566,7 +1578,8 @@ static int cx_aexpr(actx *c, PgQuery__AExpr *x, tw_expr **out) {
                 return TWILL_OK;
             }
             int ja = a->type.ty == TY_JSONB, jb = b->type.ty == TY_JSONB;
-            if ((ja || jb) && (ja || a->type.ty == TY_UNKNOWN) && (jb || b->type.ty == TY_UNKNOWN)) {
+            if ((ja || jb) && (ja || a->type.ty == TY_UNKNOWN) &&
+                (jb || b->type.ty == TY_UNKNOWN)) {
                 /* jsonb || jsonb (json.c) */
                 tw_sqltype jt = {TY_JSONB, -1};
                 tw_expr *e = mk(c, EX_CALL, 2);
@@ -1873,7 +1886,8 @@ static int cx_subscript(actx *c, PgQuery__AIndirection *ind, tw_expr **out) {
     PgQuery__AIndices *ix = ind->indirection[0]->a_indices;
     if (ix->is_slice || !ix->uidx) return notsup(c, -1, "array slices are not supported");
     if (e->args[0]->type.ty != TY_ARRAY)
-        return aerr(c, -1, "42804", "cannot subscript type %s because it does not support subscripting",
+        return aerr(c, -1, "42804",
+                    "cannot subscript type %s because it does not support subscripting",
                     tw_type_name(e->args[0]->type, (char[64]){0}, 64));
     if ((rc = cx(c, ix->uidx, &e->args[1])) ||
         (rc = coerce_unknown(c, &e->args[1], (tw_sqltype){TY_INT4, -1}, 0, -1)))
@@ -1904,8 +1918,7 @@ static int cx_quantified(actx *c, PgQuery__AExpr *x, const char *op, tw_expr **o
         if (!tw_array_elem_ok(lt.ty) || lt.mod >= 0)
             return notsup(c, loc, "arrays of type %s are not supported",
                           tw_type_name(lt, (char[64]){0}, 64));
-        if ((rc = coerce_unknown(c, &e->args[1], (tw_sqltype){TY_ARRAY, lt.ty}, 0, loc)))
-            return rc;
+        if ((rc = coerce_unknown(c, &e->args[1], (tw_sqltype){TY_ARRAY, lt.ty}, 0, loc))) return rc;
     }
     if (e->args[1]->type.ty != TY_ARRAY)
         return aerr(c, loc, "42809", "op %s ANY/ALL (array) requires array on right side", op);
@@ -2792,7 +2805,8 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     PgQuery__FuncCall *f = fnode->func_call;
     const char *raw = f->n_funcname ? str_of(f->funcname[f->n_funcname - 1]) : NULL;
     char *name = raw ? lower_dup(c, raw) : NULL;
-    if (!name) return raw ? nomem(c) : notsup(c, f->location, "this function call is not supported");
+    if (!name)
+        return raw ? nomem(c) : notsup(c, f->location, "this function call is not supported");
     int unnest = !strcmp(name, "unnest"), ancestors = !strcmp(name, "pg_partition_ancestors");
     if (strcmp(name, "generate_series") && !unnest && !ancestors)
         return notsup(c, f->location, "function %s() in FROM is not supported", name);
@@ -2835,8 +2849,8 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
             o += snprintf(sig + o, sizeof sig - (size_t)o, "%s%s", i ? ", " : "",
                           at[i].ty == TY_UNKNOWN ? "unknown"
                                                  : tw_type_name(at[i], (char[64]){0}, 64));
-        return aerr(c, f->location, amb ? "42725" : "42883", "function generate_series(%s) %s",
-                    sig, amb ? "is not unique" : "does not exist");
+        return aerr(c, f->location, amb ? "42725" : "42883", "function generate_series(%s) %s", sig,
+                    amb ? "is not unique" : "does not exist");
     }
     srf->nargs = n;
     for (int i = 0; i < n && !unnest; i++) {
@@ -2853,8 +2867,9 @@ static int plan_srf(actx *c, PgQuery__RangeFunction *rf, tw_table **out, tw_srf 
     srf->ordinality = rf->ordinality != 0;
     if (rf->alias && rf->alias->n_colnames) {
         if ((int)rf->alias->n_colnames > ncols)
-            return aerr(c, -1, "42P10", "table \"%s\" has %d columns available but %d columns specified",
-                        tname, ncols, (int)rf->alias->n_colnames);
+            return aerr(c, -1, "42P10",
+                        "table \"%s\" has %d columns available but %d columns specified", tname,
+                        ncols, (int)rf->alias->n_colnames);
         cname = str_of(rf->alias->colnames[0]);
         if (!cname) cname = tname;
         if (rf->alias->n_colnames > 1 && str_of(rf->alias->colnames[1]))
@@ -2921,7 +2936,8 @@ static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectSt
     Node **from = tw_arena_alloc(c->a, sizeof(Node *) * (s->n_from_clause + 1));
     Node **targets = tw_arena_alloc(c->a, sizeof(Node *) * s->n_target_list);
     Node *fnode = tw_arena_alloc(c->a, sizeof *fnode), *cnode = tw_arena_alloc(c->a, sizeof *cnode),
-         *tnode = tw_arena_alloc(c->a, sizeof *tnode), **fields = tw_arena_alloc(c->a, 2 * sizeof(Node *)),
+         *tnode = tw_arena_alloc(c->a, sizeof *tnode),
+         **fields = tw_arena_alloc(c->a, 2 * sizeof(Node *)),
          **fns = tw_arena_alloc(c->a, sizeof(Node *));
     Node *snodes = tw_arena_alloc(c->a, 2 * sizeof(Node));
     PgQuery__String *strs = tw_arena_alloc(c->a, 2 * sizeof(PgQuery__String));
@@ -2934,9 +2950,10 @@ static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectSt
         return nomem(c);
     static const char TNAME[] = " select-list function";
     const char *fnm = str_of(rt->val->func_call->funcname[rt->val->func_call->n_funcname - 1]);
-    const char *CNAME = fnm && !strcasecmp(fnm, "unnest")                   ? "unnest"
-                        : fnm && !strcasecmp(fnm, "pg_partition_ancestors") ? "pg_partition_ancestors"
-                                                                            : "generate_series";
+    const char *CNAME = fnm && !strcasecmp(fnm, "unnest") ? "unnest"
+                        : fnm && !strcasecmp(fnm, "pg_partition_ancestors")
+                            ? "pg_partition_ancestors"
+                            : "generate_series";
     *al = (PgQuery__Alias)PG_QUERY__ALIAS__INIT;
     al->aliasname = (char *)TNAME;
     al->n_colnames = 1;
@@ -3194,8 +3211,9 @@ static int join_using(actx *c, const fromitem *it, int k, conjlist *into) {
                         nm);
         for (int j = 0; j < m; j++)
             if (lead[j] == lc)
-                return aerr(c, -1, "42701", "column name \"%s\" appears more than once in USING "
-                                            "clause",
+                return aerr(c, -1, "42701",
+                            "column name \"%s\" appears more than once in USING "
+                            "clause",
                             nm);
         tw_expr *a = mk(c, EX_COL, 0), *b = mk(c, EX_COL, 0), *eq;
         if (!a || !b) return nomem(c);
@@ -3232,8 +3250,8 @@ static int has_subq(const tw_expr *e);
  * the join condition equates with the outer tables' values (a hash join). The inner scan
  * keeps only its own conditions (none for a FULL join, whose unmatched inner rows are
  * emitted too); the rest of the join condition becomes jfilter. */
-static int hash_join(actx *c, tw_pnode *j, tw_pnode *sn, const conjlist *on, int t,
-                     uint64_t before, int full) {
+static int hash_join(actx *c, tw_pnode *j, tw_pnode *sn, const conjlist *on, int t, uint64_t before,
+                     int full) {
     conjlist local = {0}, rest = {0};
     tw_expr *kin[16], *kout[16];
     int nk = 0, rc;
@@ -3311,8 +3329,8 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out) {
                        (rc = scope_push(c, t, NULL, items[k].rv->location))) {
                 return rc;
             }
-        } else if ((t = (tw_table *)tw_pgcat_lookup(items[k].rv->schemaname,
-                                                    items[k].rv->relname, &vrel))) {
+        } else if ((t = (tw_table *)tw_pgcat_lookup(items[k].rv->schemaname, items[k].rv->relname,
+                                                    &vrel))) {
             if ((rc = scope_push(c, t, rv_alias(items[k].rv), items[k].rv->location))) return rc;
         } else if (tw_catalog_view(c->cat, items[k].rv->relname) &&
                    !(items[k].rv->schemaname && items[k].rv->schemaname[0] &&
@@ -3650,8 +3668,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     int empty = 0;
     for (size_t i = 0; i < s->n_from_clause && !empty; i++)
         empty = empty_from_item(s->from_clause[i]);
-    for (size_t i = 0; i < s->n_target_list && empty; i++)
-        empty = !has_agg(s->target_list[i]);
+    for (size_t i = 0; i < s->n_target_list && empty; i++) empty = !has_agg(s->target_list[i]);
     if (!empty) return rc;
     tw_err_clear(c->err);
     tw_plan *p = c->p;
@@ -3672,7 +3689,8 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
         const char *nm = rt && rt->name && rt->name[0] ? rt->name
                          : rt                          ? derive_name(rt->val)
                                                        : "?column?";
-        if (!(names[i] = tw_arena_strndup(c->a, nm, strlen(nm))) || !(exprs[i] = mk(c, EX_CONST, 0)))
+        if (!(names[i] = tw_arena_strndup(c->a, nm, strlen(nm))) ||
+            !(exprs[i] = mk(c, EX_CONST, 0)))
             return nomem(c);
         exprs[i]->type = types[i] = (tw_sqltype){TY_TEXT, -1};
     }
@@ -3817,7 +3835,8 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
             c->no_agg_where = NULL;
             if (rc) return rc;
             if (c->group[i]->type.ty == TY_JSON) /* json has no equality (jsonb has) */
-                return aerr(c, -1, "42883", "could not identify an equality operator for type json");
+                return aerr(c, -1, "42883",
+                            "could not identify an equality operator for type json");
         }
         c->agg_mode = 1;
     }
@@ -4052,8 +4071,8 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
     if (nkeys) {
         /* The primary-key scan already yields pk order: skip the sort when ORDER BY is
          * an ascending prefix of the primary key. */
-        int skip = !agg && !distinct && !ndon && !c->nwfns && src->kind == PN_SCAN && src->table->npk &&
-                   src->acc.kind != ACC_INDEX && nkeys <= src->table->npk;
+        int skip = !agg && !distinct && !ndon && !c->nwfns && src->kind == PN_SCAN &&
+                   src->table->npk && src->acc.kind != ACC_INDEX && nkeys <= src->table->npk;
         for (int i = 0; skip && i < nkeys; i++) {
             tw_expr *e = tl.e[keys[i].col];
             skip = !keys[i].desc && e->op == EX_COL && e->idx == src->table->pk[i];
@@ -4115,7 +4134,8 @@ static int plan_returning(actx *c, Node **list, size_t n) {
             v->column_ref->fields[v->column_ref->n_fields - 1]->node_case == N_(A_STAR)) {
             /* UPDATE ... FROM / DELETE ... USING: every table's columns (or the named
              * table's), as PostgreSQL */
-            const char *qual = v->column_ref->n_fields == 2 ? str_of(v->column_ref->fields[0]) : NULL;
+            const char *qual =
+                v->column_ref->n_fields == 2 ? str_of(v->column_ref->fields[0]) : NULL;
             int nstar = 0;
             for (int si = 0; si < (p->dmljoin ? c->nsc : 1); si++) {
                 if (qual && p->dmljoin && strcmp(ent_name(&c->sc[si]), qual)) continue;
@@ -4432,12 +4452,13 @@ static int plan_from(actx *c, PgQuery__SelectStmt *s, tw_pnode **out);
 /* UPDATE ... FROM / DELETE ... USING: the target joined with the other tables, planned
  * as a SELECT's FROM list whose first item is the target (so the combined row starts
  * with the target's columns). The executor writes each target row once. */
-static int plan_dml_join(actx *c, PgQuery__RangeVar *target, Node **from, size_t nfrom, Node *where) {
+static int plan_dml_join(actx *c, PgQuery__RangeVar *target, Node **from, size_t nfrom,
+                         Node *where) {
     tw_plan *p = c->p;
     int rc;
     if (tw_catalog_view(c->cat, target->relname))
-        return notsup(c, target->location,
-                      "cannot change view \"%s\": views are read-only", target->relname);
+        return notsup(c, target->location, "cannot change view \"%s\": views are read-only",
+                      target->relname);
     Node tn = PG_QUERY__NODE__INIT;
     tn.node_case = N_(RANGE_VAR);
     tn.range_var = target;
@@ -4973,7 +4994,8 @@ static int compile_check(actx *c, tw_table *t, Node *raw, int loc, tw_expr **out
         return rc;
     if ((*out)->type.ty != TY_BOOL) {
         char tn[64];
-        return aerr(c, loc, "42804", "argument of CHECK constraint must be type boolean, not type %s",
+        return aerr(c, loc, "42804",
+                    "argument of CHECK constraint must be type boolean, not type %s",
                     tw_type_name((*out)->type, tn, sizeof tn));
     }
     return TWILL_OK;
@@ -4997,8 +5019,9 @@ static int plan_check_cons(actx *c, tw_table *t, PgQuery__Constraint *cn, tw_exp
     if (!(k->expr = tw_arena_strndup(c->a, c->tree->text + from, to - from))) return nomem(c);
     if (cn->conname && cn->conname[0]) {
         if (conname_used(c, t, cn->conname))
-            return aerr(c, cn->location, "42710", "constraint \"%s\" for relation \"%s\" already exists",
-                        cn->conname, t->name);
+            return aerr(c, cn->location, "42710",
+                        "constraint \"%s\" for relation \"%s\" already exists", cn->conname,
+                        t->name);
         k->name = tw_arena_strndup(c->a, cn->conname, strlen(cn->conname));
     } else {
         int first = -1, n = 0;
@@ -5101,7 +5124,8 @@ static int plan_fkey_cons(actx *c, tw_table *t, PgQuery__Constraint *cn, int col
         const char *nm = str_of(cn->fk_attrs[i]);
         f.cols[i] = nm ? tw_table_column(t, nm) : -1;
         if (f.cols[i] < 0)
-            return aerr(c, loc, "42703", "column \"%s\" referenced in foreign key constraint does not exist",
+            return aerr(c, loc, "42703",
+                        "column \"%s\" referenced in foreign key constraint does not exist",
                         nm ? nm : "?");
     }
     /* the referenced columns: given, or the primary key */
@@ -5123,11 +5147,11 @@ static int plan_fkey_cons(actx *c, tw_table *t, PgQuery__Constraint *cn, int col
         const char *nm = str_of(cn->pk_attrs[i]);
         f.refcols[i] = nm ? tw_table_column(ref, nm) : -1;
         if (f.refcols[i] < 0)
-            return aerr(c, loc, "42703", "column \"%s\" referenced in foreign key constraint does not exist",
+            return aerr(c, loc, "42703",
+                        "column \"%s\" referenced in foreign key constraint does not exist",
                         nm ? nm : "?");
     }
-    for (int i = 0; i < f.ncols; i++)
-        f.refnames[i] = ref->cols[f.refcols[i]].name;
+    for (int i = 0; i < f.ncols; i++) f.refnames[i] = ref->cols[f.refcols[i]].name;
     /* the key that serves lookups: the primary key or a unique index on exactly them */
     int found = 0;
     const tw_index *xs = NULL;
@@ -5168,7 +5192,8 @@ static int plan_fkey_cons(actx *c, tw_table *t, PgQuery__Constraint *cn, int col
                     "there is no unique constraint matching given keys for referenced table \"%s\"",
                     ref->name);
     for (int i = 0; i < f.ncols; i++)
-        if (tw_type_kind(t->cols[f.cols[i]].type.ty) != tw_type_kind(ref->cols[f.refcols[i]].type.ty))
+        if (tw_type_kind(t->cols[f.cols[i]].type.ty) !=
+            tw_type_kind(ref->cols[f.refcols[i]].type.ty))
             return notsup(c, loc,
                           "a foreign key between columns \"%s\" and \"%s\" of different types is "
                           "not supported",
@@ -5301,7 +5326,8 @@ static int plan_drop_column_cons(actx *c, tw_table *t, int col) {
         for (int i = 0; i < p->nchecks; i++) {
             if (expr_uses_col(p->checks[i], col)) continue;
             for (int k = 0; k < t->nchecks; k++)
-                if (!strcmp(t->checks[k].name, p->checknames[i])) nt->checks[nt->nchecks++] = t->checks[k];
+                if (!strcmp(t->checks[k].name, p->checknames[i]))
+                    nt->checks[nt->nchecks++] = t->checks[k];
         }
         p->nchecks = 0;
     }
@@ -5440,15 +5466,18 @@ static int plan_alter_column(actx *c, tw_table *t, const PgQuery__AlterTableCmd 
         int same = o.ty == nty.ty && o.mod == nty.mod;
         int wider_int = (o.ty == TY_INT2 && (nty.ty == TY_INT4 || nty.ty == TY_INT8)) ||
                         (o.ty == TY_INT4 && nty.ty == TY_INT8);
-        int longer = o.ty == TY_VARCHAR && (nty.ty == TY_TEXT || (nty.ty == TY_VARCHAR &&
-                                             (nty.mod < 0 || (o.mod >= 0 && nty.mod >= o.mod))));
+        int longer = o.ty == TY_VARCHAR &&
+                     (nty.ty == TY_TEXT ||
+                      (nty.ty == TY_VARCHAR && (nty.mod < 0 || (o.mod >= 0 && nty.mod >= o.mod))));
         if (!same && !wider_int && !longer)
-            return notsup(c, -1, "this ALTER COLUMN TYPE is not supported (it would convert the "
-                                 "stored values)");
+            return notsup(c, -1,
+                          "this ALTER COLUMN TYPE is not supported (it would convert the "
+                          "stored values)");
         for (int i = 0; i < t->nfks && !same; i++)
             for (int k = 0; k < t->fks[i].ncols; k++)
                 if (t->fks[i].cols[k] == col)
-                    return notsup(c, -1, "changing the type of a foreign-key column is not supported");
+                    return notsup(c, -1,
+                                  "changing the type of a foreign-key column is not supported");
         if (col_referenced(t, col) && !same)
             return notsup(c, -1, "changing the type of a referenced column is not supported");
         nc->type = nty;
@@ -5496,7 +5525,8 @@ static int plan_alter(actx *c, PgQuery__AlterTableStmt *s) {
                 return notsup(c, -1, "malformed ALTER TABLE");
         return TWILL_OK;
     }
-    const PgQuery__AlterTableCmd *cmd = s->cmds[c->alter_cmd ? c->alter_cmd - 1 : 0]->alter_table_cmd;
+    const PgQuery__AlterTableCmd *cmd =
+        s->cmds[c->alter_cmd ? c->alter_cmd - 1 : 0]->alter_table_cmd;
     tw_table *t = p->table;
     p->col_missing_ok = cmd->missing_ok;
     if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn) {
@@ -5791,8 +5821,7 @@ static int plan_drop_schema(actx *c, PgQuery__DropStmt *s) {
     for (size_t i = 0; i < s->n_objects; i++) {
         const char *nm = str_of(s->objects[i]);
         if (!nm) return notsup(c, -1, "malformed DROP SCHEMA");
-        if (builtin_schema(nm))
-            return notsup(c, -1, "dropping schema \"%s\" is not supported", nm);
+        if (builtin_schema(nm)) return notsup(c, -1, "dropping schema \"%s\" is not supported", nm);
         if (!s->missing_ok) return aerr(c, -1, "3F000", "schema \"%s\" does not exist", nm);
     }
     return TWILL_OK;
@@ -5960,7 +5989,8 @@ static int plan_node(actx *c, Node *n) {
     case N_(VARIABLE_SHOW_STMT): {
         /* the session's isolation levels (the wire server answers other SHOWs itself) */
         const char *v = n->variable_show_stmt->name;
-        if (!v || (strcmp(v, "transaction_isolation") && strcmp(v, "default_transaction_isolation"))) {
+        if (!v ||
+            (strcmp(v, "transaction_isolation") && strcmp(v, "default_transaction_isolation"))) {
             rc = notsup(c, -1, "SHOW %s is not supported here", v ? v : "?");
             break;
         }
@@ -5968,7 +5998,8 @@ static int plan_node(actx *c, Node *n) {
         p->ncols = 1;
         p->colnames = tw_arena_alloc(c->a, sizeof(char *));
         p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype));
-        if (!p->colnames || !p->coltypes || !(p->colnames[0] = tw_arena_strndup(c->a, v, strlen(v)))) {
+        if (!p->colnames || !p->coltypes ||
+            !(p->colnames[0] = tw_arena_strndup(c->a, v, strlen(v)))) {
             rc = nomem(c);
             break;
         }
@@ -6002,8 +6033,7 @@ static int plan_explain(actx *c, PgQuery__ExplainStmt *s) {
                    strcmp(d->defname, "buffers") && strcmp(d->defname, "timing") &&
                    strcmp(d->defname, "summary") && strcmp(d->defname, "settings") &&
                    strcmp(d->defname, "wal")) {
-            return aerr(c, d->location, "42601", "unrecognized EXPLAIN option \"%s\"",
-                        d->defname);
+            return aerr(c, d->location, "42601", "unrecognized EXPLAIN option \"%s\"", d->defname);
         }
     }
     Node *q = s->query;
@@ -6013,7 +6043,11 @@ static int plan_explain(actx *c, PgQuery__ExplainStmt *s) {
         return notsup(c, -1, "EXPLAIN of this statement is not supported");
     tw_plan *in = calloc(1, sizeof *in);
     if (!in) return nomem(c);
-    actx ic = {.p = in, .a = &in->mem, .tree = c->tree, .pos_base = c->pos_base, .err = c->err,
+    actx ic = {.p = in,
+               .a = &in->mem,
+               .tree = c->tree,
+               .pos_base = c->pos_base,
+               .err = c->err,
                .cat = c->cat};
     int rc = plan_node(&ic, q);
     in->cat = c->cat;
@@ -6026,7 +6060,8 @@ static int plan_explain(actx *c, PgQuery__ExplainStmt *s) {
     p->ncols = 1;
     p->colnames = tw_arena_alloc(c->a, sizeof(char *));
     p->coltypes = tw_arena_alloc(c->a, sizeof(tw_sqltype));
-    if (!p->colnames || !p->coltypes || !(p->colnames[0] = tw_arena_strndup(c->a, "QUERY PLAN", 10)))
+    if (!p->colnames || !p->coltypes ||
+        !(p->colnames[0] = tw_arena_strndup(c->a, "QUERY PLAN", 10)))
         return nomem(c);
     p->coltypes[0] = (tw_sqltype){TY_TEXT, -1};
     return TWILL_OK;
@@ -6056,8 +6091,8 @@ int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base
     return TWILL_OK;
 }
 
-int tw_plan_build_alter_cmd(tw_parsetree *tree, size_t i, int cmd, tw_catalog *cat,
-                            size_t pos_base, tw_plan **out, tw_err *err) {
+int tw_plan_build_alter_cmd(tw_parsetree *tree, size_t i, int cmd, tw_catalog *cat, size_t pos_base,
+                            tw_plan **out, tw_err *err) {
     *out = NULL;
     tw_plan *p = calloc(1, sizeof *p);
     if (!p) return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");

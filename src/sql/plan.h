@@ -37,8 +37,8 @@ enum {
     PL_DROP_SEQ,
     PL_TRUNCATE,
     PL_ALTER_TABLE,
-    PL_EXPLAIN,       /* inner = the explained statement's plan; one text column */
-    PL_SET_ISOLATION, /* SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL, ... */
+    PL_EXPLAIN,        /* inner = the explained statement's plan; one text column */
+    PL_SET_ISOLATION,  /* SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL, ... */
     PL_SHOW_ISOLATION, /* SHOW transaction_isolation / default_transaction_isolation */
 };
 /* ALTER TABLE actions (tw_plan.alter) */
@@ -83,7 +83,17 @@ enum {
 };
 enum { SETOP_EXCEPT = 1, SETOP_ALL = 2 }; /* PN_SETOP flags (INTERSECT unless EXCEPT) */
 enum { ACC_FULL, ACC_PK_POINT, ACC_PK_RANGE, ACC_INDEX };
-enum { AG_COUNT_STAR, AG_COUNT, AG_SUM, AG_MIN, AG_MAX, AG_AVG, AG_ARRAY_AGG, AG_JSON_AGG, AG_JSONB_AGG };
+enum {
+    AG_COUNT_STAR,
+    AG_COUNT,
+    AG_SUM,
+    AG_MIN,
+    AG_MAX,
+    AG_AVG,
+    AG_ARRAY_AGG,
+    AG_JSON_AGG,
+    AG_JSONB_AGG
+};
 
 typedef struct tw_access {
     uint8_t kind;
@@ -151,12 +161,12 @@ typedef struct tw_pnode {
     int ncols; /* width of the output row */
     /* SCAN */
     tw_table *table;
-    const char *alias; /* FROM alias (EXPLAIN names the scan by it), or NULL */
+    const char *alias;   /* FROM alias (EXPLAIN names the scan by it), or NULL */
     struct tw_pnode *wt; /* a working-table scan: the PN_RECURSIVE node whose rows it reads */
-    int coloff;   /* where the table's columns start in the combined row */
-    int from_sub; /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
-    int vrel;     /* a system catalog relation (pgcatalog.h): its rows computed at start */
-    struct tw_srf *srf; /* a function in FROM (generate_series): rows from srf.c */
+    int coloff;          /* where the table's columns start in the combined row */
+    int from_sub;        /* a subquery in FROM: 1 + its index in tw_plan.subs (rows materialized) */
+    int vrel;            /* a system catalog relation (pgcatalog.h): its rows computed at start */
+    struct tw_srf *srf;  /* a function in FROM (generate_series): rows from srf.c */
     tw_access acc;
     tw_expr *filter;
     /* AGG: output row = group values then aggregate values */
@@ -186,8 +196,8 @@ typedef struct tw_pnode {
     /* WINDOW: output row = the win_in input columns, then one value per window function;
      * wexprs (window keys and function arguments) are evaluated over the input row */
     int win_in, nwfns, nwspecs, nwexprs;
-    int nvrows;      /* VALUES */
-    tw_expr **vals;  /* VALUES: row-major, nvrows × ncols */
+    int nvrows;     /* VALUES */
+    tw_expr **vals; /* VALUES: row-major, nvrows × ncols */
     tw_winfn *wfns;
     tw_winspec *wspecs;
     tw_expr **wexprs;
@@ -266,7 +276,7 @@ typedef struct tw_plan {
     struct tw_plan *inner;  /* PL_EXPLAIN: the statement explained (owned) */
     int nparamtypes;        /* the type each parameter's context gave it (TY_UNKNOWN: none) */
     tw_sqltype *paramtypes;
-    uint8_t analyze;        /* PL_EXPLAIN ANALYZE: run it and show what each node did */
+    uint8_t analyze; /* PL_EXPLAIN ANALYZE: run it and show what each node did */
 } tw_plan;
 
 /* Plans statement `i` of the tree against catalog `cat`. pos_base is subtracted from
@@ -274,8 +284,8 @@ typedef struct tw_plan {
 int tw_plan_build(tw_parsetree *tree, size_t i, tw_catalog *cat, size_t pos_base, tw_plan **out,
                   tw_err *err);
 /* Action `cmd` alone of the ALTER TABLE that is statement i (ALT_MULTI). */
-int tw_plan_build_alter_cmd(tw_parsetree *tree, size_t i, int cmd, tw_catalog *cat,
-                            size_t pos_base, tw_plan **out, tw_err *err);
+int tw_plan_build_alter_cmd(tw_parsetree *tree, size_t i, int cmd, tw_catalog *cat, size_t pos_base,
+                            tw_plan **out, tw_err *err);
 void tw_plan_free(tw_plan *p);
 /* Kind of statement i without planning (transaction control needs no catalog). */
 int tw_plan_peek_kind(tw_parsetree *tree, size_t i);

@@ -78,7 +78,7 @@ struct tw_sql_session {
     int in_block, aborted, cat_dirty;
     int iso, iso_default; /* TW_ISO_*: the block's level, and the level of new blocks */
     int block_used;       /* a statement other than transaction control ran in the block */
-    int64_t txn_now; /* the block's start time: now() is stable within a transaction */
+    int64_t txn_now;      /* the block's start time: now() is stable within a transaction */
     tw_catalog *private_cat;
     savepoint *sps; /* oldest first */
     int nsps, capsps;
@@ -1101,7 +1101,8 @@ static int exec_alter(tw_sql_stmt *st, tw_plan *p, tw_txn *t, int *wrote_cat, tw
         *wrote_cat = 1;
         if (p->alter == ALT_DROP_CONSTRAINT && p->restart) { /* a UNIQUE constraint's index */
             const tw_index *x = tw_catalog_index(cat, p->names[0]);
-            if (x && !(rc = tw_catalog_delete(t, x->name, err))) rc = tw_txn_drop_table(t, x->id, err);
+            if (x && !(rc = tw_catalog_delete(t, x->name, err)))
+                rc = tw_txn_drop_table(t, x->id, err);
             goto out;
         }
         if ((rc = tw_catalog_put_table(t, &def, err)) || p->not_valid) goto out;
@@ -1263,7 +1264,8 @@ static int exec_ddl(tw_sql_stmt *st, tw_txn *t, int *wrote_cat, tw_err *err) {
                 return tw_err_set(err, TWILL_ERROR, "42P01", "table \"%s\" does not exist",
                                   p->names[i]);
             }
-            if (tb->nrefby && (rc = tw_cons_drop_table(t, tb, p->names, p->nnames, p->cascade, err)))
+            if (tb->nrefby &&
+                (rc = tw_cons_drop_table(t, tb, p->names, p->nnames, p->cascade, err)))
                 return rc;
             *wrote_cat = 1;
             for (int k = 0; k < tb->nidx; k++) {
@@ -1432,8 +1434,7 @@ static int txn_control(tw_sql_stmt *st, tw_err *err) {
     case PL_SET_ISOLATION: {
         /* SET TRANSACTION / SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL x,
          * SET default_transaction_isolation / transaction_isolation = 'x' */
-        const PgQuery__VariableSetStmt *vs =
-            st->tree->pr->stmts[st->idx]->stmt->variable_set_stmt;
+        const PgQuery__VariableSetStmt *vs = st->tree->pr->stmts[st->idx]->stmt->variable_set_stmt;
         int level = -1, dflt = !strcmp(vs->name, "SESSION CHARACTERISTICS") ||
                                !strcmp(vs->name, "default_transaction_isolation");
         if (vs->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI)
@@ -1533,8 +1534,10 @@ static int run_explain(tw_sql_stmt *st, const tw_exec_env *env, tw_err *err) {
             while (!rc) {
                 const tw_val *row;
                 rc = tw_run_next(r, &row, err);
-                if (rc == TWILL_ROW) rc = TWILL_OK;
-                else if (rc == TWILL_DONE) break;
+                if (rc == TWILL_ROW)
+                    rc = TWILL_OK;
+                else if (rc == TWILL_DONE)
+                    break;
             }
             if (rc == TWILL_DONE) rc = TWILL_OK;
         } else {
@@ -1633,8 +1636,9 @@ int tw_sql_step(tw_sql_stmt *st, tw_err *err) {
     if (p->kind == PL_SHOW_ISOLATION) { /* one row: the level's name */
         if (autocommit) tw_txn_rollback(t);
         tw_buf_reset(&st->xtext);
-        const char *lv = tw_sql_isolation_name(
-            !strcmp(p->colnames[0], "transaction_isolation") ? tw_sql_isolation(s) : s->iso_default);
+        const char *lv = tw_sql_isolation_name(!strcmp(p->colnames[0], "transaction_isolation")
+                                                   ? tw_sql_isolation(s)
+                                                   : s->iso_default);
         if (tw_buf_append(&st->xtext, lv, strlen(lv)))
             return fail_stmt(st, tw_err_set(err, TWILL_NOMEM, NULL, "out of memory"));
         st->explaining = 1;

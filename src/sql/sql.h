@@ -96,7 +96,12 @@ int tw_sql_txn_state(const tw_sql_session *s);
  * started. REPEATABLE READ and SERIALIZABLE: the block sees one snapshot, taken at its
  * start (snapshot isolation; SERIALIZABLE does not prevent write skew). At every level
  * a write-write conflict with a concurrent commit is 40001 (first committer wins). */
-enum { TW_ISO_READ_UNCOMMITTED, TW_ISO_READ_COMMITTED, TW_ISO_REPEATABLE_READ, TW_ISO_SERIALIZABLE };
+enum {
+    TW_ISO_READ_UNCOMMITTED,
+    TW_ISO_READ_COMMITTED,
+    TW_ISO_REPEATABLE_READ,
+    TW_ISO_SERIALIZABLE
+};
 /* The level new blocks start with (SET default_transaction_isolation). */
 void tw_sql_set_default_isolation(tw_sql_session *s, int level);
 /* The current block's level, or the default outside a block. */

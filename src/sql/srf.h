@@ -28,7 +28,7 @@ typedef struct tw_srf {
 typedef struct tw_srf_state {
     tw_val cur, stop, step;
     int done;
-    int64_t ord; /* rows produced so far (WITH ORDINALITY) */
+    int64_t ord;  /* rows produced so far (WITH ORDINALITY) */
     tw_arr_it it; /* TW_SRF_UNNEST (the array's bytes stay where the scan keeps them) */
 } tw_srf_state;
 

@@ -62,8 +62,8 @@ enum {
     VK_TS,
     VK_TSTZ,
     VK_INTERVAL,
-    VK_UUID,  /* 16 bytes in .uuid */
-    VK_JSON,  /* .s/.n: the JSON text (json: as entered; jsonb: normalized) */
+    VK_UUID, /* 16 bytes in .uuid */
+    VK_JSON, /* .s/.n: the JSON text (json: as entered; jsonb: normalized) */
     VK_JSONB,
     VK_ARRAY /* .s/.n: the array's encoding (array.h) */
 };

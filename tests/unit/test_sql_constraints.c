@@ -47,7 +47,8 @@ static void test_check(tw_sql_session *s) {
     /* ON CONFLICT DO UPDATE checks the updated row */
     EXEC_OK(s, "CREATE TABLE kk (id int PRIMARY KEY, x int CHECK (x < 100))");
     EXEC_OK(s, "INSERT INTO kk VALUES (1, 50)");
-    ERR_NAMES(s, "INSERT INTO kk VALUES (1, 60) ON CONFLICT (id) DO UPDATE SET x = kk.x + excluded.x",
+    ERR_NAMES(s,
+              "INSERT INTO kk VALUES (1, 60) ON CONFLICT (id) DO UPDATE SET x = kk.x + excluded.x",
               "23514", "\"kk_x_check\"");
     EXEC_OK(s, "UPDATE kk SET x = 99");
     EXEC_ERR(s, "UPDATE kk SET x = 100", "23514");
@@ -62,7 +63,8 @@ static void test_check(tw_sql_session *s) {
     EXEC_ERR(s, "CREATE TABLE bad (x int CHECK (x > (SELECT 1)))", "0A000");
     EXEC_ERR(s, "CREATE TABLE bad (x int CHECK (sum(x) > 0))", "42803");
     EXEC_ERR(s, "CREATE TABLE bad (x int CHECK (y > 0))", "42703");
-    EXEC_ERR(s, "CREATE TABLE bad (x int, CONSTRAINT c1 CHECK (x > 0), CONSTRAINT c1 CHECK (x < 9))",
+    EXEC_ERR(s,
+             "CREATE TABLE bad (x int, CONSTRAINT c1 CHECK (x > 0), CONSTRAINT c1 CHECK (x < 9))",
              "42710");
     /* a CHECK text with parentheses, quotes and a comment inside */
     EXEC_OK(s, "CREATE TABLE q (s text, CONSTRAINT \"odd)(\" CHECK ((s <> ')') AND s <> 'it''s' "
@@ -101,7 +103,8 @@ static void test_alter_columns(tw_sql_session *s) {
     EXEC_OK(s, "CREATE TABLE t2 (id int PRIMARY KEY, a int, b text)");
     EXEC_OK(s, "INSERT INTO t2 VALUES (1, NULL, 'x'), (2, 5, NULL)");
     /* several actions in one statement; a failing one undoes the others */
-    EXEC_ERR(s, "ALTER TABLE t2 ALTER COLUMN a SET DEFAULT 7, ALTER COLUMN b SET NOT NULL", "23502");
+    EXEC_ERR(s, "ALTER TABLE t2 ALTER COLUMN a SET DEFAULT 7, ALTER COLUMN b SET NOT NULL",
+             "23502");
     EXEC_OK(s, "ALTER TABLE t2 ALTER COLUMN a SET DEFAULT 7, ADD CONSTRAINT pos CHECK (a > 0)");
     EXEC_OK(s, "INSERT INTO t2 (id, b) VALUES (3, 'y')");
     QUERY(s, "SELECT id, a, b FROM t2 ORDER BY id", "1|NULL|x\n2|5|NULL\n3|7|y");
@@ -155,8 +158,9 @@ static void test_fk(tw_sql_session *s) {
           "'c'::regclass ORDER BY 1",
           "c_x_fkey|f|FOREIGN KEY (x) REFERENCES p(id)\nc_y_fkey|f|FOREIGN KEY (y) REFERENCES "
           "p(u)\nc_z_w_fkey|f|FOREIGN KEY (z, w) REFERENCES p(u, v)");
-    QUERY(s, "SELECT relname, relchecks, relhastriggers FROM pg_class WHERE relname IN ('k', 'p') "
-             "ORDER BY 1",
+    QUERY(s,
+          "SELECT relname, relchecks, relhastriggers FROM pg_class WHERE relname IN ('k', 'p') "
+          "ORDER BY 1",
           "k|3|f\np|0|t");
     QUERY(s, "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'k_check'",
           "CHECK (x + y < 10)");

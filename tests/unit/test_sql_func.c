@@ -64,7 +64,8 @@ static void test_math(tw_sql_session *s) {
           "0.0009765625000000|0.2500000000000000|0.3333333333333333|0.2500000000000000|"
           "1.0000000000000000");
     QUERY(s,
-          "SELECT power(1.05, 30), power(1.1, 50), power(-1.1, 51), power(2.00000000000000000001, 2), "
+          "SELECT power(1.05, 30), power(1.1, 50), power(-1.1, 51), power(2.00000000000000000001, "
+          "2), "
           "power(0.1, 30), power(99.99, 9)",
           "4.3219423751506620|117.3908528796953165|-129.1299381676648482|4.00000000000000000004|"
           "0.0000000000000000|999100359916012598.7400839964000900");
@@ -85,7 +86,8 @@ static void test_math(tw_sql_session *s) {
           "SELECT gcd(12, 18), gcd(-12, 18), gcd(0, 0), lcm(4, 6), lcm(-4, 6), lcm(0, 5), "
           "gcd(12.5, 5), lcm(1.5, 2.5), gcd(12::int8, 18)",
           "6|6|0|12|12|0|2.5|7.5|6");
-    QUERY(s, "SELECT sign(-2.5), sign(0.0), sign(2.50), sign(3), sign(-2.5::float8)", "-1|0|1|1|-1");
+    QUERY(s, "SELECT sign(-2.5), sign(0.0), sign(2.50), sign(3), sign(-2.5::float8)",
+          "-1|0|1|1|-1");
     QUERY(s,
           "SELECT degrees(pi()), radians(180), pi(), sin(1), cos(1), tan(1), asin(1), acos(0), "
           "atan(1), atan2(1, 2), cot(1)",
@@ -156,8 +158,9 @@ static void test_math(tw_sql_session *s) {
           "power(8, 1/3.0), power(0.0, 0.5)",
           "1.4142135623730950|2.8284271247461901|1.2589254117941672|0.10000000000000000|"
           "1.99999999999999999999|0.0000000000000000");
-    QUERY(s, "SELECT sum(ln(g * 0.37 + 0.01)), sum(power(g * 0.17 + 0.5, 0.37)) "
-             "FROM generate_series(1, 2000) g",
+    QUERY(s,
+          "SELECT sum(ln(g * 0.37 + 0.01)), sum(power(g * 0.17 + 0.5, 0.37)) "
+          "FROM generate_series(1, 2000) g",
           "11218.2402479739438369|12644.7093665526670372");
     EXEC_ERR(s, "SELECT ln(0.0)", "2201E");
     EXEC_ERR(s, "SELECT log(1.0, 10.0)", "22012");
@@ -192,9 +195,9 @@ static void test_generate_series(tw_sql_session *s) {
     QUERY(s, "SELECT * FROM generate_series(9223372036854775806, 9223372036854775807)",
           "9223372036854775806\n9223372036854775807");
     QUERY(s, "SELECT count(*) FROM generate_series(1, NULL)", "0");
-    QUERY(s, "SELECT count(*), sum(x) FROM generate_series(1, 100000) AS t(x)", "100000|5000050000");
-    QUERY(s,
-          "SELECT * FROM generate_series(timestamp '2024-01-30', '2024-05-01', '1 month')",
+    QUERY(s, "SELECT count(*), sum(x) FROM generate_series(1, 100000) AS t(x)",
+          "100000|5000050000");
+    QUERY(s, "SELECT * FROM generate_series(timestamp '2024-01-30', '2024-05-01', '1 month')",
           "2024-01-30 00:00:00\n2024-02-29 00:00:00\n2024-03-29 00:00:00\n2024-04-29 00:00:00");
     QUERY(s, "SELECT g FROM generate_series(date '2024-01-01', date '2024-01-02', '12 hours') g",
           "2024-01-01 00:00:00+00\n2024-01-01 12:00:00+00\n2024-01-02 00:00:00+00");
@@ -207,7 +210,8 @@ static void test_generate_series(tw_sql_session *s) {
           "1|11\n2|11\n1|10\n2|10");
     QUERY(s, "SELECT n.i, g FROM nums n, generate_series(1, 2) g WHERE g = 2 ORDER BY n.i",
           "-9|2\n7|2");
-    QUERY(s, "SELECT (SELECT count(*) FROM generate_series(1, t.x)) FROM generate_series(1, 3) t(x)",
+    QUERY(s,
+          "SELECT (SELECT count(*) FROM generate_series(1, t.x)) FROM generate_series(1, 3) t(x)",
           "1\n2\n3");
     EXEC_ERR(s, "SELECT * FROM generate_series(1, 5, 0)", "22023");
     EXEC_ERR(s, "SELECT * FROM generate_series(now(), now(), '0 days')", "22023");
@@ -229,8 +233,7 @@ static void test_generate_series(tw_sql_session *s) {
     /* in the select list: a row per value, for each row of FROM */
     QUERY(s, "SELECT generate_series(1, 3)", "1\n2\n3");
     QUERY(s, "SELECT generate_series(1, 3) AS x, 'a' ORDER BY x DESC", "3|a\n2|a\n1|a");
-    QUERY(s, "SELECT id, generate_series(1, n) FROM reps ORDER BY 1, 2",
-          "1|1\n1|2\n3|1\n3|2\n3|3");
+    QUERY(s, "SELECT id, generate_series(1, n) FROM reps ORDER BY 1, 2", "1|1\n1|2\n3|1\n3|2\n3|3");
     QUERY(s, "SELECT id, generate_series(1, 2) g FROM reps WHERE id < 3 ORDER BY g, id",
           "1|1\n2|1\n1|2\n2|2");
     QUERY(s, "SELECT x FROM (SELECT generate_series(1, 3) x) s WHERE x > 1", "2\n3");
@@ -358,21 +361,23 @@ static void test_datetime_fn(tw_sql_session *s) {
           "SELECT isfinite(date '2024-01-01'), isfinite('infinity'::date), "
           "isfinite(timestamp '-infinity'), isfinite(interval '1 day'), isfinite(now())",
           "t|f|f|t|t");
-    QUERY(s,
-          "SELECT date_bin('15 minutes', timestamp '2024-03-05 14:07:09', timestamp '2001-01-01'), "
-          "date_bin('1 day', timestamptz '2024-03-05 14:07:09+00', timestamptz '2024-01-01 06:00'), "
-          "date_bin('1 hour', timestamp '1999-12-31 23:30', timestamp '2000-01-01')",
-          "2024-03-05 14:00:00|2024-03-05 06:00:00+00|1999-12-31 23:00:00");
+    QUERY(
+        s,
+        "SELECT date_bin('15 minutes', timestamp '2024-03-05 14:07:09', timestamp '2001-01-01'), "
+        "date_bin('1 day', timestamptz '2024-03-05 14:07:09+00', timestamptz '2024-01-01 06:00'), "
+        "date_bin('1 hour', timestamp '1999-12-31 23:30', timestamp '2000-01-01')",
+        "2024-03-05 14:00:00|2024-03-05 06:00:00+00|1999-12-31 23:00:00");
     EXEC_ERR(s, "SELECT date_bin('1 month', timestamp '2024-03-05', timestamp '2001-01-01')",
              "0A000");
     QUERY(s, "SELECT clock_timestamp() >= now()", "t");
 }
 
 static void test_string_more(tw_sql_session *s) {
-    QUERY(s,
-          "SELECT '[' || lpad('hi', 5) || ']', lpad('hello', 3), lpad('hi', 6, 'xy'), "
-          "rpad('hi', 5, 'é'), lpad('hi', -1), lpad('hi', 5, ''), rpad('abc', 2), lpad('', 3, 'ab')",
-          "[   hi]|hel|xyxyhi|hiééé||hi|ab|aba");
+    QUERY(
+        s,
+        "SELECT '[' || lpad('hi', 5) || ']', lpad('hello', 3), lpad('hi', 6, 'xy'), "
+        "rpad('hi', 5, 'é'), lpad('hi', -1), lpad('hi', 5, ''), rpad('abc', 2), lpad('', 3, 'ab')",
+        "[   hi]|hel|xyxyhi|hiééé||hi|ab|aba");
     QUERY(s, "SELECT initcap('hELLO wORLD foo_bar 3rd-place'), initcap('éa bc')",
           "Hello World Foo_Bar 3rd-Place|éA Bc");
     QUERY(s, "SELECT md5('abc'), md5(''), md5('é'::bytea)",
@@ -383,8 +388,9 @@ static void test_string_more(tw_sql_session *s) {
     EXEC_ERR(s, "SELECT chr(-1)", "22023");
     EXEC_ERR(s, "SELECT chr(1114112)", "54000");
     EXEC_ERR(s, "SELECT chr(55296)", "54000");
-    QUERY(s, "SELECT translate('12345', '143', 'ax'), translate('héllo', 'é', 'e'), "
-             "translate('abc', '', 'x')",
+    QUERY(s,
+          "SELECT translate('12345', '143', 'ax'), translate('héllo', 'é', 'e'), "
+          "translate('abc', '', 'x')",
           "a2x5|hello|abc");
     QUERY(s,
           "SELECT to_hex(255), to_hex(-1), to_hex(-1::int8), to_hex(2147483647), "

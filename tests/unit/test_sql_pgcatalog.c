@@ -222,8 +222,9 @@ static void test_psql_lists(tw_sql_session *s) {
           "\"Cycles?\",\n       seqcache AS \"Cache\"\nFROM pg_catalog.pg_sequence\nWHERE "
           "seqrelid = 'sq1'::regclass;",
           "bigint|1|1|9223372036854775807|1|no|1");
-    QUERY(s, "SELECT format_type(seqtypid, NULL), seqmax FROM pg_sequence WHERE seqrelid = "
-             "'t1_s_seq'::regclass",
+    QUERY(s,
+          "SELECT format_type(seqtypid, NULL), seqmax FROM pg_sequence WHERE seqrelid = "
+          "'t1_s_seq'::regclass",
           "integer|2147483647");
     QUERY(s,
           "SELECT pg_catalog.quote_ident(nspname) || '.' ||\n   pg_catalog.quote_ident(relname) "
@@ -304,8 +305,9 @@ static void test_orm(tw_sql_session *s) {
           "pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) WHERE "
           "c.contype = 'p' AND c.conrelid = 't1'::regclass",
           "t1_pkey|{1}|1|id");
-    QUERY(s, "SELECT indkey, array_length(indkey, 1) FROM pg_index WHERE indexrelid = "
-             "'t1_v'::regclass",
+    QUERY(s,
+          "SELECT indkey, array_length(indkey, 1) FROM pg_index WHERE indexrelid = "
+          "'t1_v'::regclass",
           "{3,4}|2");
     QUERY(s,
           "SELECT t.typname, t.oid, t.typarray FROM pg_type t JOIN pg_namespace n ON n.oid = "
@@ -326,15 +328,15 @@ static void test_orm(tw_sql_session *s) {
     QUERY(s, "SELECT count(*) > 50 FROM pg_proc WHERE pronamespace = 11", "t");
     QUERY(s, "SELECT relname FROM pg_class WHERE oid = 'pg_catalog.pg_class'::regclass",
           "pg_class");
-    QUERY(s, "SELECT relkind FROM pg_class WHERE oid = 'information_schema.tables'::regclass",
-          "v");
+    QUERY(s, "SELECT relkind FROM pg_class WHERE oid = 'information_schema.tables'::regclass", "v");
 }
 
 static void test_functions(tw_sql_session *s) {
-    QUERY(s,
-          "SELECT current_schema(), current_schema, current_schemas(true), current_schemas(false), "
-          "current_database(), current_catalog, current_user, session_user, user",
-          "public|public|{pg_catalog,public}|{public}|postgres|postgres|postgres|postgres|postgres");
+    QUERY(
+        s,
+        "SELECT current_schema(), current_schema, current_schemas(true), current_schemas(false), "
+        "current_database(), current_catalog, current_user, session_user, user",
+        "public|public|{pg_catalog,public}|{public}|postgres|postgres|postgres|postgres|postgres");
     QUERY(s, "SELECT version() LIKE 'PostgreSQL 15.% (Twill DB %'", "t");
     QUERY(s,
           "SELECT format_type(23, -1), format_type(1043, 24), format_type(1042, 9), "
@@ -381,13 +383,13 @@ static void test_functions(tw_sql_session *s) {
           "SELECT 'abc' ~ '^a', 'abc' ~ '^b', 'abc' !~ 'b', 'ABC' ~* 'b', 'ABC' !~* 'x', "
           "'t1' OPERATOR(pg_catalog.~) '^(t1)$', 'a.c' ~ 'a[.]c', 'x' ~ NULL",
           "t|f|f|t|t|t|t|NULL");
-    QUERY(s, "SELECT relname FROM pg_class WHERE relname ~ '^t1_[nv]' ORDER BY 1",
-          "t1_name\nt1_v");
+    QUERY(s, "SELECT relname FROM pg_class WHERE relname ~ '^t1_[nv]' ORDER BY 1", "t1_name\nt1_v");
     EXEC_ERR(s, "SELECT 'a' ~ '('", "2201B");
     EXEC_ERR(s, "SELECT 1 ~ 'a'", "42883");
     /* COLLATE: "C", "POSIX", default accepted (text compares bytewise); others 0A000 */
-    QUERY(s, "SELECT 'B' < 'a' COLLATE \"C\", 'a' COLLATE pg_catalog.default = 'a', "
-             "'b' COLLATE \"POSIX\" > 'a'",
+    QUERY(s,
+          "SELECT 'B' < 'a' COLLATE \"C\", 'a' COLLATE pg_catalog.default = 'a', "
+          "'b' COLLATE \"POSIX\" > 'a'",
           "t|t|t");
     EXEC_ERR(s, "SELECT 'a' COLLATE \"en_US\" < 'b'", "0A000");
     /* sizes: pg_size_pretty as PostgreSQL 15 prints; relation sizes are not known (NULL) */
@@ -403,19 +405,53 @@ static void test_functions(tw_sql_session *s) {
           "WHERE m.member = r.oid) FROM pg_roles r WHERE r.rolname !~ '^pg_' ORDER BY 1",
           "postgres|t|t|0");
     /* every relation can be read whole; none can be changed */
-    static const char *const RELS[] = {
-        "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_index", "pg_constraint",
-        "pg_attrdef", "pg_am", "pg_database", "pg_roles", "pg_authid", "pg_user", "pg_proc",
-        "pg_settings", "pg_description", "pg_shdescription", "pg_collation", "pg_sequence",
-        "pg_depend", "pg_tablespace", "pg_tables", "pg_views", "pg_indexes", "pg_sequences",
-        "pg_inherits", "pg_partitioned_table", "pg_policy", "pg_statistic_ext", "pg_publication",
-        "pg_publication_rel", "pg_publication_namespace", "pg_trigger", "pg_enum",
-        "pg_extension", "pg_rewrite", "pg_foreign_table", "pg_auth_members",
-        "pg_foreign_server", "pg_foreign_data_wrapper", "pg_event_trigger",
-        "information_schema.tables",
-        "information_schema.columns", "information_schema.schemata",
-        "information_schema.table_constraints", "information_schema.key_column_usage",
-        "information_schema.views", "information_schema.sequences"};
+    static const char *const RELS[] = {"pg_namespace",
+                                       "pg_class",
+                                       "pg_attribute",
+                                       "pg_type",
+                                       "pg_index",
+                                       "pg_constraint",
+                                       "pg_attrdef",
+                                       "pg_am",
+                                       "pg_database",
+                                       "pg_roles",
+                                       "pg_authid",
+                                       "pg_user",
+                                       "pg_proc",
+                                       "pg_settings",
+                                       "pg_description",
+                                       "pg_shdescription",
+                                       "pg_collation",
+                                       "pg_sequence",
+                                       "pg_depend",
+                                       "pg_tablespace",
+                                       "pg_tables",
+                                       "pg_views",
+                                       "pg_indexes",
+                                       "pg_sequences",
+                                       "pg_inherits",
+                                       "pg_partitioned_table",
+                                       "pg_policy",
+                                       "pg_statistic_ext",
+                                       "pg_publication",
+                                       "pg_publication_rel",
+                                       "pg_publication_namespace",
+                                       "pg_trigger",
+                                       "pg_enum",
+                                       "pg_extension",
+                                       "pg_rewrite",
+                                       "pg_foreign_table",
+                                       "pg_auth_members",
+                                       "pg_foreign_server",
+                                       "pg_foreign_data_wrapper",
+                                       "pg_event_trigger",
+                                       "information_schema.tables",
+                                       "information_schema.columns",
+                                       "information_schema.schemata",
+                                       "information_schema.table_constraints",
+                                       "information_schema.key_column_usage",
+                                       "information_schema.views",
+                                       "information_schema.sequences"};
     for (size_t i = 0; i < sizeof RELS / sizeof RELS[0]; i++) {
         char q[200];
         snprintf(q, sizeof q, "SELECT count(*) >= 0 FROM (SELECT * FROM %s) x", RELS[i]);

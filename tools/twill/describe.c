@@ -166,8 +166,7 @@ static const char *index_cols(const char *def) {
 }
 
 /* \d NAME for a table or view: its columns, then (tables) indexes and constraints. */
-static int describe_table(shell *sh, const char *oid, const char *nsp, const char *name,
-                          int view) {
+static int describe_table(shell *sh, const char *oid, const char *nsp, const char *name, int view) {
     char sql[2048], title[600];
     snprintf(sql, sizeof sql,
              "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NULL, CASE WHEN "
@@ -279,7 +278,8 @@ static int describe_relation(shell *sh, const char *name) {
 
 int shell_describe(shell *sh, const char *cmd, const char *arg) {
     const char *name = arg && arg[0] ? arg : NULL;
-    if (!strcmp(cmd, "d")) return name ? describe_relation(sh, name) : list_relations(sh, "rvS", NULL);
+    if (!strcmp(cmd, "d"))
+        return name ? describe_relation(sh, name) : list_relations(sh, "rvS", NULL);
     if (!strcmp(cmd, "dt")) return list_relations(sh, "r", name);
     if (!strcmp(cmd, "di")) return list_relations(sh, "i", name);
     if (!strcmp(cmd, "dv")) return list_relations(sh, "v", name);
