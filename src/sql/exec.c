@@ -26,6 +26,7 @@ typedef struct aggst {
      * kept free for the result's header; one byte more at the end */
     uint8_t *lb;
     size_t ll, lc;
+    int any_true, any_false; /* bool_and / bool_or */
 } aggst;
 
 typedef struct group {
@@ -677,6 +678,34 @@ static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *e
 
 #define AGG_LIST_HEAD 12 /* an array's header (array.h): u8 type + varint count */
 
+/* Appends n bytes to the aggregate's list buffer (in the group's memory). */
+static int list_put(aggst *a, const void *p, size_t n, tw_arena *mem, tw_err *err) {
+    if (!a->lb || a->ll + n + 1 > a->lc) {
+        size_t nc = a->lc ? a->lc * 2 : 64;
+        while (nc < a->ll + n + 1) nc *= 2;
+        uint8_t *nb = tw_arena_alloc(mem, AGG_LIST_HEAD + nc);
+        if (!nb) return nomem(err);
+        if (a->ll) memcpy(nb + AGG_LIST_HEAD, a->lb + AGG_LIST_HEAD, a->ll);
+        a->lb = nb;
+        a->lc = nc;
+    }
+    if (n) memcpy(a->lb + AGG_LIST_HEAD + a->ll, p, n);
+    a->ll += n;
+    return TWILL_OK;
+}
+
+/* string_agg(v, delim): NULL values are skipped; each value after the first is preceded
+ * by its own row's delimiter (none when that is NULL). */
+static int string_accum(aggst *a, const tw_val *v, const tw_val *delim, tw_arena *mem,
+                        tw_err *err) {
+    if (v->k == VK_NULL) return TWILL_OK;
+    int rc = TWILL_OK;
+    if (a->count && delim->k != VK_NULL) rc = list_put(a, delim->s, delim->n, mem, err);
+    if (!rc) rc = list_put(a, v->s, v->n, mem, err);
+    if (!rc) a->count++;
+    return rc;
+}
+
 /* array_agg / json_agg / jsonb_agg: appends one element (NULLs too). */
 static int list_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *mem, tw_err *err) {
     tw_buf t = {0};
@@ -698,23 +727,10 @@ static int list_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *m
         tw_buf_free(&t);
         return rc == TWILL_NOMEM ? nomem(err) : rc;
     }
-    if (!a->lb || a->ll + t.len + 1 > a->lc) {
-        size_t nc = a->lc ? a->lc * 2 : 64;
-        while (nc < a->ll + t.len + 1) nc *= 2;
-        uint8_t *nb = tw_arena_alloc(mem, AGG_LIST_HEAD + nc);
-        if (!nb) {
-            tw_buf_free(&t);
-            return nomem(err);
-        }
-        if (a->ll) memcpy(nb + AGG_LIST_HEAD, a->lb + AGG_LIST_HEAD, a->ll);
-        a->lb = nb;
-        a->lc = nc;
-    }
-    if (t.len) memcpy(a->lb + AGG_LIST_HEAD + a->ll, t.p, t.len);
-    a->ll += t.len;
-    a->count++;
+    rc = list_put(a, t.p, t.len, mem, err);
+    if (!rc) a->count++;
     tw_buf_free(&t);
-    return TWILL_OK;
+    return rc;
 }
 
 /* The collected list as an array / json / jsonb value (in the group's memory). */
@@ -748,6 +764,13 @@ static int agg_accum(const tw_aggdef *d, aggst *a, const tw_val *v, tw_arena *me
     if (v->k == VK_NULL) return TWILL_OK;
     a->count++;
     switch (d->fn) {
+    case AG_BOOL_AND:
+    case AG_BOOL_OR:
+        if (v->i)
+            a->any_true = 1;
+        else
+            a->any_false = 1;
+        return TWILL_OK;
     case AG_SUM:
     case AG_AVG:
         if (v->k == VK_INT) {
@@ -798,6 +821,21 @@ static int num_total(const aggst *a, tw_num *out, tw_err *err) {
 
 static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *err) {
     switch (d->fn) {
+    case AG_BOOL_AND:
+    case AG_BOOL_OR:
+        if (!a->count)
+            out->k = VK_NULL;
+        else
+            *out = (tw_val){.k = VK_BOOL, .i = d->fn == AG_BOOL_AND ? !a->any_false : a->any_true};
+        return TWILL_OK;
+    case AG_STRING_AGG:
+        if (!a->count)
+            out->k = VK_NULL;
+        else
+            *out = (tw_val){.k = d->type.ty == TY_BYTEA ? VK_BYTEA : VK_TEXT,
+                            .s = (const char *)a->lb + AGG_LIST_HEAD,
+                            .n = a->ll};
+        return TWILL_OK;
     case AG_ARRAY_AGG:
     case AG_JSON_AGG:
     case AG_JSONB_AGG:
@@ -958,7 +996,14 @@ static int agg_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
                     goto out;
                 }
             }
-            if ((rc = agg_accum(&n->aggs[i], &g->st[i], &v, &s->gmem, err))) goto out;
+            if (n->aggs[i].fn == AG_STRING_AGG) {
+                tw_val dv = {0};
+                if ((rc = tw_eval(n->aggs[i].arg2, &c, &dv, err)) ||
+                    (rc = string_accum(&g->st[i], &v, &dv, &s->gmem, err)))
+                    goto out;
+            } else if ((rc = agg_accum(&n->aggs[i], &g->st[i], &v, &s->gmem, err))) {
+                goto out;
+            }
         }
         tw_arena_reset(&r->arenas[n->slot]);
     }

@@ -105,6 +105,18 @@ static const char *agg_name(int fn) {
         return "max";
     case AG_AVG:
         return "avg";
+    case AG_BOOL_AND:
+        return "bool_and";
+    case AG_BOOL_OR:
+        return "bool_or";
+    case AG_STRING_AGG:
+        return "string_agg";
+    case AG_ARRAY_AGG:
+        return "array_agg";
+    case AG_JSON_AGG:
+        return "json_agg";
+    case AG_JSONB_AGG:
+        return "jsonb_agg";
     }
     return "?";
 }

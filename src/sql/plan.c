@@ -362,7 +362,8 @@ static int has_agg(Node *n);
 static int is_agg_name(const char *s) {
     return !strcmp(s, "count") || !strcmp(s, "sum") || !strcmp(s, "min") || !strcmp(s, "max") ||
            !strcmp(s, "avg") || !strcmp(s, "array_agg") || !strcmp(s, "json_agg") ||
-           !strcmp(s, "jsonb_agg");
+           !strcmp(s, "jsonb_agg") || !strcmp(s, "string_agg") || !strcmp(s, "bool_and") ||
+           !strcmp(s, "bool_or") || !strcmp(s, "every");
 }
 
 static int cx_const(actx *c, PgQuery__AConst *k, tw_expr **out) {
@@ -542,6 +543,33 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
                         fname);
         d.fn = AG_COUNT_STAR;
         d.type.ty = TY_INT8;
+    } else if (!strcmp(fname, "string_agg")) {
+        /* string_agg(text, delimiter) / string_agg(bytea, delimiter) */
+        if (f->n_args != 2)
+            return aerr(c, f->location, "42883",
+                        "function string_agg with %zu arguments does not exist", f->n_args);
+        c->in_agg = 1;
+        int saved_mode = c->agg_mode;
+        c->agg_mode = 0;
+        int rc = cx(c, f->args[0], &d.arg);
+        if (!rc) rc = cx(c, f->args[1], &d.arg2);
+        c->agg_mode = saved_mode;
+        c->in_agg = 0;
+        if (rc) return rc;
+        tw_sqltype want = d.arg->type.ty == TY_BYTEA || d.arg2->type.ty == TY_BYTEA
+                              ? (tw_sqltype){TY_BYTEA, -1}
+                              : (tw_sqltype){TY_TEXT, -1};
+        if (coerce_unknown(c, &d.arg, want, 0, f->location) ||
+            coerce_unknown(c, &d.arg2, want, 0, f->location))
+            return TWILL_ERROR;
+        int ok = want.ty == TY_BYTEA ? d.arg->type.ty == TY_BYTEA && d.arg2->type.ty == TY_BYTEA
+                                     : ty_is_text(d.arg->type.ty) && ty_is_text(d.arg2->type.ty);
+        if (!ok)
+            return aerr(c, f->location, "42883", "function string_agg(%s, %s) does not exist",
+                        tw_type_name(d.arg->type, (char[64]){0}, 64),
+                        tw_type_name(d.arg2->type, (char[64]){0}, 64));
+        d.fn = AG_STRING_AGG;
+        d.type = want;
     } else {
         if (f->n_args != 1)
             return aerr(c, f->location, "42883", "function %s takes exactly one argument", fname);
@@ -563,6 +591,16 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
                 return aerr(c, f->location, "42883", "function %s(%s) does not exist", fname,
                             tw_type_name(d.arg->type, (char[64]){0}, 64));
             if (at == TY_UNKNOWN) d.type = (tw_sqltype){TY_TEXT, -1};
+        } else if (!strcmp(fname, "bool_and") || !strcmp(fname, "bool_or") ||
+                   !strcmp(fname, "every")) {
+            if (at == TY_UNKNOWN &&
+                coerce_unknown(c, &d.arg, (tw_sqltype){TY_BOOL, -1}, 0, f->location))
+                return TWILL_ERROR;
+            if (d.arg->type.ty != TY_BOOL)
+                return aerr(c, f->location, "42883", "function %s(%s) does not exist", fname,
+                            tw_type_name(d.arg->type, (char[64]){0}, 64));
+            d.fn = !strcmp(fname, "bool_or") ? AG_BOOL_OR : AG_BOOL_AND;
+            d.type = (tw_sqltype){TY_BOOL, -1};
         } else if (!strcmp(fname, "array_agg") || !strcmp(fname, "json_agg") ||
                    !strcmp(fname, "jsonb_agg")) {
             /* NULL inputs are kept; no rows give NULL (array.h, json.h) */
@@ -617,7 +655,9 @@ static int cx_agg(actx *c, PgQuery__FuncCall *f, const char *fname, tw_expr **ou
     for (int i = 0; i < c->naggs; i++)
         if (c->aggs[i].fn == d.fn && c->aggs[i].distinct == d.distinct &&
             ((!d.arg && !c->aggs[i].arg) ||
-             (d.arg && c->aggs[i].arg && tw_expr_equal(d.arg, c->aggs[i].arg))))
+             (d.arg && c->aggs[i].arg && tw_expr_equal(d.arg, c->aggs[i].arg))) &&
+            ((!d.arg2 && !c->aggs[i].arg2) ||
+             (d.arg2 && c->aggs[i].arg2 && tw_expr_equal(d.arg2, c->aggs[i].arg2))))
             slot = i;
     if (slot < 0) {
         slot = c->naggs;

@@ -90,7 +90,10 @@ enum {
     AG_MIN,
     AG_MAX,
     AG_AVG,
-    AG_ARRAY_AGG,
+    AG_BOOL_AND, /* also every() */
+    AG_BOOL_OR,
+    AG_STRING_AGG, /* arg2: the delimiter */
+    AG_ARRAY_AGG,  /* list aggregates from here on */
     AG_JSON_AGG,
     AG_JSONB_AGG
 };
@@ -109,6 +112,7 @@ typedef struct tw_aggdef {
     uint8_t fn;
     uint8_t distinct; /* count(DISTINCT x) etc.: each value once per group */
     tw_expr *arg;
+    tw_expr *arg2; /* string_agg's delimiter (evaluated per row) */
     tw_sqltype type;
 } tw_aggdef;
 
