@@ -520,21 +520,30 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
     if (parts && (rc = tw_s3_batch(o->s3, ops, parts, err))) goto out;
     n += parts;
     /* the commit point: manifest version+1 created only if nobody else created it */
-    uint64_t ver = o->manifest_ver + 1;
-    if (tw_obj_encode_manifest(&man, ver, lsn, o->held ? o->held : o->epoch, o->floor, ls, n)) {
-        rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
-        goto out;
-    }
-    if ((rc = tw_obj_manifest_key(o, ver, key, sizeof key, err)) ||
-        (rc = tw_s3_put(o->s3, key, man.p, man.len, TW_S3_IF_NONE_MATCH, &res, err)))
-        goto out;
-    if (res.status == 412) {
+    uint64_t ver = o->manifest_ver + 1, mine = o->held ? o->held : o->epoch;
+    for (int tries = 0;; tries++) {
+        if (tw_obj_encode_manifest(&man, ver, lsn, mine, o->floor, ls, n)) {
+            rc = tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        if ((rc = tw_obj_manifest_key(o, ver, key, sizeof key, err)) ||
+            (rc = tw_s3_put(o->s3, key, man.p, man.len, TW_S3_IF_NONE_MATCH, &res, err)))
+            goto out;
+        if (res.status != 412) break;
         tw_buf got = {0};
-        int ours = 0;
-        if (res.attempts > 1 && !tw_s3_get(o->s3, key, 0, 0, &got, &res, NULL))
-            ours = got.len == man.len && !memcmp(got.p, man.p, man.len);
+        int ours = 0, stale = 0;
+        if (!tw_s3_get(o->s3, key, 0, 0, &got, &res, NULL)) {
+            ours = res.attempts > 1 && got.len == man.len && !memcmp(got.p, man.p, man.len);
+            /* A writer this one replaced can still publish a checkpoint before it learns
+             * it is fenced. Its pages are all at or below this checkpoint's LSN (it could
+             * commit nothing after the takeover, and this writer replayed all it did), so
+             * this manifest supersedes it: publish at the next version instead. */
+            stale = got.len >= 48 && !memcmp(got.p, MANIFEST_MAGIC, 8) &&
+                    tw_load_u64(got.p + 32) < mine && tw_load_u64(got.p + 24) <= lsn;
+        }
         tw_buf_free(&got);
-        if (!ours) {
+        if (ours) break;
+        if (!stale || tries >= 8) {
             o->fenced = 1;
             rc = tw_err_set(err, TWILL_FENCED, NULL,
                             "%s: manifest %llu was published by another writer; this writer is "
@@ -542,6 +551,7 @@ int tw_obj_ckpt_finish(tw_storage *st, uint64_t lsn, tw_err *err) {
                             o->name, (unsigned long long)ver);
             goto out;
         }
+        ver++;
     }
     pthread_rwlock_wrlock(&o->page_lock);
     layer_ref *old = o->layers;
