@@ -167,26 +167,33 @@ static void stop_node(tw_run *r, const tw_pnode *n) {
         s->glist = s->gnext = NULL;
         s->agg_done = 0;
         tw_arena_reset(&s->gmem);
-        for (size_t i = 0; i < s->nrows; i++) free(s->rows[i]);
-        free(s->rows);
-        s->rows = NULL;
+        /* every statement run stops every node: skip the frees of what was never made */
+        if (s->rows) {
+            for (size_t i = 0; i < s->nrows; i++) free(s->rows[i]);
+            free(s->rows);
+            s->rows = NULL;
+        }
         s->nrows = s->caprows = s->pos = 0;
         s->seen = 0;
-        for (size_t i = 0; i < s->nw; i++) free(s->wrows[i]);
-        free(s->wrows);
-        s->wrows = NULL;
+        if (s->wrows) {
+            for (size_t i = 0; i < s->nw; i++) free(s->wrows[i]);
+            free(s->wrows);
+            s->wrows = NULL;
+        }
         s->nw = 0;
         s->phase = 0;
-        free(s->hbucket);
-        free(s->hnext);
-        free(s->hhash);
-        free(s->hkey);
-        free(s->hklen);
-        free(s->hmatched);
-        s->hmatched = NULL;
-        s->hbucket = s->hnext = s->hklen = NULL;
-        s->hhash = NULL;
-        s->hkey = NULL;
+        if (s->hbucket || s->hkey || s->hnext || s->hhash || s->hklen || s->hmatched) {
+            free(s->hbucket);
+            free(s->hnext);
+            free(s->hhash);
+            free(s->hkey);
+            free(s->hklen);
+            free(s->hmatched);
+            s->hmatched = NULL;
+            s->hbucket = s->hnext = s->hklen = NULL;
+            s->hhash = NULL;
+            s->hkey = NULL;
+        }
         s->nhb = 0;
         s->hbuilt = 0;
     }

@@ -332,7 +332,9 @@ static int eval_func(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) 
 /* A registered built-in: arguments evaluated left to right; a strict function of a NULL
  * is NULL. Up to 8 arguments live on the stack (the evaluator recurses, so no big
  * frames); more come from the arena. */
-static int eval_call(const tw_expr *e, tw_evalctx *c, tw_val *out, tw_err *err) {
+/* not inlined: its argument array would grow every tw_eval frame, and tw_eval recurses */
+__attribute__((noinline)) static int eval_call(const tw_expr *e, tw_evalctx *c, tw_val *out,
+                                               tw_err *err) {
     tw_val small[8], *av = small;
     if (e->nargs > 8 && !(av = tw_arena_alloc(c->arena, sizeof *av * (size_t)e->nargs)))
         return tw_err_set(err, TWILL_NOMEM, NULL, "out of memory");
