@@ -543,8 +543,13 @@ export class Database {
   /** The engine's counters (commits, cache hits, ...) as numbers. */
   stats(): Record<string, number> {
     const c = this.#live();
-    const buf = new Uint8Array(1024);
-    const n = c.L.twill_db_stats(c.db, buf, buf.length);
+    let buf = new Uint8Array(1024);
+    let n = c.L.twill_db_stats(c.db, buf, buf.length);
+    if (n >= buf.length) {
+      // the text outgrew the buffer (the s3:// backend adds lines): ask again with room
+      buf = new Uint8Array(n + 1);
+      n = c.L.twill_db_stats(c.db, buf, buf.length);
+    }
     const out: Record<string, number> = {};
     if (n < 0) return out;
     const text = Buffer.from(buf.subarray(0, Math.min(n, buf.length - 1))).toString();
