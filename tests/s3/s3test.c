@@ -146,6 +146,11 @@ static int ceph_up_once(s3t_ceph *c) {
         s3t_ceph_down(c);
         return -1;
     }
+    if (!getenv("TWILL_CACHE_DIR")) { /* the local cache goes with the cluster's directory */
+        char cache[600];
+        snprintf(cache, sizeof cache, "%s/cache", c->dir);
+        setenv("TWILL_CACHE_DIR", cache, 1);
+    }
     setenv("AWS_ACCESS_KEY_ID", S3T_ACCESS, 1);
     setenv("AWS_SECRET_ACCESS_KEY", S3T_SECRET, 1);
     setenv("AWS_REGION", "us-east-1", 1);
