@@ -827,29 +827,24 @@ static int num_total(const aggst *a, tw_num *out, tw_err *err) {
 }
 
 static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *err) {
+    if (!a->count && d->fn != AG_COUNT_STAR && d->fn != AG_COUNT) { /* no (non-NULL) input */
+        out->k = VK_NULL;
+        return TWILL_OK;
+    }
     switch (d->fn) {
     case AG_BOOL_AND:
     case AG_BOOL_OR:
-        if (!a->count)
-            out->k = VK_NULL;
-        else
-            *out = (tw_val){.k = VK_BOOL, .i = d->fn == AG_BOOL_AND ? !a->any_false : a->any_true};
+        *out = (tw_val){.k = VK_BOOL, .i = d->fn == AG_BOOL_AND ? !a->any_false : a->any_true};
         return TWILL_OK;
     case AG_STRING_AGG:
-        if (!a->count)
-            out->k = VK_NULL;
-        else
-            *out = (tw_val){.k = d->type.ty == TY_BYTEA ? VK_BYTEA : VK_TEXT,
-                            .s = (const char *)a->lb + AGG_LIST_HEAD,
-                            .n = a->ll};
+        *out = (tw_val){.k = d->type.ty == TY_BYTEA ? VK_BYTEA : VK_TEXT,
+                        .s = (const char *)a->lb + AGG_LIST_HEAD,
+                        .n = a->ll};
         return TWILL_OK;
     case AG_ARRAY_AGG:
     case AG_JSON_AGG:
     case AG_JSONB_AGG:
-        if (!a->count)
-            out->k = VK_NULL;
-        else
-            list_result(d, a, out);
+        list_result(d, a, out);
         return TWILL_OK;
     case AG_COUNT_STAR:
     case AG_COUNT:
@@ -857,15 +852,10 @@ static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *e
         return TWILL_OK;
     case AG_MIN:
     case AG_MAX:
-        if (!a->count)
-            out->k = VK_NULL;
-        else
-            *out = a->m;
+        *out = a->m;
         return TWILL_OK;
     case AG_SUM:
-        if (!a->count)
-            out->k = VK_NULL;
-        else if (d->type.ty == TY_INT8) {
+        if (d->type.ty == TY_INT8) {
             if (a->isum > INT64_MAX || a->isum < INT64_MIN)
                 return tw_err_set(err, TWILL_ERROR, "22003", "bigint out of range");
             out->k = VK_INT;
@@ -881,9 +871,7 @@ static int agg_result(const tw_aggdef *d, const aggst *a, tw_val *out, tw_err *e
         }
         return TWILL_OK;
     case AG_AVG:
-        if (!a->count)
-            out->k = VK_NULL;
-        else if (d->type.ty == TY_NUMERIC) {
+        if (d->type.ty == TY_NUMERIC) {
             /* PostgreSQL divides the numeric sum by the count (its division scale) */
             tw_num r;
             int rc = num_total(a, &r, err);
