@@ -3046,6 +3046,15 @@ static int srf_target_rewrite(actx *c, PgQuery__SelectStmt *s, PgQuery__SelectSt
  * Predicates go to the first scan after which everything they read is available; a
  * LEFT JOIN's ON conjuncts filter its inner scan (non-matching rows are NULL-extended),
  * while WHERE conjuncts that read a LEFT JOIN's table run after the extension. */
+/* A query's plan is made: its operator tree and its result columns. */
+static int set_result(tw_plan *p, tw_pnode *root, int n, char **names, tw_sqltype *types) {
+    p->root = root;
+    p->ncols = n;
+    p->colnames = names;
+    p->coltypes = types;
+    return TWILL_OK;
+}
+
 /* ---- WITH ---- */
 
 /* A RangeVar named `name` without a schema (a reference to that CTE)? */
@@ -3221,11 +3230,7 @@ static int plan_recursive(actx *c, PgQuery__SelectStmt *s) {
         }
     }
     rec->inner = p->root;
-    p->root = rec;
-    p->ncols = n;
-    p->colnames = names;
-    p->coltypes = types;
-    return TWILL_OK;
+    return set_result(p, rec, n, names, types);
 }
 
 /* JOIN ... USING (cols) / NATURAL JOIN between scope entries k-1 and k: the equalities
@@ -3658,11 +3663,7 @@ static int plan_setop(actx *c, PgQuery__SelectStmt *s) {
         ln->ncols = n;
         top = ln;
     }
-    p->root = top;
-    p->ncols = n;
-    p->colnames = names;
-    p->coltypes = ut;
-    return TWILL_OK;
+    return set_result(p, top, n, names, ut);
 }
 
 /* Does FROM item n produce no rows because an always-empty system catalog (pg_inherits,
@@ -3736,11 +3737,7 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     }
     pj->exprs = exprs;
     pj->ncols = n;
-    p->root = pj;
-    p->ncols = n;
-    p->colnames = names;
-    p->coltypes = types;
-    return TWILL_OK;
+    return set_result(p, pj, n, names, types);
 }
 
 /* VALUES (...), (...) as a query (alone, in FROM, in a set operation): each column
@@ -3786,11 +3783,7 @@ static int plan_values(actx *c, PgQuery__SelectStmt *s) {
     vn->nvrows = nr;
     vn->vals = vals;
     vn->ncols = nc;
-    p->root = vn;
-    p->ncols = nc;
-    p->colnames = names;
-    p->coltypes = types;
-    return TWILL_OK;
+    return set_result(p, vn, nc, names, types);
 }
 
 static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
