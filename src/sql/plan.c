@@ -3740,6 +3740,36 @@ static int plan_select(actx *c, PgQuery__SelectStmt *s) {
     return set_result(p, pj, n, names, types);
 }
 
+/* An ORDER BY or DISTINCT ON item, resolved as PostgreSQL does: an output position, an
+ * output column's name, or an expression — an equal select-list entry, else a hidden
+ * column added for it. *col: its column in the projected row. */
+static int output_item(actx *c, tlist *tl, int nvisible, Node *v, const char *clause, int *col) {
+    *col = -1;
+    if (v->node_case == N_(A_CONST) && v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int k = v->a_const->ival->ival;
+        if (k < 1 || k > nvisible)
+            return aerr(c, v->a_const->location, "42P10", "%s position %d is not in select list",
+                        clause, k);
+        *col = k - 1;
+        return TWILL_OK;
+    }
+    if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields == 1 &&
+        str_of(v->column_ref->fields[0])) {
+        const char *nm = str_of(v->column_ref->fields[0]);
+        for (int k = 0; k < nvisible && *col < 0; k++)
+            if (tl->names[k] && !strcmp(tl->names[k], nm)) *col = k;
+        if (*col >= 0) return TWILL_OK;
+    }
+    tw_expr *e;
+    int rc = cx(c, v, &e);
+    if (rc) return rc;
+    for (int k = 0; k < tl->n && *col < 0; k++)
+        if (tw_expr_equal(tl->e[k], e)) *col = k;
+    if (*col >= 0) return TWILL_OK;
+    *col = tl->n;
+    return tl_add(c, tl, e, NULL);
+}
+
 /* VALUES (...), (...) as a query (alone, in FROM, in a set operation): each column
  * takes the common type of its values, as PostgreSQL resolves it; columns are named
  * column1, column2, ... */
@@ -3948,32 +3978,7 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
         keys[i].nulls_first =
             sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
             (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].desc);
-        Node *v = sb->node;
-        int col = -1;
-        if (v->node_case == N_(A_CONST) && v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
-            int k = v->a_const->ival->ival;
-            if (k < 1 || k > nvisible)
-                return aerr(c, v->a_const->location, "42P10",
-                            "ORDER BY position %d is not in select list", k);
-            col = k - 1;
-        } else if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields == 1 &&
-                   str_of(v->column_ref->fields[0])) {
-            const char *nm = str_of(v->column_ref->fields[0]);
-            for (int k = 0; k < nvisible && col < 0; k++)
-                if (tl.names[k] && !strcmp(tl.names[k], nm)) col = k;
-        }
-        if (col < 0) {
-            tw_expr *e;
-            c->no_agg_where = agg ? NULL : NULL;
-            if ((rc = cx(c, v, &e))) return rc;
-            for (int k = 0; k < tl.n && col < 0; k++)
-                if (tw_expr_equal(tl.e[k], e)) col = k;
-            if (col < 0) {
-                col = tl.n;
-                if ((rc = tl_add(c, &tl, e, NULL))) return rc;
-            }
-        }
-        keys[i].col = col;
+        if ((rc = output_item(c, &tl, nvisible, sb->node, "ORDER BY", &keys[i].col))) return rc;
     }
     /* DISTINCT ON (exprs): the first row of each group in ORDER BY order. As in
      * PostgreSQL the expressions are resolved like ORDER BY items and must match the
@@ -3982,34 +3987,10 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
     tw_sortkey *don = NULL;
     if (ndon) {
         if (!(don = tw_arena_zalloc(c->a, sizeof *don * (size_t)ndon))) return nomem(c);
-        for (int i = 0; i < ndon; i++) {
-            Node *v = s->distinct_clause[i];
-            int col = -1;
-            if (v->node_case == N_(A_CONST) &&
-                v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
-                int k = v->a_const->ival->ival;
-                if (k < 1 || k > nvisible)
-                    return aerr(c, v->a_const->location, "42P10",
-                                "DISTINCT ON position %d is not in select list", k);
-                col = k - 1;
-            } else if (v->node_case == N_(COLUMN_REF) && v->column_ref->n_fields == 1 &&
-                       str_of(v->column_ref->fields[0])) {
-                const char *nm = str_of(v->column_ref->fields[0]);
-                for (int k = 0; k < nvisible && col < 0; k++)
-                    if (tl.names[k] && !strcmp(tl.names[k], nm)) col = k;
-            }
-            if (col < 0) {
-                tw_expr *e;
-                if ((rc = cx(c, v, &e))) return rc;
-                for (int k = 0; k < tl.n && col < 0; k++)
-                    if (tw_expr_equal(tl.e[k], e)) col = k;
-                if (col < 0) {
-                    col = tl.n;
-                    if ((rc = tl_add(c, &tl, e, NULL))) return rc;
-                }
-            }
-            don[i].col = col;
-        }
+        for (int i = 0; i < ndon; i++)
+            if ((rc = output_item(c, &tl, nvisible, s->distinct_clause[i], "DISTINCT ON",
+                                  &don[i].col)))
+                return rc;
         for (int i = 0; i < nkeys && i < ndon; i++) {
             int in = 0;
             for (int k = 0; k < ndon; k++) in |= don[k].col == keys[i].col;
