@@ -484,6 +484,21 @@ typedef struct curkey {
 } curkey;
 
 static tw_val *row_copy(const tw_val *row, int n);
+
+/* Appends a copy of row[0..ncols) to a growable array of row copies. */
+static int rows_push(tw_val ***rows, size_t *n, size_t *cap, const tw_val *row, int ncols,
+                     tw_err *err) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        tw_val **nr = realloc(*rows, nc * sizeof *nr);
+        if (!nr) return nomem(err);
+        *rows = nr;
+        *cap = nc;
+    }
+    if (!((*rows)[*n] = row_copy(row, ncols))) return nomem(err);
+    (*n)++;
+    return TWILL_OK;
+}
 static int node_next(tw_run *r, const tw_pnode *n, const tw_val **row, tw_err *err);
 
 /* A scan over rows already in memory (a subquery's, a catalog relation's, a recursive
@@ -524,15 +539,7 @@ static int derived_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val **
             rc = node_next(r, q->root, &in, err);
             if (rc == TWILL_DONE) break;
             if (rc != TWILL_ROW) return rc;
-            if (ss->nrows == ss->caprows) {
-                size_t nc = ss->caprows ? ss->caprows * 2 : 64;
-                tw_val **nr = realloc(ss->rows, nc * sizeof *nr);
-                if (!nr) return nomem(err);
-                ss->rows = nr;
-                ss->caprows = nc;
-            }
-            if (!(ss->rows[ss->nrows] = row_copy(in, q->ncols))) return nomem(err);
-            ss->nrows++;
+            if ((rc = rows_push(&ss->rows, &ss->nrows, &ss->caprows, in, q->ncols, err))) return rc;
             tw_arena_reset(&r->arenas[q->slot]);
         }
         stop_node(r, q->root);
@@ -1128,16 +1135,7 @@ static int sort_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
             tw_arena_reset(&r->arenas[n->slot]);
             continue;
         }
-        if (s->nrows == s->caprows) {
-            size_t nc = s->caprows ? s->caprows * 2 : 64;
-            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
-            if (!nr) return nomem(err);
-            s->rows = nr;
-            s->caprows = nc;
-        }
-        tw_val *copy = row_copy(row, n->ncols);
-        if (!copy) return nomem(err);
-        s->rows[s->nrows++] = copy;
+        if ((rc = rows_push(&s->rows, &s->nrows, &s->caprows, row, n->ncols, err))) return rc;
         if (cap > 0) heap_up(s->rows, s->nrows - 1, n);
         tw_arena_reset(&r->arenas[n->slot]);
     }
@@ -1564,21 +1562,7 @@ static int window_fill(tw_run *r, const tw_pnode *n, nstate *s, tw_err *err) {
         tw_evalctx c = ctx_of(r, n->slot, in);
         for (int i = 0; i < n->nwexprs; i++)
             if ((rc = tw_eval(n->wexprs[i], &c, &tmp[w + n->nwfns + i], err))) goto out;
-        if (s->nrows == s->caprows) {
-            size_t nc = s->caprows ? s->caprows * 2 : 64;
-            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
-            if (!nr) {
-                rc = nomem(err);
-                goto out;
-            }
-            s->rows = nr;
-            s->caprows = nc;
-        }
-        if (!(s->rows[s->nrows] = row_copy(tmp, width))) {
-            rc = nomem(err);
-            goto out;
-        }
-        s->nrows++;
+        if ((rc = rows_push(&s->rows, &s->nrows, &s->caprows, tmp, width, err))) goto out;
         tw_arena_reset(&r->arenas[n->slot]);
     }
     rc = TWILL_OK;
@@ -1640,15 +1624,8 @@ static int recursive_next(tw_run *r, const tw_pnode *n, nstate *s, const tw_val 
             if (s->nbuckets && ht_find(s, &r->b1, h, &slot)) continue;
             if (!ht_add(s, &r->b1, h)) return nomem(err);
         }
-        if (s->nrows == s->caprows) {
-            size_t nc = s->caprows ? s->caprows * 2 : 64;
-            tw_val **nr = realloc(s->rows, nc * sizeof *nr);
-            if (!nr) return nomem(err);
-            s->rows = nr;
-            s->caprows = nc;
-        }
-        if (!(s->rows[s->nrows] = row_copy(in, n->ncols))) return nomem(err);
-        *row = s->rows[s->nrows++];
+        if ((rc = rows_push(&s->rows, &s->nrows, &s->caprows, in, n->ncols, err))) return rc;
+        *row = s->rows[s->nrows - 1];
         return TWILL_ROW;
     }
 }
