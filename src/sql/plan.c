@@ -1074,6 +1074,14 @@ static int cx_call(actx *c, PgQuery__FuncCall *f, const char *name, tw_expr **ou
     return TWILL_OK;
 }
 
+/* ASC/DESC and NULLS FIRST/LAST of a sort item: as in PostgreSQL, NULL sorts above every
+ * value (last ascending, first descending) unless told otherwise. */
+static void sort_dir(const PgQuery__SortBy *sb, tw_sortkey *k) {
+    k->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+    k->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                     (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k->desc);
+}
+
 /* ---- window functions ---- */
 
 /* A window function's value is column TW_WIN_MARK + k of the rows below the projection
@@ -1166,10 +1174,7 @@ static int win_spec(actx *c, const PgQuery__WindowDef *w, int loc, int *out) {
                 break;
             }
             kn = sb->node;
-            k->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-            k->nulls_first =
-                sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-                (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && k->desc);
+            sort_dir(sb, k);
         }
         tw_expr *e;
         if ((rc = cx(c, kn, &e))) break;
@@ -3632,10 +3637,7 @@ static int plan_setop(actx *c, PgQuery__SelectStmt *s) {
             if (col < 0)
                 return notsup(c, -1, "ORDER BY on a %s result must name an output column", opname);
             keys[i].col = col;
-            keys[i].desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-            keys[i].nulls_first =
-                sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-                (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].desc);
+            sort_dir(sb, &keys[i]);
         }
         tw_pnode *sn = mk_node(c, PN_SORT, top);
         if (!sn) return nomem(c);
@@ -3974,10 +3976,7 @@ static int plan_select_body(actx *c, PgQuery__SelectStmt *s) {
         PgQuery__SortBy *sb = sn->sort_by;
         if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
             return notsup(c, sb->location, "ORDER BY USING is not supported");
-        keys[i].desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-        keys[i].nulls_first =
-            sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-            (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].desc);
+        sort_dir(sb, &keys[i]);
         if ((rc = output_item(c, &tl, nvisible, sb->node, "ORDER BY", &keys[i].col))) return rc;
     }
     /* DISTINCT ON (exprs): the first row of each group in ORDER BY order. As in
